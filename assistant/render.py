@@ -1,0 +1,55 @@
+"""Answer -> the public JSON contract of ``assistant ask --json``, and -> terminal text."""
+
+from __future__ import annotations
+
+from assistant.types import Answer
+
+
+def answer_to_json(answer: Answer) -> dict:
+    """The documented contract (README, "JSON output"); tests pin every key."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "source": c.source,
+                "date": c.date,
+                "url": c.url,
+                "chunk_id": c.chunk_id,
+                "text": c.text,
+                "quote": c.quote,
+                "quote_start": c.quote_start,
+                "quote_end": c.quote_end,
+            }
+            for c in answer.citations
+        ],
+        "hits": [
+            {
+                "rank": h.rank,
+                "chunk_id": h.chunk.chunk_id,
+                "doc_id": h.chunk.doc_id,
+                "score": round(h.score, 6),
+                "text": h.chunk.text,
+            }
+            for h in answer.hits
+        ],
+        "timings_ms": dict(answer.timings_ms),
+    }
+
+
+def answer_to_text(answer: Answer) -> str:
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:" if answer.lang == "en" else "出处：")
+    for c in answer.citations:
+        meta = " · ".join(x for x in (c.source, c.date, c.doc_id) if x)
+        lines.append(f"[{c.n}] {c.title}  ({meta})")
+        lines.append(f"    “{c.quote}”")
+        if c.url:
+            lines.append(f"    {c.url}")
+    return "\n".join(lines)

@@ -1,0 +1,118 @@
+"""Hybrid retrieval: BM25 over jieba tokens + multilingual dense vectors, fused per query language.
+
+BM25 is far better than the dense encoders on Chinese questions over Chinese text and useless on
+English questions (until the query is expanded with dictionary translations), where the dense side
+carries the match. So the fusion is a weighted sum of per-query normalised scores whose weights
+depend on the query language, instead of a rank fusion that lets the weak side drag the strong one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.embed import Embedder
+from assistant.query import Query
+from assistant.store import StoredIndex
+from assistant.types import Hit
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """Share of the lexical score in the fused score, per query language (the rest is dense)."""
+
+    zh: float = 0.75
+    en: float = 0.35
+
+
+class Retriever:
+    """One class, one ``run``: a parsed query in, ranked, de-duplicated chunk hits out."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, mode: str = "hybrid",
+                 weights: FusionWeights = FusionWeights(), pool: int = 100) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown retriever '{mode}'; choose one of {', '.join(MODES)}")
+        self.index = index
+        self.embedder = embedder
+        self.mode = mode
+        self.weights = weights
+        self.pool = pool  # candidates taken from each side before fusion
+
+    def run(self, query: Query, k: int = 10) -> list[Hit]:
+        lexical = self.lexical_scores(query) if self.mode != "dense" else None
+        dense = self.dense_scores(query) if self.mode != "lexical" else None
+        fused = self._fuse(query, lexical, dense)
+        order = np.argsort(-fused, kind="stable")
+        return self._dedupe(order, fused, lexical, dense, k)
+
+    def lexical_scores(self, query: Query) -> np.ndarray:
+        return self.index.lexical.scores(query.lexical_tokens)
+
+    def dense_scores(self, query: Query) -> np.ndarray:
+        """Per chunk: the best cosine over its units (the chunk with title, and each sentence)."""
+        n_chunks = len(self.index.chunks)
+        scores = np.full(n_chunks, -1.0, dtype=np.float32)
+        if n_chunks == 0:
+            return scores
+        vector = self.embedder.embed_queries([query.normalized])[0]
+        k_units = min(self.index.dense.size, max(self.pool * 8, 256))
+        rows, sims = self.index.dense.search(vector, k_units)
+        np.maximum.at(scores, self.index.unit_chunk_rows[rows], sims)
+        unseen = scores < -0.5
+        if unseen.any():  # chunks none of whose units made the pool rank below all that did
+            scores[unseen] = float(sims.min()) if len(sims) else 0.0
+        return scores
+
+    def _fuse(self, query: Query, lexical: np.ndarray | None, dense: np.ndarray | None) -> np.ndarray:
+        if dense is None:
+            return lexical
+        if lexical is None:
+            return dense
+        w = self.weights.en if query.lang == "en" else self.weights.zh
+        return w * _normalise_lexical(lexical) + (1.0 - w) * _normalise_dense(dense, self.pool)
+
+    def _dedupe(self, order, fused, lexical, dense, k: int) -> list[Hit]:
+        """Drop a chunk that mostly overlaps a better-ranked chunk of the same article."""
+        hits: list[Hit] = []
+        kept: list[tuple[str, int, int]] = []
+        for row in order:
+            chunk = self.index.chunks[row]
+            if any(doc == chunk.doc_id and _overlap(s, e, chunk.start, chunk.end) > 0.5 for doc, s, e in kept):
+                continue
+            kept.append((chunk.doc_id, chunk.start, chunk.end))
+            hits.append(Hit(
+                chunk=chunk,
+                score=float(fused[row]),
+                rank=len(hits) + 1,
+                dense=None if dense is None else float(dense[row]),
+                lexical=None if lexical is None else float(lexical[row]),
+            ))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def _overlap(s1: int, e1: int, s2: int, e2: int) -> float:
+    """Overlap as a share of the shorter span."""
+    inter = min(e1, e2) - max(s1, s2)
+    shorter = min(e1 - s1, e2 - s2)
+    return inter / shorter if inter > 0 and shorter > 0 else 0.0
+
+
+def _normalise_lexical(scores: np.ndarray) -> np.ndarray:
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else np.zeros_like(scores)
+
+
+def _normalise_dense(scores: np.ndarray, pool: int) -> np.ndarray:
+    """Min-max against the pool's floor: the absolute cosine scale differs by encoder and language."""
+    if len(scores) == 0:
+        return scores
+    top = float(scores.max())
+    floor = float(np.sort(scores)[::-1][min(pool, len(scores)) - 1]) if len(scores) > 1 else 0.0
+    if top - floor < 1e-6:
+        return np.zeros_like(scores)
+    return np.clip((scores - floor) / (top - floor), 0.0, 1.0)

@@ -1,0 +1,190 @@
+"""The index on disk: open formats, a manifest, and atomic replacement.
+
+Layout of an index folder::
+
+    manifest.json        which data folder is current + encoder, chunker, corpus fingerprint
+    data-<id>/articles.jsonl, chunks.jsonl, units.jsonl, dense.faiss, lexical/ (bm25s npy+json)
+
+A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
+(``os.replace``), so a crash mid-build leaves the previous index loadable. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from assistant.dense import DenseIndex
+from assistant.lexical import LexicalIndex
+from assistant.types import Article, Chunk
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+# Files a fresh checkout's index/ folder may hold besides an index.
+_HARMLESS = {".gitignore", ".gitkeep", "README.md"}
+
+
+class IndexStoreError(Exception):
+    """A one-line, user-facing problem with an index folder."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A span embedded for dense search (a sentence or a whole chunk) and the chunk it scores."""
+
+    chunk_row: int
+    start: int  # offsets in the article text
+    end: int
+    key: str  # hash of the exact text embedded, to reuse vectors on rebuild
+
+
+@dataclass
+class Manifest:
+    encoder: str
+    dim: int
+    chunker: dict
+    lexical: dict
+    corpus_fingerprint: str
+    sources: list[str]
+    documents: dict[str, str]  # doc_id -> sha256 of the source file
+    counts: dict[str, int]
+    data_dir: str
+    created: str
+    format_version: int = FORMAT_VERSION
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class StoredIndex:
+    """A loaded index: the FAISS + bm25s implementation of what retrieval needs."""
+
+    path: Path
+    manifest: Manifest
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    units: list[Unit]
+    dense: DenseIndex
+    lexical: LexicalIndex
+
+    def __post_init__(self) -> None:
+        self.unit_chunk_rows = np.fromiter((u.chunk_row for u in self.units), dtype=np.int64, count=len(self.units))
+
+
+def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    """The manifest of ``index_dir``; ``None`` when there is no index there yet."""
+    path = index_dir / MANIFEST_NAME
+    if not path.exists():
+        if index_dir.is_dir() and _foreign_entries(index_dir):
+            raise IndexStoreError(
+                f"{index_dir} is not an assistant index (no {MANIFEST_NAME}); "
+                "pass another --index folder or empty this one"
+            )
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest(**data)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise IndexStoreError(
+            f"{path} is corrupt or not an assistant manifest ({type(exc).__name__}); "
+            f"rebuild it with `assistant ingest --index {index_dir}`"
+        ) from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexStoreError(
+            f"{index_dir} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; "
+            f"rebuild it with `assistant ingest --index {index_dir}`"
+        )
+    return manifest
+
+
+def _foreign_entries(index_dir: Path) -> list[str]:
+    return [p.name for p in index_dir.iterdir() if p.name not in _HARMLESS and not p.name.startswith("data-")]
+
+
+def load_index(index_dir: Path) -> StoredIndex:
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexStoreError(f"no index at {index_dir}; build one with `assistant ingest --index {index_dir}`")
+    data = index_dir / manifest.data_dir
+    try:
+        articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
+        chunks = [Chunk(**c) for c in _read_jsonl(data / "chunks.jsonl")]
+        units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
+        dense = DenseIndex.load(data / "dense.faiss")
+        lexical = LexicalIndex.load(data / "lexical")
+    except Exception as exc:  # any unreadable part means the same thing to the user
+        raise IndexStoreError(
+            f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
+            f"rebuild it with `assistant ingest --index {index_dir}`"
+        ) from None
+    if dense.size != len(units) or lexical.size != len(chunks) or dense.dim != manifest.dim:
+        raise IndexStoreError(
+            f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
+            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `assistant ingest --index {index_dir}`"
+        )
+    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical)
+
+
+def write_index(
+    index_dir: Path,
+    manifest: Manifest,
+    articles: list[Article],
+    chunks: list[Chunk],
+    units: list[Unit],
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+) -> None:
+    """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step."""
+    read_manifest(index_dir)  # refuses a foreign folder before anything is written
+    index_dir.mkdir(parents=True, exist_ok=True)
+    manifest.data_dir = f"data-{uuid.uuid4().hex[:12]}"
+    data = index_dir / manifest.data_dir
+    data.mkdir()
+    try:
+        _write_jsonl(data / "articles.jsonl", (asdict(a) for a in articles))
+        _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks))
+        _write_jsonl(data / "units.jsonl", (asdict(u) for u in units))
+        dense.save(data / "dense.faiss")
+        lexical.save(data / "lexical")
+        _fsync_tree(data)
+        tmp = index_dir / f".{MANIFEST_NAME}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
+        with tmp.open("rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, index_dir / MANIFEST_NAME)
+    except BaseException:
+        shutil.rmtree(data, ignore_errors=True)
+        raise
+    _remove_stale_generations(index_dir, keep=manifest.data_dir)
+
+
+def _remove_stale_generations(index_dir: Path, keep: str) -> None:
+    for path in index_dir.glob("data-*"):
+        if path.is_dir() and path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.glob(f".{MANIFEST_NAME}.*.tmp"):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,72 @@
+"""The small typed records that flow between pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article. ``text`` is the body; citation offsets index into it."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str | None = None
+    date: str | None = None  # ISO 8601: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]
+    author: str | None = None
+    editor: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article; ``text == article.text[start:end]``."""
+
+    chunk_id: str  # stable content hash
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    ordinal: int  # position of the chunk within its article
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever evidence."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited passage; ``quote`` is ``article.text[quote_start:quote_end]``."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str | None
+    date: str | None
+    url: str | None
+    chunk_id: str
+    text: str  # the whole passage (chunk text)
+    quote: str  # the exact span the answer relies on
+    quote_start: int  # offsets in the cleaned article text
+    quote_end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    hits: list[Hit]
+    lang: str = "zh"
+    timings_ms: dict[str, float] = field(default_factory=dict)

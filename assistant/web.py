@@ -1,0 +1,146 @@
+"""The Gradio chat front-end: ``build_app(assistant)`` returns a ready-to-launch ``gr.Blocks``.
+
+The chat reply is one HTML fragment: the answer with its [n] markers, then each citation as a
+collapsible ``<details>`` with the quoted span marked in its passage. Article text is escaped
+before any tag is added, so nothing from a scraped page is ever interpreted as HTML.
+
+The same app serves ``/ask`` (``api_name="ask"``): question in, the JSON contract of
+``assistant ask --json`` out, for ``gradio_client`` and scripts.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+import gradio as gr
+
+from assistant.pipeline import Assistant, QuestionError
+from assistant.render import answer_to_json
+from assistant.types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+
+TITLE = "文章问答助手 · Article Q&A"
+DESCRIPTION = (
+    "用中文或英文提问，回答引用原文并标注出处 [n]；点击出处可展开原文段落。\n\n"
+    "Ask in Chinese or English: every answer quotes the articles and cites them as [n]; "
+    "click a source to expand the passage it quotes."
+)
+EMPTY_QUESTION = "请输入一个问题。 / Please type a question."
+UNEXPECTED_ERROR = "抱歉，出错了，请稍后再试。 / Sorry, something went wrong; please try again."
+
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# One queue for the chat and the API: the encoder and indexes are shared and need not be thread-safe.
+_CONCURRENCY_ID = "assistant"
+
+
+# -- HTML rendering (pure functions, testable without a server) ----------------------------
+
+
+def escape_text(text: str) -> str:
+    """Escaped text with line breaks as <br>: the reply must stay one HTML block without blank
+    lines, or the chat's Markdown renderer would end the block and re-parse the rest."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
+
+
+def quote_offset(citation: Citation, hits: list[Hit]) -> int:
+    """Where the quote starts within the citation's passage, or -1 if it is not in it.
+
+    The cited chunk's article offset pins the exact occurrence (a quote may repeat in a
+    passage); without it, the first occurrence is the best guess.
+    """
+    for hit in hits:
+        if hit.chunk.chunk_id == citation.chunk_id:
+            at = citation.quote_start - hit.chunk.start
+            if citation.text[at:at + len(citation.quote)] == citation.quote:
+                return at
+    return citation.text.find(citation.quote)
+
+
+def highlight(passage: str, start: int, end: int) -> str:
+    """The passage escaped, with ``passage[start:end]`` wrapped in <mark>."""
+    return f"{escape_text(passage[:start])}<mark>{escape_text(passage[start:end])}</mark>{escape_text(passage[end:])}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only web links become hrefs; anything else (javascript:, file:) is not linked."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def citation_html(citation: Citation, hits: list[Hit]) -> str:
+    summary = " · ".join(html.escape(x) for x in (citation.title, citation.source, citation.date) if x)
+    at = quote_offset(citation, hits)
+    if at >= 0:
+        body = highlight(citation.text, at, at + len(citation.quote))
+    else:  # should not happen (the quote is taken from the passage); still show what was quoted
+        body = f"<mark>{escape_text(citation.quote)}</mark><br>{escape_text(citation.text)}"
+    url = safe_url(citation.url)
+    link = (f'<br><a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">原文 / Original</a>'
+            if url else "")
+    return f"<details><summary>[{citation.n}] {summary}</summary><p>{body}{link}</p></details>"
+
+
+def answer_html(answer: Answer) -> str:
+    """The chat reply: the answer (or refusal) text, then one collapsible block per citation."""
+    text = _CODE_SPAN.sub(r"<code>\1</code>", escape_text(answer.text))
+    parts = [f"<p>{text}</p>"]
+    parts += [citation_html(c, answer.hits) for c in answer.citations]
+    return "\n".join(parts)
+
+
+# -- handlers -----------------------------------------------------------------------------
+
+
+def reply_html(assistant: Assistant, question: str) -> str:
+    """The assistant's reply to one chat message; never raises."""
+    if not question.strip():
+        return escape_text(EMPTY_QUESTION)
+    try:
+        return answer_html(assistant.ask(question))
+    except QuestionError as exc:
+        return escape_text(str(exc))
+    except Exception:  # the user gets one line; the traceback goes to the server log
+        log.exception("chat question failed: %r", question[:200])
+        return escape_text(UNEXPECTED_ERROR)
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The chat page plus the ``/ask`` JSON endpoint, both over the given assistant."""
+
+    def respond(question: str, history: list[dict]) -> tuple[str, list[dict]]:
+        reply = reply_html(assistant, question or "")
+        if question and question.strip():
+            history = history + [{"role": "user", "content": escape_text(question.strip())}]
+        return "", history + [{"role": "assistant", "content": reply}]
+
+    def ask(question: str) -> dict:
+        """Answer one question; returns the JSON contract of `assistant ask --json`."""
+        try:
+            return answer_to_json(assistant.ask(question))
+        except QuestionError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception as exc:
+            log.exception("API question failed: %r", (question or "")[:200])
+            raise gr.Error(f"unexpected {type(exc).__name__}; see the server log") from None
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        gr.Markdown(f"## {TITLE}\n\n{DESCRIPTION}")
+        chatbot = gr.Chatbot(
+            label="对话 / Chat",
+            height=560,
+            buttons=["copy"],  # no "share": it posts to Hugging Face
+            feedback_options=None,
+            latex_delimiters=[],  # "$" in prices is not LaTeX
+        )
+        with gr.Row():
+            question = gr.Textbox(
+                placeholder="例如：遂宁市技术合同认定登记额是多少？ / e.g. How many innovation consortia has Inner Mongolia formed?",
+                show_label=False, scale=5, autofocus=True, max_lines=4,
+            )
+            send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
+        gr.on([question.submit, send.click], respond, [question, chatbot], [question, chatbot],
+              api_visibility="private", concurrency_id=_CONCURRENCY_ID)
+        gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID)
+    return app

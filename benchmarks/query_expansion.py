@@ -1,0 +1,148 @@
+"""Passage retrieval with BM25 over ``tokenize_zh`` tokens, with and without English->Chinese expansion.
+
+Measures, on the public sets in ``../shared/bench`` (every passage ranked for every question):
+  - XQuAD-zh: Chinese questions; English questions raw; English questions expanded
+    (``max_per_word`` variants, with/without character bigrams);
+  - CMRC2018 dev: Chinese questions, tokenizer and bm25s parameter variants.
+
+Run from the project root:  python benchmarks/query_expansion.py [--out benchmarks/query_expansion.md]
+A question whose gold passage scores 0 counts as a miss (no lexical evidence at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+os.environ.setdefault("DISABLE_TQDM", "1")  # bm25s progress bars
+
+import bm25s
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.query import expand_english, parse_query  # noqa: E402
+from assistant.text import tokenize_zh  # noqa: E402
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+BENCH_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
+Tokenizer = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class BenchSet:
+    passages: list[dict]
+    questions: list[dict]
+    gold: list[int]  # index into passages, per question
+
+
+@dataclass(frozen=True)
+class Metrics:
+    r1: float
+    r5: float
+    r10: float
+    mrr10: float
+
+    def row(self) -> str:
+        return f"{self.r1:.3f} | {self.r5:.3f} | {self.r10:.3f} | {self.mrr10:.3f}"
+
+
+def load_set(name: str, bench_dir: Path = BENCH_DIR) -> BenchSet:
+    folder = bench_dir / name
+    if not folder.exists():
+        raise SystemExit(f"{folder} not found: pass --bench-dir pointing at shared/bench.")
+    passages = [json.loads(line) for line in (folder / "passages.jsonl").open(encoding="utf-8")]
+    questions = [json.loads(line) for line in (folder / "questions.jsonl").open(encoding="utf-8")]
+    position = {p["id"]: i for i, p in enumerate(passages)}
+    return BenchSet(passages, questions, [position[q["passage_id"]] for q in questions])
+
+
+def build_index(passages: list[dict], tokenize: Tokenizer, **bm25_params) -> bm25s.BM25:
+    retriever = bm25s.BM25(**bm25_params)
+    retriever.index([tokenize(p["title"] + "\n" + p["text"]) for p in passages], show_progress=False)
+    return retriever
+
+
+def gold_rank(retriever: bm25s.BM25, query_tokens: list[str], gold: int) -> int | None:
+    """1-based rank of the gold passage (ties broken by passage order); None if it scores 0."""
+    token_ids = retriever.get_tokens_ids(query_tokens)
+    if not token_ids:
+        return None
+    scores = retriever.get_scores_from_ids(token_ids)
+    if scores[gold] <= 0:
+        return None
+    return int(np.sum(scores > scores[gold]) + np.sum(scores[:gold] == scores[gold])) + 1
+
+
+def evaluate(retriever: bm25s.BM25, queries: list[list[str]], gold: list[int]) -> Metrics:
+    ranks = [gold_rank(retriever, tokens, g) for tokens, g in zip(queries, gold)]
+    hits = lambda k: sum(1 for r in ranks if r is not None and r <= k) / len(ranks)  # noqa: E731
+    mrr = sum(1 / r for r in ranks if r is not None and r <= 10) / len(ranks)
+    return Metrics(hits(1), hits(5), hits(10), mrr)
+
+
+def english_tokens(question: str, max_per_word: int, bigrams: bool) -> list[str]:
+    """What ``parse_query`` does for an English question, with the variant's settings."""
+    terms = expand_english(question, max_per_word=max_per_word) if max_per_word else []
+    return tokenize_zh(question, bigrams=bigrams) + [t for term in terms for t in tokenize_zh(term, bigrams=bigrams)]
+
+
+def xquad_rows(bench: BenchSet) -> list[tuple[str, Metrics]]:
+    rows = []
+    for bigrams in (False, True):
+        tokenize = lambda s: tokenize_zh(s, bigrams=bigrams)  # noqa: E731
+        index = build_index(bench.passages, tokenize)
+        tag = "bigrams" if bigrams else "words"
+        rows.append((f"zh questions, {tag}", evaluate(index, [tokenize(q["question"]) for q in bench.questions], bench.gold)))
+        for max_per_word in (0, 1, 2, 3, 5, 8):
+            queries = [english_tokens(q["question_en"], max_per_word, bigrams) for q in bench.questions]
+            label = f"en questions, {tag}, " + (f"expanded max_per_word={max_per_word}" if max_per_word else "no expansion")
+            rows.append((label, evaluate(index, queries, bench.gold)))
+    default = build_index(bench.passages, tokenize_zh)
+    rows.append(("en questions, parse_query defaults", evaluate(default, [parse_query(q["question_en"]).lexical_tokens for q in bench.questions], bench.gold)))
+    return rows
+
+
+def cmrc_rows(bench: BenchSet) -> list[tuple[str, Metrics]]:
+    rows = []
+    for bigrams in (False, True):
+        tokenize = lambda s: tokenize_zh(s, bigrams=bigrams)  # noqa: E731
+        queries = [tokenize(q["question"]) for q in bench.questions]
+        for params in (dict(method="lucene", k1=1.5, b=0.75), dict(method="lucene", k1=1.2, b=0.75), dict(method="robertson", k1=1.5, b=0.75), dict(method="bm25+", k1=1.2, b=0.75)):
+            index = build_index(bench.passages, tokenize, **params)
+            label = f"{'bigrams' if bigrams else 'words'}, {params['method']} k1={params['k1']} b={params['b']}"
+            rows.append((label, evaluate(index, queries, bench.gold)))
+    return rows
+
+
+def table(title: str, rows: list[tuple[str, Metrics]]) -> str:
+    lines = [f"### {title}", "", "| variant | R@1 | R@5 | R@10 | MRR@10 |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {label} | {metrics.row()} |" for label, metrics in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench-dir", type=Path, default=BENCH_DIR)
+    parser.add_argument("--out", type=Path, help="also write the tables to this Markdown file")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    sections = [
+        table("XQuAD-zh (240 passages, 1,190 questions)", xquad_rows(load_set("xquad_zh", args.bench_dir))),
+        table("CMRC2018 dev (848 passages, 3,219 questions), Chinese questions", cmrc_rows(load_set("cmrc2018_dev", args.bench_dir))),
+    ]
+    report = "\n".join(sections) + f"\n_{time.perf_counter() - started:.0f} s on this machine._\n"
+    print(report)
+    if args.out:
+        args.out.write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

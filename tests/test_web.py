@@ -1,0 +1,165 @@
+"""The Gradio front-end: HTML rendering of answers (no server), then the real app over HTTP."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from assistant.types import Answer, Chunk, Citation, Hit
+from assistant.web import EMPTY_QUESTION, UNEXPECTED_ERROR, answer_html, build_app, citation_html, reply_html
+
+# -- rendering ----------------------------------------------------------------------------
+
+ARTICLE = "前言。全市登记额达17.73亿元。去年登记额达17.73亿元。后记。"
+
+
+def cited(quote_start: int, quote_end: int, text: str = ARTICLE, chunk_start: int = 0,
+          url: str | None = "http://example.gov.cn/a.html") -> tuple[Citation, list[Hit]]:
+    """A citation of ``text[quote_start:quote_end]`` whose chunk (passage) starts at ``chunk_start``."""
+    chunk = Chunk("c1", "doc", text[chunk_start:], chunk_start, len(text), 0, "标题")
+    citation = Citation(1, "doc", "标题", "遂宁日报", "2024-12-09", url, "c1", chunk.text,
+                        text[quote_start:quote_end], quote_start, quote_end)
+    return citation, [Hit(chunk, 1.0, 1)]
+
+
+def marked(fragment: str) -> tuple[str, str, str]:
+    """(before, inside, after) the single <mark> of an HTML fragment."""
+    before, rest = fragment.split("<mark>")
+    inside, after = rest.split("</mark>")
+    return before, inside, after
+
+
+def test_highlight_marks_the_cited_occurrence_not_the_first():
+    second = ARTICLE.index("去年登记额达17.73亿元") + 2  # "登记额达17.73亿元" also occurs earlier
+    citation, hits = cited(second, second + len("登记额达17.73亿元"), chunk_start=3)
+    before, inside, after = marked(citation_html(citation, hits))
+    assert inside == "登记额达17.73亿元"
+    assert before.endswith("全市登记额达17.73亿元。去年")
+    assert after.startswith("。后记。")
+
+
+def test_highlight_falls_back_to_first_occurrence_without_the_chunk():
+    start = ARTICLE.index("全市")
+    citation, _ = cited(start, start + 4)
+    _, inside, after = marked(citation_html(citation, hits=[]))
+    assert inside == "全市登记"
+    assert after.startswith("额达17.73亿元。去年")
+
+
+def test_article_text_is_escaped_inside_and_outside_the_mark():
+    text = "a<script>alert(1)</script> & <b>bold</b> \"q\" end"
+    start = text.index("<b>")
+    citation, hits = cited(start, start + len("<b>bold</b>"), text=text)
+    fragment = citation_html(citation, hits)
+    before, inside, after = marked(fragment)
+    assert inside == "&lt;b&gt;bold&lt;/b&gt;"
+    assert "a&lt;script&gt;alert(1)&lt;/script&gt; &amp; " in before
+    assert after.startswith(" &quot;q&quot; end")
+    assert "<script>" not in fragment and "<b>" not in fragment
+
+
+def test_summary_and_link():
+    citation, hits = cited(0, 3)
+    fragment = citation_html(citation, hits)
+    assert "<summary>[1] 标题 · 遂宁日报 · 2024-12-09</summary>" in fragment
+    assert 'href="http://example.gov.cn/a.html"' in fragment
+
+
+def test_only_web_urls_are_linked():
+    citation, hits = cited(0, 3, url="javascript:alert(1)")
+    assert "href" not in citation_html(citation, hits)
+    citation, hits = cited(0, 3, url=None)
+    assert "<a " not in citation_html(citation, hits)
+
+
+def test_reply_is_one_html_block_without_blank_lines():
+    text = "第一段。\n\n第二段<有尖括号>。"
+    citation, hits = cited(0, 4, text=text)
+    reply = answer_html(Answer("q", "答案[1]\n\n第二行", False, [citation], hits))
+    assert "\n\n" not in reply  # a blank line would end the HTML block in the chat's Markdown
+    assert "第二段&lt;有尖括号&gt;" in reply
+    assert reply.startswith("<p>答案[1]<br><br>第二行</p>")
+
+
+def test_refusal_is_plain_text_without_citations():
+    reply = answer_html(Answer("q", "抱歉，没有依据。用 `assistant ingest` 加入文章。", True, [], []))
+    assert reply == "<p>抱歉，没有依据。用 <code>assistant ingest</code> 加入文章。</p>"
+
+
+class _BrokenAssistant:
+    """Stands in for a pipeline that fails unexpectedly (the real one cannot be made to, on demand)."""
+
+    def ask(self, question: str):
+        raise RuntimeError("faiss exploded at /secret/path")
+
+
+def test_chat_reply_never_raises():
+    reply = reply_html(_BrokenAssistant(), "问题")
+    assert reply == UNEXPECTED_ERROR and "secret" not in reply
+    assert reply_html(_BrokenAssistant(), "   ") == EMPTY_QUESTION
+
+
+# -- the real app over HTTP ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_assistant):
+    """The real app over the tiny index (conftest.py), served on 127.0.0.1 for this module."""
+    app = build_app(tiny_assistant)
+    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False, download_files=False)
+
+
+def test_api_answers_chinese_question_with_citation(client):
+    result = client.predict("遂宁市技术合同认定登记额是多少？", api_name="/ask")
+    assert not result["refused"]
+    assert result["citations"][0]["doc_id"] == "a_suining"
+    assert "17.73亿元" in result["answer"] and "[1]" in result["answer"]
+    first = result["citations"][0]
+    assert first["quote"] in first["text"]
+
+
+def test_api_answers_english_question_with_citation(client):
+    result = client.predict("How many innovation consortia has Inner Mongolia set up?", api_name="/ask")
+    assert not result["refused"]
+    assert result["citations"][0]["doc_id"] == "b_mongolia"
+    assert "24" in result["answer"]
+
+
+def test_api_refuses_off_topic_question(client):
+    result = client.predict("上海迪士尼乐园的门票多少钱？", api_name="/ask")
+    assert result["refused"] is True
+    assert result["citations"] == []
+
+
+def test_api_reports_empty_question_as_error(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("  ", api_name="/ask")
+
+
+def test_chat_reply_over_real_index(tiny_assistant):
+    reply = reply_html(tiny_assistant, "甘肃省首批组建了几家企业创新联合体？")
+    assert "[1]" in reply and "<details>" in reply and "<mark>" in reply
+    assert "甘肃" in reply
+
+
+def test_chat_reply_explains_a_too_long_question(tiny_assistant):
+    reply = reply_html(tiny_assistant, "问" * (tiny_assistant.settings.max_question_chars + 1))
+    assert "limit" in reply and "<details>" not in reply
