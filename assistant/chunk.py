@@ -3,7 +3,7 @@
 Three layers, each usable on its own:
 
 * ``split_paragraphs``: one paragraph per non-empty line (``Article.text`` is "\\n"-joined).
-* ``split_sentences``: Chinese-aware sentence spans. Ends at 。！？；…/……, and at the ASCII
+* ``split_sentences``: Chinese-aware sentence spans. Ends at 。！？；……/…, and at the ASCII
   ``! ? ; .`` these pages use inside Chinese text, with guards so that decimals (17.73亿元,
   0.73%), URLs, initials/abbreviations (R. d., Co.), list markers ("1.") and brand names
   (Yahoo!) do not end a sentence. Closing quotes/brackets right after a terminator stay with
@@ -203,13 +203,15 @@ def _ends_sentence(text: str, run: tuple[int, int], after: int, sent_start: int,
     pos, run_end = run
     para_start, para_end = para
     brackets, titles = spans
-    marks = text[pos:run_end]
+    marks = "".join(ch for ch in text[pos:after] if ch in _TERMINATORS)  # "!」。" counts as 。
     if _inside(pos, titles):
         return False  # 《你好!世界》 is a title, not a sentence end
     if any(ch in _STRONG_ENDS for ch in marks):
         return True
     nxt = text[after] if after < para_end else ""
     if "…" in marks or ".." in marks:  # ellipsis: ends unless the clause visibly goes on
+        if marks == "…" and after == run_end and nxt and _is_cjk(nxt):
+            return False  # a lone "…" glued to text marks an omission ("研发…的机制"); "……" ends
         return not (nxt in _CLAUSE_PUNCT or nxt == "等" or _continues_sentence(text, after, para_end))
     if "；" in marks or ";" in marks:
         if _inside(pos, brackets):
@@ -238,7 +240,8 @@ def _paragraph_sentences(text: str, para_start: int, para_end: int) -> list[tupl
             after += 1
         if spans is None:
             spans = _enclosed_spans(text, para_start, para_end)
-        if _ends_sentence(text, (match.start(), match.end()), after, sent_start, (para_start, para_end), spans):
+        run = (match.start(), match.end())
+        if _ends_sentence(text, run, after, sent_start, (para_start, para_end), spans):
             sentence = _strip_span(text, sent_start, after)
             if sentence[0] < sentence[1]:
                 sentences.append(sentence)
@@ -294,7 +297,8 @@ def _hard_split(text: str, start: int, end: int, tokens: int, max_tokens: int) -
     return pieces
 
 
-def _split_long(text: str, start: int, end: int, max_tokens: int, level: int = 0) -> list[tuple[int, int, int]]:
+def _split_long(text: str, start: int, end: int, max_tokens: int,
+                level: int = 0) -> list[tuple[int, int, int]]:
     """``(start, end, tokens)`` pieces of a sentence, each within ``max_tokens``.
 
     Cuts at the coarsest breaks that are needed, so a long sentence is split at commas and
@@ -436,9 +440,12 @@ class _Packer:
         """Unit ranges ``[a, b)`` of the chunks, in order; each ends past the one before."""
         a = b = 0
         n = len(self.units)
-        while b < n:
+        while b < n or a < b:
+            if b == n:
+                a, b = self.close(a, b)  # the last chunk (a real-count trim may re-queue units)
+                continue
             if a == b:
-                b += 1  # an empty chunk takes any unit, even an over-budget clause
+                b += 1  # an empty chunk takes any unit
                 continue
             if self.starts_paragraph(b) and not self.fits(a, self.paragraph_stop(b)):
                 h = self.trailing_headings(a, b)
@@ -450,8 +457,6 @@ class _Packer:
                 b += 1
             else:
                 a, b = self.close(a, b)
-        if a < b:
-            self.close(a, b)
         return self.ranges
 
     def close(self, a: int, b: int) -> tuple[int, int]:
@@ -470,21 +475,25 @@ class _Packer:
         trimmed = end
         while trimmed - 1 > max(a, self.last_end) and self.real_tokens(a, trimmed) > self.max_tokens:
             trimmed -= 1
+        while a < self.last_end and a + 1 < trimmed and self.real_tokens(a, trimmed) > self.max_tokens:
+            a += 1  # still over: give up overlap rather than the budget
         self.ranges.append((a, trimmed))
         self.last_end = trimmed
         if trimmed < end:  # re-queue what did not fit
             b = trimmed
             next_a = trimmed if self.starts_paragraph(trimmed) else self.overlap_start(a, trimmed)
-        return next_a, b
+        return max(next_a, a + 1), b  # the next chunk starts after this one
 
 
 def _check_budget(max_tokens: int, overlap_tokens: int) -> None:
     if max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1 (got {max_tokens}); set chunk_tokens to e.g. 160")
+        raise ValueError(
+            f"max_tokens must be at least 1 (got {max_tokens}): set ASSISTANT_CHUNK_TOKENS to e.g. 160"
+        )
     if not 0 <= overlap_tokens < max_tokens:
         raise ValueError(
-            f"overlap_tokens must be between 0 and max_tokens - 1 (got {overlap_tokens} with "
-            f"max_tokens={max_tokens}); set overlap_tokens to e.g. a quarter of chunk_tokens"
+            f"overlap_tokens must be from 0 to max_tokens - 1 (got {overlap_tokens} with max_tokens="
+            f"{max_tokens}): set ASSISTANT_OVERLAP_TOKENS to about a quarter of the chunk budget"
         )
 
 

@@ -205,6 +205,38 @@ def eval_(
                        f"  false refusals={o.get('false_refusal_rate')}")
 
 
+@app.command()
+def bench(
+    name: str = typer.Argument(..., help="cmrc2018_dev, xquad_zh (from ../shared/bench) or a folder with passages.jsonl + questions.jsonl."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
+    compare: bool = typer.Option(False, "--compare", help="Run all three retrievers."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions (quick checks)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Report folder [default: eval/bench/<name>]."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder [default: index/bench-<name>]."),
+    encoder: Optional[str] = EncoderOpt,
+) -> None:
+    """Passage retrieval R@1/5/10 and MRR@10 on a public benchmark, with its own index built by the same pipeline."""
+    with _user_errors():
+        from assistant.evaluation.bench import bench_markdown, resolve_bench, run_bench
+        from assistant.retrieve import MODES
+
+        try:
+            folder = resolve_bench(name)
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from None
+        if retriever not in MODES:
+            raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
+        settings = _settings(index_dir=index or Path("index") / f"bench-{folder.name}", encoder=encoder)
+        with _progress(True) as progress:
+            report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress)
+        out_dir = out or Path("eval") / "bench" / folder.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        command = "assistant bench " + " ".join(sys.argv[2:])
+        (out_dir / "metrics.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out_dir / "report.md").write_text(bench_markdown(report, command), encoding="utf-8")
+        typer.echo(bench_markdown(report, command))
+
+
 def main() -> None:
     app()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -33,8 +33,8 @@ class BuildReport:
     articles: int
     chunks: int
     units: int
-    embedded: int  # vectors computed in this build
-    reused: int  # vectors taken over from the previous index
+    embedded: int  # distinct texts embedded in this build
+    reused: int  # distinct texts whose vector was taken over from the previous index
     seconds: float
     changed: bool  # False when the index was already up to date
 
@@ -152,18 +152,34 @@ def build_index(
     if not force and current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name:
         c = current.counts
         return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False)
-
     articles: list[Article] = []
     for i, path in enumerate(digests):
         articles.append(load_article(path))
         if progress:
             progress("read", i + 1, len(digests))
+    report = index_articles(articles, index_dir, settings, by_doc, fingerprint, [str(Path(s).resolve()) for s in sources], progress)
+    return replace(report, seconds=time.perf_counter() - started)
+
+
+def index_articles(
+    articles: Sequence[Article],
+    index_dir: Path,
+    settings: Settings,
+    documents: dict[str, str],
+    fingerprint: str,
+    sources: list[str],
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation."""
+    started = time.perf_counter()
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     _check_unique_ids(articles)
     by_id = {a.doc_id: a for a in articles}
     chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
     units, texts = dense_units(chunks, by_id)
+    keys = [u.key for u in units]
     cache = _previous_vectors(index_dir, embedder.name)
-    vectors, embedded = _embed_missing(embedder, texts, [u.key for u in units], cache, progress)
+    vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
     lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
     manifest = Manifest(
         encoder=embedder.name,
@@ -171,17 +187,18 @@ def build_index(
         chunker={"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens, "tokenizer": "cl100k_base"},
         lexical={"tokenizer": "jieba", "method": "lucene"},
         corpus_fingerprint=fingerprint,
-        sources=[str(Path(s).resolve()) for s in sources],
-        documents=by_doc,
+        sources=sources,
+        documents=documents,
         counts={"articles": len(articles), "chunks": len(chunks), "units": len(units)},
         data_dir="",
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         format_version=FORMAT_VERSION,
         extra={"pipeline_version": PIPELINE_VERSION},
     )
-    write_index(index_dir, manifest, articles, chunks, units, DenseIndex.build(vectors), lexical)
-    seconds = time.perf_counter() - started
-    return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, len(units) - embedded, seconds, True)
+    write_index(index_dir, manifest, list(articles), chunks, units, DenseIndex.build(vectors), lexical)
+    reused = sum(1 for key in set(keys) if key in cache)
+    return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
+                       time.perf_counter() - started, True)
 
 
 def _check_unique_ids(articles: Sequence[Article]) -> None:

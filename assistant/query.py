@@ -28,14 +28,12 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .text import STOPWORDS_EN, detect_lang, to_halfwidth, to_simplified, tokenize_zh, word_frequency
+from .text import DEFAULT_BIGRAMS, STOPWORDS_EN, detect_lang, to_halfwidth, to_simplified, tokenize_zh, word_frequency
 
 GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_zh.tsv"
 
-import os
-CAP_NO_CONTAINED=bool(os.environ.get('CAPNC'))
-DEFAULT_MAX_PER_WORD = 3  # measured: benchmarks/query_expansion.md
-MAX_PHRASE_WORDS = 4
+DEFAULT_MAX_PER_WORD = 5  # measured: benchmarks/query_expansion.md
+MAX_PHRASE_WORDS = 5
 MAX_CONTAINED_GLOSS_WORDS = 3  # "immune system" indexes 免疫系统 under "immune" (a fallback)
 
 # Tiers of directness, best first.
@@ -62,7 +60,8 @@ _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _ACRONYM_IN_PARENS = re.compile(r"\(([A-Z]{2,6})\)")
 _CJK_REFERENCE = re.compile(r"\S*[\u3400-\u4dbf\u4e00-\u9fff]\S*")
 _LEADING_FILLER = re.compile(r"^(?:to|a|an|the|sb|sth|one's)\s+")
-_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
+# Words ("R&D", "China's") and numbers; hyphens split words, as in the index keys.
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'&]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 _PINYIN_SYLLABLE = re.compile(r"^[A-Za-z]+[1-5]$")
 
 _IRREGULAR = {
@@ -95,21 +94,25 @@ class EmptyQueryError(ValueError):
     """The question has no text."""
 
 
-def parse_query(text: str) -> Query:
+def parse_query(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD, bigrams: bool = DEFAULT_BIGRAMS) -> Query:
     """Normalise a question and compute its BM25 tokens, expanding English into Chinese.
 
-    English words stay in ``lexical_tokens`` (they match names and acronyms written in
-    Latin letters inside Chinese text); the Chinese expansion terms are tokenised like the
-    index and appended.
+    English words stay in ``lexical_tokens`` (they match names and acronyms written in Latin
+    letters inside Chinese text); the Chinese expansion terms are tokenised like the index
+    and appended. ``bigrams`` must match how the index was tokenised; ``max_per_word=0``
+    turns expansion off.
     """
     text = text.strip()
     if not text:
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
-    tokens = tokenize_zh(normalized)
-    expansion = expand_english(normalized) if lang == "en" else []
-    tokens += [token for term in expansion for token in tokenize_zh(term)]
+    tokens = tokenize_zh(normalized, bigrams=bigrams)
+    expansion = expand_english(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
+    # Each expansion token once: a token that several candidates share (创新 in 创新, 技术创新)
+    # would otherwise outweigh the rest (measured: benchmarks/query_expansion.md).
+    expanded = dict.fromkeys(t for term in expansion for t in tokenize_zh(term, bigrams=bigrams))
+    tokens += [t for t in expanded if t not in tokens]
     return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion)
 
 
@@ -161,18 +164,18 @@ def _word_matches(word: str) -> list[str]:
     dictionary = _dictionary()
     if word.isupper() and word in dictionary.by_english:  # acronyms keep their case: US, EU
         return _best_first(dictionary.by_english[word])
-    lower = word.lower()
+    lower = word.lower().removesuffix("'s").rstrip("'")
     if _is_skippable(lower) or not lower[0].isalpha():
         return []
-    forms = _inflections(lower)
+    # A capitalised word may be a name: Panthers -> panther, but not Manning -> man.
+    forms = _inflections(lower, plural_only=word[0].isupper())
     pinyin = dictionary.by_pinyin.get(lower, [])
     attempts = [
         _lookup(dictionary.by_english, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
         _lookup(dictionary.by_english, _respellings(lower), below=TIER_CONTAINED),
         pinyin,
+        _lookup(dictionary.by_english, forms + _respellings(lower), below=TIER_CONTAINED + 1),
     ]
-    if not CAP_NO_CONTAINED or not word[0].isupper():
-        attempts.append(_lookup(dictionary.by_english, forms + _respellings(lower), below=TIER_CONTAINED + 1))
     return next((_best_first(matches) for matches in attempts if matches), [])
 
 
@@ -195,18 +198,28 @@ def _is_skippable(word: str) -> bool:
     return word in _NOT_EXPANDED or len(word) < 2
 
 
-def _inflections(word: str) -> list[str]:
-    """The word and its plausible base forms: possessive, plural, past tense, -ing, irregulars."""
-    word = word.removesuffix("'s").rstrip("'")
-    forms = [word]
-    if word in _IRREGULAR:
-        forms.append(_IRREGULAR[word])
+def _inflections(word: str, plural_only: bool = False) -> list[str]:
+    """The word and its plausible base forms: plural, and unless ``plural_only`` (names),
+    irregular forms, past tense and -ing. Forms that are not words simply find nothing."""
+    forms = [word, *_plural_bases(word)]
+    if not plural_only:
+        forms += _verb_bases(word)
+    base_forms = [f for f in forms[1:] if len(f) >= 3 and f not in _NOT_EXPANDED]
+    return list(dict.fromkeys([word, *base_forms]))
+
+
+def _plural_bases(word: str) -> list[str]:
     if word.endswith("ies"):
-        forms.append(word[:-3] + "y")
-    elif word.endswith(("ses", "xes", "zes", "ches", "shes")):
-        forms.append(word[:-2])
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        forms.append(word[:-1])
+        return [word[:-3] + "y"]  # cities -> city
+    if word.endswith("es"):
+        return [word[:-1], word[:-2]]  # enterprises -> enterprise, classes -> class
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return [word[:-1]]
+    return []
+
+
+def _verb_bases(word: str) -> list[str]:
+    forms = [_IRREGULAR[word]] if word in _IRREGULAR else []
     if word.endswith("ied"):
         forms += [word[:-3] + "y", word[:-1]]  # studied -> study, died -> die
     elif word.endswith("ed"):
@@ -217,8 +230,7 @@ def _inflections(word: str) -> list[str]:
         forms += [word[:-3], word[:-3] + "e"]  # building -> build, making -> make
         if len(word) > 5 and word[-4] == word[-5]:
             forms.append(word[:-4])  # running -> run
-    base_forms = [f for f in forms[1:] if len(f) >= 3 and f not in _NOT_EXPANDED]
-    return list(dict.fromkeys([word, *base_forms]))
+    return forms
 
 
 def _respellings(word: str) -> list[str]:
@@ -283,7 +295,7 @@ def clean_gloss(gloss: str) -> str:
         gloss = _PARENS.sub(" ", _PARENS.sub(" ", gloss))  # twice: one level of nesting
     if not gloss.isascii():
         gloss = _CJK_REFERENCE.sub(" ", gloss)
-    gloss = " ".join(gloss.lower().split()).strip(" .,;:!?\"'")
+    gloss = " ".join(gloss.lower().replace("-", " ").split()).strip(" .,;:!?\"'")
     return _LEADING_FILLER.sub("", gloss, count=1)
 
 
@@ -292,9 +304,11 @@ def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
     cleaned = clean_gloss(gloss)
     if not cleaned or _REFERENCE_GLOSS.match(cleaned):
         return []
-    keys = [(acronym, TIER_EXACT) for acronym in _spelled_out_acronyms(gloss)]
+    keys = []
     if gloss.isupper() and gloss.isalpha():
         keys.append((gloss, TIER_EXACT))  # "US" is kept apart from "us"
+    elif "(" in gloss:
+        keys += [(acronym, TIER_EXACT) for acronym in _spelled_out_acronyms(gloss)]
     words = cleaned.split()
     if len(words) <= MAX_PHRASE_WORDS:
         keys.append((cleaned, TIER_EXACT))
@@ -336,7 +350,7 @@ def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             english, _, chinese = line.partition("\t")
-            glossary[english.strip().lower()] = [t.strip() for t in chinese.split(",") if t.strip()]
+            glossary[" ".join(english.lower().replace("-", " ").split())] = [t.strip() for t in chinese.split(",") if t.strip()]
     return glossary
 
 

