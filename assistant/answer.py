@@ -16,9 +16,9 @@ import numpy as np
 from assistant.chunk import split_sentences
 from assistant.embed import Embedder
 from assistant.prompts import load_prompt
-from assistant.query import Query, expand_english
+from assistant.query import Query
 from assistant.store import StoredIndex
-from assistant.entities import place_and_org_names
+from assistant.entities import place_and_org_names, place_names
 from assistant.text import tokenize_zh
 from assistant.types import Answer, Citation, Hit
 
@@ -28,6 +28,23 @@ _ADMIN_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|省|市|县|�
 
 class Answerer(Protocol):
     def run(self, query: Query, hits: list[Hit]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing the question asks about: a Chinese token, or an English word's translations."""
+
+    tokens: frozenset[str]
+    weight: float  # IDF: rare terms say more about where the answer is
+
+
+@dataclass(frozen=True)
+class Name:
+    """A place or organisation named in the question, with the spellings to look for."""
+
+    label: str
+    variants: tuple[str, ...]
+    is_place: bool
 
 
 @dataclass(frozen=True)
@@ -47,15 +64,21 @@ class ExtractiveSettings:
     passages: int = 5  # top hits whose sentences are considered
     max_citations: int = 3
     keep_ratio: float = 0.75  # further sentences must score this share of the best one
-    # Refusal thresholds (tuned on eval/corpus_zh_en.jsonl; see eval/README.md).
-    min_coverage_zh: float = 0.45  # IDF-weighted share of question terms in the best passage
-    min_dense_en: float = 0.30
-    min_coverage_en: float = 0.15
+    # Refusal thresholds, set on eval/corpus_zh_en.jsonl (eval/README.md has the trade-off).
+    min_coverage_zh: float = 0.35  # share of the question's (IDF-weighted) terms in the best passage
+    min_coverage_en: float = 0.12  # English: refuse only when coverage AND similarity are both low
+    min_dense_en: float = 0.35
     long_sentence: int = 90  # characters; longer sentences are quoted by their best clauses
 
 
 class ExtractiveAnswerer:
-    """Extracts cited sentences from the retrieved passages; refuses when the evidence is weak."""
+    """Extracts cited sentences from the retrieved passages; refuses when the evidence is weak.
+
+    Refusal has three grounds: the question names a place or organisation no article mentions
+    (a question about Guangdong gets no answer about Gansu); no retrieved passage belongs to an
+    article about the place the question names; or the best passages cover too little of what
+    the question asks.
+    """
 
     def __init__(self, index: StoredIndex, embedder: Embedder, prompts_dir: Path,
                  settings: ExtractiveSettings = ExtractiveSettings()) -> None:
@@ -64,48 +87,82 @@ class ExtractiveAnswerer:
         self.prompts_dir = Path(prompts_dir)
         self.settings = settings
         self._unit_rows = {(index.chunks[u.chunk_row].doc_id, u.start, u.end): i for i, u in enumerate(index.units)}
+        self._article_text = {doc_id: f"{a.title}\n{a.text}".lower() for doc_id, a in index.articles.items()}
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
-        terms = self._weighted_terms(query)
-        missing = self._unknown_entities(query)
+        names = self._question_names(query)
+        missing = [n.label for n in names if not any(self._mentioned(v) for v in n.variants)]
         if missing:
             return self._refuse(query, hits, missing)
-        candidates = self._candidates(query, hits[: self.settings.passages], terms)
-        if not candidates or self._too_weak(query, hits, candidates, terms):
+        scoped = self._scope_to_places(hits[: self.settings.passages], names)
+        terms = self._terms(query)
+        candidates = self._candidates(query, scoped, terms)
+        if not candidates or self._too_weak(query, scoped, candidates, terms):
             return self._refuse(query, hits, [])
-        chosen = self._choose(candidates)
-        return self._compose(query, hits, chosen, terms)
+        return self._compose(query, hits, self._choose(candidates), terms)
+
+    # -- what the question asks ------------------------------------------------------------
+
+    def _terms(self, query: Query) -> list[Term]:
+        """The question's terms that occur somewhere in the collection, weighted by IDF.
+
+        Terms found nowhere cannot tell passages apart, so they are left out of coverage
+        (question words such as 多少/几家 among them); unknown *names* are handled separately.
+        """
+        lexical = self.index.lexical
+        if query.lang == "en":
+            terms = []
+            for _, translations in query.expansion_groups:
+                tokens = {t for term in translations for t in tokenize_zh(term) if lexical.document_frequency(t) > 0}
+                if tokens:
+                    terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
+            # English words that appear as such in the Chinese text (acronyms, names, "5G").
+            translated = {t for _, tr in query.expansion_groups for term in tr for t in tokenize_zh(term)}
+            for token in dict.fromkeys(query.lexical_tokens):
+                if token not in translated and token.isascii() and lexical.document_frequency(token) > 0:
+                    terms.append(Term(frozenset({token}), lexical.idf(token)))
+            return terms
+        return [Term(frozenset({t}), lexical.idf(t))
+                for t in dict.fromkeys(query.lexical_tokens) if lexical.document_frequency(t) > 0]
+
+    def _question_names(self, query: Query) -> list[Name]:
+        if query.lang == "zh":
+            places = set(place_names(query.normalized))
+            return [Name(n, (n, _ADMIN_SUFFIX.sub("", n) or n), n in places) for n in place_and_org_names(query.normalized)]
+        names = []
+        first_word = query.text.split(maxsplit=1)[0] if query.text.split() else ""
+        for source, translations in query.expansion_groups:
+            if not source[:1].isupper() or source == first_word or source.lower() in _NOT_NAMES:
+                continue
+            # Only words the dictionary renders as a place/organisation count: "Northern" is not one.
+            named = [t for t in translations if place_and_org_names(t)]
+            if named:
+                variants = (source.lower(), *named, *(_ADMIN_SUFFIX.sub("", t) for t in named))
+                names.append(Name(source, tuple(v for v in variants if v), any(place_names(t) for t in named)))
+        return names
+
+    def _mentioned(self, term: str) -> bool:
+        lowered = term.lower()
+        return any(lowered in text for text in self._article_text.values())
+
+    def _scope_to_places(self, hits: list[Hit], names: list[Name]) -> list[Hit]:
+        """Keep passages from articles that mention a place the question names (if it names any)."""
+        places = [n for n in names if n.is_place]
+        if not places:
+            return hits
+        return [h for h in hits
+                if any(v.lower() in self._article_text[h.chunk.doc_id] for n in places for v in n.variants)]
 
     # -- evidence --------------------------------------------------------------------------
 
-    def _weighted_terms(self, query: Query) -> dict[str, float]:
-        """Question terms with their IDF; expansion terms of English questions count less."""
-        expansion = {t for term in query.expansion for t in tokenize_zh(term)}
-        weights = {}
-        for token in dict.fromkeys(query.lexical_tokens):
-            idf = self.index.lexical.idf(token)
-            weights[token] = idf * (0.5 if token in expansion else 1.0)
-        return weights
+    @staticmethod
+    def _coverage(terms: list[Term], text_tokens: set[str]) -> float:
+        total = sum(t.weight for t in terms)
+        if total <= 0:
+            return 0.0
+        return sum(t.weight for t in terms if t.tokens & text_tokens) / total
 
-    def _unknown_entities(self, query: Query) -> list[str]:
-        """Place/organisation names in the question that no article mentions at all."""
-        names = place_and_org_names(query.normalized) if query.lang == "zh" else _english_names(query.text)
-        missing = []
-        for name in names:
-            variants = [name] if query.lang == "zh" else [name.lower(), *expand_english(name)]
-            if not any(self._mentioned(v) for v in variants):
-                missing.append(name)
-        return missing
-
-    def _mentioned(self, term: str) -> bool:
-        """Whether any article mentions the name, also without its administrative suffix (省, 市 ...)."""
-        core = _ADMIN_SUFFIX.sub("", term) or term
-        for variant in {term.lower(), core.lower()}:
-            if any(variant in a.text.lower() or variant in a.title.lower() for a in self.index.articles.values()):
-                return True
-        return False
-
-    def _candidates(self, query: Query, hits: list[Hit], terms: dict[str, float]) -> list[Candidate]:
+    def _candidates(self, query: Query, hits: list[Hit], terms: list[Term]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
         spans = []
         for hit in hits:
@@ -117,14 +174,13 @@ class ExtractiveAnswerer:
         if not spans:
             return []
         dense = self._sentence_similarities(query, spans)
-        total = sum(terms.values()) or 1.0
-        dense_weight = 0.6 if query.lang == "en" else 0.3
+        dense_weight = 0.5 if query.lang == "en" else 0.3
         out = []
         for (hit, start, end), sim in zip(spans, dense):
-            sentence = self.index.articles[hit.chunk.doc_id].text[start:end]
-            tokens = set(tokenize_zh(sentence))
-            coverage = sum(w for t, w in terms.items() if t in tokens) / total
-            prior = 1.0 / (1.0 + 0.15 * (hit.rank - 1))
+            article = self.index.articles[hit.chunk.doc_id]
+            # The title stands in for context the sentence leaves implicit (自治区 -> 内蒙古).
+            coverage = self._coverage(terms, set(tokenize_zh(f"{article.title}\n{article.text[start:end]}")))
+            prior = 1.0 / (1.0 + 0.1 * (hit.rank - 1))  # the retriever's judgement of the passage
             score = ((1 - dense_weight) * coverage + dense_weight * max(sim, 0.0)) * prior
             out.append(Candidate(hit, start, end, coverage, float(sim), score))
         return sorted(out, key=lambda c: -c.score)
@@ -145,18 +201,14 @@ class ExtractiveAnswerer:
         q = self.embedder.embed_queries([query.normalized])[0]
         return np.stack(vectors) @ q
 
-    def _too_weak(self, query: Query, hits: list[Hit], candidates: list[Candidate], terms: dict[str, float]) -> bool:
+    def _too_weak(self, query: Query, hits: list[Hit], candidates: list[Candidate], terms: list[Term]) -> bool:
         s = self.settings
-        best_coverage = max(self._passage_coverage(h, terms) for h in hits[:3])
+        best_coverage = max(self._coverage(terms, set(tokenize_zh(f"{h.chunk.title}\n{h.chunk.text}")))
+                            for h in hits[:3])
         if query.lang == "zh":
             return best_coverage < s.min_coverage_zh
         best_dense = max(c.dense for c in candidates)
-        return best_dense < s.min_dense_en and best_coverage < s.min_coverage_en
-
-    def _passage_coverage(self, hit: Hit, terms: dict[str, float]) -> float:
-        tokens = set(tokenize_zh(f"{hit.chunk.title}\n{hit.chunk.text}"))
-        total = sum(terms.values()) or 1.0
-        return sum(w for t, w in terms.items() if t in tokens) / total
+        return best_coverage < s.min_coverage_en and best_dense < s.min_dense_en
 
     def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
         best = candidates[0].score
@@ -165,14 +217,14 @@ class ExtractiveAnswerer:
 
     # -- composition -----------------------------------------------------------------------
 
-    def _quote_span(self, candidate: Candidate, terms: dict[str, float]) -> tuple[int, int]:
+    def _quote_span(self, candidate: Candidate, terms: list[Term]) -> tuple[int, int]:
         """The whole sentence, or for a long one the clauses that hold the question's terms."""
         text = self.index.articles[candidate.hit.chunk.doc_id].text
-        start, end = candidate.start, candidate.end
+        start, end = candidate.start, _trim_clause_mark(text, candidate.start, candidate.end)
         if end - start <= self.settings.long_sentence:
             return start, end
         clauses = _clauses(text, start, end)
-        gains = [sum(w for t, w in terms.items() if t in set(tokenize_zh(text[s:e]))) for s, e in clauses]
+        gains = [self._coverage(terms, set(tokenize_zh(text[s:e]))) for s, e in clauses]
         if max(gains) <= 0:
             return start, end
         best = int(np.argmax(gains))
@@ -189,7 +241,7 @@ class ExtractiveAnswerer:
                 lo -= 1
         return clauses[lo][0], clauses[hi][1]
 
-    def _compose(self, query: Query, hits: list[Hit], chosen: list[Candidate], terms: dict[str, float]) -> Answer:
+    def _compose(self, query: Query, hits: list[Hit], chosen: list[Candidate], terms: list[Term]) -> Answer:
         citations = []
         parts = []
         for n, candidate in enumerate(chosen, start=1):
@@ -217,6 +269,13 @@ class ExtractiveAnswerer:
         return Answer(query.text, template.format(detail=detail), True, [], hits, query.lang)
 
 
+def _trim_clause_mark(text: str, start: int, end: int) -> int:
+    """End of the span without a dangling clause mark (a long sentence split at a comma)."""
+    while end - 1 > start and _CLAUSE_END.match(text[end - 1]):
+        end -= 1
+    return end
+
+
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     s = start
@@ -229,20 +288,9 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b - 1) if _CLAUSE_END.match(text[b - 1]) and b - 1 > a else (a, b) for a, b in spans]
 
 
-_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "does", "do",
-                   "did", "was", "were", "can", "could", "should", "would", "will", "has", "have", "in", "the", "a",
-                   "an", "according", "tell", "list", "name", "give", "describe", "explain", "i", "please",
-                   # dates are not names
-                   "january", "february", "march", "april", "may", "june", "july", "august", "september",
-                   "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-                   "saturday", "sunday"}
-
-
-def _english_names(text: str) -> list[str]:
-    """Capitalised words that are not the sentence's first word or a question word: likely names."""
-    words = re.findall(r"[A-Za-z][A-Za-z\-]+", text)
-    names = []
-    for i, word in enumerate(words):
-        if word[0].isupper() and word.lower() not in _QUESTION_WORDS and (i > 0 or word.lower() not in _QUESTION_WORDS):
-            names.append(word)
-    return names
+# Capitalised words that are not names even when the dictionary gives a place for them.
+_NOT_NAMES = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "i",
+})

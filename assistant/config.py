@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     # or any sentence-transformers model name or local path.
     encoder: str = "use"
     encoder_threads: int = 1
-    chunk_tokens: int = 160  # cl100k_base tokens per chunk (budget)
-    overlap_tokens: int = 40  # whole sentences carried over from the previous chunk
+    chunk_tokens: int = 256  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
+    overlap_tokens: int = 48  # whole sentences carried over from the previous chunk
     top_k: int = 10  # hits returned
     max_citations: int = 3
     retriever: str = "hybrid"  # hybrid | dense | lexical

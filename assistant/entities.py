@@ -1,11 +1,12 @@
-"""Names of places and organisations in a Chinese question (jieba's part-of-speech tags)."""
+"""Names of places and organisations in a question (jieba's part-of-speech tags)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-# jieba tags: ns place, nt organisation, nz other proper noun, nr person.
-_NAME_TAGS = {"ns", "nt", "nz"}
+# jieba tags: ns place, nt organisation, nz other proper noun.
+PLACE_TAGS = frozenset({"ns"})
+NAME_TAGS = frozenset({"ns", "nt", "nz"})
 
 
 @lru_cache(maxsize=1)
@@ -17,7 +18,15 @@ def _posseg():
     return jieba.posseg
 
 
-def place_and_org_names(text: str) -> list[str]:
-    """Distinct place/organisation names of two or more characters, in order of appearance."""
-    names = [w.word for w in _posseg().cut(text) if w.flag in _NAME_TAGS and len(w.word) >= 2]
+def proper_names(text: str, tags: frozenset[str] = NAME_TAGS) -> list[str]:
+    """Distinct names of two or more characters with one of ``tags``, in order of appearance."""
+    names = [w.word for w in _posseg().cut(text) if w.flag in tags and len(w.word) >= 2]
     return list(dict.fromkeys(names))
+
+
+def place_and_org_names(text: str) -> list[str]:
+    return proper_names(text, NAME_TAGS)
+
+
+def place_names(text: str) -> list[str]:
+    return proper_names(text, PLACE_TAGS)

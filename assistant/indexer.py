@@ -181,6 +181,7 @@ def index_articles(
     cache = _previous_vectors(index_dir, embedder.name)
     vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
     lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
+    article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
     manifest = Manifest(
         encoder=embedder.name,
         dim=embedder.dim,
@@ -195,7 +196,7 @@ def index_articles(
         format_version=FORMAT_VERSION,
         extra={"pipeline_version": PIPELINE_VERSION},
     )
-    write_index(index_dir, manifest, list(articles), chunks, units, DenseIndex.build(vectors), lexical)
+    write_index(index_dir, manifest, list(articles), chunks, units, DenseIndex.build(vectors), lexical, article_lexical)
     reused = sum(1 for key in set(keys) if key in cache)
     return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
                        time.perf_counter() - started, True)

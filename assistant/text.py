@@ -26,8 +26,8 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _CJK_WORD = re.compile(f"^[{_CJK}]+$")
-# A token is kept only if it has a letter, digit or CJK character; edges are trimmed of
-# punctuation so "u.s." -> "u.s" and "17.73%" -> "17.73" (the number stays one token).
+# A token is kept only if it has a letter, digit or CJK character; its edges are trimmed of
+# punctuation, so jieba's "17.73%" becomes "17.73" (the number stays one token).
 _HAS_CONTENT = re.compile(f"[0-9a-z{_CJK}]")
 _EDGE_PUNCT = re.compile(f"^[^0-9a-z{_CJK}]+|[^0-9a-z{_CJK}]+$")
 
@@ -49,7 +49,8 @@ STOPWORDS_EN = frozenset(
 )
 STOPWORDS = STOPWORDS_ZH | STOPWORDS_EN
 
-# Measured on CMRC2018 / XQuAD (benchmarks/query_expansion.md): see ``tokenize_zh``.
+# Bigrams won on CMRC2018 and on expanded English questions (benchmarks/query_expansion.md),
+# and let 甘肃 (a query word or a dictionary translation) match the index word 甘肃省.
 DEFAULT_BIGRAMS = True
 
 
@@ -99,7 +100,7 @@ def tokenize_zh(text: str, bigrams: bool = DEFAULT_BIGRAMS) -> list[str]:
 
     Numbers stay whole ("17.73"), English words are kept lower-cased, punctuation, whitespace
     and stopwords are dropped. With ``bigrams`` every CJK word of 3+ characters is followed by
-    its character bigrams, so 创新联合体 also matches 联合 / 合体 (partial matches).
+    its character bigrams, so 甘肃省 also yields 甘肃 / 肃省 (partial matches).
     """
     tokens: list[str] = []
     for raw in _jieba().lcut(normalize_width(to_simplified(text))):

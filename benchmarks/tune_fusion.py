@@ -1,0 +1,101 @@
+"""Grid-search the hybrid fusion parameters on the shipped question set and a public benchmark.
+
+Scores are computed once per question (BM25 per chunk and per article, dense per chunk), then every
+parameter combination is a cheap numpy re-ranking. Prints one line per combination:
+  evidence hit@5 (zh, en) on eval/corpus_zh_en.jsonl and passage R@1 (zh, en) on the benchmark.
+
+    python benchmarks/tune_fusion.py [--bench xquad_zh] [--limit 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+from pathlib import Path
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.embed import load_embedder
+from assistant.evaluation import metrics
+from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench
+from assistant.evaluation.questions import load_questions
+from assistant.pipeline import ensure_index
+from assistant.query import parse_query
+from assistant.retrieve import Retriever, _normalise_dense, _normalise_lexical
+from assistant.store import load_index
+
+
+def precompute(index, embedder, items):
+    """Per item: (item, chunk BM25, article BM25 per chunk, dense per chunk), each normalised."""
+    retriever = Retriever(index, embedder)
+    out = []
+    for item, text in items:
+        q = parse_query(text)
+        chunk = _normalise_lexical(index.lexical.scores(q.lexical_tokens))
+        article = _normalise_lexical(index.article_lexical.scores(q.lexical_tokens))[index.chunk_article_rows]
+        out.append((item, q.lang, chunk, article, retriever.dense_scores(q)))
+    return out
+
+
+def fused(chunk, article, dense, lang, aw, wzh, wen, pool):
+    w = wzh if lang == "zh" else wen
+    lexical = _normalise_lexical((1 - aw) * chunk + aw * article)
+    return w * lexical + (1 - w) * _normalise_dense(dense, pool)
+
+
+def ranked_chunks(index, scores, k=10):
+    """Top-k chunk rows after the same overlap de-duplication the retriever applies."""
+    rows, kept = [], []
+    for row in np.argsort(-scores, kind="stable"):
+        c = index.chunks[row]
+        if any(d == c.doc_id and min(e, c.end) - max(s, c.start) > 0.5 * min(e - s, c.end - c.start) for d, s, e in kept):
+            continue
+        kept.append((c.doc_id, c.start, c.end))
+        rows.append(row)
+        if len(rows) == k:
+            break
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", default="eval/corpus_zh_en.jsonl")
+    parser.add_argument("--bench", default="xquad_zh")
+    parser.add_argument("--limit", type=int, default=400, help="benchmark questions sampled (seeded)")
+    args = parser.parse_args()
+    settings = Settings(index_dir=Path("/tmp/tune-index"))
+    ensure_index(settings)
+    index = load_index(settings.index_dir)
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    questions = [q for q in load_questions(Path(args.questions)).questions if q.answerable]
+    product = precompute(index, embedder, [(q, q.question) for q in questions])
+
+    folder = resolve_bench(args.bench)
+    bench_settings = Settings(index_dir=Path(f"/tmp/tune-bench-{folder.name}"))
+    ensure_bench_index(folder, bench_settings.index_dir, bench_settings)
+    bench_index = load_index(bench_settings.index_dir)
+    bench_qs = load_bench_questions(folder)
+    ids = sorted({q.id for q in bench_qs})
+    random.Random(0).shuffle(ids)
+    keep = set(ids[: args.limit])
+    bench = precompute(bench_index, embedder, [(q, q.text) for q in bench_qs if q.id in keep])
+    doc_of = [c.doc_id for c in bench_index.chunks]
+
+    grid = itertools.product([0.3, 0.5], [0.6, 0.7], [0.45, 0.55, 0.65], [100])
+    for aw, wzh, wen, pool in grid:
+        hit = {"zh": [], "en": []}
+        for q, lang, c, a, d in product:
+            rows = ranked_chunks(index, fused(c, a, d, lang, aw, wzh, wen, pool), 5)
+            hit[lang].append(metrics.evidence_hit_at_k(q.evidence, [index.chunks[r].text for r in rows], 5))
+        r1 = {"zh": [], "en": []}
+        for q, lang, c, a, d in bench:
+            order = np.argsort(-fused(c, a, d, lang, aw, wzh, wen, pool), kind="stable")
+            r1[lang].append(doc_of[order[0]] == q.passage_id)
+        print(f"aw={aw} wzh={wzh} wen={wen} pool={pool}  eval hit@5 zh={np.mean(hit['zh']):.3f} en={np.mean(hit['en']):.3f}"
+              f"  {folder.name} R@1 zh={np.mean(r1['zh']):.3f} en={np.mean(r1['en']):.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+import re
+
+import pytest
+
+from assistant.query import EmptyQueryError, clean_gloss, expand_english, parse_query, read_glossary
+from assistant.text import tokenize_zh
+
+
+def expansion_tokens(text: str) -> set[str]:
+    return {token for term in expand_english(text) for token in tokenize_zh(term)}
+
+
+def test_expand_english_prefers_the_multi_word_entry():
+    assert expand_english("Inner Mongolia")[0] == "内蒙古"
+
+
+def test_expand_english_innovation_consortium_yields_both_parts():
+    tokens = expansion_tokens("innovation consortium")
+    assert {"创新", "联合体"} <= tokens
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("Guangdong", "广东"),
+        ("Gansu", "甘肃"),
+        ("Lanzhou", "兰州"),
+        ("Suining", "遂宁"),
+        ("innovation", "创新"),
+        ("technology contract", "技术合同"),
+        ("green channel", "绿色通道"),
+        ("consortia", "联合体"),
+        ("register", "登记"),
+        ("filing", "备案"),
+        ("unveiling the list", "揭榜挂帅"),
+        ("open competition mechanism", "揭榜挂帅"),
+        ("technology transfer", "技术转移"),
+    ],
+)
+def test_expand_english_translates_names_and_policy_terms(english, chinese):
+    assert chinese in expand_english(english)
+
+
+def test_expand_english_finds_base_forms():
+    assert "城市" in expand_english("cities")  # plural
+    assert "位于" in expand_english("located")  # past participle
+    assert "剧院" in expand_english("theatre")  # British spelling
+    assert "企业" in expand_english("enterprises")
+
+
+def test_expand_english_keeps_acronyms_apart_from_words():
+    assert expand_english("the US")[0] == "美国"
+    assert "美国" not in expand_english("tell us")
+    assert "欧盟" in expand_english("EU")
+
+
+def test_expand_english_skips_question_words_stopwords_and_numbers():
+    assert expand_english("What is the one in 2021?") == []
+
+
+def test_expand_english_caps_the_terms_per_word():
+    assert len(expand_english("open", max_per_word=2)) == 2
+    assert len(expand_english("open", max_per_word=5)) == 5
+
+
+def test_parse_query_chinese_is_tokenised_like_the_index():
+    query = parse_query("  甘肃省如何组建创新联合体？ ")
+    assert query.text == "甘肃省如何组建创新联合体？"
+    assert query.lang == "zh"
+    assert query.expansion == []
+    assert query.lexical_tokens == tokenize_zh("甘肃省如何组建创新联合体？")
+    assert "如何" not in query.lexical_tokens
+
+
+def test_parse_query_traditional_becomes_simplified():
+    query = parse_query("遂寧市的技術合同如何登記？")
+    assert query.lang == "zh"
+    assert query.normalized == "遂宁市的技术合同如何登记?"
+    assert {"遂宁市", "技术", "合同", "登记"} <= set(query.lexical_tokens)
+
+
+def test_parse_query_english_keeps_english_words_and_adds_chinese():
+    query = parse_query("How does Gansu register an innovation consortium?")
+    assert query.lang == "en"
+    assert query.normalized == "How does Gansu register an innovation consortium?"  # case kept for the encoder
+    assert {"甘肃", "创新联合体"} <= set(query.expansion)
+    assert {"gansu", "consortium", "甘肃", "登记", "创新", "联合体"} <= set(query.lexical_tokens)
+    assert "how" not in query.lexical_tokens
+    assert len(query.lexical_tokens) == len(set(query.lexical_tokens))
+
+
+def test_parse_query_fullwidth_english():
+    query = parse_query("Ｗｈｅｒｅ ｉｓ Ｌａｎｚｈｏｕ？")
+    assert query.lang == "en"
+    assert query.normalized == "Where is Lanzhou?"
+    assert "兰州" in query.expansion
+
+
+def test_parse_query_can_turn_expansion_off():
+    query = parse_query("Where is Lanzhou?", max_per_word=0)
+    assert query.expansion == [] and query.lexical_tokens == ["lanzhou"]
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_parse_query_rejects_an_empty_question(blank):
+    with pytest.raises(EmptyQueryError, match="question is empty"):
+        parse_query(blank)
+
+
+def test_clean_gloss_makes_glosses_into_lookup_keys():
+    assert clean_gloss("to put on record (law)") == "put on record"
+    assert clean_gloss("to see sb off") == "see off"
+    assert clean_gloss("high-tech") == "high tech"
+    assert clean_gloss("Lanzhou, capital of Gansu 甘肅|甘肃[Gan1 su4]") == "lanzhou, capital of gansu"
+
+
+def test_glossary_entries_are_english_to_chinese():
+    glossary = read_glossary()
+    assert len(glossary) >= 20
+    for english, terms in glossary.items():
+        assert re.fullmatch(r"[a-z&' ]+", english), english
+        assert terms and all(re.fullmatch(r"[\u4e00-\u9fff]+", term) for term in terms), english
