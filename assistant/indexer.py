@@ -17,7 +17,17 @@ from assistant.dense import DenseIndex
 from assistant.embed import Embedder, load_embedder
 from assistant.ingest import find_source_files, load_article
 from assistant.lexical import LexicalIndex
-from assistant.store import FORMAT_VERSION, IndexStoreError, Manifest, Unit, load_index, read_manifest, write_index
+from assistant.store import (
+    FORMAT_VERSION,
+    DamagedIndexError,
+    IndexStoreError,
+    Manifest,
+    Unit,
+    is_complete,
+    load_index,
+    read_manifest,
+    write_index,
+)
 from assistant.text import tokenize_zh
 from assistant.types import Article, Chunk
 
@@ -65,7 +75,7 @@ def check_encoder(manifest: Manifest, embedder_name: str, index_dir: Path) -> No
 
 def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings) -> bool:
     manifest = read_manifest(index_dir)
-    if manifest is None:
+    if manifest is None or not is_complete(index_dir, manifest):
         return False
     digests = {path.stem: digest for path, digest in source_documents(sources).items()}
     return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings)
@@ -144,12 +154,16 @@ def build_index(
 ) -> BuildReport:
     """Ingest ``sources`` into ``index_dir``; re-embeds only text whose vector is not already stored."""
     started = time.perf_counter()
+    digests = source_documents(sources)  # missing or unsupported paths fail before any model loads
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    digests = source_documents(sources)
     by_doc = {path.stem: digest for path, digest in digests.items()}
     fingerprint = corpus_fingerprint(by_doc, settings)
-    current = read_manifest(index_dir)  # also refuses a foreign folder up front
-    if not force and current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name:
+    try:
+        current = read_manifest(index_dir)  # also refuses a foreign folder (or a file) up front
+    except DamagedIndexError:
+        current = None  # ours but unreadable: rebuild
+    up_to_date = current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
+    if not force and up_to_date and is_complete(index_dir, current):
         c = current.counts
         return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False)
     articles: list[Article] = []
@@ -172,6 +186,10 @@ def index_articles(
 ) -> BuildReport:
     """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation."""
     started = time.perf_counter()
+    try:
+        read_manifest(index_dir)  # a foreign folder is refused before any embedding work
+    except DamagedIndexError:
+        pass
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     _check_unique_ids(articles)
     by_id = {a.doc_id: a for a in articles}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -30,10 +31,16 @@ FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 # Files a fresh checkout's index/ folder may hold besides an index.
 _HARMLESS = {".gitignore", ".gitkeep", "README.md"}
+_TMP_MANIFEST = re.compile(rf"^\.{re.escape(MANIFEST_NAME)}\.[0-9a-f]+\.tmp$")
+REPAIR = "assistant ingest --force --index {index_dir}"
 
 
 class IndexStoreError(Exception):
     """A one-line, user-facing problem with an index folder."""
+
+
+class DamagedIndexError(IndexStoreError):
+    """Our index, but unreadable: a forced rebuild repairs it."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ def _fsync_tree(folder: Path) -> None:
 
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The manifest of ``index_dir``; ``None`` when there is no index there yet."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"{index_dir} is a file, not an index folder; pass a folder with --index")
     path = index_dir / MANIFEST_NAME
     if not path.exists():
         if index_dir.is_dir() and _foreign_entries(index_dir):
@@ -114,20 +123,30 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         manifest = Manifest(**data)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise IndexStoreError(
-            f"{path} is corrupt or not an assistant manifest ({type(exc).__name__}); "
-            f"rebuild it with `assistant ingest --index {index_dir}`"
+        raise DamagedIndexError(
+            f"{path} is corrupt ({type(exc).__name__}); rebuild the index with `{REPAIR.format(index_dir=index_dir)}`"
         ) from None
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexStoreError(
+        raise DamagedIndexError(
             f"{index_dir} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; "
-            f"rebuild it with `assistant ingest --index {index_dir}`"
+            f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         )
     return manifest
 
 
 def _foreign_entries(index_dir: Path) -> list[str]:
-    return [p.name for p in index_dir.iterdir() if p.name not in _HARMLESS and not p.name.startswith("data-")]
+    """Entries that are neither ours (data folders, a half-written manifest) nor harmless."""
+    return [p.name for p in index_dir.iterdir()
+            if p.name not in _HARMLESS and not p.name.startswith("data-") and not _TMP_MANIFEST.match(p.name)]
+
+
+_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "dense.faiss", "lexical", "article_lexical")
+
+
+def is_complete(index_dir: Path, manifest: Manifest) -> bool:
+    """Cheap check that every part the manifest points at is on disk."""
+    data = index_dir / manifest.data_dir
+    return bool(manifest.data_dir) and all((data / name).exists() for name in _DATA_FILES)
 
 
 def load_index(index_dir: Path) -> StoredIndex:
@@ -143,15 +162,15 @@ def load_index(index_dir: Path) -> StoredIndex:
         lexical = LexicalIndex.load(data / "lexical")
         article_lexical = LexicalIndex.load(data / "article_lexical")
     except Exception as exc:  # any unreadable part means the same thing to the user
-        raise IndexStoreError(
+        raise DamagedIndexError(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
-            f"rebuild it with `assistant ingest --index {index_dir}`"
+            f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         ) from None
     if (dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
             or dense.dim != manifest.dim):
-        raise IndexStoreError(
+        raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
-            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `assistant ingest --index {index_dir}`"
+            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         )
     return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical)
 
@@ -167,11 +186,15 @@ def write_index(
     article_lexical: LexicalIndex,
 ) -> None:
     """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step."""
-    read_manifest(index_dir)  # refuses a foreign folder before anything is written
+    try:
+        read_manifest(index_dir)  # refuses a foreign folder (or a file) before anything is written
+    except DamagedIndexError:
+        pass  # ours but unreadable: replacing it is the repair
     index_dir.mkdir(parents=True, exist_ok=True)
     manifest.data_dir = f"data-{uuid.uuid4().hex[:12]}"
     data = index_dir / manifest.data_dir
     data.mkdir()
+    cleanup: list[Path] = []
     try:
         _write_jsonl(data / "articles.jsonl", (asdict(a) for a in articles))
         _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks))
@@ -181,12 +204,15 @@ def write_index(
         article_lexical.save(data / "article_lexical")
         _fsync_tree(data)
         tmp = index_dir / f".{MANIFEST_NAME}.{uuid.uuid4().hex[:8]}.tmp"
+        cleanup.append(tmp)
         tmp.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
         with tmp.open("rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, index_dir / MANIFEST_NAME)
     except BaseException:
         shutil.rmtree(data, ignore_errors=True)
+        for path in cleanup:
+            path.unlink(missing_ok=True)
         raise
     _remove_stale_generations(index_dir, keep=manifest.data_dir)
 

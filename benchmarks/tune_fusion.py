@@ -39,10 +39,21 @@ def precompute(index, embedder, items):
     return out
 
 
+def _z(x, pool):
+    top = np.sort(x)[::-1][:pool]
+    sd = float(top.std())
+    return (x - float(top.mean())) / sd if sd > 1e-9 else np.zeros_like(x)
+
+
 def fused(chunk, article, dense, lang, aw, wzh, wen, pool):
     w = wzh if lang == "zh" else wen
-    lexical = _normalise_lexical((1 - aw) * chunk + aw * article)
-    return w * lexical + (1 - w) * _normalise_dense(dense, pool)
+    lexical = (1 - aw) * chunk + aw * article
+    if NORM == "z":
+        return w * _z(lexical, pool) + (1 - w) * _z(dense, pool)
+    return w * _normalise_lexical(lexical) + (1 - w) * _normalise_dense(dense, pool)
+
+
+NORM = "max"
 
 
 def ranked_chunks(index, scores, k=10):
@@ -64,7 +75,10 @@ def main() -> None:
     parser.add_argument("--questions", default="eval/corpus_zh_en.jsonl")
     parser.add_argument("--bench", default="xquad_zh")
     parser.add_argument("--limit", type=int, default=400, help="benchmark questions sampled (seeded)")
+    parser.add_argument("--norm", choices=["max", "z"], default="max", help="score normalisation before fusion")
     args = parser.parse_args()
+    global NORM
+    NORM = args.norm
     settings = Settings(index_dir=Path("/tmp/tune-index"))
     ensure_index(settings)
     index = load_index(settings.index_dir)
@@ -83,7 +97,7 @@ def main() -> None:
     bench = precompute(bench_index, embedder, [(q, q.text) for q in bench_qs if q.id in keep])
     doc_of = [c.doc_id for c in bench_index.chunks]
 
-    grid = itertools.product([0.3, 0.5], [0.6, 0.7], [0.45, 0.55, 0.65], [100])
+    grid = itertools.product([0.3, 0.5], [0.5, 0.6, 0.7], [0.3, 0.4, 0.5], [30, 100, 1000])
     for aw, wzh, wen, pool in grid:
         hit = {"zh": [], "en": []}
         for q, lang, c, a, d in product:

@@ -1,0 +1,207 @@
+"""Tests for assistant.store: reading manifests, refusing bad folders, atomic replacement, open formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.dense import DenseIndex
+from assistant.indexer import build_index
+from assistant.lexical import LexicalIndex
+from assistant.pipeline import Assistant
+from assistant.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
+
+QUESTION = "遂宁市技术合同认定登记额是多少？"
+
+
+def build(settings, force: bool = False):
+    return build_index([settings.corpus_dir], settings.index_dir, settings, force=force)
+
+
+def snapshot(index_dir: Path) -> tuple[bytes, list[str]]:
+    """The manifest bytes and every path under the index folder: equal snapshots = untouched index."""
+    files = sorted(str(p.relative_to(index_dir)) for p in index_dir.rglob("*"))
+    return (index_dir / MANIFEST_NAME).read_bytes(), files
+
+
+def data_dirs(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob("data-*"))
+
+
+def edit_manifest(index_dir: Path, **changes) -> None:
+    path = index_dir / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.fixture()
+def built(fresh_settings):
+    """A private, freshly built index (fresh_settings) for tests that damage or rebuild it."""
+    build(fresh_settings)
+    return fresh_settings
+
+
+# ---------------------------------------------------------------------------------------
+# read_manifest / load_index: what counts as an index
+# ---------------------------------------------------------------------------------------
+
+
+def test_no_folder_or_an_empty_folder_means_no_index_yet(tmp_path):
+    assert read_manifest(tmp_path / "missing") is None
+    assert read_manifest(tmp_path) is None
+
+
+def test_a_checkout_placeholder_folder_is_not_foreign(tmp_path):
+    for name in (".gitkeep", ".gitignore", "README.md"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert read_manifest(tmp_path) is None
+
+
+def test_a_foreign_folder_is_refused_by_name(tmp_path):
+    (tmp_path / "thesis.docx").write_bytes(b"mine")
+    with pytest.raises(IndexStoreError, match="not an assistant index"):
+        read_manifest(tmp_path)
+    with pytest.raises(IndexStoreError, match="not an assistant index"):
+        load_index(tmp_path)
+
+
+@pytest.mark.parametrize("content", [b"garbage{", b"[1, 2]", b'{"encoder": "use-m3"}', b"null", b"\xff\xfe\x00"])
+def test_a_corrupt_manifest_is_a_one_line_store_error(tmp_path, content):
+    (tmp_path / MANIFEST_NAME).write_bytes(content)
+    with pytest.raises(IndexStoreError, match="corrupt") as info:
+        read_manifest(tmp_path)
+    assert "\n" not in str(info.value) and "assistant ingest" in str(info.value)
+
+
+def test_another_format_version_is_refused(built):
+    edit_manifest(built.index_dir, format_version=FORMAT_VERSION + 1)
+    with pytest.raises(IndexStoreError, match=f"format {FORMAT_VERSION + 1}"):
+        load_index(built.index_dir)
+
+
+def test_load_index_without_an_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(IndexStoreError, match="no index at .*assistant ingest"):
+        load_index(tmp_path / "index")
+
+
+def test_a_missing_data_file_is_reported_as_damaged(built):
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    (data / "dense.faiss").unlink()
+    with pytest.raises(IndexStoreError, match="damaged"):
+        load_index(built.index_dir)
+
+
+def test_parts_that_disagree_are_reported_as_inconsistent(built):
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    lines = (data / "units.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data / "units.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="inconsistent"):
+        load_index(built.index_dir)
+
+
+# ---------------------------------------------------------------------------------------
+# A loaded index holds together
+# ---------------------------------------------------------------------------------------
+
+
+def test_loaded_index_offsets_and_rows_agree(tiny_assistant):
+    index = tiny_assistant.index
+    doc_ids = list(index.articles)
+    for row, chunk in enumerate(index.chunks):
+        assert index.articles[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
+        assert doc_ids[index.chunk_article_rows[row]] == chunk.doc_id
+    for i, unit in enumerate(index.units):
+        chunk = index.chunks[unit.chunk_row]
+        assert chunk.start <= unit.start < unit.end <= chunk.end
+        assert index.unit_chunk_rows[i] == unit.chunk_row
+    assert (index.dense.size, index.lexical.size, index.article_lexical.size) == (
+        len(index.units), len(index.chunks), len(index.articles))
+
+
+def test_index_files_are_open_formats_without_pickle(tiny_assistant):
+    data = tiny_assistant.index.path / tiny_assistant.index.manifest.data_dir
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".jsonl", ".json", ".npy", ".faiss"}, sorted(p.name for p in files)
+    for path in files:
+        if path.suffix == ".npy":
+            np.load(path, allow_pickle=False)
+        elif path.suffix == ".jsonl":
+            assert all(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+    assert (data / "dense.faiss").read_bytes()[:4] == b"IxFI"
+
+
+# ---------------------------------------------------------------------------------------
+# Atomic replacement
+# ---------------------------------------------------------------------------------------
+
+
+def _explode(*args, **kwargs):
+    raise OSError("disk full (injected)")
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "target, failure",
+    [(LexicalIndex, _explode), (DenseIndex, _explode), (LexicalIndex, _interrupt)],
+    ids=["lexical-save-fails", "dense-save-fails", "ctrl-c-while-saving"],
+)
+def test_a_build_that_dies_midway_leaves_the_previous_index_working(built, monkeypatch, target, failure):
+    before = snapshot(built.index_dir)
+    monkeypatch.setattr(target, "save", failure)
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        build(built, force=True)
+    monkeypatch.undo()
+
+    assert snapshot(built.index_dir) == before  # no half-written generation left behind
+    assert data_dirs(built.index_dir) == [read_manifest(built.index_dir).data_dir]
+    answer = Assistant(built).ask(QUESTION)
+    assert not answer.refused and "17.73" in answer.text
+
+
+def test_leftovers_of_a_killed_build_are_ignored_then_cleaned_up(built):
+    current = read_manifest(built.index_dir).data_dir
+    stray = built.index_dir / "data-0123456789ab"
+    stray.mkdir()
+    (stray / "chunks.jsonl").write_text("half written", encoding="utf-8")
+    tmp_manifest = built.index_dir / f".{MANIFEST_NAME}.deadbeef.tmp"
+    tmp_manifest.write_text("{", encoding="utf-8")
+
+    assert load_index(built.index_dir).manifest.data_dir == current
+    build(built, force=True)
+    assert data_dirs(built.index_dir) == [read_manifest(built.index_dir).data_dir]
+    assert not tmp_manifest.exists()
+
+
+def test_a_successful_rebuild_switches_generation_and_drops_the_old_one(built):
+    old = read_manifest(built.index_dir).data_dir
+    build(built, force=True)
+    new = read_manifest(built.index_dir).data_dir
+    assert new != old and data_dirs(built.index_dir) == [new]
+
+
+def test_a_first_build_killed_before_the_manifest_switch_can_be_retried(fresh_settings):
+    # What a kill -9 between tmp.write_text() and os.replace() in write_index leaves on disk.
+    index_dir = fresh_settings.index_dir
+    (index_dir / "data-0123456789ab").mkdir(parents=True)
+    (index_dir / f".{MANIFEST_NAME}.deadbeef.tmp").write_text("{}", encoding="utf-8")
+    build(fresh_settings)
+    assert load_index(index_dir).manifest.counts["articles"] == 3
+
+
+def test_writing_refuses_a_foreign_folder_and_leaves_it_alone(fresh_settings):
+    folder = fresh_settings.index_dir
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes", encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="not an assistant index"):
+        build(fresh_settings)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "my notes"
