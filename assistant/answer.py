@@ -229,11 +229,13 @@ class ExtractiveAnswerer:
             return start, end
         best = int(np.argmax(gains))
         lo = hi = best
-        # Grow over neighbouring clauses that also carry question terms (at most three clauses).
+        # Grow over neighbouring clauses that carry a good share of the question's terms too
+        # (at most three clauses): a place name alone in a neighbour is not enough.
+        enough = 0.5 * gains[best]
         while hi - lo < 2:
-            left = gains[lo - 1] if lo > 0 else 0
-            right = gains[hi + 1] if hi + 1 < len(clauses) else 0
-            if max(left, right) <= 0:
+            left = gains[lo - 1] if lo > 0 else 0.0
+            right = gains[hi + 1] if hi + 1 < len(clauses) else 0.0
+            if max(left, right) < enough:
                 break
             if right >= left:
                 hi += 1

@@ -92,7 +92,7 @@ def dense_units(chunks: Sequence[Chunk], articles: dict[str, Article]) -> tuple[
     for row, chunk in enumerate(chunks):
         article_text = articles[chunk.doc_id].text
         whole = f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
-        units.append(Unit(row, chunk.start, chunk.end, _key(whole)))
+        units.append(Unit(row, chunk.start, chunk.end, _key(whole), kind="chunk"))
         texts.append(whole)
         for start, end in split_sentences(article_text, chunk.start, chunk.end):
             sentence = article_text[start:end]

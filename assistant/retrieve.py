@@ -24,8 +24,8 @@ MODES = ("hybrid", "dense", "lexical")
 class FusionWeights:
     """Share of the lexical score in the fused score, per query language (the rest is dense)."""
 
-    zh: float = 0.75
-    en: float = 0.35
+    zh: float = 0.5
+    en: float = 0.4
 
 
 class Retriever:
@@ -41,6 +41,7 @@ class Retriever:
         self.weights = weights
         self.pool = pool  # candidates taken from each side before fusion
         self.article_weight = article_weight  # share of the article-level BM25 in a chunk's lexical score
+        self.chunk_units_for_english = True
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
@@ -56,14 +57,22 @@ class Retriever:
         return (1.0 - self.article_weight) * chunk + self.article_weight * article[self.index.chunk_article_rows]
 
     def dense_scores(self, query: Query) -> np.ndarray:
-        """Per chunk: the best cosine over its units (the chunk with title, and each sentence)."""
+        """Per chunk: the best cosine over its units (the chunk with its title, and each sentence).
+
+        English questions are matched against whole chunks only: measured on XQuAD, sentence
+        vectors help Chinese questions find Chinese text but hurt English ones
+        (benchmarks/encoders.md), which need the wider context of the chunk.
+        """
         n_chunks = len(self.index.chunks)
         scores = np.full(n_chunks, -1.0, dtype=np.float32)
         if n_chunks == 0:
             return scores
         vector = self.embedder.embed_queries([query.normalized])[0]
-        k_units = min(self.index.dense.size, max(self.pool * 8, 256))
+        k_units = min(self.index.dense.size, max(self.pool * 40, 4096))
         rows, sims = self.index.dense.search(vector, k_units)
+        if query.lang == "en" and self.chunk_units_for_english:
+            keep = ~self.index.unit_is_sentence[rows]
+            rows, sims = rows[keep], sims[keep]
         np.maximum.at(scores, self.index.unit_chunk_rows[rows], sims)
         unseen = scores < -0.5
         if unseen.any():  # chunks none of whose units made the pool rank below all that did

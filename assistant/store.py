@@ -51,6 +51,7 @@ class Unit:
     start: int  # offsets in the article text
     end: int
     key: str  # hash of the exact text embedded, to reuse vectors on rebuild
+    kind: str = "sentence"  # "chunk" (the chunk with its title) or "sentence"
 
 
 @dataclass
@@ -84,6 +85,7 @@ class StoredIndex:
 
     def __post_init__(self) -> None:
         self.unit_chunk_rows = np.fromiter((u.chunk_row for u in self.units), dtype=np.int64, count=len(self.units))
+        self.unit_is_sentence = np.fromiter((u.kind == "sentence" for u in self.units), dtype=bool, count=len(self.units))
         article_row = {doc_id: i for i, doc_id in enumerate(self.articles)}
         self.chunk_article_rows = np.fromiter((article_row[c.doc_id] for c in self.chunks), dtype=np.int64,
                                               count=len(self.chunks))

@@ -76,10 +76,11 @@ def main() -> None:
     parser.add_argument("--bench", default="xquad_zh")
     parser.add_argument("--limit", type=int, default=400, help="benchmark questions sampled (seeded)")
     parser.add_argument("--norm", choices=["max", "z"], default="max", help="score normalisation before fusion")
+    parser.add_argument("--encoder", default="use")
     args = parser.parse_args()
     global NORM
     NORM = args.norm
-    settings = Settings(index_dir=Path("/tmp/tune-index"))
+    settings = Settings(index_dir=Path(f"/tmp/tune-index-{args.encoder}"), encoder=args.encoder)
     ensure_index(settings)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
@@ -87,7 +88,7 @@ def main() -> None:
     product = precompute(index, embedder, [(q, q.question) for q in questions])
 
     folder = resolve_bench(args.bench)
-    bench_settings = Settings(index_dir=Path(f"/tmp/tune-bench-{folder.name}"))
+    bench_settings = Settings(index_dir=Path(f"/tmp/tune-bench-{folder.name}-{args.encoder}"), encoder=args.encoder)
     ensure_bench_index(folder, bench_settings.index_dir, bench_settings)
     bench_index = load_index(bench_settings.index_dir)
     bench_qs = load_bench_questions(folder)
@@ -97,7 +98,7 @@ def main() -> None:
     bench = precompute(bench_index, embedder, [(q, q.text) for q in bench_qs if q.id in keep])
     doc_of = [c.doc_id for c in bench_index.chunks]
 
-    grid = itertools.product([0.3, 0.5], [0.5, 0.6, 0.7], [0.3, 0.4, 0.5], [30, 100, 1000])
+    grid = itertools.product([0.3, 0.5], [0.4, 0.5, 0.6, 0.7], [0.2, 0.3, 0.4, 0.5, 0.6], [100])
     for aw, wzh, wen, pool in grid:
         hit = {"zh": [], "en": []}
         for q, lang, c, a, d in product:

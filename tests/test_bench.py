@@ -1,0 +1,178 @@
+"""Tests for assistant.evaluation.bench and ``assistant bench``: passage retrieval on public data.
+
+The fast tests use ``tests/data/bench_sample`` (12 XQuAD-zh passages, 30 questions, each in
+Chinese and English); the slow one runs the full XQuAD-zh set from ``../shared/bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.config import Settings
+from assistant.embed import load_embedder
+from assistant.evaluation.bench import (
+    load_bench_questions,
+    passage_ranking,
+    resolve_bench,
+    run_bench,
+    score_rankings,
+)
+from assistant.retrieve import MODES, Retriever
+from assistant.store import load_index
+from tests.conftest import REPO
+
+SAMPLE = REPO / "tests" / "data" / "bench_sample"
+SHARED_XQUAD = REPO.parent / "shared" / "bench" / "xquad_zh"
+SCORE_KEYS = {"R@1", "R@5", "R@10", "MRR@10"}
+
+
+@pytest.fixture(scope="module")
+def bench_index(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bench") / "index"
+
+
+@pytest.fixture(scope="module")
+def cli_run(bench_index, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench_out")
+    result = CliRunner().invoke(app, ["bench", str(SAMPLE), "--compare", "--index", str(bench_index), "--out", str(out)])
+    return {"result": result, "out": out}
+
+
+@pytest.fixture(scope="module")
+def sample_metrics(cli_run) -> dict:
+    assert cli_run["result"].exit_code == 0, cli_run["result"].output
+    return json.loads((cli_run["out"] / "metrics.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------
+# score_rankings: hand-worked figures
+# ---------------------------------------------------------------------------------------
+
+
+def test_score_rankings_gold_at_ranks_one_three_and_nowhere():
+    rankings = [("p1", ["p1", "p2", "p3"]), ("p2", ["p9", "p8", "p2", "p7"]), ("p3", ["p1", "p2"])]
+    scores = score_rankings(rankings)
+    assert scores == {"R@1": round(1 / 3, 4), "R@5": round(2 / 3, 4), "R@10": round(2 / 3, 4),
+                      "MRR@10": round((1 + 1 / 3) / 3, 4), "questions": 3}
+
+
+def test_score_rankings_counts_ranks_six_to_ten_only_at_ten_and_nothing_beyond():
+    ranked = [f"x{i}" for i in range(1, 20)]
+    at_six = ranked[:5] + ["gold"] + ranked[5:]
+    at_eleven = ranked[:10] + ["gold"] + ranked[10:]
+    scores = score_rankings([("gold", at_six), ("gold", at_eleven)])
+    assert (scores["R@1"], scores["R@5"], scores["R@10"]) == (0.0, 0.0, 0.5)
+    assert scores["MRR@10"] == round((1 / 6) / 2, 4)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_sample_yields_each_question_in_chinese_and_english():
+    questions = load_bench_questions(SAMPLE)
+    assert len(questions) == 60
+    assert sum(q.lang == "zh" for q in questions) == sum(q.lang == "en" for q in questions) == 30
+    zh, en = questions[0], questions[1]
+    assert (zh.id, zh.passage_id) == (en.id, en.passage_id) and zh.text != en.text and en.text.isascii()
+
+
+def test_a_benchmark_is_found_by_folder_and_an_unknown_name_is_explained():
+    assert resolve_bench(str(SAMPLE)) == SAMPLE
+    with pytest.raises(FileNotFoundError, match="no benchmark 'no_such_set'.*passages.jsonl and questions.jsonl"):
+        resolve_bench("no_such_set")
+
+
+def test_the_bench_command_rejects_an_unknown_benchmark_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["bench", "no_such_set", "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: no benchmark 'no_such_set'") and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------------------------------
+# assistant bench on the sample
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_bench_command_writes_metrics_and_report(cli_run, sample_metrics):
+    assert sample_metrics["passages"] == 12 and sample_metrics["chunks"] >= 12
+    assert set(sample_metrics["results"]) == set(MODES)
+    for mode in MODES:
+        assert set(sample_metrics["results"][mode]) == {"zh", "en"}
+        for row in sample_metrics["results"][mode].values():
+            assert SCORE_KEYS <= set(row) and row["questions"] == 30
+            assert all(0.0 <= row[key] <= 1.0 for key in SCORE_KEYS)
+            assert row["R@1"] <= row["R@5"] <= row["R@10"] and row["R@1"] <= row["MRR@10"] <= row["R@10"]
+    report = (cli_run["out"] / "report.md").read_text(encoding="utf-8")
+    assert "| R@1 | R@5 | R@10 | MRR@10 |" in report
+    rows = [line for line in report.splitlines() if line.startswith(("| hybrid", "| dense", "| lexical"))]
+    assert [r.split("|")[1].strip() + "/" + r.split("|")[2].split()[0] for r in rows] == \
+        [f"{m}/{lang}" for m in MODES for lang in ("zh", "en")]
+    assert report in cli_run["result"].stdout
+
+
+def test_hybrid_finds_the_gold_passage_on_the_sample(sample_metrics):
+    # Measured with USE: 1.000 R@1 for Chinese, 0.933 for English; a random ranking of 12
+    # passages scores ~0.08 R@1 and ~0.42 R@5.
+    zh = sample_metrics["results"]["hybrid"]["zh"]
+    en = sample_metrics["results"]["hybrid"]["en"]
+    assert zh["R@1"] >= 0.9 and zh["R@5"] >= 0.95
+    assert en["R@1"] >= 0.8 and en["R@5"] >= 0.9
+
+
+def test_a_passage_ranking_lists_each_passage_once_gold_first(sample_metrics, bench_index):
+    index = load_index(bench_index)
+    retriever = Retriever(index, load_embedder(Settings().encoder))
+    question = load_bench_questions(SAMPLE)[0]
+    ranking = passage_ranking(retriever, question.text)
+    assert ranking[0] == question.passage_id
+    assert len(ranking) == len(set(ranking)) == len(index.articles)  # 12 passages, fewer than the depth
+
+
+# ---------------------------------------------------------------------------------------
+# --limit
+# ---------------------------------------------------------------------------------------
+
+
+def test_limit_takes_the_first_n_questions_in_each_language(sample_metrics, bench_index):
+    report = run_bench(SAMPLE, Settings(index_dir=bench_index), ["lexical"], limit=5)
+    assert {lang: row["questions"] for lang, row in report["results"]["lexical"].items()} == {"zh": 5, "en": 5}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bench.py run_bench: the limit keeps the ids of questions[: limit * 2], assuming every question comes in "
+    "zh and en; a Chinese-only set (CMRC 2018) gets 2N questions for --limit N"))
+def test_limit_takes_n_questions_from_a_chinese_only_set(sample_metrics, bench_index, tmp_path):
+    folder = tmp_path / "zh_only"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "passages.jsonl", folder / "passages.jsonl")
+    lines = [json.loads(line) for line in (SAMPLE / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
+    (folder / "questions.jsonl").write_text("".join(
+        json.dumps({k: v for k, v in q.items() if not k.endswith("_en")}, ensure_ascii=False) + "\n" for q in lines
+    ), encoding="utf-8")
+    report = run_bench(folder, Settings(index_dir=bench_index), ["lexical"], limit=5)
+    assert report["results"]["lexical"]["zh"]["questions"] == 5
+
+
+# ---------------------------------------------------------------------------------------
+# The full XQuAD-zh set (slow)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_XQUAD.is_dir(), reason=f"{SHARED_XQUAD} is not present")
+def test_hybrid_is_at_least_as_good_as_either_side_on_xquad(tmp_path):
+    report = run_bench(resolve_bench(str(SHARED_XQUAD)), Settings(index_dir=tmp_path / "index"), MODES, limit=200)
+    results = report["results"]
+    assert report["passages"] == 240
+    for lang in ("zh", "en"):
+        assert results["hybrid"][lang]["questions"] == 200
+        best_single = max(results["lexical"][lang]["R@1"], results["dense"][lang]["R@1"])
+        assert results["hybrid"][lang]["R@1"] >= best_single - 0.01, (lang, results)
