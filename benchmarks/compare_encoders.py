@@ -237,14 +237,14 @@ def verdict(quality: list[dict], encoders: list[str]) -> list[str]:
         best = {e: max((r for r in rows if r["encoder"] == e), key=lambda r: r["MRR@10"]) for e in encoders}
         ranked = sorted(best.values(), key=lambda r: r["MRR@10"], reverse=True)
         winner = ranked[0]
-        parts = [f"**{label}** ({winner['direction']}): best is {winner['encoder']} by {winner['unit']} "
+        parts = [f"**{label}** ({winner['direction']}): best is {winner['encoder']} ({winner['unit']}) "
                  f"(R@1 {winner['R@1']:.3f}, MRR@10 {winner['MRR@10']:.3f})"]
         for other in ranked[1:]:
-            parts.append(f"ahead of {other['encoder']} by {other['unit']} by "
+            parts.append(f"ahead of {other['encoder']} ({other['unit']}) by "
                          f"{winner['R@1'] - other['R@1']:+.3f} R@1, {winner['MRR@10'] - other['MRR@10']:+.3f} MRR@10")
         for e in encoders:
             whole, sentence = ([r for r in rows if r["encoder"] == e and r["unit"] == u][0] for u in UNITS)
-            parts.append(f"sentence vs whole for {e}: {sentence['R@1'] - whole['R@1']:+.3f} R@1, "
+            parts.append(f"sentence vs passage for {e}: {sentence['R@1'] - whole['R@1']:+.3f} R@1, "
                          f"{sentence['MRR@10'] - whole['MRR@10']:+.3f} MRR@10")
         lines.append("- " + "; ".join(parts) + ".")
     return lines

@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--bench", default="xquad_zh")
     parser.add_argument("--limit", type=int, default=400, help="benchmark questions sampled (seeded)")
     parser.add_argument("--norm", choices=["max", "z"], default="max", help="score normalisation before fusion")
-    parser.add_argument("--encoder", default="use")
+    parser.add_argument("--encoder", default=Settings().encoder)
     args = parser.parse_args()
     global NORM
     NORM = args.norm

@@ -182,9 +182,6 @@ def test_a_fact_that_only_another_places_article_states_is_refused(tiny_assistan
     assert answer.refused and answer.citations == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "answer.py ExtractiveAnswerer._question_names labels an English name with the raw word from "
-    "expansion_groups, possessive included: the refusal says \"nothing in it mentions Lanzhou's\""))
 def test_an_english_refusal_names_the_place_without_its_possessive(tiny_assistant):
     answer = tiny_assistant.ask("What was Lanzhou's registered technology contract turnover?")
     assert answer.refused
