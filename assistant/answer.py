@@ -108,7 +108,11 @@ class ExtractiveAnswerer:
         counted = self._counted_thing(query)
         if counted and not self._any_mentions(chosen, counted[1]):
             return self._refuse(query, hits, [counted[0]])
-        return self._compose(query, hits, chosen, terms)
+        # Quotes are trimmed to the clauses about the question's subject; the place it names
+        # is already settled by the article, so a clause holding only the place is not kept.
+        place_tokens = {t for n in names if n.is_place for v in n.variants for t in [v, *tokenize_zh(v)]}
+        subject = [t for t in terms if not t.tokens & place_tokens] or terms
+        return self._compose(query, hits, chosen, subject)
 
     # -- "how many X" ----------------------------------------------------------------------
 
@@ -156,8 +160,14 @@ class ExtractiveAnswerer:
                 if token not in translated and token.isascii() and lexical.document_frequency(token) > 0:
                     terms.append(Term(frozenset({token}), lexical.idf(token)))
             return terms
-        return [Term(frozenset({t}), lexical.idf(t))
-                for t in dict.fromkeys(query.lexical_tokens) if lexical.document_frequency(t) > 0]
+        # A word and its character bigrams are one term (甘肃省 = 甘肃省/甘肃/肃省), or a long
+        # name would count three times.
+        terms = []
+        for word in dict.fromkeys(tokenize_zh(query.normalized, bigrams=False)):
+            tokens = {t for t in [word, *tokenize_zh(word)] if lexical.document_frequency(t) > 0}
+            if tokens:
+                terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
+        return terms
 
     def _question_names(self, query: Query) -> list[Name]:
         if query.lang == "zh":
@@ -268,7 +278,7 @@ class ExtractiveAnswerer:
         while hi - lo < 2:
             left = gains[lo - 1] if lo > 0 else 0.0
             right = gains[hi + 1] if hi + 1 < len(clauses) else 0.0
-            if max(left, right) < enough:
+            if max(left, right) <= enough:
                 break
             if right >= left:
                 hi += 1

@@ -234,7 +234,9 @@ def bench(
             report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress)
         out_dir = out or Path("eval") / "bench" / folder.name
         out_dir.mkdir(parents=True, exist_ok=True)
-        command = "assistant bench " + " ".join(sys.argv[2:])
+        command = " ".join(["assistant bench", name, "--compare" if compare else f"--retriever {retriever}",
+                            *([f"--limit {limit}"] if limit else []),
+                            *([f"--encoder {encoder}"] if encoder else [])])
         (out_dir / "metrics.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         (out_dir / "report.md").write_text(bench_markdown(report, command), encoding="utf-8")
         typer.echo(bench_markdown(report, command))

