@@ -18,7 +18,7 @@ from assistant.embed import Embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query
 from assistant.store import StoredIndex
-from assistant.entities import place_and_org_names, place_names
+from assistant.entities import Name
 from assistant.text import tokenize_zh
 from assistant.types import Answer, Citation, Hit
 
@@ -29,7 +29,6 @@ _COUNT_EN = re.compile(
     r"for|on|with|by|does|did|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)", re.IGNORECASE)
 # "多少/几 + measure word + X": X is the noun right after the measure word.
 _COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|项|条|座|种|批)([\u4e00-\u9fff]{2,4}?)(?:[？?，,。]|$|是|有|在)")
-_ADMIN_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|省|市|县|区|州)$")
 
 
 class Answerer(Protocol):
@@ -42,15 +41,6 @@ class Term:
 
     tokens: frozenset[str]
     weight: float  # IDF: rare terms say more about where the answer is
-
-
-@dataclass(frozen=True)
-class Name:
-    """A place or organisation named in the question, with the spellings to look for."""
-
-    label: str
-    variants: tuple[str, ...]
-    is_place: bool
 
 
 @dataclass(frozen=True)
@@ -95,7 +85,7 @@ class ExtractiveAnswerer:
         self._article_text = {doc_id: f"{a.title}\n{a.text}".lower() for doc_id, a in index.articles.items()}
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
-        names = self._question_names(query)
+        names = query.names
         missing = [n.label for n in names if not any(self._mentioned(v) for v in n.variants)]
         if missing:
             return self._refuse(query, hits, missing)
@@ -169,28 +159,11 @@ class ExtractiveAnswerer:
                 terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
         return terms
 
-    def _question_names(self, query: Query) -> list[Name]:
-        if query.lang == "zh":
-            places = set(place_names(query.normalized))
-            return [Name(n, (n, _ADMIN_SUFFIX.sub("", n) or n), n in places) for n in place_and_org_names(query.normalized)]
-        names = []
-        first_word = query.text.split(maxsplit=1)[0] if query.text.split() else ""
-        for source, translations in query.expansion_groups:
-            if not source[:1].isupper() or source == first_word or source.lower() in _NOT_NAMES:
-                continue
-            # Only words the dictionary renders as a place/organisation count: "Northern" is not one.
-            named = [t for t in translations if place_and_org_names(t)]
-            if named:
-                label = re.sub(r"['’]s$", "", source)
-                variants = (label.lower(), *named, *(_ADMIN_SUFFIX.sub("", t) for t in named))
-                names.append(Name(label, tuple(v for v in variants if v), any(place_names(t) for t in named)))
-        return names
-
     def _mentioned(self, term: str) -> bool:
         lowered = term.lower()
         return any(lowered in text for text in self._article_text.values())
 
-    def _scope_to_places(self, hits: list[Hit], names: list[Name]) -> list[Hit]:
+    def _scope_to_places(self, hits: list[Hit], names: tuple[Name, ...]) -> list[Hit]:
         """Keep passages from articles that mention a place the question names (if it names any)."""
         places = [n for n in names if n.is_place]
         if not places:
@@ -333,9 +306,3 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b - 1) if _CLAUSE_END.match(text[b - 1]) and b - 1 > a else (a, b) for a, b in spans]
 
 
-# Capitalised words that are not names even when the dictionary gives a place for them.
-_NOT_NAMES = frozenset({
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "i",
-})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 # jieba tags: ns place, nt organisation, nz other proper noun.
 PLACE_TAGS = frozenset({"ns"})
@@ -30,3 +33,46 @@ def place_and_org_names(text: str) -> list[str]:
 
 def place_names(text: str) -> list[str]:
     return proper_names(text, PLACE_TAGS)
+
+
+# Administrative suffixes: 甘肃省 is also written 甘肃, 内蒙古自治区 as 内蒙古.
+ADMIN_SUFFIX = re.compile(r"(特别行政区|自治区|自治州|省|市|县|区|州)$")
+# Capitalised English words that are not names even when the dictionary gives a place for them.
+_NOT_NAMES = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "i",
+})
+
+
+@dataclass(frozen=True)
+class Name:
+    """A place or organisation named in a question, with the spellings to look for."""
+
+    label: str
+    variants: tuple[str, ...]
+    is_place: bool
+
+
+def chinese_names(text: str) -> tuple[Name, ...]:
+    places = set(place_names(text))
+    return tuple(Name(n, (n, ADMIN_SUFFIX.sub("", n) or n), n in places) for n in place_and_org_names(text))
+
+
+def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]]) -> tuple[Name, ...]:
+    """Capitalised words (not the first) whose dictionary renderings are places/organisations.
+
+    "Guangdong" -> 广东 counts; "Northern" -> 北部 does not, nor does the month "May".
+    """
+    words = text.split()
+    first_word = words[0] if words else ""
+    names = []
+    for source, translations in expansion_groups:
+        if not source[:1].isupper() or source == first_word or source.lower() in _NOT_NAMES:
+            continue
+        named = [t for t in translations if place_and_org_names(t)]
+        if named:
+            label = re.sub(r"['’]s$", "", source)
+            variants = (label.lower(), *named, *(ADMIN_SUFFIX.sub("", t) for t in named))
+            names.append(Name(label, tuple(dict.fromkeys(v for v in variants if v)), any(place_names(t) for t in named)))
+    return tuple(names)

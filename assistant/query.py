@@ -31,6 +31,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+from .entities import Name, chinese_names, english_names
 from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
@@ -102,6 +103,7 @@ class Query:
     lexical_tokens: list[str]  # BM25 tokens, tokenised like the index
     expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
     expansion_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (English word/phrase, its terms)
+    names: tuple[Name, ...] = ()  # places and organisations the question names
 
 
 class EmptyQueryError(ValueError):
@@ -130,8 +132,10 @@ def parse_query(
     # would otherwise outweigh the rest (measured: benchmarks/query_expansion.md).
     expanded = dict.fromkeys(t for term in expansion for t in tokenize_zh(term, bigrams=bigrams))
     tokens += [t for t in expanded if t not in tokens]
+    groups_tuple = tuple((source, tuple(terms)) for source, terms in groups)
+    names = chinese_names(normalized) if lang == "zh" else english_names(text, groups_tuple)
     return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion,
-                 expansion_groups=tuple((source, tuple(terms)) for source, terms in groups))
+                 expansion_groups=groups_tuple, names=names)
 
 
 # ---------------------------------------------------------------- English -> Chinese expansion

@@ -15,6 +15,7 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.query import Query
 from assistant.store import StoredIndex
+from assistant.text import tokenize_zh
 from assistant.types import Hit
 
 MODES = ("hybrid", "dense", "lexical")
@@ -47,8 +48,33 @@ class Retriever:
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
         dense = self.dense_scores(query) if self.mode != "lexical" else None
         fused = self._fuse(query, lexical, dense)
-        order = np.argsort(-fused, kind="stable")
+        order = self._cover_places(query, np.argsort(-fused, kind="stable"))
         return self._dedupe(order, fused, lexical, dense, k)
+
+    def _cover_places(self, query: Query, order: np.ndarray) -> np.ndarray:
+        """A question naming several places (甘肃和内蒙古各自…) gets each place's best passage first.
+
+        Otherwise the place with the stronger match fills the top of the ranking and the
+        comparison the user asked for cannot be answered from it.
+        """
+        places = [n for n in query.names if n.is_place]
+        if len(places) < 2:
+            return order
+        chunk_articles = self.index.chunk_article_rows
+        leaders: list[int] = []
+        for place in places:
+            tokens = [t for v in place.variants for t in tokenize_zh(v)]
+            weight = self.index.article_lexical.scores(tokens)
+            if weight.max() <= 0:
+                continue
+            about = weight >= 0.5 * weight.max()  # articles where the place is prominent, not just mentioned
+            best = next((int(row) for row in order if about[chunk_articles[row]]), None)
+            if best is not None and best not in leaders:
+                leaders.append(best)
+        if not leaders:
+            return order
+        rest = order[~np.isin(order, leaders)]
+        return np.concatenate([np.array(sorted(leaders, key=lambda r: int(np.where(order == r)[0][0]))), rest])
 
     def lexical_scores(self, query: Query) -> np.ndarray:
         """Chunk BM25 blended with its article's BM25: a chunk inherits the context of its article."""

@@ -228,3 +228,20 @@ def test_citations_come_only_from_the_hits_given(tiny_assistant, question, keep)
     assert {c.chunk_id for c in answer.citations} <= {h.chunk.chunk_id for h in given}
     if not given:
         assert answer.refused and answer.citations == []
+
+
+@pytest.mark.parametrize("question, thing", [
+    ("How many patents did Inner Mongolia's innovation consortia file?", "patents"),
+    ("内蒙古的创新联合体申请了多少项专利？", "专利"),
+])
+def test_how_many_of_something_no_passage_names_is_refused(tiny_assistant, question, thing):
+    # The passages give numbers (24 consortia) but none of them counts patents.
+    answer = tiny_assistant.ask(question)
+    assert answer.refused and not answer.citations
+    assert thing in answer.text
+
+
+def test_how_many_of_something_the_passage_names_is_answered(tiny_assistant):
+    answer = tiny_assistant.ask("How many innovation consortia has Inner Mongolia set up?")
+    assert not answer.refused
+    assert "24" in answer.text

@@ -120,3 +120,13 @@ def test_glossary_entries_are_english_to_chinese():
     for english, terms in glossary.items():
         assert re.fullmatch(r"[a-z&' ]+", english), english
         assert terms and all(re.fullmatch(r"[\u4e00-\u9fff]+", term) for term in terms), english
+
+
+def test_parse_query_lists_the_places_a_question_names():
+    en = parse_query("How many innovation consortia have Gansu and Inner Mongolia each set up?")
+    assert [(n.label, n.is_place) for n in en.names] == [("Gansu", True), ("Inner Mongolia", True)]
+    assert "内蒙古" in en.names[1].variants
+    zh = parse_query("广东省的创新联合体怎么备案？")
+    assert zh.names[0].label == "广东省" and zh.names[0].is_place and "广东" in zh.names[0].variants
+    # A capitalised first word or a month is not a name.
+    assert parse_query("Roughly how many firms joined in May?").names == ()

@@ -146,3 +146,11 @@ def test_dense_mode_alone_finds_the_article_of_a_chinese_question(tiny_assistant
 def test_an_unknown_mode_is_refused_naming_the_choices(tiny_assistant):
     with pytest.raises(ValueError, match="unknown retriever 'bm25'.*hybrid, dense, lexical"):
         Retriever(tiny_assistant.index, tiny_assistant.embedder, mode="bm25")
+
+
+def test_a_comparison_of_two_places_puts_each_places_best_passage_first(tiny_assistant):
+    # Both articles must be in the top two, whichever place matches more strongly.
+    for question in ("甘肃和内蒙古各自组建了多少个创新联合体？",
+                     "How many innovation consortia have Gansu and Inner Mongolia each set up?"):
+        hits = tiny_assistant.retriever("hybrid").run(parse_query(question), k=5)
+        assert {h.chunk.doc_id for h in hits[:2]} == {"b_mongolia", "c_gansu"}, question
