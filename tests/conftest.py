@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,20 @@ def fresh_settings(tmp_path, tiny_corpus) -> Settings:
     corpus = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, corpus)
     return Settings(index_dir=tmp_path / "index", corpus_dir=corpus)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_assistant):
+    """The real Gradio app over the tiny index, served on 127.0.0.1 for one test module."""
+    from assistant.web import build_app
+
+    app = build_app(tiny_assistant)
+    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    app.close()

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
 
 import pytest
 
-from assistant.web import build_app
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH"),
+    # CI installs Chromium (.ci/run), so there a missing browser fails instead of skipping.
+    pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="no chromium on PATH"),
 ]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(tiny_assistant):
-    """The real app over the tiny index (conftest.py), served on 127.0.0.1 for this module."""
-    app = build_app(tiny_assistant)
-    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield url
-    app.close()
 
 
 @pytest.fixture()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from assistant.types import Answer, Chunk, Citation, Hit
-from assistant.web import EMPTY_QUESTION, UNEXPECTED_ERROR, answer_html, build_app, citation_html, reply_html
+from assistant.web import EMPTY_QUESTION, UNEXPECTED_ERROR, answer_html, citation_html, reply_html
 
 # -- rendering ----------------------------------------------------------------------------
 
@@ -101,21 +100,6 @@ def test_chat_reply_never_raises():
 
 
 # -- the real app over HTTP ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(tiny_assistant):
-    """The real app over the tiny index (conftest.py), served on 127.0.0.1 for this module."""
-    app = build_app(tiny_assistant)
-    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield url
-    app.close()
 
 
 @pytest.fixture(scope="module")
