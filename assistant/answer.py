@@ -6,7 +6,6 @@ answerer over any LangChain chat model will implement the same ``run``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -15,32 +14,16 @@ import numpy as np
 
 from assistant.chunk import split_sentences
 from assistant.embed import Embedder
+from assistant.entities import Name
+from assistant.evidence import Term, counted_thing, question_terms, quote_span, text_coverage
 from assistant.prompts import load_prompt
 from assistant.query import Query
 from assistant.store import StoredIndex
-from assistant.entities import Name
 from assistant.text import tokenize_zh
 from assistant.types import Answer, Citation, Hit
 
-_CLAUSE_END = re.compile(r"[，,；;：:]")
-# "how many X" up to the verb, preposition or comma that ends the noun phrase.
-_COUNT_EN = re.compile(
-    r"\bhow many\s+((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
-    r"for|on|with|by|does|did|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)", re.IGNORECASE)
-# "多少/几 + measure word + X": X is the noun right after the measure word.
-_COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|项|条|座|种|批)([\u4e00-\u9fff]{2,4}?)(?:[？?，,。]|$|是|有|在)")
-
-
 class Answerer(Protocol):
     def run(self, query: Query, hits: list[Hit]) -> Answer: ...
-
-
-@dataclass(frozen=True)
-class Term:
-    """One thing the question asks about: a Chinese token, or an English word's translations."""
-
-    tokens: frozenset[str]
-    weight: float  # IDF: rare terms say more about where the answer is
 
 
 @dataclass(frozen=True)
@@ -90,12 +73,12 @@ class ExtractiveAnswerer:
         if missing:
             return self._refuse(query, hits, missing)
         scoped = self._scope_to_places(hits[: self.settings.passages], names)
-        terms = self._terms(query)
+        terms = question_terms(query, self.index.lexical)
         candidates = self._candidates(query, scoped, terms)
         if not candidates or self._too_weak(query, scoped, candidates, terms):
             return self._refuse(query, hits, [])
         chosen = self._choose(candidates)
-        counted = self._counted_thing(query)
+        counted = counted_thing(query)
         if counted and not self._any_mentions(chosen, counted[1]):
             return self._refuse(query, hits, [counted[0]])
         # Quotes are trimmed to the clauses about the question's subject; the place it names
@@ -104,60 +87,11 @@ class ExtractiveAnswerer:
         subject = [t for t in terms if not t.tokens & place_tokens] or terms
         return self._compose(query, hits, chosen, subject)
 
-    # -- "how many X" ----------------------------------------------------------------------
-
-    def _counted_thing(self, query: Query) -> tuple[str, tuple[str, ...]] | None:
-        """For "how many X …?" / "多少(量词)X", the X asked about and the spellings to look for.
-
-        A passage that gives a number but never names X (patents, academicians) does not
-        answer the question, however well the rest of it matches.
-        """
-        if query.lang == "zh":
-            match = _COUNT_ZH.search(query.normalized)
-            return (match.group(1), (match.group(1),)) if match else None
-        match = _COUNT_EN.search(query.text)
-        if not match:
-            return None
-        phrase = match.group(1).lower().split()
-        groups = [(src, terms) for src, terms in query.expansion_groups if src.lower().split()[-1] in phrase]
-        if not groups:
-            return None
-        source, translations = groups[-1]  # the head noun closes the noun phrase
-        return source, tuple(translations)
-
-    def _any_mentions(self, chosen: list[Candidate], spellings: tuple[str, ...]) -> bool:
-        texts = [c.hit.chunk.text for c in chosen]
-        return any(s in text for s in spellings for text in texts)
-
     # -- what the question asks ------------------------------------------------------------
 
-    def _terms(self, query: Query) -> list[Term]:
-        """The question's terms that occur somewhere in the collection, weighted by IDF.
-
-        Terms found nowhere cannot tell passages apart, so they are left out of coverage
-        (question words such as 多少/几家 among them); unknown *names* are handled separately.
-        """
-        lexical = self.index.lexical
-        if query.lang == "en":
-            terms = []
-            for _, translations in query.expansion_groups:
-                tokens = {t for term in translations for t in tokenize_zh(term) if lexical.document_frequency(t) > 0}
-                if tokens:
-                    terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
-            # English words that appear as such in the Chinese text (acronyms, names, "5G").
-            translated = {t for _, tr in query.expansion_groups for term in tr for t in tokenize_zh(term)}
-            for token in dict.fromkeys(query.lexical_tokens):
-                if token not in translated and token.isascii() and lexical.document_frequency(token) > 0:
-                    terms.append(Term(frozenset({token}), lexical.idf(token)))
-            return terms
-        # A word and its character bigrams are one term (甘肃省 = 甘肃省/甘肃/肃省), or a long
-        # name would count three times.
-        terms = []
-        for word in dict.fromkeys(tokenize_zh(query.normalized, bigrams=False)):
-            tokens = {t for t in [word, *tokenize_zh(word)] if lexical.document_frequency(t) > 0}
-            if tokens:
-                terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
-        return terms
+    @staticmethod
+    def _any_mentions(chosen: list[Candidate], spellings: tuple[str, ...]) -> bool:
+        return any(s in c.hit.chunk.text for s in spellings for c in chosen)
 
     def _mentioned(self, term: str) -> bool:
         lowered = term.lower()
@@ -172,13 +106,6 @@ class ExtractiveAnswerer:
                 if any(v.lower() in self._article_text[h.chunk.doc_id] for n in places for v in n.variants)]
 
     # -- evidence --------------------------------------------------------------------------
-
-    @staticmethod
-    def _coverage(terms: list[Term], text_tokens: set[str]) -> float:
-        total = sum(t.weight for t in terms)
-        if total <= 0:
-            return 0.0
-        return sum(t.weight for t in terms if t.tokens & text_tokens) / total
 
     def _candidates(self, query: Query, hits: list[Hit], terms: list[Term]) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
@@ -197,10 +124,10 @@ class ExtractiveAnswerer:
         for (hit, start, end), sim in zip(spans, dense):
             article = self.index.articles[hit.chunk.doc_id]
             # The title stands in for context the sentence leaves implicit (自治区 -> 内蒙古).
-            coverage = self._coverage(terms, set(tokenize_zh(f"{article.title}\n{article.text[start:end]}")))
+            covered = text_coverage(terms, f"{article.title}\n{article.text[start:end]}")
             prior = 1.0 / (1.0 + 0.1 * (hit.rank - 1))  # the retriever's judgement of the passage
-            score = ((1 - dense_weight) * coverage + dense_weight * max(sim, 0.0)) * prior
-            out.append(Candidate(hit, start, end, coverage, float(sim), score))
+            score = ((1 - dense_weight) * covered + dense_weight * max(sim, 0.0)) * prior
+            out.append(Candidate(hit, start, end, covered, float(sim), score))
         return sorted(out, key=lambda c: -c.score)
 
     def _sentence_similarities(self, query: Query, spans) -> np.ndarray:
@@ -221,8 +148,7 @@ class ExtractiveAnswerer:
 
     def _too_weak(self, query: Query, hits: list[Hit], candidates: list[Candidate], terms: list[Term]) -> bool:
         s = self.settings
-        best_coverage = max(self._coverage(terms, set(tokenize_zh(f"{h.chunk.title}\n{h.chunk.text}")))
-                            for h in hits[:3])
+        best_coverage = max(text_coverage(terms, f"{h.chunk.title}\n{h.chunk.text}") for h in hits[:3])
         # Cosine similarities are not compared with a fixed bar: their scale differs by encoder.
         return best_coverage < (s.min_coverage_zh if query.lang == "zh" else s.min_coverage_en)
 
@@ -233,39 +159,13 @@ class ExtractiveAnswerer:
 
     # -- composition -----------------------------------------------------------------------
 
-    def _quote_span(self, candidate: Candidate, terms: list[Term]) -> tuple[int, int]:
-        """The whole sentence, or for a long one the clauses that hold the question's terms."""
-        text = self.index.articles[candidate.hit.chunk.doc_id].text
-        start, end = candidate.start, _trim_clause_mark(text, candidate.start, candidate.end)
-        if end - start <= self.settings.long_sentence:
-            return start, end
-        clauses = _clauses(text, start, end)
-        gains = [self._coverage(terms, set(tokenize_zh(text[s:e]))) for s, e in clauses]
-        if max(gains) <= 0:
-            return start, end
-        best = int(np.argmax(gains))
-        lo = hi = best
-        # Grow over neighbouring clauses that carry a good share of the question's terms too
-        # (at most three clauses): a place name alone in a neighbour is not enough.
-        enough = 0.5 * gains[best]
-        while hi - lo < 2:
-            left = gains[lo - 1] if lo > 0 else 0.0
-            right = gains[hi + 1] if hi + 1 < len(clauses) else 0.0
-            if max(left, right) <= enough:
-                break
-            if right >= left:
-                hi += 1
-            else:
-                lo -= 1
-        return clauses[lo][0], clauses[hi][1]
-
     def _compose(self, query: Query, hits: list[Hit], chosen: list[Candidate], terms: list[Term]) -> Answer:
         citations = []
         parts = []
         for n, candidate in enumerate(chosen, start=1):
             chunk = candidate.hit.chunk
             article = self.index.articles[chunk.doc_id]
-            qs, qe = self._quote_span(candidate, terms)
+            qs, qe = quote_span(article.text, candidate.start, candidate.end, terms, self.settings.long_sentence)
             quote = article.text[qs:qe]
             citations.append(Citation(
                 n=n, doc_id=chunk.doc_id, title=article.title, source=article.source, date=article.date,
@@ -285,24 +185,3 @@ class ExtractiveAnswerer:
             detail = ""
         template = load_prompt(self.prompts_dir, f"refusal.{query.lang}.txt")
         return Answer(query.text, template.format(detail=detail), True, [], hits, query.lang)
-
-
-def _trim_clause_mark(text: str, start: int, end: int) -> int:
-    """End of the span without a dangling clause mark (a long sentence split at a comma)."""
-    while end - 1 > start and _CLAUSE_END.match(text[end - 1]):
-        end -= 1
-    return end
-
-
-def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans = []
-    s = start
-    for m in _CLAUSE_END.finditer(text, start, end):
-        spans.append((s, m.end()))
-        s = m.end()
-    if s < end:
-        spans.append((s, end))
-    # Quote without the trailing clause mark.
-    return [(a, b - 1) if _CLAUSE_END.match(text[b - 1]) and b - 1 > a else (a, b) for a, b in spans]
-
-
