@@ -215,7 +215,7 @@ def bench(
     compare: bool = typer.Option(False, "--compare", help="Run all three retrievers."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions (quick checks)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Report folder \\[default: eval/bench/<name>]."),
-    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder \\[default: index/bench-<name>]."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder \\[default: index-bench/<name>]."),
     encoder: Optional[str] = EncoderOpt,
 ) -> None:
     """Passage retrieval R@1/5/10 and MRR@10 on a public benchmark, with its own index built by the same pipeline."""
@@ -229,7 +229,8 @@ def bench(
             raise UserError(str(exc)) from None
         if retriever not in MODES:
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
-        settings = _settings(index_dir=index or Path("index") / f"bench-{folder.name}", encoder=encoder)
+        # Beside the product index, not inside it: an index folder holds one index.
+        settings = _settings(index_dir=index or Path("index-bench") / folder.name, encoder=encoder)
         with _progress(True) as progress:
             report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress)
         out_dir = out or Path("eval") / "bench" / folder.name

@@ -98,7 +98,7 @@ def main() -> None:
     bench = precompute(bench_index, embedder, [(q, q.text) for q in bench_qs if q.id in keep])
     doc_of = [c.doc_id for c in bench_index.chunks]
 
-    grid = itertools.product([0.3, 0.5], [0.4, 0.5, 0.6, 0.7], [0.2, 0.3, 0.4, 0.5, 0.6], [100])
+    grid = itertools.product([0.3], [0.5], [0.4, 0.45, 0.5], [20, 50, 100])
     for aw, wzh, wen, pool in grid:
         hit = {"zh": [], "en": []}
         for q, lang, c, a, d in product:
