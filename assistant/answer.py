@@ -143,7 +143,7 @@ class ExtractiveAnswerer:
             texts = [self.index.articles[spans[i][0].chunk.doc_id].text[spans[i][1]:spans[i][2]] for i in missing]
             for i, v in zip(missing, self.embedder.embed_passages(texts)):
                 vectors[i] = v
-        q = self.embedder.embed_queries([query.normalized])[0]
+        q = self.embedder.embed_query(query.normalized)
         return np.stack(vectors) @ q
 
     def _too_weak(self, query: Query, hits: list[Hit], candidates: list[Candidate], terms: list[Term]) -> bool:

