@@ -121,13 +121,15 @@ def plot_hit_curves(runs: dict[str, dict], path: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     styles = {"zh": "-", "en": "--"}
+    colours = {"hybrid": "tab:blue", "lexical": "tab:orange", "dense": "tab:green"}
     for name, b in runs.items():
         for lang, m in b["by_lang"].items():
             curve = m.get("evidence_hit_curve")
             if not curve:
                 continue
             ks = [int(k) for k in curve]
-            ax.plot(ks, [curve[str(k)] for k in ks], styles.get(lang, ":"), marker="o", ms=3, label=f"{name} ({lang})")
+            ax.plot(ks, [curve[str(k)] for k in ks], styles.get(lang, ":"), color=colours.get(name), marker="o", ms=3,
+                    label=f"{name} ({lang})")
     ax.set_xlabel("k (passages read)")
     ax.set_ylabel("evidence hit rate")
     ax.set_ylim(0, 1.02)
