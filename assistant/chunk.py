@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.tokens import count_tokens
-from assistant.types import Article, Chunk
+from assistant.types import Article, Chunk, Sentence
 
 _STRONG_ENDS = "。！？"  # always end a sentence (outside book titles)
 _TERMINATORS = "。！？；…!?;."
@@ -58,6 +58,9 @@ _TERMINATOR_RUN = re.compile(r"[。！？；…!?;.]+")
 # commas, then after a closing bracket or at a space.
 _CLAUSE_BREAKS = (re.compile(r"[，,：:；;]"), re.compile(r"、"), re.compile(r"[”’」』）)》】\]]|\s+"))
 _URL_LIKE = re.compile(r"(?:://|www\.|@)", re.IGNORECASE)
+# News-page furniture that survives cleaning as a line of its own: it is indexed (it names the
+# article) but never quoted as evidence.
+_FURNITURE_LINE = re.compile(r"^(?:原标题|来源|本文来源|责任编辑|编辑|作者|记者|通讯员|摄影|图片来源|转载自)\s*[:：/|]")
 
 
 def _is_cjk(ch: str) -> bool:
@@ -498,16 +501,44 @@ def _check_budget(max_tokens: int, overlap_tokens: int) -> None:
 
 
 def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int = 40) -> list[Chunk]:
-    """Split ``article.text`` into ordered chunks of whole sentences (see module docstring)."""
+    """Split ``article.text`` into ordered chunks of whole sentences (see module docstring).
+
+    Each chunk carries its sentences (``Chunk.sentences``), so nothing downstream splits again.
+    """
     _check_budget(max_tokens, overlap_tokens)
     text = article.text
     units, paragraphs = _units(text, max_tokens)
     ranges = _Packer(text, units, paragraphs, max_tokens, overlap_tokens).pack()
+    unquotable = _unquotable_paragraphs(text, paragraphs, units)
     chunks = []
     for ordinal, (a, b) in enumerate(ranges):
         start, end = units[a].start, units[b - 1].end
         chunk_text = text[start:end]
         chunks.append(Chunk(chunk_id=chunk_id(article.doc_id, chunk_text), doc_id=article.doc_id,
                             text=chunk_text, start=start, end=end, ordinal=ordinal,
-                            title=article.title))
+                            title=article.title, sentences=_sentences(units[a:b], unquotable)))
     return chunks
+
+
+def _unquotable_paragraphs(text: str, paragraphs: list[_Paragraph], units: list[_Unit]) -> set[int]:
+    """Paragraphs that are page furniture, not statements: headings and subtitles (only when
+    the article has body paragraphs besides them), bylines, 原标题/来源/责任编辑 lines."""
+    out = set()
+    for i, para in enumerate(paragraphs):
+        if para.first == para.stop:
+            continue
+        first_text = text[units[para.first].start:units[para.stop - 1].end]
+        if (para.heading and len(paragraphs) > 1) or _FURNITURE_LINE.match(first_text):
+            out.add(i)
+    return out
+
+
+def _sentences(units: list[_Unit], unquotable: set[int]) -> tuple[Sentence, ...]:
+    """The chunk's units grouped back into sentences (clauses of a long sentence rejoin)."""
+    sentences: list[Sentence] = []
+    for i, unit in enumerate(units):
+        if i and units[i - 1].sentence == unit.sentence:
+            sentences[-1] = Sentence(sentences[-1].start, unit.end, sentences[-1].quotable)
+        else:
+            sentences.append(Sentence(unit.start, unit.end, unit.para not in unquotable))
+    return tuple(sentences)

@@ -190,7 +190,7 @@ def eval_(
         from assistant.retrieve import MODES
 
         if not file.is_file():
-            raise UserError(f"{file} does not exist; pass a JSONL question set such as eval/corpus_zh_en.jsonl")
+            raise UserError(f"{file} does not exist; pass a JSONL question set such as eval/corpus_zh_en.test.jsonl")
         if retriever not in MODES:
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
         settings = _settings(index_dir=index, encoder=encoder)
@@ -204,8 +204,8 @@ def eval_(
         for mode, b in run.runs.items():
             o = b["overall"]
             hit5 = o.get("evidence_hit", {}).get("5")
-            typer.echo(f"  {mode:8s} hit@5={hit5}  MRR@10={o.get('mrr@10')}  refused(unanswerable)={o.get('refusal_accuracy')}"
-                       f"  false refusals={o.get('false_refusal_rate')}")
+            typer.echo(f"  {mode:8s} hit@5={hit5}  MRR@10={o.get('mrr@10')}  cited evidence={o.get('cited_evidence')}"
+                       f"  refused(unanswerable)={o.get('refusal_accuracy')}  false refusals={o.get('false_refusal_rate')}")
 
 
 @app.command()
@@ -213,14 +213,16 @@ def bench(
     name: str = typer.Argument(..., help="cmrc2018_dev, xquad_zh (from ../shared/bench) or a folder with passages.jsonl + questions.jsonl."),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
     compare: bool = typer.Option(False, "--compare", help="Run all three retrievers."),
+    part: str = typer.Option("test", "--part", help="test (default: articles the answer stage never trained on), train or all."),
+    script: str = typer.Option("simplified", "--script", help="simplified, or traditional: passages and Chinese questions converted with OpenCC s2t."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions (quick checks)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Report folder \\[default: eval/bench/<name>]."),
-    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder \\[default: index-bench/<name>]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Report folder \\[default: eval/bench/<name>[-traditional]]."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Benchmark index folder \\[default: index-bench/<name>[-traditional]]."),
     encoder: Optional[str] = EncoderOpt,
 ) -> None:
-    """Passage retrieval R@1/5/10 and MRR@10 on a public benchmark, with its own index built by the same pipeline."""
+    """Passage retrieval (R@1/5/10, MRR@10) and answer figures (gold answer in the first quote, refusals, quote length) on a public benchmark."""
     with _user_errors():
-        from assistant.evaluation.bench import bench_markdown, resolve_bench, run_bench
+        from assistant.evaluation.bench import PARTS, SCRIPTS, bench_markdown, resolve_bench, run_bench
         from assistant.retrieve import MODES
 
         try:
@@ -229,13 +231,24 @@ def bench(
             raise UserError(str(exc)) from None
         if retriever not in MODES:
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
+        if part not in PARTS:
+            raise UserError(f"unknown part '{part}'; choose one of {', '.join(PARTS)}")
+        if script not in SCRIPTS:
+            raise UserError(f"unknown script '{script}'; choose one of {', '.join(SCRIPTS)}")
+        suffix = "" if script == "simplified" else f"-{script}"
         # Beside the product index, not inside it: an index folder holds one index.
-        settings = _settings(index_dir=index or Path("index-bench") / folder.name, encoder=encoder)
+        settings = _settings(index_dir=index or Path("index-bench") / f"{folder.name}{suffix}", encoder=encoder)
+        reuse = [Path("index-bench") / folder.name] if suffix else []
         with _progress(True) as progress:
-            report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress)
-        out_dir = out or Path("eval") / "bench" / folder.name
+            try:
+                report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress,
+                                   part=part, script=script, reuse_from=reuse)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+        out_dir = out or Path("eval") / "bench" / f"{folder.name}{suffix}"
         out_dir.mkdir(parents=True, exist_ok=True)
         command = " ".join(["assistant bench", name, "--compare" if compare else f"--retriever {retriever}",
+                            f"--part {part}", *([f"--script {script}"] if suffix else []),
                             *([f"--limit {limit}"] if limit else []),
                             *([f"--encoder {encoder}"] if encoder else [])])
         (out_dir / "metrics.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")

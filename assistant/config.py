@@ -32,7 +32,11 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
     overlap_tokens: int = Field(48, ge=0)  # whole sentences carried over from the previous chunk
     top_k: int = Field(10, ge=1, le=100)  # hits returned
-    max_citations: int = Field(3, ge=1)
+    # Answer-stage overrides; unset means the default chosen on the dev split
+    # (assistant/answer/settings.py, and the selector model's calibrated refusal threshold).
+    max_citations: int | None = Field(None, ge=1)  # sentences an answer quotes at most
+    refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    max_quote_chars: int | None = Field(None, ge=10)  # longer sentences are quoted by their relevant clauses
     retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)

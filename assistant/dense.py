@@ -50,6 +50,13 @@ class DenseIndex:
     def vector(self, row: int) -> np.ndarray:
         return self._index.reconstruct(int(row))
 
+    def vectors_at(self, rows) -> np.ndarray:
+        """The stored vectors of ``rows``, (len(rows), dim)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(rows)
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (row ids, similarities) for one query vector."""
         k = min(k, self.size)

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from assistant.chunk import chunk_article, split_sentences
+from assistant.chunk import chunk_article
 from assistant.config import Settings
 from assistant.dense import DenseIndex
 from assistant.embed import Embedder, load_embedder
@@ -22,17 +22,18 @@ from assistant.store import (
     DamagedIndexError,
     IndexStoreError,
     Manifest,
+    MatchText,
     Unit,
     is_complete,
-    load_index,
     read_manifest,
+    stored_vectors,
     write_index,
 )
-from assistant.text import tokenize_zh
+from assistant.text import match_form, to_simplified, tokenize_zh
 from assistant.types import Article, Chunk
 
 # Bump when cleaning, chunking or tokenisation changes what an index holds.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -86,18 +87,20 @@ def dense_units(chunks: Sequence[Chunk], articles: dict[str, Article]) -> tuple[
 
     Sentence-level vectors match a question's single fact better than a whole-chunk vector;
     the title-prefixed chunk vector carries the article's context (e.g. which province).
+    Text is embedded in Simplified script, so a Traditional copy of an article gets the same
+    vectors as the Simplified one (and reuses them: the key is the hash of what is embedded).
     """
     units: list[Unit] = []
     texts: list[str] = []
     for row, chunk in enumerate(chunks):
         article_text = articles[chunk.doc_id].text
-        whole = f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+        whole = to_simplified(f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text)
         units.append(Unit(row, chunk.start, chunk.end, _key(whole), kind="chunk"))
         texts.append(whole)
-        for start, end in split_sentences(article_text, chunk.start, chunk.end):
-            sentence = article_text[start:end]
-            units.append(Unit(row, start, end, _key(sentence)))
-            texts.append(sentence)
+        for sentence in chunk.sentences:
+            embedded = to_simplified(article_text[sentence.start:sentence.end])
+            units.append(Unit(row, sentence.start, sentence.end, _key(embedded)))
+            texts.append(embedded)
     return units, texts
 
 
@@ -108,19 +111,6 @@ def _key(text: str) -> str:
 def lexical_document(chunk: Chunk) -> list[str]:
     # The title travels with every chunk so that article-level context (region, topic) matches.
     return tokenize_zh(f"{chunk.title}\n{chunk.text}")
-
-
-def _previous_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
-    """Vectors of the current index keyed by text hash, when it used the same encoder."""
-    try:
-        manifest = read_manifest(index_dir)
-        if manifest is None or manifest.encoder != encoder:
-            return {}
-        old = load_index(index_dir)
-    except IndexStoreError:
-        return {}  # a damaged previous index is simply rebuilt from scratch
-    vectors = old.dense.vectors()
-    return {unit.key: vectors[i] for i, unit in enumerate(old.units)}
 
 
 def _embed_missing(
@@ -151,8 +141,10 @@ def build_index(
     settings: Settings,
     progress: Progress | None = None,
     force: bool = False,
+    reuse_from: Sequence[Path] = (),
 ) -> BuildReport:
-    """Ingest ``sources`` into ``index_dir``; re-embeds only text whose vector is not already stored."""
+    """Ingest ``sources`` into ``index_dir``; re-embeds only text whose vector is not already stored
+    (there, or in an index of ``reuse_from``)."""
     started = time.perf_counter()
     digests = source_documents(sources)  # missing or unsupported paths fail before any model loads
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
@@ -171,7 +163,8 @@ def build_index(
         articles.append(load_article(path))
         if progress:
             progress("read", i + 1, len(digests))
-    report = index_articles(articles, index_dir, settings, by_doc, fingerprint, [str(Path(s).resolve()) for s in sources], progress)
+    report = index_articles(articles, index_dir, settings, by_doc, fingerprint, [str(Path(s).resolve()) for s in sources],
+                            progress, reuse_from)
     return replace(report, seconds=time.perf_counter() - started)
 
 
@@ -183,8 +176,13 @@ def index_articles(
     fingerprint: str,
     sources: list[str],
     progress: Progress | None = None,
+    reuse_from: Sequence[Path] = (),
 ) -> BuildReport:
-    """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation."""
+    """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation.
+
+    Vectors are reused from the index being replaced and from any index in ``reuse_from``
+    built with the same encoder (a benchmark's Traditional copy reuses the Simplified one's).
+    """
     started = time.perf_counter()
     try:
         read_manifest(index_dir)  # a foreign folder is refused before any embedding work
@@ -196,7 +194,9 @@ def index_articles(
     chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
     units, texts = dense_units(chunks, by_id)
     keys = [u.key for u in units]
-    cache = _previous_vectors(index_dir, embedder.name)
+    cache: dict[str, np.ndarray] = {}
+    for folder in (*reuse_from, index_dir):
+        cache.update(stored_vectors(Path(folder), embedder.name))
     vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
     lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
     article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
@@ -214,7 +214,9 @@ def index_articles(
         format_version=FORMAT_VERSION,
         extra={"pipeline_version": PIPELINE_VERSION},
     )
-    write_index(index_dir, manifest, list(articles), chunks, units, DenseIndex.build(vectors), lexical, article_lexical)
+    match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
+    write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,
+                article_lexical)
     reused = sum(1 for key in set(keys) if key in cache)
     return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
                        time.perf_counter() - started, True)

@@ -9,13 +9,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.answer import ExtractiveAnswerer
+from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.config import Settings
 from assistant.embed import load_embedder
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import load_index, read_manifest
+from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_sources
 from assistant.types import Answer
 
 
@@ -37,7 +37,15 @@ def validate_question(question: str, max_chars: int) -> str:
 
 def ensure_index(settings: Settings, progress: Progress | None = None) -> BuildReport | None:
     """Build the index from the default corpus when there is none, or refresh it when that corpus changed."""
-    manifest = read_manifest(settings.index_dir)
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except DamagedIndexError:
+        sources = recorded_sources(settings.index_dir)
+        if not sources or not all(s.exists() for s in sources):
+            raise
+        # Written by an older version (or half-written): rebuild from the same sources,
+        # reusing its vectors, instead of asking the user to.
+        return build_index(sources, settings.index_dir, settings, progress)
     if manifest is not None:
         sources = [Path(s) for s in manifest.sources]
         if not all(s.exists() for s in sources) or is_up_to_date(settings.index_dir, sources, settings):
@@ -54,7 +62,8 @@ class Assistant:
         self.embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
         self.index = load_index(settings.index_dir)
         check_encoder(self.index.manifest, self.embedder.name, settings.index_dir)
-        self.answerer = ExtractiveAnswerer(self.index, self.embedder, settings.prompts_dir)
+        self.answerer = ExtractiveAnswerer(self.index, self.embedder, settings.prompts_dir,
+                                           AnswerSettings.from_config(settings))
         self._retrievers: dict[str, Retriever] = {}
 
     @classmethod

@@ -26,7 +26,7 @@ import gzip
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -133,9 +133,20 @@ def parse_query(
     expanded = dict.fromkeys(t for term in expansion for t in tokenize_zh(term, bigrams=bigrams))
     tokens += [t for t in expanded if t not in tokens]
     groups_tuple = tuple((source, tuple(terms)) for source, terms in groups)
-    names = chinese_names(normalized) if lang == "zh" else english_names(text, groups_tuple)
+    if lang == "zh":
+        # Found on the normalised text, labelled as the user wrote them (遂寧市, not 遂宁市): the
+        # normalised text has the same length, so offsets carry over.
+        names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
+                      for n in chinese_names(normalized))
+    else:
+        names = english_names(text, groups_tuple, is_romanised_chinese)
     return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion,
                  expansion_groups=groups_tuple, names=names)
+
+
+def is_romanised_chinese(word: str) -> bool:
+    """Whether an English word is the toneless pinyin of a Chinese proper noun ("Suining")."""
+    return bool(load_dictionary().pinyin(word.lower()))
 
 
 # ---------------------------------------------------------------- English -> Chinese expansion

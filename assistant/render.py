@@ -37,6 +37,10 @@ def answer_to_json(answer: Answer) -> dict:
             }
             for h in answer.hits
         ],
+        "related": [
+            {"rank": h.rank, "chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "title": h.chunk.title}
+            for h in answer.related
+        ],
         "timings_ms": dict(answer.timings_ms),
     }
 

@@ -3,7 +3,9 @@
 Layout of an index folder::
 
     manifest.json        which data folder is current + encoder, chunker, corpus fingerprint
-    data-<id>/articles.jsonl, chunks.jsonl, units.jsonl, dense.faiss,
+    data-<id>/articles.jsonl, chunks.jsonl (with each chunk's sentences), units.jsonl,
+              match.jsonl (each article's title and text in match form: Simplified,
+              half-width, lower case, offsets equal to the stored text), dense.faiss,
               lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json)
 
 A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
@@ -25,9 +27,9 @@ import numpy as np
 
 from assistant.dense import DenseIndex
 from assistant.lexical import LexicalIndex
-from assistant.types import Article, Chunk
+from assistant.types import Article, Chunk, Sentence
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
 # Files a fresh checkout's index/ folder may hold besides an index.
 _HARMLESS = {".gitignore", ".gitkeep", "README.md"}
@@ -70,9 +72,32 @@ class Manifest:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class MatchText:
+    """An article's title and text in match form (``assistant.text.match_form``)."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class IndexedSentence:
+    """A sentence of a chunk as the index holds it: offsets in its article, and its vector's row."""
+
+    doc_id: str
+    start: int
+    end: int
+    quotable: bool
+    vector_row: int
+
+
 @dataclass
 class StoredIndex:
-    """A loaded index: the FAISS + bm25s implementation of what retrieval needs."""
+    """A loaded index: the FAISS + bm25s implementation of what retrieval and answering read.
+
+    Stages read it through its methods (``chunk_sentences``, ``sentence_vectors``,
+    ``match_text``, ``mentions``) rather than through the arrays behind them.
+    """
 
     path: Path
     manifest: Manifest
@@ -82,6 +107,7 @@ class StoredIndex:
     dense: DenseIndex
     lexical: LexicalIndex  # one BM25 row per chunk
     article_lexical: LexicalIndex  # one BM25 row per article, in ``articles`` order
+    match_texts: dict[str, MatchText]
 
     def __post_init__(self) -> None:
         self.unit_chunk_rows = np.fromiter((u.chunk_row for u in self.units), dtype=np.int64, count=len(self.units))
@@ -89,6 +115,37 @@ class StoredIndex:
         article_row = {doc_id: i for i, doc_id in enumerate(self.articles)}
         self.chunk_article_rows = np.fromiter((article_row[c.doc_id] for c in self.chunks), dtype=np.int64,
                                               count=len(self.chunks))
+        # A chunk's sentence units are written in the order of ``Chunk.sentences``.
+        self._sentence_units: list[list[int]] = [[] for _ in self.chunks]
+        for row, unit in enumerate(self.units):
+            if unit.kind == "sentence":
+                self._sentence_units[unit.chunk_row].append(row)
+        self._mentions: dict[str, bool] = {}
+        self._chunk_rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+
+    def chunk_row(self, chunk_id: str) -> int:
+        return self._chunk_rows[chunk_id]
+
+    def chunk_sentences(self, chunk_row: int) -> list[IndexedSentence]:
+        chunk = self.chunks[chunk_row]
+        return [IndexedSentence(chunk.doc_id, s.start, s.end, s.quotable, row)
+                for s, row in zip(chunk.sentences, self._sentence_units[chunk_row])]
+
+    def sentence_vectors(self, rows: list[int]) -> np.ndarray:
+        return self.dense.vectors_at(rows)
+
+    def match_text(self, doc_id: str) -> MatchText:
+        return self.match_texts[doc_id]
+
+    def mentions(self, term: str) -> bool:
+        """Whether any article's title or text contains ``term`` (given in match form).
+
+        A scan of the stored match forms, remembered per term: fine for thousands of
+        articles; a large collection needs a term index behind this method instead.
+        """
+        if term not in self._mentions:
+            self._mentions[term] = any(term in m.title or term in m.text for m in self.match_texts.values())
+        return self._mentions[term]
 
 
 def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
@@ -142,7 +199,8 @@ def _foreign_entries(index_dir: Path) -> list[str]:
             if p.name not in _HARMLESS and not p.name.startswith("data-") and not _TMP_MANIFEST.match(p.name)]
 
 
-_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "dense.faiss", "lexical", "article_lexical")
+_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "match.jsonl", "dense.faiss", "lexical",
+               "article_lexical")
 
 
 def is_complete(index_dir: Path, manifest: Manifest) -> bool:
@@ -158,8 +216,9 @@ def load_index(index_dir: Path) -> StoredIndex:
     data = index_dir / manifest.data_dir
     try:
         articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
-        chunks = [Chunk(**c) for c in _read_jsonl(data / "chunks.jsonl")]
+        chunks = [_chunk(c) for c in _read_jsonl(data / "chunks.jsonl")]
         units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
+        match_texts = {m["doc_id"]: MatchText(m["title"], m["text"]) for m in _read_jsonl(data / "match.jsonl")}
         dense = DenseIndex.load(data / "dense.faiss")
         lexical = LexicalIndex.load(data / "lexical")
         article_lexical = LexicalIndex.load(data / "article_lexical")
@@ -169,12 +228,46 @@ def load_index(index_dir: Path) -> StoredIndex:
             f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         ) from None
     if (dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
-            or dense.dim != manifest.dim):
+            or dense.dim != manifest.dim or match_texts.keys() != articles.keys()):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         )
-    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical)
+    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
+
+
+def _chunk(record: dict) -> Chunk:
+    sentences = tuple(Sentence(**s) for s in record.pop("sentences", ()))
+    return Chunk(**record, sentences=sentences)
+
+
+def recorded_sources(index_dir: Path) -> list[Path]:
+    """The sources an index folder's manifest names, read leniently (any format version)."""
+    try:
+        data = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        return [Path(s) for s in data.get("sources", [])]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
+    """The vectors of the index at ``index_dir`` keyed by the hash of the text embedded.
+
+    Read straight from ``units.jsonl`` and ``dense.faiss``, so an index written by an older
+    format version still gives its vectors to a rebuild; ``{}`` when there is nothing usable.
+    """
+    try:
+        data = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        if data.get("encoder") != encoder or not data.get("data_dir"):
+            return {}
+        folder = index_dir / data["data_dir"]
+        keys = [u["key"] for u in _read_jsonl(folder / "units.jsonl")]
+        vectors = DenseIndex.load(folder / "dense.faiss").vectors()
+    except Exception:  # missing, damaged or foreign: there is simply nothing to reuse
+        return {}
+    if len(keys) != len(vectors):
+        return {}
+    return dict(zip(keys, vectors))
 
 
 def write_index(
@@ -183,6 +276,7 @@ def write_index(
     articles: list[Article],
     chunks: list[Chunk],
     units: list[Unit],
+    match_texts: dict[str, MatchText],
     dense: DenseIndex,
     lexical: LexicalIndex,
     article_lexical: LexicalIndex,
@@ -201,6 +295,7 @@ def write_index(
         _write_jsonl(data / "articles.jsonl", (asdict(a) for a in articles))
         _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(data / "units.jsonl", (asdict(u) for u in units))
+        _write_jsonl(data / "match.jsonl", ({"doc_id": d, "title": m.title, "text": m.text} for d, m in match_texts.items()))
         dense.save(data / "dense.faiss")
         lexical.save(data / "lexical")
         article_lexical.save(data / "article_lexical")

@@ -1,7 +1,9 @@
 """Text utilities shared by indexing and querying, so both sides tokenise identically.
 
 - ``to_simplified``: Traditional -> Simplified Chinese (OpenCC ``t2s``), so a Traditional
-  question finds Simplified text.
+  question finds Simplified text; length-preserving, so offsets carry over.
+- ``match_form``: simplified, half-width, lower-cased: the single form in which questions
+  and articles are compared (same length as the input).
 - ``normalize_width``: full-width ASCII (Ａ１（) -> half-width, lower-cased.
 - ``tokenize_zh``: lexical tokens for BM25 (jieba words, numbers and English words kept,
   punctuation and a small stopword list dropped).
@@ -68,8 +70,28 @@ def _jieba() -> jieba.Tokenizer:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional Chinese -> Simplified (OpenCC t2s); other text passes through unchanged."""
-    return _t2s().convert(text) if _CJK_CHAR.search(text) else text
+    """Traditional Chinese -> Simplified (OpenCC t2s), character for character.
+
+    The result always has the same length as ``text``, so an offset into the simplified form
+    is the same offset into the original: quotes found on the simplified form are cut from the
+    stored text unchanged. OpenCC's phrase tables keep lengths on every text measured (the
+    corpus, CMRC and XQuAD, both directions); a line where they would not is converted one
+    character at a time instead.
+    """
+    if not _CJK_CHAR.search(text):
+        return text
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(_simplified_line(line) for line in text.splitlines(keepends=True))
+
+
+def _simplified_line(line: str) -> str:
+    converted = _t2s().convert(line)
+    if len(converted) == len(line):
+        return converted
+    chars = [_t2s().convert(ch) for ch in line]
+    return "".join(c if len(c) == 1 else ch for c, ch in zip(chars, line))
 
 
 def to_halfwidth(text: str) -> str:
@@ -84,6 +106,23 @@ def normalize_width(text: str) -> str:
     as 、。《》 keeps its meaning and characters like ½ are left alone.
     """
     return to_halfwidth(text).lower()
+
+
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c := ch.lower()) == 1 else ch for ch in text)  # "İ".lower() is two characters
+
+
+def match_form(text: str) -> str:
+    """The one form in which question text and article text are compared.
+
+    Simplified script, half-width ASCII, lower case; always the same length as ``text``, so
+    a span found in ``match_form(text)`` is the same span of ``text``. The index stores this
+    form of every article (``StoredIndex.match_text``); it is never recomputed per question.
+    """
+    return _lower_same_length(to_halfwidth(to_simplified(text)))
 
 
 def word_frequency(word: str) -> int:
@@ -103,7 +142,7 @@ def tokenize_zh(text: str, bigrams: bool = DEFAULT_BIGRAMS) -> list[str]:
     its character bigrams, so 甘肃省 also yields 甘肃 / 肃省 (partial matches).
     """
     tokens: list[str] = []
-    for raw in _jieba().lcut(normalize_width(to_simplified(text))):
+    for raw in _jieba().lcut(match_form(text)):
         word = _EDGE_PUNCT.sub("", raw)
         if not word or word in STOPWORDS or not _HAS_CONTENT.search(word):
             continue

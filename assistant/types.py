@@ -21,6 +21,15 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of an article, split once by the chunker; offsets index ``Article.text``."""
+
+    start: int
+    end: int
+    quotable: bool = True  # False for headings, subtitles, bylines and 原标题/来源 lines
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A run of whole sentences of one article; ``text == article.text[start:end]``."""
 
@@ -31,6 +40,9 @@ class Chunk:
     end: int
     ordinal: int  # position of the chunk within its article
     title: str = ""
+    # The chunk's sentences in order (a sentence longer than the chunk budget is clipped to
+    # the chunk): what the index embeds one by one and the answerer quotes from.
+    sentences: tuple[Sentence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,3 +82,4 @@ class Answer:
     hits: list[Hit]
     lang: str = "zh"
     timings_ms: dict[str, float] = field(default_factory=dict)
+    related: list[Hit] = field(default_factory=list)  # for a refusal: the nearest passages, one per article

@@ -2,7 +2,7 @@
 
 Scores are computed once per question (BM25 per chunk and per article, dense per chunk), then every
 parameter combination is a cheap numpy re-ranking. Prints one line per combination:
-  evidence hit@5 (zh, en) on eval/corpus_zh_en.jsonl and passage R@1 (zh, en) on the benchmark.
+  evidence hit@5 (zh, en) on eval/corpus_zh_en.dev.jsonl (the dev split: never the test split) and passage R@1 (zh, en) on the benchmark.
 
     python benchmarks/tune_fusion.py [--bench xquad_zh] [--limit 400]
 """
@@ -72,7 +72,7 @@ def ranked_chunks(index, scores, k=10):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", default="eval/corpus_zh_en.jsonl")
+    parser.add_argument("--questions", default="eval/corpus_zh_en.dev.jsonl")
     parser.add_argument("--bench", default="xquad_zh")
     parser.add_argument("--limit", type=int, default=400, help="benchmark questions sampled (seeded)")
     parser.add_argument("--norm", choices=["max", "z"], default="max", help="score normalisation before fusion")

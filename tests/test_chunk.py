@@ -283,6 +283,30 @@ def test_section_headings_never_end_a_chunk(seed_chunks):
         assert holders and all(heading + "\n" in c.text for c in holders), heading
 
 
+def test_each_chunk_carries_its_sentences_split_once(seed_chunks):
+    for article_, chunks in seed_chunks:
+        for c in chunks:
+            spans = [(s.start, s.end) for s in c.sentences]
+            assert spans == split_sentences(article_.text, c.start, c.end)  # the same split, stored
+            assert spans[0][0] == c.start and spans[-1][1] == c.end
+
+
+def test_headings_bylines_and_original_title_lines_are_not_quotable():
+    text = ("原标题:探寻科技创新“密码”\n——我省组建创新联合体让企业行稳致远\n政府引导,组建创新联合体\n"
+            "省科技厅会同省工信厅印发管理办法。启动组建第一批企业创新联合体5家。\n责任编辑: 张三\n")
+    chunks = chunk_article(article(text), MAX, OVERLAP)
+    quotable = {text[s.start:s.end]: s.quotable for c in chunks for s in c.sentences}
+    assert quotable == {"原标题:探寻科技创新“密码”": False, "——我省组建创新联合体让企业行稳致远": False,
+                        "政府引导,组建创新联合体": False, "省科技厅会同省工信厅印发管理办法。": True,
+                        "启动组建第一批企业创新联合体5家。": True, "责任编辑: 张三": False}
+
+
+def test_a_one_paragraph_article_without_a_final_stop_is_still_quotable():
+    # Reading-comprehension passages are often a single unterminated paragraph.
+    chunks = chunk_article(article("该地区包括属于九个国家的领土"), MAX, OVERLAP)
+    assert [s.quotable for c in chunks for s in c.sentences] == [True]
+
+
 def test_chunking_is_deterministic_and_ids_follow_content(seed_chunks):
     article_, chunks = seed_chunks[0]
     again = chunk_article(seed_article(REPO / "corpus" / f"{article_.doc_id}.txt"), MAX, OVERLAP)

@@ -27,7 +27,8 @@ ZH_QUESTION = "遂宁市技术合同认定登记额是多少？"
 EN_QUESTION = "How does Inner Mongolia register innovation consortia?"
 UNCOVERED_QUESTION = "广东省的创新联合体怎么备案？"
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "hits", "timings_ms"}
+TOP_KEYS = {"question", "answer", "refused", "citations", "hits", "related", "timings_ms"}
+RELATED_KEYS = {"rank", "chunk_id", "doc_id", "title"}
 CITATION_KEYS = {"n", "doc_id", "title", "source", "date", "url", "chunk_id", "text", "quote", "quote_start", "quote_end"}
 HIT_KEYS = {"rank", "chunk_id", "doc_id", "score", "text"}
 
@@ -76,10 +77,13 @@ def check_contract(payload: dict, question: str, index_dir: Path) -> None:
 
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert markers == {c["n"] for c in citations}  # every [n] is cited, every citation is used
+    hit_chunks = {h["chunk_id"] for h in hits}
+    for related in payload["related"]:  # a refusal's "possibly related" passages are hits
+        assert set(related) == RELATED_KEYS and related["chunk_id"] in hit_chunks
     if payload["refused"]:
         assert citations == [] and markers == set()
     else:
-        assert citations
+        assert citations and payload["related"] == []
 
     timings = payload["timings_ms"]
     assert set(timings) == {"retrieve", "answer", "total"}

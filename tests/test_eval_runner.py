@@ -34,7 +34,7 @@ QUESTION_LINES = [
      "kind": "unanswerable"},
 ]
 VALID_IDS = ["zh-1", "en-1", "zh-2", "zh-3"]
-ASK_JSON_KEYS = {"question", "answer", "refused", "citations", "hits", "timings_ms"}
+ASK_JSON_KEYS = {"question", "answer", "refused", "citations", "hits", "related", "timings_ms"}
 RECORD_KEYS = ASK_JSON_KEYS | {"id", "lang", "kind", "gold_docs", "evidence", "reference_answer", "judgement"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

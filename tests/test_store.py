@@ -83,6 +83,17 @@ def test_another_format_version_is_refused(built):
         load_index(built.index_dir)
 
 
+def test_an_index_of_an_older_format_is_rebuilt_on_first_use_reusing_its_vectors(built):
+    from assistant.pipeline import ensure_index
+
+    edit_manifest(built.index_dir, format_version=FORMAT_VERSION - 1)
+    report = ensure_index(built)
+    assert report is not None and report.changed
+    assert report.embedded == 0 and report.reused > 0  # nothing re-embedded
+    assert read_manifest(built.index_dir).format_version == FORMAT_VERSION
+    assert Assistant(built).ask(QUESTION).citations
+
+
 def test_load_index_without_an_index_says_how_to_build_one(tmp_path):
     with pytest.raises(IndexStoreError, match="no index at .*assistant ingest"):
         load_index(tmp_path / "index")

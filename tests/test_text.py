@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from assistant.text import detect_lang, normalize_width, to_halfwidth, to_simplified, tokenize_zh
+from assistant.text import detect_lang, match_form, normalize_width, to_halfwidth, to_simplified, tokenize_zh
 
 
 def test_to_simplified_converts_traditional_and_leaves_other_text_alone():
@@ -77,3 +77,22 @@ def test_jieba_start_up_log_is_silenced():
     )
     assert "联合体" in run.stdout
     assert "prefix dict" not in run.stderr
+
+
+# --- match form: one script for comparing questions and articles -------------------------
+
+
+def test_match_form_is_simplified_halfwidth_lowercase():
+    assert match_form("遂寧市技術合同認定登記額ＡＢＣ（１７．７３％）") == "遂宁市技术合同认定登记额abc(17.73%)"
+
+
+@pytest.mark.parametrize("text", [
+    "遂寧市技術合同認定登記額達17.73億元、同比增長33.21%。\n下一步，我們將建設一批中試平台。",
+    "乾隆年間，著名的頭髮與發展問題",  # characters whose conversion depends on the phrase
+    "İstanbul ＧＤＰ",  # a letter whose lower case is longer
+    "",
+])
+def test_match_form_keeps_every_offset(text):
+    # A span found in the match form is the same span of the stored text.
+    assert len(match_form(text)) == len(text)
+    assert len(to_simplified(text)) == len(text)

@@ -19,19 +19,24 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from assistant.text import to_simplified
+
 # Characters kept although Unicode files them under punctuation: "%" changes what a number
 # means ("0.73" vs "0.73%"). A "." between two digits is a decimal point, handled separately.
 _KEPT_PUNCTUATION = frozenset("%")
 
 
 def normalize_for_match(text: str) -> str:
-    """Canonical form for matching: NFKC, lower-case, no whitespace, punctuation or symbols.
+    """Canonical form for matching: Simplified script, NFKC, lower-case, no whitespace, punctuation or symbols.
+
+    Traditional characters are converted to Simplified first (OpenCC t2s), so a Simplified
+    evidence string or gold answer matches a Traditional copy of its passage.
 
     NFKC folds full-width forms ("１７．７３％", "（", "，") onto their ASCII twins, so the same
     snippet matches however a page typed it. Punctuation and symbols (Unicode categories P*
     and S*, Chinese and ASCII alike) are dropped, except "%" and a "." between two digits.
     """
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = unicodedata.normalize("NFKC", to_simplified(text)).lower()
     kept: list[str] = []
     for i, char in enumerate(text):
         category = unicodedata.category(char)
@@ -286,3 +291,34 @@ def percentile(values: Sequence[float], p: float) -> float:
     lower = math.floor(position)
     upper = min(lower + 1, len(ordered) - 1)
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+# --- answers over reading-comprehension sets ----------------------------------------------
+
+
+def answer_in_text(answers: Sequence[str], text: str) -> bool:
+    """Whether any gold answer occurs in ``text`` (both normalised with :func:`normalize_for_match`)."""
+    normalized = normalize_for_match(text)
+    return any(a and a in normalized for a in (normalize_for_match(x) for x in answers))
+
+
+class QuoteScores(NamedTuple):
+    first_quote: float | None  # share of answerable questions whose first quote holds a gold answer
+    any_quote: float | None  # ... whose quotes together hold one
+    refused: float | None  # share of answerable questions refused
+    mean_first_quote_chars: float | None  # over answered questions
+    mean_quoted_chars: float | None  # all distinct quotes of an answer, over answered questions
+
+
+def quote_scores(records: Iterable[tuple[Sequence[str], bool, Sequence[str]]]) -> QuoteScores:
+    """From (gold answers, refused, the answer's distinct quotes in order) per answerable question."""
+    first, any_, refused, first_chars, all_chars = [], [], [], [], []
+    for answers, was_refused, quotes in records:
+        refused.append(was_refused)
+        first.append(bool(quotes) and not was_refused and answer_in_text(answers, quotes[0]))
+        any_.append(not was_refused and any(answer_in_text(answers, q) for q in quotes))
+        if not was_refused and quotes:
+            first_chars.append(len(quotes[0]))
+            all_chars.append(sum(len(q) for q in quotes))
+    mean = (lambda v: round(sum(v) / len(v), 1) if v else None)
+    return QuoteScores(_share(first), _share(any_), _share(refused), mean(first_chars), mean(all_chars))

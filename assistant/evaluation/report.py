@@ -30,6 +30,11 @@ def aggregate(results: Sequence[QuestionResult]) -> dict:
         out["doc_recall"] = {str(k): _mean([x.doc_recall[k] for x in j]) for k in HIT_KS}
         answered = [x for x in j if not x.refused]
         out["citation_evidence_recall"] = _mean([x.citation_recall for x in answered])
+        # The headline answer figure: over every answerable question, a refusal counting as 0.
+        out["cited_evidence"] = _mean([0.0 if x.refused else x.citation_recall for x in j])
+        quoted = [sum(len(q) for q in dict.fromkeys(c.quote for c in r.answer.citations))
+                  for r in answerable if not r.answer.refused]
+        out["mean_quoted_chars"] = round(sum(quoted) / len(quoted), 1) if quoted else None
         out["citation_precision"] = _mean([x.citation_precision for x in answered])
         f1 = [x.answer_f1 for x in j if x.answer_f1 is not None]
         out["answer_char_f1"] = _mean(f1)
@@ -95,7 +100,8 @@ def markdown_report(runs: dict[str, dict], context: dict) -> str:
 
 def _table(runs: dict[str, dict], pick) -> list[str]:
     header = ["retriever", "n", "hit@1", "hit@3", "hit@5", "hit@10", f"hit≤{CHAR_BUDGET}ch", "MRR@10",
-              "doc R@5", "cite recall", "cite prec", "F1", "refused (unans.)", "false refusals", "p50 ms", "p95 ms"]
+              "doc R@5", "cited evidence", "cite prec", "F1", "quoted chars", "refused (unans.)", "false refusals",
+              "p50 ms", "p95 ms"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, b in runs.items():
         m = pick(b)
@@ -106,7 +112,7 @@ def _table(runs: dict[str, dict], pick) -> list[str]:
         rows.append("| " + " | ".join(_fmt(v) for v in [
             name, m["questions"], hit.get("1"), hit.get("3"), hit.get("5"), hit.get("10"),
             m.get(f"evidence_hit_within_{CHAR_BUDGET}_chars"), m.get("mrr@10"), m.get("doc_recall", {}).get("5"),
-            m.get("citation_evidence_recall"), m.get("citation_precision"), m.get("answer_char_f1"),
+            m.get("cited_evidence"), m.get("citation_precision"), m.get("answer_char_f1"), m.get("mean_quoted_chars"),
             m.get("refusal_accuracy"), m.get("false_refusal_rate"), lat.get("p50"), lat.get("p95"),
         ]) + " |")
     return rows

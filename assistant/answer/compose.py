@@ -1,0 +1,185 @@
+"""Composition: which scored sentences to quote, how much of each, and how the answer reads.
+
+- The lead is the most probable sentence. Another sentence is added only when it supplies a
+  part of the question the quotes so far do not: a place of a comparison that has no quote
+  yet, or question terms no chosen quote covers (a list or a second figure spread over
+  another sentence). A sentence that merely repeats the topic is not added.
+- One sentence found in several near-duplicate passages is quoted once, with all its markers.
+- A long sentence is quoted by the clauses that hold the question's terms and, for a typed
+  question (a number, a date, a name ...), the clause that holds that type.
+- English answers give each quote a short English lead-in naming what it states.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.answer.candidates import Candidate
+from assistant.answer.qtype import QuestionType, is_typed, sentence_types, supplies
+from assistant.answer.terms import Term, coverage, text_coverage
+from assistant.query import Query
+from assistant.text import tokenize_zh
+
+CLAUSE_END = re.compile(r"[，,；;：:]")
+_CLOSING = "。.;；!！?？"
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    probability: float
+
+
+def choose(scored: list[Scored], query: Query, qtype: QuestionType, terms: list[Term], *, threshold: float,
+           extra_ratio: float, min_gain: float, max_quotes: int, place_articles: dict[str, set[str]]) -> list[list[Scored]]:
+    """Groups of candidates to quote, lead first; each group is one sentence and its duplicates.
+
+    ``place_articles`` maps each place a comparison question names to the articles about it.
+    """
+    ranked = sorted(scored, key=lambda s: -s.probability)
+    groups = _duplicate_groups(ranked)
+    lead = groups[0]
+    chosen = [lead]
+    covered = set(_tokens(lead[0].candidate))
+    floor = max(threshold, extra_ratio * lead[0].probability)
+    # A comparison: each place named gets its best sentence from an article about it.
+    for place, docs in place_articles.items():
+        if any(s.candidate.sentence.doc_id in docs for g in chosen for s in g):
+            continue
+        best = next((g for g in groups if g[0].candidate.sentence.doc_id in docs and g[0].probability >= threshold), None)
+        if best is not None and best not in chosen and len(chosen) < max_quotes:
+            chosen.append(best)
+            covered |= _tokens(best[0].candidate)
+    for group in groups[1:]:
+        if len(chosen) >= max_quotes or group[0].probability < floor:
+            break
+        if group in chosen:
+            continue
+        tokens = _tokens(group[0].candidate)
+        gain = coverage([t for t in terms if not t.tokens & covered], tokens) * _uncovered_share(terms, covered)
+        if gain >= min_gain:
+            chosen.append(group)
+            covered |= tokens
+    return chosen
+
+
+def _uncovered_share(terms: list[Term], covered: set[str]) -> float:
+    total = sum(t.weight for t in terms)
+    return sum(t.weight for t in terms if not t.tokens & covered) / total if total else 0.0
+
+
+def _tokens(candidate: Candidate) -> set[str]:
+    return set(tokenize_zh(candidate.match))
+
+
+def _duplicate_groups(ranked: list[Scored]) -> list[list[Scored]]:
+    """Candidates grouped by sentence text (match form, punctuation and spaces ignored)."""
+    groups: dict[str, list[Scored]] = {}
+    for s in ranked:
+        key = re.sub(r"\W+", "", s.candidate.match)
+        groups.setdefault(key, []).append(s)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------- quote spans
+
+
+# Answer types whose answer is a short span (a figure, a date, a name): the clause holding it
+# is quoted rather than the whole sentence.
+CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
+
+
+def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
+               clause_chars: int | None = None) -> tuple[int, int]:
+    """Offsets (in the article) of what to quote of the candidate sentence.
+
+    A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
+    or place question) is quoted whole; a longer one by its best clause (most question terms;
+    for a typed question the clause must hold the type when one does) grown over neighbouring
+    clauses that also carry the terms, within the limit.
+    """
+    if clause_chars is not None and qtype.kind in CLAUSE_TYPES:
+        max_chars = clause_chars
+    start, end = candidate.sentence.start, candidate.sentence.end
+    text = candidate.match
+    end = start + _trim_clause_mark(text, 0, end - start)
+    if end - start <= max_chars:
+        return start, end
+    clauses = split_clauses(text, 0, end - start)
+    gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
+    if is_typed(qtype):
+        typed = [supplies(qtype, sentence_types(text[s:e])) for s, e in clauses]
+        if any(typed):
+            gains = [g + (1.0 if t else 0.0) for g, t in zip(gains, typed)]
+    if max(gains) <= 0:
+        return start, end
+    best = max(range(len(clauses)), key=lambda i: gains[i])
+    lo = hi = best
+    enough = 0.5 * gains[best]
+    while hi - lo < 2:
+        left = gains[lo - 1] if lo > 0 else -1.0
+        right = gains[hi + 1] if hi + 1 < len(clauses) else -1.0
+        if max(left, right) <= enough:
+            break
+        if right >= left:
+            if clauses[hi + 1][1] - clauses[lo][0] > max_chars:
+                break
+            hi += 1
+        else:
+            if clauses[hi][1] - clauses[lo - 1][0] > max_chars:
+                break
+            lo -= 1
+    return start + clauses[lo][0], start + clauses[hi][1]
+
+
+def _trim_clause_mark(text: str, start: int, end: int) -> int:
+    """End of the span without a dangling clause mark (a long sentence split at a comma)."""
+    while end - 1 > start and CLAUSE_END.match(text[end - 1]):
+        end -= 1
+    return end
+
+
+def split_clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Clause spans of ``text[start:end]``, each without its trailing clause mark."""
+    spans = []
+    s = start
+    for m in CLAUSE_END.finditer(text, start, end):
+        spans.append((s, m.end()))
+        s = m.end()
+    if s < end:
+        spans.append((s, end))
+    return [(a, b - 1) if CLAUSE_END.match(text[b - 1]) and b - 1 > a else (a, b) for a, b in spans]
+
+
+# ---------------------------------------------------------------- wording
+
+_LEAD_INS = {
+    "number": "The figure", "date": "The date", "person": "Who", "place": "Where", "reason": "The reason given",
+    "method": "How", "list": "The items named", "definition": "What it means", "entity": "The passage says",
+    "other": "The passage says",
+}
+
+
+def english_lead_in(query: Query, qtype: QuestionType, quote_match: str, first: bool) -> str:
+    """"The figure (registered technology contract)": the answer type, and the question's own
+    words whose translations the quote contains, in the order the question has them."""
+    label = _LEAD_INS[qtype.kind] if first else "Also relevant"
+    tokens = set(tokenize_zh(quote_match))
+    named = [source for source, translations in query.expansion_groups
+             if any(set(tokenize_zh(t)) & tokens for t in translations)]
+    topic = " ".join(dict.fromkeys(named))
+    return f"{label} ({topic})" if topic else label
+
+
+def marker(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def chinese_body(quotes: list[tuple[str, list[int]]]) -> str:
+    return "".join(f"{text.rstrip(_CLOSING)}{marker(ns)}。" for text, ns in quotes)
+
+
+def english_body(lines: list[tuple[str, str, list[int]]]) -> str:
+    """One line per quote: ``- lead-in: “quote”[n]``."""
+    return "\n".join(f"- {lead}: “{text.rstrip(_CLOSING)}”{marker(ns)}" for lead, text, ns in lines)

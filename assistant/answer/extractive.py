@@ -1,0 +1,250 @@
+"""The extractive answerer: quote the sentences that answer, cite each one, or refuse.
+
+    question ──> refusal checks (instruction, nothing in the collection, unknown name)
+             ──> candidates: the stored sentences of the top passages
+             ──> features ──> selector: P(sentence holds the answer)
+             ──> refuse if no sentence reaches the threshold, else compose the quotes
+
+No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.answer import compose
+from assistant.answer.candidates import Candidate, gather
+from assistant.answer.compose import Scored
+from assistant.answer.features import QuestionContext, feature_matrix
+from assistant.answer.qtype import QuestionType, classify
+from assistant.answer.refusal import instruction, missing_names, off_collection, place_articles
+from assistant.answer.selector import SentenceSelector
+from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
+from assistant.answer.terms import Term, question_terms
+from assistant.embed import Embedder
+from assistant.prompts import load_prompt
+from assistant.query import Query, parse_query
+from assistant.store import StoredIndex
+from assistant.types import Answer, Citation, Hit
+
+
+class Answerer(Protocol):
+    def run(self, query: Query, hits: list[Hit]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the selector made of one question: its type, terms and scored candidates."""
+
+    qtype: QuestionType
+    terms: list[Term]
+    scored: list[Scored]  # in candidate order
+
+    @property
+    def best(self) -> float:
+        return max((s.probability for s in self.scored), default=0.0)
+
+
+class ExtractiveAnswerer:
+    """Quotes the sentences the selector finds most likely to answer; refuses when none is likely enough."""
+
+    def __init__(self, index: StoredIndex, embedder: Embedder, prompts_dir: Path,
+                 settings: AnswerSettings = AnswerSettings(), selector: SentenceSelector | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.prompts_dir = Path(prompts_dir)
+        self.settings = settings
+        self.selector = selector or SentenceSelector.load()
+
+    def with_settings(self, settings: AnswerSettings) -> "ExtractiveAnswerer":
+        """The same answerer (index, encoder, model shared) with other settings."""
+        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self.selector)
+
+    def threshold(self, lang: str) -> float:
+        """Refusal threshold: the user's setting, else the one calibrated with the model."""
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        calibrated = self.selector.threshold(lang)
+        return DEFAULT_THRESHOLD if calibrated is None else calibrated
+
+    # -- the stage --------------------------------------------------------------------------
+
+    def run(self, query: Query, hits: list[Hit]) -> Answer:
+        qtype = classify(query)
+        terms = question_terms(query, self.index.lexical)
+        refusal = self.refuse_early(query, hits, terms)
+        if refusal is not None:
+            return refusal
+        return self.answer(query, hits, self.select(query, hits, qtype, terms))
+
+    def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
+        """A refusal that needs no sentence scoring: an instruction, words the collection does
+        not have, or a name no article mentions."""
+        if instruction(query) or off_collection(terms):
+            return self._refuse(query, hits, related=False)
+        missing = missing_names(query, self.index)
+        if missing:
+            return self._refuse(query, hits, missing=missing)
+        return None
+
+    def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
+        """Refuse when no sentence is probable enough, else compose the quotes."""
+        if not selection.scored or selection.best < self.threshold(query.lang):
+            return self._refuse(query, hits)
+        return self._compose(query, hits, selection)
+
+    def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
+               terms: list[Term] | None = None) -> Selection:
+        """Score the candidate sentences of the top passages (public: tuning scripts use it too)."""
+        qtype = qtype or classify(query)
+        terms = question_terms(query, self.index.lexical) if terms is None else terms
+        candidates = gather(self.index, self._scope_to_places(hits[: self.settings.passages], query))
+        if not candidates:
+            return Selection(qtype, terms, [])
+        probabilities = self._probabilities(query, qtype, terms, candidates)
+        places = place_articles(query, self.index, {c.sentence.doc_id for c in candidates})
+        if len(places) > 1:
+            # A comparison ("甘肃和内蒙古各…"): a sentence about one place answers the question
+            # asked of that place, so it is scored against the question without the others.
+            for place, docs in places.items():
+                rows = [i for i, c in enumerate(candidates) if c.sentence.doc_id in docs]
+                if not rows:
+                    continue
+                part = _without(query, [p for p in places if p != place])
+                scores = self._probabilities(part, classify(part), question_terms(part, self.index.lexical),
+                                             [candidates[i] for i in rows])
+                probabilities[rows] = np.maximum(probabilities[rows], scores)
+        return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
+
+    def _probabilities(self, query: Query, qtype: QuestionType, terms: list[Term],
+                       candidates: list[Candidate]) -> np.ndarray:
+        context = QuestionContext.build(query, qtype, terms, self.embedder.embed_query(query.normalized),
+                                        self.index.lexical)
+        return self.selector.probabilities(feature_matrix(context, candidates, self.index))
+
+    def _scope_to_places(self, hits: list[Hit], query: Query) -> list[Hit]:
+        """Keep passages from articles that mention a place the question names (if it names any)."""
+        places = place_articles(query, self.index, {h.chunk.doc_id for h in hits})
+        if not places:
+            return hits
+        allowed = set().union(*places.values())
+        return [h for h in hits if h.chunk.doc_id in allowed]
+
+    # -- composition ------------------------------------------------------------------------
+
+    def _compose(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
+        s = self.settings
+        docs = {sc.candidate.sentence.doc_id for sc in selection.scored}
+        comparison = place_articles(query, self.index, docs)
+        groups = compose.choose(selection.scored, query, selection.qtype, selection.terms,
+                                threshold=self.threshold(query.lang),
+                                extra_ratio=s.extra_ratio, min_gain=s.min_gain, max_quotes=s.max_quotes,
+                                place_articles=comparison if len(comparison) > 1 else {})
+        citations: list[Citation] = []
+        parts: list[tuple[str, str, list[int]]] = []  # (English lead-in, quote, markers)
+        for i, group in enumerate(groups):
+            lead = group[0].candidate
+            start, end = self._span(lead, selection, group[0].probability)
+            quote = self.index.articles[lead.sentence.doc_id].text[start:end]
+            numbers = []
+            for scored in group:
+                citation = self._citation(len(citations) + 1, scored.candidate, quote, (start, end) if scored is group[0] else None)
+                citations.append(citation)
+                numbers.append(citation.n)
+            match = self.index.match_text(lead.sentence.doc_id).text[start:end]
+            own_part = i == 0 or (len(comparison) > 1 and any(lead.sentence.doc_id in d for d in comparison.values()))
+            parts.append((compose.english_lead_in(query, selection.qtype, match, first=own_part), quote, numbers))
+        if query.lang == "zh":
+            body = compose.chinese_body([(q, ns) for _, q, ns in parts])
+        else:
+            body = compose.english_body(parts)
+        template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
+        return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
+
+    def _span(self, lead: Candidate, selection: Selection, probability: float) -> tuple[int, int]:
+        """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
+        when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)."""
+        s = self.settings
+        neighbour = self._likely_neighbour(lead, selection, probability)
+        if neighbour is not None:
+            start = min(lead.sentence.start, neighbour.sentence.start)
+            end = max(lead.sentence.end, neighbour.sentence.end)
+            if end - start <= s.max_window_chars:
+                return start, end
+        return compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars, s.clause_quote_chars)
+
+    def _likely_neighbour(self, lead: Candidate, selection: Selection, probability: float) -> Candidate | None:
+        best = None
+        for scored in selection.scored:
+            c = scored.candidate
+            if c.sentence.doc_id != lead.sentence.doc_id or c is lead:
+                continue
+            adjacent = c.match == lead.before or c.match == lead.after
+            if adjacent and scored.probability >= self.settings.neighbour_ratio * probability:
+                if best is None or scored.probability > best[1]:
+                    best = (c, scored.probability)
+        return best[0] if best else None
+
+    def _citation(self, n: int, candidate: Candidate, quote: str, span: tuple[int, int] | None) -> Citation:
+        """A citation of ``candidate``'s passage; a duplicate passage quotes the same words where it has them."""
+        chunk = candidate.hit.chunk
+        article = self.index.articles[chunk.doc_id]
+        if span is None:
+            at = candidate.text.find(quote)
+            span = ((candidate.sentence.start + at, candidate.sentence.start + at + len(quote)) if at >= 0
+                    else (candidate.sentence.start, candidate.sentence.end))
+        start, end = span
+        return Citation(n=n, doc_id=chunk.doc_id, title=article.title, source=article.source, date=article.date,
+                        url=article.url, chunk_id=chunk.chunk_id, text=chunk.text, quote=article.text[start:end],
+                        quote_start=start, quote_end=end)
+
+    # -- refusal ----------------------------------------------------------------------------
+
+    def _refuse(self, query: Query, hits: list[Hit], missing: list[str] = (), related: bool = True) -> Answer:
+        lang = query.lang
+        if missing and lang == "zh":
+            detail = "（资料中没有提到" + "、".join(f"“{m}”" for m in missing) + "）"
+        elif missing:
+            detail = " (nothing in it mentions " + ", ".join(missing) + ")"
+        else:
+            detail = ""
+        nearby = self._related(hits) if related else []
+        lines = []
+        if nearby:
+            lines.append("可能相关：" if lang == "zh" else "Possibly related:")
+            lines += [f"- {_describe(h, self.index)}" for h in nearby]
+        template = load_prompt(self.prompts_dir, f"refusal.{lang}.txt")
+        text = template.format(detail=detail, related="\n".join(lines)).strip()
+        return Answer(query.text, text, True, [], hits, lang, related=nearby)
+
+    def _related(self, hits: list[Hit]) -> list[Hit]:
+        """The nearest passages, one per article, best first (at most three)."""
+        seen: set[str] = set()
+        out = []
+        for hit in hits:
+            if hit.chunk.doc_id not in seen:
+                seen.add(hit.chunk.doc_id)
+                out.append(hit)
+            if len(out) == 3:
+                break
+        return out
+
+
+def _without(query: Query, labels: list[str]) -> Query:
+    """The question with some of the names it gives left out (the rest of a comparison)."""
+    text = query.text
+    for label in labels:
+        text = re.sub(re.escape(label), " ", text, flags=re.IGNORECASE)
+    return parse_query(text) if text.strip() else query
+
+
+def _describe(hit: Hit, index: StoredIndex) -> str:
+    article = index.articles[hit.chunk.doc_id]
+    meta = ", ".join(x for x in (article.source, article.date) if x)
+    return f"{article.title}" + (f" ({meta})" if meta else "")
+

@@ -1,0 +1,170 @@
+"""What a question asks for (its answer type), and which sentences carry that type.
+
+A question is typed from its wording alone, in Chinese or English:
+
+    number  多少 / 几家 / 多大 / 比例 / how many / how much / what share
+    date    何时 / 哪一年 / 什么时候 / when / what year
+    person  谁 / 哪位 / who / whose
+    place   哪里 / 在哪 / where / which city
+    reason  为什么 / 为何 / why / for what purpose
+    method  如何 / 怎样 / 通过什么 / how does / in what way
+    list    哪些 / 哪几 / which … (plural)
+    definition  什么是 / 指什么 / what does X mean / what is X
+    entity  什么 / 哪个 / which / what (a named thing)
+    other   none of these
+
+The same types are detected in article sentences (a number, a date, a person's name or
+title, a place, an enumeration, a reason or a means), so the answerer can prefer the
+sentence that holds what was asked. The cue words are ordinary Chinese and English
+grammar, not vocabulary of any particular collection; how much each cue counts is learned
+(``assistant/answer/selector.json``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.query import Query
+
+KINDS = ("number", "date", "person", "place", "reason", "method", "list", "definition", "entity", "other")
+
+_ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("date", re.compile(r"什么时候|何时|哪一?年|哪几年|几月|哪一?天|几号|哪个月|什么时间|何年|哪个年代|什么年代|年份|多少年前|哪一时期|何日")),
+    ("number", re.compile(r"多少|(?<!哪)几(?!乎)[个家项名位支所件条座种批次倍万亿千百十类人岁点成度]|几(?=[？?]|$)|多大|多高|多长|多远|"
+                          r"多久|多重|多快|多深|多宽|比例|比重|百分之|占比|第几|金额|数额|总额|数量|规模有?多")),
+    ("person", re.compile(r"谁|哪位|哪个人|什么人|哪些人|叫什么名字|何人|哪一位")),
+    ("place", re.compile(r"哪里|哪儿|在哪|什么地方|何处|何地|哪个(?:国家|城市|省|地区|地方|县|区)|哪座|哪国|哪个洲")),
+    ("reason", re.compile(r"为什么|为何|什么原因|原因是|为了什么|目的是什么|何故|缘何|为啥|出于什么")),
+    ("method", re.compile(r"如何|怎样|怎么|什么方式|什么办法|什么途径|哪些措施|什么措施|什么举措|哪些举措|通过什么|"
+                          r"采取了?什么|用什么方法|什么机制|什么路径|哪些做法")),
+    ("list", re.compile(r"哪些|哪几|有几类|包括什么|包括哪")),
+    ("definition", re.compile(r"什么是|指什么|是指什么|什么意思|含义|何谓|是什么意思|是啥")),
+    ("entity", re.compile(r"什么|哪个|哪家|哪所|哪一|哪部|何种|哪种|哪条|哪项|哪本|哪支|啥")),
+)
+
+_EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    ("date", re.compile(r"\b(?:when|what (?:year|date|time|day|month|century|decade|period)|which (?:year|date|month|"
+                        r"century|decade|period)|since when|how long ago|in what year)\b")),
+    ("number", re.compile(r"\b(?:how (?:many|much|large|big|long|far|old|high|tall|often|fast|deep|wide|heavy)|"
+                          r"what (?:percentage|percent|share|proportion|fraction|number|amount|total|size|sum|ratio|rate)|"
+                          r"(?:the|what) (?:number|amount) of)\b")),
+    ("person", re.compile(r"\b(?:who|whom|whose|which (?:person|people|official|leader|scientist|author|player|king|"
+                          r"president|officials|leaders))\b")),
+    ("place", re.compile(r"\b(?:where|which (?:country|city|province|region|place|state|town|county|continent|area|"
+                         r"countries|cities|provinces|regions|places)|what (?:country|city|province|region|place))\b")),
+    ("reason", re.compile(r"\b(?:why|what (?:is|was|are|were) the (?:reason|purpose|cause|aim|goal|motivation)s?|"
+                          r"for what (?:purpose|reason)|what caused|what led to)\b")),
+    ("method", re.compile(r"\b(?:how (?:do|does|did|can|could|will|would|should|is|are|was|were|has|have|must)|"
+                          r"in what way|by what means|what (?:measures|steps|mechanisms?|approach|methods?))\b")),
+    ("definition", re.compile(r"\b(?:what (?:does|do|did) .{1,40} mean|what is meant by|define|meaning of|"
+                              r"what is (?:an? |the )?\S+\s*\??$)")),
+    ("list", re.compile(r"\b(?:which|what) (?:(?:two|three|four|five|several|other|main|key) )?(?!(?:is|was|has|does|as|this|its)\b)"
+                        r"\w{2,}[^s\W]s\b|\blist\b|\bname the\b|\bwhat are\b|\bwhich are\b")),
+    ("entity", re.compile(r"\b(?:what|which)\b")),
+)
+
+# "多少 / 几 + measure word + X": X is the noun right after the measure word.
+_COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|条|座|种|批)([\u4e00-\u9fff]{2,4}?)(?:[？?，,。]|$|是|有|在)")
+# "how many X" up to the verb, preposition or comma that ends the noun phrase.
+_COUNT_EN = re.compile(
+    r"\bhow many\s+((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
+    r"for|on|with|by|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str  # one of KINDS
+    # For "how many X": X as the question wrote it, and its spellings in match form (Chinese).
+    counted: str = ""
+    counted_forms: tuple[str, ...] = ()
+
+
+def classify(query: Query) -> QuestionType:
+    """The answer type of a parsed question (and, for "how many X", the X)."""
+    english = " ".join(query.text.lower().split())
+    kind = "other"
+    if query.lang == "zh":  # a Chinese question may still be worded in English ("What does 揭榜挂帅 mean?")
+        kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
+    if kind == "other":
+        kind = next((k for k, rule in _EN_RULES if rule.search(english)), "other")
+    counted, forms = _counted(query)
+    return QuestionType(kind, counted, forms)
+
+
+def _counted(query: Query) -> tuple[str, tuple[str, ...]]:
+    if query.lang == "zh":
+        match = _COUNT_ZH.search(query.normalized.lower())
+        return (match.group(1), (match.group(1),)) if match else ("", ())
+    match = _COUNT_EN.search(query.text)
+    if not match:
+        return "", ()
+    phrase = match.group(1).lower().split()
+    groups = [(src, terms) for src, terms in query.expansion_groups if src.lower().split()[-1] in phrase]
+    if not groups:
+        return "", ()
+    source, translations = groups[-1]  # the head noun closes the noun phrase
+    return source, tuple(translations)
+
+
+# ---------------------------------------------------------------- what a sentence holds
+
+_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
+_MEASURE = "个家项名位支所件条座种批次倍人元岁台辆套只亩吨平方米公里千克年月天"
+_SENTENCE_TYPES: dict[str, re.Pattern] = {
+    "number": re.compile(rf"\d|[{_NUMERAL}]+[{_MEASURE}]|百分之|[{_NUMERAL}]成|%"),
+    "date": re.compile(rf"(?:\d{{1,4}}|[{_NUMERAL}]{{1,4}})\s*(?:年|月|日|号|世纪|年代)|\b1[0-9]{{3}}\b|\b20[0-9]{{2}}\b|"
+                       r"今年|去年|明年|前年|近年|当年|同年|此前|目前|春季|夏季|秋季|冬季|上旬|中旬|下旬|上半年|下半年|期间"),
+    "person": re.compile(r"书记|局长|厅长|主任|院长|处长|部长|市长|省长|县长|主席|总理|总统|教授|院士|博士|研究员|"
+                         r"董事长|总经理|经理|首席|先生|女士|国王|皇帝|王子|公主|将军|导演|作者|创始人|负责人|专家|"
+                         r"选手|球员|教练|总裁|校长|领袖|大臣|议员|歌手|演员"),
+    "place": re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|州|国|镇|村|岛|洲|湾|港|城)(?![\u4e00-\u9fff]{0}[长委级])|位于|地处|坐落"),
+    "list": re.compile(r"、.*、|[、,，].*等"),
+    "reason": re.compile(r"因为|由于|为了|因此|所以|旨在|目的|原因|导致|致使|以便|从而|为此|以期|是因|使得|造成|关键是"),
+    "method": re.compile(r"通过|采取|采用|方式|办法|机制|措施|途径|依托|利用|建立|推动|实施|开展|实行|模式|手段|方法|步骤|以.{1,12}为"),
+    "definition": re.compile(r"是指|指的是|即|称为|是一种|是一个|是一类|意为|又称|简称|也就是|被称为|意思是|定义"),
+}
+# Types a sentence can carry that a name tagger sees better than a pattern.
+_NAME_TAGS = {"person": {"nr", "nrfg", "nrt"}, "place": {"ns", "nsf"}, "entity": {"nt", "nz", "nr", "ns", "eng"}}
+
+
+@lru_cache(maxsize=20_000)
+def type_evidence(match_text: str) -> tuple[tuple[str, str], ...]:
+    """What answer types a sentence (in match form) can supply: (type, the words showing it)."""
+    found = [(kind, m.group(0)) for kind, pattern in _SENTENCE_TYPES.items() for m in pattern.finditer(match_text)]
+    found += [("entity", surface) for kind, surface in found if kind == "number"]
+    for word, flag in _posseg_flags(match_text):
+        found += [(kind, word) for kind, wanted in _NAME_TAGS.items() if flag in wanted]
+    return tuple(dict.fromkeys(found))
+
+
+def sentence_types(match_text: str) -> frozenset[str]:
+    return frozenset(kind for kind, _ in type_evidence(match_text))
+
+
+def _posseg_flags(text: str) -> list[tuple[str, str]]:
+    from assistant.entities import posseg
+
+    return [(w.word, w.flag) for w in posseg().cut(text)]
+
+
+def supplies(qtype: QuestionType, types: frozenset[str]) -> bool:
+    """Whether a sentence of ``types`` can hold the answer type the question asks for."""
+    if qtype.kind == "list":
+        return "list" in types or "entity" in types
+    if qtype.kind in ("other", "entity"):
+        return True
+    return qtype.kind in types
+
+
+def supplies_new(qtype: QuestionType, evidence: tuple[tuple[str, str], ...], question_match: str) -> bool:
+    """Like :func:`supplies`, counting only evidence the question does not already contain:
+    a sentence naming the 主席 the question asks about has not yet named the person."""
+    fresh = frozenset(kind for kind, surface in evidence if surface not in question_match)
+    return supplies(qtype, fresh)
+
+
+def is_typed(qtype: QuestionType) -> bool:
+    """Whether the question asks for a specific kind of thing (so a sentence can lack it)."""
+    return qtype.kind not in ("other", "entity")

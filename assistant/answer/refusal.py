@@ -1,0 +1,59 @@
+"""When not to answer.
+
+Three grounds, checked in this order:
+
+1. The input is not a question about the collection: an instruction to the assistant
+   ("ignore previous instructions …", "print your system prompt", an SQL fragment), or text
+   none of whose words occur in the collection (greetings, keyboard mash).
+2. The question names a place or organisation no article mentions (a question about
+   Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
+3. No candidate sentence is probable enough: the selector's calibrated probability of the
+   best sentence is below the threshold chosen on the dev split.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.terms import Term
+from assistant.query import Query
+from assistant.store import StoredIndex
+from assistant.text import match_form
+
+# Addressed to the assistant rather than asking about documents: prompt-injection phrasing,
+# role play, requests for its own configuration, code to execute.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|above|previous|everything)\b|"
+    r"\bsystem prompt\b|\byou are (?:now|a|an)\b|\bact as\b|\bpretend\b|\bjailbreak\b|"
+    r"\b(?:drop|truncate|delete from|insert into|alter)\s+table\b|\bselect\b.+\bfrom\b.+;|;\s*--|<\s*script|"
+    r"忽略.{0,12}(?:指令|指示|提示|要求|规则|说明|以上|之前|前面)|系统提示|提示词|你现在是|扮演|假装你",
+    re.IGNORECASE)
+
+
+def instruction(query: Query) -> bool:
+    """Whether the text instructs the assistant instead of asking about the articles."""
+    return bool(_INSTRUCTION.search(query.text))
+
+
+def off_collection(terms: list[Term]) -> bool:
+    """No word of the question occurs anywhere in the collection."""
+    return not terms
+
+
+def missing_names(query: Query, index: StoredIndex) -> list[str]:
+    """Names of the question, reliably spelled, that no article mentions, as the question wrote them."""
+    return [n.label for n in query.names
+            if n.spelled_reliably and not any(index.mentions(match_form(v)) for v in n.variants)]
+
+
+def place_articles(query: Query, index: StoredIndex, doc_ids: set[str]) -> dict[str, set[str]]:
+    """For each place the question names: which of ``doc_ids`` are about it (mention it)."""
+    out: dict[str, set[str]] = {}
+    for name in query.names:
+        if not name.is_place or not name.spelled_reliably:
+            continue
+        forms = [match_form(v) for v in name.variants]
+        out[name.label] = {d for d in doc_ids
+                           if any(f in index.match_text(d).text or f in index.match_text(d).title for f in forms)}
+    return out
+

@@ -1,0 +1,32 @@
+"""The answer stage's settings, in one object.
+
+Defaults are the values chosen on the dev split (``benchmarks/tune_answers.py``); the refusal
+threshold comes with the selector model it was calibrated for (``selector.json``).
+``AnswerSettings.from_config`` applies the user's ``ASSISTANT_*`` overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+DEFAULT_THRESHOLD = 0.5  # used only when the model file carries no calibrated threshold
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    passages: int = 5  # top hits whose sentences are candidates
+    max_quotes: int = 3  # sentences quoted at most (each with all its duplicate passages)
+    threshold: float | None = None  # refuse when no sentence is this probable; None: the model's own
+    extra_ratio: float = 0.3  # a further quote needs at least this share of the lead's probability
+    min_gain: float = 0.3  # ... and must cover this share of question-term weight no quote covers yet
+    max_quote_chars: int = 200  # longer sentences are quoted by their relevant clauses
+    clause_quote_chars: int = 90  # the same for number, date, name and place questions
+    neighbour_ratio: float = 0.2  # quote the lead with its neighbour when that is this likely relative to it
+    max_window_chars: int = 160  # ... and both together are no longer than this
+
+    @classmethod
+    def from_config(cls, settings) -> "AnswerSettings":
+        """From ``assistant.config.Settings`` (env vars and flags already applied)."""
+        overrides = {"max_quotes": settings.max_citations, "threshold": settings.refusal_threshold,
+                     "max_quote_chars": settings.max_quote_chars}
+        return replace(cls(), **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,277 @@
+"""Train the answer-sentence selector on public reading-comprehension data; write its model and report.
+
+Training data: every question of ``cmrc2018_trial`` and the "train" part (split by article,
+``assistant.evaluation.bench.article_part``) of CMRC 2018 dev and XQuAD-zh, XQuAD's English
+questions included. Each question is run through the product's own retrieval over the
+benchmark's whole index; the candidate sentences of its top passages are featurised by
+``assistant.answer.features`` and labelled positive when they lie in the gold passage and
+contain a gold answer. The "test" parts are never read here.
+
+Each question is also run a second time with its gold passage taken out of the hits, and a
+question naming a year a third time with that year moved to one its passage never mentions
+(``shift_years``): all their candidates are negatives, as for a question the collection
+cannot answer. These rows teach the model that a sentence resembling the question is not yet
+an answer, which is what the refusal threshold relies on.
+
+    python benchmarks/train_selector.py collect      # features -> index-bench/_selector/*.npz (slow: builds indexes)
+    python benchmarks/train_selector.py fit          # cross-validated choice of C, model -> assistant/answer/selector.json
+
+The fit is reproducible: fixed folds (by question id hash), deterministic solver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer.candidates import gather  # noqa: E402
+from assistant.answer.features import FEATURES, QuestionContext, feature_matrix  # noqa: E402
+from assistant.answer.qtype import classify  # noqa: E402
+from assistant.answer.terms import question_terms  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.embed import load_embedder  # noqa: E402
+from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
+from assistant.evaluation.metrics import normalize_for_match  # noqa: E402
+from assistant.query import parse_query  # noqa: E402
+from assistant.retrieve import Retriever  # noqa: E402
+from assistant.store import load_index  # noqa: E402
+
+CACHE = ROOT / "index-bench" / "_selector"
+SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
+PASSAGES = 5  # top hits whose sentences are candidates (the answerer's default)
+
+
+def collect(name: str, passages: int = PASSAGES) -> Path:
+    folder = resolve_bench(name)
+    settings = Settings(index_dir=ROOT / "index-bench" / folder.name)
+    ensure_bench_index(folder, settings.index_dir, settings)
+    index = load_index(settings.index_dir)
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    retriever = Retriever(index, embedder)
+    questions = load_bench_questions(folder, "train")
+    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "removed", "hit_rank", "in_gold", "length",
+                                             "qtype", "doc", "start", "end")}
+    ids: list[str] = []
+    started = time.perf_counter()
+    for qi, q in enumerate(questions):
+        query = parse_query(q.text)
+        hits = retriever.run(query, k=10)
+        qtype = classify(query)
+        ctx = QuestionContext.build(query, qtype, question_terms(query, index.lexical), embedder.embed_query(query.normalized),
+                                    index.lexical)
+        answers = [normalize_for_match(a) for a in q.answers if normalize_for_match(a)]
+        runs = [(0, ctx, hits[:passages]), (1, ctx, [h for h in hits if h.chunk.doc_id != q.passage_id][:passages])]
+        shifted = shift_years(q.text, index.match_text(q.passage_id).text)
+        if shifted:
+            other = parse_query(shifted)
+            other_ctx = QuestionContext.build(other, classify(other), question_terms(other, index.lexical),
+                                              embedder.embed_query(other.normalized), index.lexical)
+            runs.append((2, other_ctx, retriever.run(other, k=10)[:passages]))
+        for removed, ctx, given in runs:
+            candidates = gather(index, given)
+            if not candidates:
+                continue
+            X = feature_matrix(ctx, candidates, index)
+            for c, x in zip(candidates, X):
+                in_gold = c.sentence.doc_id == q.passage_id
+                text = normalize_for_match(c.text)
+                rows["X"].append(x)
+                rows["y"].append(int(removed == 0 and in_gold and any(a in text for a in answers)))
+                rows["question"].append(len(ids))
+                rows["lang"].append(q.lang)
+                rows["removed"].append(removed)
+                rows["hit_rank"].append(c.hit.rank)
+                rows["in_gold"].append(int(in_gold))
+                rows["length"].append(len(c.text))
+                rows["qtype"].append(qtype.kind)
+                rows["doc"].append(c.sentence.doc_id)
+                rows["start"].append(c.sentence.start)
+                rows["end"].append(c.sentence.end)
+        ids.append(f"{q.id}:{q.lang}")
+        if (qi + 1) % 200 == 0:
+            print(f"{name}: {qi + 1}/{len(questions)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}.npz"
+    np.savez_compressed(
+        path, X=np.asarray(rows["X"], dtype=np.float32), y=np.asarray(rows["y"], dtype=np.int8),
+        question=np.asarray(rows["question"], dtype=np.int32), lang=np.asarray(rows["lang"]),
+        removed=np.asarray(rows["removed"], dtype=np.int8), hit_rank=np.asarray(rows["hit_rank"], dtype=np.int16),
+        in_gold=np.asarray(rows["in_gold"], dtype=np.int8), length=np.asarray(rows["length"], dtype=np.int32),
+        qtype=np.asarray(rows["qtype"]), doc=np.asarray(rows["doc"]), start=np.asarray(rows["start"], dtype=np.int32),
+        end=np.asarray(rows["end"], dtype=np.int32),
+        ids=np.asarray(ids), features=np.asarray(FEATURES))
+    print(f"{name}: {len(ids)} questions, {len(rows['y'])} rows -> {path}", file=sys.stderr)
+    return path
+
+
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+
+
+def shift_years(question: str, passage: str) -> str | None:
+    """The question with each year it names moved to a nearby year its passage never mentions.
+
+    The gold passage no longer answers the shifted question ("…in 1785?" -> "…in 1786?"): a
+    near miss of the kind users ask about (a year the articles do not cover), with every
+    candidate a negative. None when the question names no year.
+    """
+    years = list(dict.fromkeys(_YEAR.findall(question)))
+    if not years:
+        return None
+    for year in years:
+        for step in (1, -1, 2, -2, 3, -3, 5, -5):
+            other = str(int(year) + step)
+            if other not in passage and other not in question:
+                question = re.sub(rf"(?<!\d){year}(?!\d)", other, question)
+                break
+        else:
+            return None
+    return question
+
+
+def load_rows(names=SETS) -> dict[str, np.ndarray]:
+    parts = []
+    offset = 0
+    for name in names:
+        data = dict(np.load(CACHE / f"{name}.npz"))
+        if tuple(data["features"]) != FEATURES:
+            raise SystemExit(f"{name}.npz was collected with other features: run `collect` again")
+        data["question"] = data["question"] + offset
+        data["set"] = np.full(len(data["y"]), name)
+        data["qid"] = data["ids"][data["question"] - offset]
+        offset += len(data["ids"])
+        parts.append(data)
+    keys = ("X", "y", "question", "lang", "removed", "hit_rank", "in_gold", "length", "qtype", "doc", "start", "end",
+            "set", "qid")
+    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+
+# ---------------------------------------------------------------- fitting
+
+FOLDS = 5
+# (trees, leaves per tree, learning rate): a small grid, chosen by cross-validated top-1.
+GRID = ((200, 15, 0.05), (300, 15, 0.05), (300, 31, 0.03))
+MIN_SAMPLES_LEAF = 40
+
+
+def _fold(qids: np.ndarray) -> np.ndarray:
+    return np.array([int(hashlib.sha1(q.encode()).hexdigest()[:8], 16) % FOLDS for q in qids])
+
+
+def _fit(X: np.ndarray, y: np.ndarray, params: tuple[int, int, float]):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    trees, leaves, rate = params
+    model = HistGradientBoostingClassifier(max_iter=trees, max_leaf_nodes=leaves, learning_rate=rate,
+                                           min_samples_leaf=MIN_SAMPLES_LEAF, early_stopping=False, random_state=0)
+    return model.fit(X, y.astype(int))
+
+
+def export(model) -> dict:
+    """sklearn's fitted trees as plain lists (what ``assistant.answer.selector.TreeEnsemble`` reads)."""
+    trees = []
+    depth = 0
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        depth = max(depth, int(nodes["depth"].max()))
+        trees.append({
+            "feature": nodes["feature_idx"].astype(int).tolist(),
+            "threshold": nodes["num_threshold"].astype(float).tolist(),  # full precision: a rounded split flips rows
+            "left": nodes["left"].astype(int).tolist(),
+            "right": nodes["right"].astype(int).tolist(),
+            "leaf": nodes["is_leaf"].astype(bool).tolist(),
+            "value": [float(v) if leaf else 0.0 for v, leaf in zip(nodes["value"], nodes["is_leaf"])],
+        })
+    return {"baseline": float(np.ravel(model._baseline_prediction)[0]), "max_depth": depth + 1, "trees": trees}
+
+
+def selection_figures(p: np.ndarray, rows: dict[str, np.ndarray], mask: np.ndarray) -> dict:
+    """Top-1 figures over the questions in ``mask`` (answerable runs only)."""
+    questions = np.unique(rows["question"][mask & (rows["removed"] == 0)])
+    right = reachable = 0
+    for q in questions:
+        idx = np.where((rows["question"] == q) & (rows["removed"] == 0))[0]
+        if rows["y"][idx].any():
+            reachable += 1
+            right += int(rows["y"][idx[np.argmax(p[idx])]])
+    return {"questions": int(len(questions)), "with_a_positive": int(reachable),
+            "top1": round(right / max(1, len(questions)), 4), "top1_when_reachable": round(right / max(1, reachable), 4)}
+
+
+def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> np.ndarray:
+    folds = _fold(rows["qid"])
+    p = np.zeros(len(rows["y"]))
+    for f in range(FOLDS):
+        train, held = mask & (folds != f), mask & (folds == f)
+        p[held] = _fit(rows["X"][train], rows["y"][train], params).predict_proba(rows["X"][held])[:, 1]
+    return p
+
+
+def fit_and_write(rows: dict[str, np.ndarray]) -> None:
+    model = {"features": list(FEATURES), "training": {}}
+    report = ["# Answer-sentence selector", "",
+              "Command: `python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit`", "",
+              "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
+              "`assistant/answer/selector.json`), one model for both question languages. Top-1 = the most "
+              "probable candidate sentence holds a gold answer; cross-validated over the training questions "
+              f"({FOLDS} folds by question), candidates from the top 5 retrieved passages.", "",
+              "| (trees, leaves, learning rate) | top-1 zh | top-1 en |", "|---|---|---|"]
+    everything = np.ones(len(rows["y"]), dtype=bool)
+    best = None
+    for params in GRID:
+        p = cross_validated(rows, everything, params)
+        zh, en = (selection_figures(p, rows, rows["lang"] == lang)["top1"] for lang in ("zh", "en"))
+        report.append(f"| {params} | {zh:.4f} | {en:.4f} |")
+        if best is None or zh + en > best[1]:
+            best = (params, zh + en, p)
+    params, _, cv_p = best
+    model["trees"] = export(_fit(rows["X"], rows["y"], params))
+    model["training"] = {"rows": int(len(rows["y"])), "trees_leaves_rate": list(params)}
+    report += ["", f"Chosen: {params}. Per training set and language (cross-validated):", ""]
+    for lang in ("zh", "en"):
+        for name in np.unique(rows["set"][rows["lang"] == lang]):
+            sub = selection_figures(cv_p, rows, (rows["lang"] == lang) & (rows["set"] == name))
+            model["training"][f"{name}/{lang}"] = sub
+            report.append(f"- {name} ({lang}): top-1 {sub['top1']:.4f} over {sub['questions']} questions "
+                          f"({sub['with_a_positive']} with a candidate holding the answer)")
+        report += ["", f"Single features, top-1 by that feature alone ({lang}):", ""]
+        for name in ("lex", "lex_local", "bigram", "dense"):
+            single = selection_figures(rows["X"][:, FEATURES.index(name)], rows, rows["lang"] == lang)
+            report.append(f"- {name}: {single['top1']:.4f}")
+        report.append("")
+    model["training"]["sets"] = {str(n): int(len(np.unique(rows["question"][rows["set"] == n]))) for n in np.unique(rows["set"])}
+    model["training"]["command"] = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit"
+    out = ROOT / "assistant" / "answer" / "selector.json"
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    if "refusal" in previous:
+        model["refusal"] = previous["refusal"]  # chosen on the dev split by benchmarks/tune_answers.py
+    out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    (ROOT / "benchmarks" / "selector.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n".join(report))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("sets", nargs="*", default=list(SETS))
+    sub.add_parser("fit")
+    args = parser.parse_args()
+    if args.command == "collect":
+        for name in args.sets:
+            collect(name)
+    else:
+        fit_and_write(load_rows())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Choose the answer stage's settings on dev data only, and write the refusal threshold into the model file.
+
+Dev data: the dev split of our own question set (``eval/corpus_zh_en.dev.jsonl``, over the
+default corpus) and the training parts of the public sets (``cmrc2018_trial``, and the
+"train" part of CMRC 2018 dev and XQuAD-zh). The test split and the public "test" parts are
+never read here.
+
+- Refusal threshold, per question language: among the thresholds that add at most 3 points of
+  false refusals (on our dev split, and on the public training questions) to those the
+  threshold-free refusals already make, the one refusing the most unanswerable dev questions
+  (the higher on a tie).
+- Quoting (neighbour_ratio, max_quote_chars, clause_quote_chars): the shortest quotes (mean
+  quoted characters) among the combinations within 0.01 of the most gold answers inside the
+  first quote on the public training questions, at no more than 100 mean quoted characters
+  (the target is 120 on unseen sets; the margin is for them).
+- Extra quotes (extra_ratio, min_gain): on our dev split, the largest sum of "cited passages
+  hold the evidence" and "citations point into a gold article" over both languages, at no
+  more than 130 mean quoted characters: a further quote must bring evidence, not noise.
+
+    python benchmarks/tune_answers.py            # prints the tables, writes benchmarks/answers.md
+    python benchmarks/tune_answers.py --write    # also stores the threshold in assistant/answer/selector.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
+from assistant.answer.extractive import Selection  # noqa: E402
+from assistant.answer.qtype import classify  # noqa: E402
+from assistant.answer.terms import question_terms  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.embed import load_embedder  # noqa: E402
+from assistant.evaluation import metrics  # noqa: E402
+from assistant.evaluation.bench import distinct_quotes, ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
+from assistant.evaluation.questions import load_questions  # noqa: E402
+from assistant.pipeline import ensure_index  # noqa: E402
+from assistant.query import parse_query  # noqa: E402
+from assistant.retrieve import Retriever  # noqa: E402
+from assistant.store import load_index  # noqa: E402
+
+DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
+PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
+MAX_FALSE_REFUSALS = 0.03
+MAX_MEAN_QUOTED = 100
+MAX_DEV_QUOTED = 130
+
+
+@dataclass
+class Case:
+    """One question, retrieved and scored once; composition is re-run per setting."""
+
+    lang: str
+    query: object
+    hits: list
+    selection: Selection | None  # None: refused before scoring (instruction, unknown name ...)
+    answerer: ExtractiveAnswerer
+    answerable: bool
+    answers: tuple[str, ...] = ()  # public sets: gold answers
+    evidence: tuple[str, ...] = ()  # our set: evidence strings
+    docs: tuple[str, ...] = ()  # our set: gold articles
+
+
+def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items) -> list[Case]:
+    out = []
+    for text, answerable, answers, evidence, docs in items:
+        query = parse_query(text)
+        hits = retriever.run(query, k=10)
+        terms = question_terms(query, answerer.index.lexical)
+        early = answerer.refuse_early(query, hits, terms)
+        selection = None if early else answerer.select(query, hits, classify(query), terms)
+        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs))
+    return out
+
+
+def dev_cases() -> list[Case]:
+    settings = Settings()
+    ensure_index(settings)
+    index = load_index(settings.index_dir)
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
+    questions = load_questions(DEV_SET).questions
+    return _cases(answerer, Retriever(index, embedder),
+                  [(q.question, q.answerable, (), q.evidence, q.docs) for q in questions])
+
+
+def public_cases() -> list[Case]:
+    out = []
+    for name in PUBLIC:
+        folder = resolve_bench(name)
+        settings = Settings(index_dir=ROOT / "index-bench" / folder.name)
+        ensure_bench_index(folder, settings.index_dir, settings)
+        index = load_index(settings.index_dir)
+        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+        answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
+        questions = load_bench_questions(folder, "train")
+        out += _cases(answerer, Retriever(index, embedder), [(q.text, True, q.answers, (), ()) for q in questions])
+        print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
+    return out
+
+
+def _compose(case: Case, settings: AnswerSettings):
+    if case.selection is None:
+        return None
+    return case.answerer.with_settings(settings).answer(case.query, case.hits, case.selection)
+
+
+# ---------------------------------------------------------------- refusal threshold
+
+
+def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[float, list[str]]:
+    dev = [c for c in dev if c.lang == lang]
+    public = [c for c in public if c.lang == lang]
+    lines = ["| threshold | dev unanswerable refused | dev false refusals | public false refusals |", "|---|---|---|---|"]
+    best = None
+    floor = None  # false refusals with no threshold at all (the refusals that need no scoring)
+    for t in np.round(np.arange(0.0, 0.61, 0.02), 2):
+        def refused(c: Case) -> bool:
+            return c.selection is None or c.selection.best < t
+        unans = [refused(c) for c in dev if not c.answerable]
+        ans = [refused(c) for c in dev if c.answerable]
+        pub = [refused(c) for c in public]
+        row = (float(t), float(np.mean(unans)), float(np.mean(ans)), float(np.mean(pub)) if pub else 0.0)
+        lines.append(f"| {row[0]:.2f} | {row[1]:.3f} | {row[2]:.3f} | {row[3]:.3f} |")
+        floor = floor or row
+        if row[2] - floor[2] <= MAX_FALSE_REFUSALS and row[3] - floor[3] <= MAX_FALSE_REFUSALS:
+            if best is None or (row[1], row[0]) >= (best[1], best[0]):
+                best = row
+    return (best[0] if best else 0.0), lines
+
+
+# ---------------------------------------------------------------- quoting
+
+
+def quoting_table(public: list[Case], base: AnswerSettings) -> tuple[AnswerSettings, list[str]]:
+    lines = ["| neighbour_ratio | max_quote_chars | clause_quote_chars | first quote (zh) | first quote (en) | "
+             "mean quoted chars |", "|---|---|---|---|---|---|"]
+    rows = []
+    # Number, date, name and place answers are quoted by their clause (issue 6): at most 90 characters.
+    for ratio, max_chars, clause_chars in itertools.product((9.0, 0.6, 0.4, 0.3, 0.2, 0.1), (90, 120, 200),
+                                                            (40, 60, 90)):
+        if clause_chars > max_chars:
+            continue
+        settings = replace(base, neighbour_ratio=ratio, max_quote_chars=max_chars, clause_quote_chars=clause_chars)
+        by_lang: dict[str, list] = {"zh": [], "en": []}
+        for case in public:
+            answer = _compose(case, settings)
+            if answer is None:
+                by_lang[case.lang].append((case.answers, True, []))
+            else:
+                by_lang[case.lang].append((case.answers, answer.refused, distinct_quotes(answer)))
+        scores = {lang: metrics.quote_scores(records) for lang, records in by_lang.items() if records}
+        quoted = np.mean([s.mean_quoted_chars for s in scores.values()])
+        first = np.mean([s.first_quote for s in scores.values()])
+        lines.append(f"| {ratio} | {max_chars} | {clause_chars} | {scores['zh'].first_quote:.3f} | "
+                     f"{scores['en'].first_quote:.3f} | {quoted:.1f} |")
+        rows.append((first, quoted, settings))
+    # The shortest quoting within 0.01 of the most gold answers in the first quote: a quote a
+    # reader can check at a glance is worth a little recall.
+    top = max(first for first, quoted, _ in rows if quoted <= MAX_MEAN_QUOTED)
+    best = min((r for r in rows if r[0] >= top - 0.01 and r[1] <= MAX_MEAN_QUOTED), key=lambda r: r[1])
+    return best[2], lines
+
+
+# ---------------------------------------------------------------- extra quotes
+
+
+def extra_table(dev: list[Case], base: AnswerSettings) -> tuple[AnswerSettings, list[str]]:
+    lines = ["| extra_ratio | min_gain | cited passages hold the evidence (zh / en) | citations into a gold article "
+             "(zh / en) | mean quoted chars |", "|---|---|---|---|---|"]
+    best = None
+    for ratio, gain in itertools.product((0.3, 0.5, 0.7, 0.9), (0.05, 0.15, 0.3, 0.5)):
+        settings = replace(base, extra_ratio=ratio, min_gain=gain)
+        recall: dict[str, list[float]] = {"zh": [], "en": []}
+        precision: dict[str, list[float]] = {"zh": [], "en": []}
+        chars = []
+        for case in dev:
+            if not case.answerable:
+                continue
+            answer = _compose(case, settings)
+            if answer is None or answer.refused:
+                recall[case.lang].append(0.0)
+                continue
+            recall[case.lang].append(metrics.citation_evidence_recall(case.evidence, [c.text for c in answer.citations]))
+            precision[case.lang].append(metrics.citation_precision(case.docs, [c.doc_id for c in answer.citations]))
+            chars.append(sum(len(q) for q in distinct_quotes(answer)))
+        r = {lang: float(np.mean(v)) for lang, v in recall.items()}
+        p = {lang: float(np.mean(v)) for lang, v in precision.items()}
+        mean_chars = float(np.mean(chars))
+        lines.append(f"| {ratio} | {gain} | {r['zh']:.3f} / {r['en']:.3f} | {p['zh']:.3f} / {p['en']:.3f} | "
+                     f"{mean_chars:.1f} |")
+        # Evidence cited, and no citation that points away from it: a further quote must earn its place.
+        score = sum(r.values()) + sum(p.values())
+        if mean_chars <= MAX_DEV_QUOTED and (best is None or score > best[0]):
+            best = (score, settings)
+    return best[1], lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="store the chosen thresholds in selector.json")
+    args = parser.parse_args()
+    dev = dev_cases()
+    public = public_cases()
+    report = ["# Answer settings chosen on dev data", "", "Command: `python benchmarks/tune_answers.py --write`", "",
+              f"Dev data: {DEV_SET.relative_to(ROOT)} ({len(dev)} questions) and the training parts of "
+              f"{', '.join(PUBLIC)} ({len(public)} questions).", ""]
+    thresholds = {}
+    for lang in ("zh", "en"):
+        thresholds[lang], lines = threshold_table(dev, public, lang)
+        report += [f"## Refusal threshold, {lang}: {thresholds[lang]:.2f}", "", *lines, ""]
+    base = replace(AnswerSettings(), threshold=None)
+    # Quoting and extra quotes are tuned at the chosen thresholds.
+    for case in dev + public:
+        case.answerer = case.answerer.with_settings(base)
+    selector = dev[0].answerer.selector
+    selector.model.setdefault("refusal", {})["threshold"] = thresholds
+    quoting, lines = quoting_table(public, base)
+    report += [f"## Quoting: neighbour_ratio {quoting.neighbour_ratio}, max_quote_chars {quoting.max_quote_chars}, "
+               f"clause_quote_chars {quoting.clause_quote_chars}",
+               "", *lines, ""]
+    extra, lines = extra_table(dev, quoting)
+    report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "", *lines, ""]
+    (ROOT / "benchmarks" / "answers.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n".join(report))
+    if args.write:
+        path = ROOT / "assistant" / "answer" / "selector.json"
+        model = json.loads(path.read_text(encoding="utf-8"))
+        model["refusal"] = {"threshold": thresholds,
+                            "chosen_on": "eval/corpus_zh_en.dev.jsonl and the public training parts "
+                                         "(benchmarks/tune_answers.py)"}
+        path.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        print(f"thresholds written to {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""The answer stage's pure parts: terms and coverage, question types, clause quoting, wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.compose import chinese_body, english_body, english_lead_in, split_clauses
+from assistant.answer.qtype import classify, sentence_types, supplies, supplies_new, type_evidence
+from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core, question_terms, text_coverage
+from assistant.lexical import LexicalIndex
+from assistant.query import parse_query
+from assistant.text import tokenize_zh
+
+DOCS = ["遂宁市技术合同认定登记额达17.73亿元", "甘肃省组建创新联合体5家", "内蒙古开通网上备案绿色通道"]
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex.build([tokenize_zh(d) for d in DOCS])
+
+
+# -- terms ---------------------------------------------------------------------------------
+
+
+def test_coverage_is_the_share_of_term_weight_found():
+    terms = [Term(frozenset({"a"}), 3.0), Term(frozenset({"b", "c"}), 1.0)]
+    assert coverage(terms, {"a"}) == pytest.approx(0.75)
+    assert coverage(terms, {"c"}) == pytest.approx(0.25)  # any spelling of a term counts
+    assert coverage(terms, set()) == 0.0
+    assert coverage([], {"a"}) == 0.0
+
+
+def test_a_word_and_its_bigrams_are_one_term(lexical):
+    terms = question_terms(parse_query("甘肃省组建了几家创新联合体？"), lexical)
+    gansu = [t for t in terms if "甘肃省" in t.tokens]
+    assert len(gansu) == 1 and {"甘肃", "肃省"} <= gansu[0].tokens
+    # Words found nowhere in the collection (几家) are not terms.
+    assert not any("几家" in t.tokens for t in terms)
+
+
+def test_an_english_word_is_one_term_with_its_translations(lexical):
+    terms = question_terms(parse_query("How does Inner Mongolia register consortia?"), lexical)
+    tokens = [t.tokens for t in terms]
+    assert any("内蒙古" in t for t in tokens)
+    assert any("备案" in t for t in tokens)  # register -> 登记/注册/备案: the collection's word
+    assert text_coverage(terms, DOCS[2]) > text_coverage(terms, DOCS[0])
+
+
+def test_chinese_words_inside_an_english_question_are_terms(lexical):
+    terms = question_terms(parse_query("What does 绿色通道 mean for consortia in Inner Mongolia?"), lexical)
+    assert any("绿色通道" in t.tokens or "绿色" in t.tokens for t in terms)
+
+
+def test_a_traditional_question_has_the_same_terms_as_a_simplified_one(lexical):
+    simplified = question_terms(parse_query("遂宁市技术合同认定登记额是多少？"), lexical)
+    traditional = question_terms(parse_query("遂寧市技術合同認定登記額是多少？"), lexical)
+    assert simplified == traditional and simplified
+
+
+def test_the_question_core_drops_question_words_and_keeps_content():
+    core = question_core(parse_query("遂寧市技術合同認定登記額是多少？"))
+    assert core.replace(" ", "") == "遂宁市技术合同认定登记额"
+    assert question_core(parse_query("How many consortia?")) == ""
+    assert {"遂宁", "宁市"} <= char_bigrams(core)
+    assert longest_common_run(core, "全市技术合同认定登记额达17.73亿元") == len("市技术合同认定登记额")
+
+
+# -- question types ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("遂宁市技术合同认定登记额是多少？", "number"),
+    ("甘肃首批组建了哪几家创新联合体？", "list"),
+    ("兰州市科技局局长是谁？", "person"),
+    ("兰州是在哪一年成为国家创新型城市的？", "date"),
+    ("内蒙古创新联合体如何备案？", "method"),
+    ("文章为什么把提高科技供给的质量放在首位？", "reason"),
+    ("什么是揭榜挂帅？", "definition"),
+    ("How many consortia has Inner Mongolia set up?", "number"),
+    ("Who heads Lanzhou's Science and Technology Bureau?", "person"),
+    ("In which year did Lanzhou enter the top 100 clusters?", "date"),
+    ("Why did Gansu encourage leading firms to form consortia?", "reason"),
+    ("How does Inner Mongolia register innovation consortia?", "method"),
+    ("Which industries do Inner Mongolia's consortia cover?", "list"),
+    ("Which company leads the Baotou consortium?", "entity"),
+    ("What does 揭榜挂帅 mean?", "definition"),
+])
+def test_questions_are_typed_by_what_they_ask_for(question, kind):
+    assert classify(parse_query(question)).kind == kind
+
+
+@pytest.mark.parametrize("question, thing", [
+    ("How many patents did the consortia file?", "patents"),
+    ("How many national high-tech enterprises does Suining have?", "high tech enterprises"),
+    ("内蒙古创新联合体申请了多少项专利？", "专利"),
+])
+def test_how_many_questions_name_the_counted_thing(question, thing):
+    qtype = classify(parse_query(question))
+    assert qtype.counted == thing and qtype.counted_forms
+
+
+def test_other_questions_count_nothing():
+    for question in ("How does Inner Mongolia register consortia?", "遂宁市技术合同认定登记额是多少？"):
+        assert classify(parse_query(question)).counted == ""
+
+
+def test_sentences_carry_the_types_they_can_answer():
+    assert {"number", "date"} <= sentence_types("截至2022年5月,内蒙古共组建并备案各类创新联合体24个。")
+    assert "person" in sentence_types("兰州市科技局党组书记、局长张贞祥说")
+    assert "number" not in sentence_types("推广企业出课题、高校院所搞攻关的科研模式")
+    assert supplies(classify(parse_query("有多少个？")), sentence_types("共24个"))
+
+
+def test_type_evidence_the_question_already_has_does_not_count():
+    # The question names the 局长 it asks about: a sentence with only that title has no answer yet.
+    qtype = classify(parse_query("兰州市科技局局长是谁？"))
+    question = "兰州市科技局局长是谁?"
+    assert not supplies_new(qtype, type_evidence("兰州市科技局局长介绍了情况"), question)
+    assert supplies_new(qtype, type_evidence("兰州市科技局局长张贞祥介绍了情况"), question)
+
+
+# -- quoting and wording ---------------------------------------------------------------------
+
+
+def test_clauses_split_at_commas_without_the_mark():
+    text = "甲乙丙,丁戊己;庚辛。"
+    assert [text[s:e] for s, e in split_clauses(text, 0, len(text))] == ["甲乙丙", "丁戊己", "庚辛。"]
+
+
+def test_a_chinese_body_joins_quotes_with_their_markers():
+    assert chinese_body([("第一句。", [1]), ("第二句", [2, 3])]) == "第一句[1]。第二句[2][3]。"
+
+
+def test_an_english_body_puts_each_quote_on_its_own_line():
+    body = english_body([("The figure", "登记额达17.73亿元。", [1]), ("Also relevant", "同比增长", [2])])
+    assert body.splitlines() == ["- The figure: “登记额达17.73亿元”[1]", "- Also relevant: “同比增长”[2]"]
+
+
+def test_an_english_lead_in_names_the_answer_type_and_the_words_the_quote_covers():
+    query = parse_query("What was Suining's registered technology contract turnover?")
+    qtype = classify(query)
+    lead = english_lead_in(query, qtype, "全市技术合同认定登记额达17.73亿元", first=True)
+    assert lead.startswith("The passage says") or lead.startswith("The figure")
+    assert "technology contract" in lead
+    assert english_lead_in(query, qtype, "无关的句子", first=False) == "Also relevant"

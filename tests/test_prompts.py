@@ -1,0 +1,27 @@
+"""Each template in prompts/ uses exactly the fields its caller fills."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from tests.conftest import REPO
+
+FIELDS = {
+    "answer.zh.txt": {"body"},
+    "answer.en.txt": {"body"},
+    "refusal.zh.txt": {"detail", "related"},
+    "refusal.en.txt": {"detail", "related"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_a_template_uses_exactly_its_fields(name):
+    text = (REPO / "prompts" / name).read_text(encoding="utf-8")
+    used = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    assert used == FIELDS[name]
+
+
+def test_every_template_in_the_folder_is_known():
+    assert {p.name for p in (REPO / "prompts").glob("*.txt")} == set(FIELDS)
