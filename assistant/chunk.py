@@ -39,6 +39,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from assistant.text import to_simplified
 from assistant.tokens import count_tokens
 from assistant.types import Article, Chunk, Sentence
 
@@ -507,9 +508,13 @@ def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int =
     """
     _check_budget(max_tokens, overlap_tokens)
     text = article.text
-    units, paragraphs = _units(text, max_tokens)
-    ranges = _Packer(text, units, paragraphs, max_tokens, overlap_tokens).pack()
-    unquotable = _unquotable_paragraphs(text, paragraphs, units)
+    # Boundaries are found on the Simplified form (same length, so the same offsets): token
+    # counts then do not depend on the script, and a Traditional article is chunked exactly
+    # like its Simplified twin.
+    basis = to_simplified(text)
+    units, paragraphs = _units(basis, max_tokens)
+    ranges = _Packer(basis, units, paragraphs, max_tokens, overlap_tokens).pack()
+    unquotable = _unquotable_paragraphs(basis, paragraphs, units)
     chunks = []
     for ordinal, (a, b) in enumerate(ranges):
         start, end = units[a].start, units[b - 1].end
@@ -522,7 +527,8 @@ def chunk_article(article: Article, max_tokens: int = 160, overlap_tokens: int =
 
 def _unquotable_paragraphs(text: str, paragraphs: list[_Paragraph], units: list[_Unit]) -> set[int]:
     """Paragraphs that are page furniture, not statements: headings and subtitles (only when
-    the article has body paragraphs besides them), bylines, 原标题/来源/责任编辑 lines."""
+    the article has body paragraphs besides them), bylines, 原标题/来源/责任编辑 lines.
+    ``text`` is the Simplified form of the article."""
     out = set()
     for i, para in enumerate(paragraphs):
         if para.first == para.stop:

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.text import to_simplified
+
 __all__ = ["CleanedPage", "clean_page_text", "normalize_date", "normalize_paragraph"]
 
 
@@ -435,7 +437,39 @@ def clean_page_text(raw: str, title: str | None = None) -> CleanedPage:
 
     ``title``: the headline when already known (HTML <title>/<h1>); it is then not searched
     for, but still removed where the body repeats it.
+
+    The rules are written in Simplified script; a Traditional page is cleaned by the same
+    rules applied to its Simplified form (same length, line for line), and what they keep is
+    then cut from the page as written, so 來源/原標題/責任編輯 lines go exactly as 来源/原标题/
+    责任编辑 lines do and the article keeps its own script.
     """
+    simplified = to_simplified(raw)
+    if simplified == raw:
+        return _clean(raw, title)
+    page = _clean(simplified, to_simplified(title) if title else title)
+    original = "\n".join(normalize_paragraph(line) for line in raw.splitlines())
+    converted = to_simplified(original)
+
+    def restore(value: str | None, start: int = 0) -> tuple[str | None, int]:
+        at = converted.find(value, start) if value else -1
+        return (original[at:at + len(value)], at + len(value)) if at >= 0 else (value, start)
+
+    body, cursor = [], 0
+    for line in page.text.split("\n") if page.text else []:
+        restored, cursor = restore(line, cursor)
+        body.append(restored)
+    return CleanedPage(
+        title=title if title else restore(page.title)[0] or "",
+        text="\n".join(body),
+        source=restore(page.source)[0],
+        date=page.date,
+        author=restore(page.author)[0],
+        editor=restore(page.editor)[0],
+        url=page.url,
+    )
+
+
+def _clean(raw: str, title: str | None) -> CleanedPage:
     lines = [p for p in (normalize_paragraph(line) for line in raw.splitlines()) if p]
     meta = _Metadata()
     first_prose = next((i for i, line in enumerate(lines) if _is_prose(line)), len(lines))

@@ -52,6 +52,7 @@ def _user_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and a non-zero exit, never a traceback."""
     from pydantic import ValidationError
 
+    from assistant.answer.selector import SelectorError
     from assistant.embed import EmbedderError
     from assistant.ingest import IngestError
     from assistant.pipeline import QuestionError
@@ -59,7 +60,7 @@ def _user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (UserError, IngestError, IndexStoreError, QuestionError, EmbedderError) as exc:
+    except (UserError, IngestError, IndexStoreError, QuestionError, EmbedderError, SelectorError) as exc:
         _err(str(exc))
         raise typer.Exit(2)
     except ValidationError as exc:
@@ -213,7 +214,7 @@ def bench(
     name: str = typer.Argument(..., help="cmrc2018_dev, xquad_zh (from ../shared/bench) or a folder with passages.jsonl + questions.jsonl."),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, dense or lexical."),
     compare: bool = typer.Option(False, "--compare", help="Run all three retrievers."),
-    part: str = typer.Option("test", "--part", help="test (default: articles the answer stage never trained on), train or all."),
+    part: Optional[str] = typer.Option(None, "--part", help="test, train or all \\[default: test for cmrc2018_dev and xquad_zh (the articles the answer stage never trained on), all for any other set]."),
     script: str = typer.Option("simplified", "--script", help="simplified, or traditional: passages and Chinese questions converted with OpenCC s2t."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N questions (quick checks)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Report folder \\[default: eval/bench/<name>[-traditional]]."),
@@ -222,7 +223,7 @@ def bench(
 ) -> None:
     """Passage retrieval (R@1/5/10, MRR@10) and answer figures (gold answer in the first quote, refusals, quote length) on a public benchmark."""
     with _user_errors():
-        from assistant.evaluation.bench import PARTS, SCRIPTS, bench_markdown, resolve_bench, run_bench
+        from assistant.evaluation.bench import PARTS, SCRIPTS, bench_markdown, default_part, resolve_bench, run_bench
         from assistant.retrieve import MODES
 
         try:
@@ -231,6 +232,7 @@ def bench(
             raise UserError(str(exc)) from None
         if retriever not in MODES:
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
+        part = part or default_part(folder.name)
         if part not in PARTS:
             raise UserError(f"unknown part '{part}'; choose one of {', '.join(PARTS)}")
         if script not in SCRIPTS:

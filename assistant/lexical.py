@@ -45,6 +45,10 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def vocabulary(self) -> list[str]:
+        """Every token the index knows."""
+        return [t for t in self._bm25.vocab_dict if t]
+
     def document_frequency(self, token: str) -> int:
         token_id = self._bm25.vocab_dict.get(token)
         return 0 if token_id is None else int(self._df[token_id])

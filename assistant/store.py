@@ -123,8 +123,9 @@ class StoredIndex:
         self._mentions: dict[str, bool] = {}
         self._chunk_rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
 
-    def chunk_row(self, chunk_id: str) -> int:
-        return self._chunk_rows[chunk_id]
+    def chunk_row(self, chunk_id: str) -> int | None:
+        """The row of a chunk of this index (None for a chunk it does not hold)."""
+        return self._chunk_rows.get(chunk_id)
 
     def chunk_sentences(self, chunk_row: int) -> list[IndexedSentence]:
         chunk = self.chunks[chunk_row]
@@ -227,8 +228,13 @@ def load_index(index_dir: Path) -> StoredIndex:
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
             f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
         ) from None
+    sentence_units = [0] * len(chunks)
+    for unit in units:
+        if unit.kind == "sentence" and 0 <= unit.chunk_row < len(chunks):
+            sentence_units[unit.chunk_row] += 1
     if (dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
-            or dense.dim != manifest.dim or match_texts.keys() != articles.keys()):
+            or dense.dim != manifest.dim or match_texts.keys() != articles.keys()
+            or any(n != len(c.sentences) for n, c in zip(sentence_units, chunks))):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `{REPAIR.format(index_dir=index_dir)}`"

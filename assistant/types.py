@@ -83,3 +83,7 @@ class Answer:
     lang: str = "zh"
     timings_ms: dict[str, float] = field(default_factory=dict)
     related: list[Hit] = field(default_factory=list)  # for a refusal: the nearest passages, one per article
+
+    def quotes(self) -> list[str]:
+        """The distinct quotes in citation order (near-duplicate passages share one quote)."""
+        return list(dict.fromkeys(c.quote for c in sorted(self.citations, key=lambda c: c.n)))

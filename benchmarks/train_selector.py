@@ -7,16 +7,21 @@ benchmark's whole index; the candidate sentences of its top passages are featuri
 ``assistant.answer.features`` and labelled positive when they lie in the gold passage and
 contain a gold answer. The "test" parts are never read here.
 
-Each question is also run a second time with its gold passage taken out of the hits, and a
-question naming a year a third time with that year moved to one its passage never mentions
-(``shift_years``): all their candidates are negatives, as for a question the collection
-cannot answer. These rows teach the model that a sentence resembling the question is not yet
+Each question is also run with its gold passage taken out of the hits; a question naming a
+year again with that year moved to one its passage never mentions (``shift_years``); and a
+Chinese question again with its focus word swapped for a word its passage lacks
+(``swap_focus_word``). All their candidates are negatives, as for a question the collection
+cannot answer (a place it does not cover, a time outside it, a figure or attribute it does
+not give). These rows teach the model that a sentence resembling the question is not yet
 an answer, which is what the refusal threshold relies on.
 
     python benchmarks/train_selector.py collect      # features -> index-bench/_selector/*.npz (slow: builds indexes)
-    python benchmarks/train_selector.py fit          # cross-validated choice of C, model -> assistant/answer/selector.json
+    python benchmarks/train_selector.py fit          # cross-validated tree settings, model -> assistant/answer/selector.json
 
-The fit is reproducible: fixed folds (by question id hash), deterministic solver.
+The fit is reproducible: fixed folds (by a hash of each question's article), fixed random
+state. One fold of the training questions is held out of the fitted model, so that the
+refusal threshold and quoting settings are chosen on probabilities the model has not been
+fitted to.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
 from assistant.answer.candidates import gather  # noqa: E402
-from assistant.answer.features import FEATURES, QuestionContext, feature_matrix  # noqa: E402
+from assistant.answer.features import FEATURES, YEAR  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
 from assistant.answer.terms import question_terms  # noqa: E402
 from assistant.config import Settings  # noqa: E402
@@ -45,51 +51,58 @@ from assistant.evaluation.metrics import normalize_for_match  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.store import load_index  # noqa: E402
+from assistant.text import tokenize_zh  # noqa: E402
 
 CACHE = ROOT / "index-bench" / "_selector"
 SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
-PASSAGES = 5  # top hits whose sentences are candidates (the answerer's default)
 
 
-def collect(name: str, passages: int = PASSAGES) -> Path:
+def collect(name: str) -> Path:
     folder = resolve_bench(name)
     settings = Settings(index_dir=ROOT / "index-bench" / folder.name)
     ensure_bench_index(folder, settings.index_dir, settings)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     retriever = Retriever(index, embedder)
+    # The product's own answerer chooses the candidates and computes their features: what the
+    # model learns from is what it will be shown.
+    answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
+    titles = {a.doc_id: a.title for a in index.articles.values()}
     questions = load_bench_questions(folder, "train")
-    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "removed", "hit_rank", "in_gold", "length",
+    pool = substitute_pool(index.lexical)
+    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
                                              "qtype", "doc", "start", "end")}
     ids: list[str] = []
+    groups: list[str] = []
     started = time.perf_counter()
     for qi, q in enumerate(questions):
         query = parse_query(q.text)
         hits = retriever.run(query, k=10)
-        qtype = classify(query)
-        ctx = QuestionContext.build(query, qtype, question_terms(query, index.lexical), embedder.embed_query(query.normalized),
-                                    index.lexical)
         answers = [normalize_for_match(a) for a in q.answers if normalize_for_match(a)]
-        runs = [(0, ctx, hits[:passages]), (1, ctx, [h for h in hits if h.chunk.doc_id != q.passage_id][:passages])]
-        shifted = shift_years(q.text, index.match_text(q.passage_id).text)
-        if shifted:
-            other = parse_query(shifted)
-            other_ctx = QuestionContext.build(other, classify(other), question_terms(other, index.lexical),
-                                              embedder.embed_query(other.normalized), index.lexical)
-            runs.append((2, other_ctx, retriever.run(other, k=10)[:passages]))
-        for removed, ctx, given in runs:
-            candidates = gather(index, given)
+        passage = index.match_text(q.passage_id)
+        gold_sentences = [c.match for c in gather(index, [h for h in hits if h.chunk.doc_id == q.passage_id])
+                          if any(a in normalize_for_match(c.text) for a in answers)]
+        # Variant 0 is the question as asked; 1-3 are made unanswerable (all candidates negative).
+        runs = [(0, query, hits), (1, query, [h for h in hits if h.chunk.doc_id != q.passage_id])]
+        for variant, changed in ((2, shift_years(q.text, passage.text)),
+                                 (3, swap_focus_word(query, passage, gold_sentences, index.lexical, pool, q.id))):
+            if changed:
+                other = parse_query(changed)
+                runs.append((variant, other, retriever.run(other, k=10)))
+        for variant, asked, given in runs:
+            candidates = answerer.candidates(asked, given)
             if not candidates:
                 continue
-            X = feature_matrix(ctx, candidates, index)
+            qtype = classify(asked)
+            X = answerer.features(asked, qtype, question_terms(asked, index.lexical), candidates)
             for c, x in zip(candidates, X):
                 in_gold = c.sentence.doc_id == q.passage_id
                 text = normalize_for_match(c.text)
                 rows["X"].append(x)
-                rows["y"].append(int(removed == 0 and in_gold and any(a in text for a in answers)))
+                rows["y"].append(int(variant == 0 and in_gold and any(a in text for a in answers)))
                 rows["question"].append(len(ids))
                 rows["lang"].append(q.lang)
-                rows["removed"].append(removed)
+                rows["variant"].append(variant)
                 rows["hit_rank"].append(c.hit.rank)
                 rows["in_gold"].append(int(in_gold))
                 rows["length"].append(len(c.text))
@@ -98,6 +111,7 @@ def collect(name: str, passages: int = PASSAGES) -> Path:
                 rows["start"].append(c.sentence.start)
                 rows["end"].append(c.sentence.end)
         ids.append(f"{q.id}:{q.lang}")
+        groups.append(titles.get(q.passage_id, q.passage_id))
         if (qi + 1) % 200 == 0:
             print(f"{name}: {qi + 1}/{len(questions)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -105,16 +119,13 @@ def collect(name: str, passages: int = PASSAGES) -> Path:
     np.savez_compressed(
         path, X=np.asarray(rows["X"], dtype=np.float32), y=np.asarray(rows["y"], dtype=np.int8),
         question=np.asarray(rows["question"], dtype=np.int32), lang=np.asarray(rows["lang"]),
-        removed=np.asarray(rows["removed"], dtype=np.int8), hit_rank=np.asarray(rows["hit_rank"], dtype=np.int16),
+        variant=np.asarray(rows["variant"], dtype=np.int8), hit_rank=np.asarray(rows["hit_rank"], dtype=np.int16),
         in_gold=np.asarray(rows["in_gold"], dtype=np.int8), length=np.asarray(rows["length"], dtype=np.int32),
         qtype=np.asarray(rows["qtype"]), doc=np.asarray(rows["doc"]), start=np.asarray(rows["start"], dtype=np.int32),
-        end=np.asarray(rows["end"], dtype=np.int32),
-        ids=np.asarray(ids), features=np.asarray(FEATURES))
+        end=np.asarray(rows["end"], dtype=np.int32), ids=np.asarray(ids), groups=np.asarray(groups),
+        features=np.asarray(FEATURES))
     print(f"{name}: {len(ids)} questions, {len(rows['y'])} rows -> {path}", file=sys.stderr)
     return path
-
-
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
 def shift_years(question: str, passage: str) -> str | None:
@@ -124,7 +135,7 @@ def shift_years(question: str, passage: str) -> str | None:
     near miss of the kind users ask about (a year the articles do not cover), with every
     candidate a negative. None when the question names no year.
     """
-    years = list(dict.fromkeys(_YEAR.findall(question)))
+    years = list(dict.fromkeys(YEAR.findall(question)))
     if not years:
         return None
     for year in years:
@@ -138,6 +149,41 @@ def shift_years(question: str, passage: str) -> str | None:
     return question
 
 
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+
+
+def substitute_pool(lexical) -> list[str]:
+    """Mid-frequency Chinese words of the collection: stand-ins for a question's focus word."""
+    n = lexical.size
+    return sorted(w for w in lexical.vocabulary()
+                  if _CJK_WORD.match(w) and 3 <= lexical.document_frequency(w) <= max(3, n // 20))
+
+
+def swap_focus_word(query, passage, gold_sentences: list[str], lexical, pool: list[str], seed: str) -> str | None:
+    """The Chinese question with its focus word replaced by an unrelated word its passage lacks.
+
+    The focus is the rarest word the question shares with the sentence holding the answer,
+    outside the article title (the title names the subject, and a question about another
+    subject is a different near miss). "黄鳍紫鱼的身体是什么颜色的？" -> "…是什么温度的？": the
+    passage still matches the question well but no longer answers it, as when a user asks
+    for an attribute or a figure the article does not give. (English questions are not
+    swapped: a word swapped in English lands in the question as an ungrammatical stand-in.)
+    """
+    if query.lang != "zh" or not gold_sentences or not pool:
+        return None
+    words = [w for w in dict.fromkeys(tokenize_zh(query.normalized, bigrams=False)) if _CJK_WORD.match(w)]
+    shared = [w for w in words if any(w in s for s in gold_sentences) and w not in passage.title]
+    if not shared:
+        return None
+    focus = max(shared, key=lexical.idf)
+    start = int(hashlib.sha1(seed.encode()).hexdigest()[:8], 16) % len(pool)
+    for i in range(len(pool)):
+        other = pool[(start + i) % len(pool)]
+        if other not in passage.text and other not in query.normalized and len(other) == len(focus):
+            return query.normalized.replace(focus, other)
+    return None
+
+
 def load_rows(names=SETS) -> dict[str, np.ndarray]:
     parts = []
     offset = 0
@@ -145,13 +191,15 @@ def load_rows(names=SETS) -> dict[str, np.ndarray]:
         data = dict(np.load(CACHE / f"{name}.npz"))
         if tuple(data["features"]) != FEATURES:
             raise SystemExit(f"{name}.npz was collected with other features: run `collect` again")
-        data["question"] = data["question"] + offset
+        local = data["question"]
+        data["question"] = local + offset
         data["set"] = np.full(len(data["y"]), name)
-        data["qid"] = data["ids"][data["question"] - offset]
+        data["qid"] = data["ids"][local]
+        data["group"] = np.char.add(f"{name}/", data["groups"][local].astype(str))
         offset += len(data["ids"])
         parts.append(data)
-    keys = ("X", "y", "question", "lang", "removed", "hit_rank", "in_gold", "length", "qtype", "doc", "start", "end",
-            "set", "qid")
+    keys = ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length", "qtype", "doc", "start", "end",
+            "set", "qid", "group")
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
@@ -163,8 +211,10 @@ GRID = ((200, 15, 0.05), (300, 15, 0.05), (300, 31, 0.03))
 MIN_SAMPLES_LEAF = 40
 
 
-def _fold(qids: np.ndarray) -> np.ndarray:
-    return np.array([int(hashlib.sha1(q.encode()).hexdigest()[:8], 16) % FOLDS for q in qids])
+def _fold(groups: np.ndarray) -> np.ndarray:
+    """Fold of each row by its question's article ("<set>/<title>"): questions on one article,
+    and the English and Chinese versions of a question, never sit on both sides of a split."""
+    return np.array([int(hashlib.sha1(str(g).encode()).hexdigest()[:8], 16) % FOLDS for g in groups])
 
 
 def _fit(X: np.ndarray, y: np.ndarray, params: tuple[int, int, float]):
@@ -196,10 +246,10 @@ def export(model) -> dict:
 
 def selection_figures(p: np.ndarray, rows: dict[str, np.ndarray], mask: np.ndarray) -> dict:
     """Top-1 figures over the questions in ``mask`` (answerable runs only)."""
-    questions = np.unique(rows["question"][mask & (rows["removed"] == 0)])
+    questions = np.unique(rows["question"][mask & (rows["variant"] == 0)])
     right = reachable = 0
     for q in questions:
-        idx = np.where((rows["question"] == q) & (rows["removed"] == 0))[0]
+        idx = np.where((rows["question"] == q) & (rows["variant"] == 0))[0]
         if rows["y"][idx].any():
             reachable += 1
             right += int(rows["y"][idx[np.argmax(p[idx])]])
@@ -207,10 +257,21 @@ def selection_figures(p: np.ndarray, rows: dict[str, np.ndarray], mask: np.ndarr
             "top1": round(right / max(1, len(questions)), 4), "top1_when_reachable": round(right / max(1, reachable), 4)}
 
 
+CALIBRATION_FOLD = 0  # held out of the fitted model: where benchmarks/tune_answers.py chooses thresholds
+
+
+def in_calibration_fold(benchmark: str, title: str) -> bool:
+    """Whether the training questions on this article of this set are held out for calibration."""
+    return _fold(np.asarray([f"{benchmark}/{title}"]))[0] == CALIBRATION_FOLD
+
+
 def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> np.ndarray:
-    folds = _fold(rows["qid"])
+    """Predictions for the fitting folds, each from a model trained on the others."""
+    folds = _fold(rows["group"])
     p = np.zeros(len(rows["y"]))
     for f in range(FOLDS):
+        if f == CALIBRATION_FOLD:
+            continue
         train, held = mask & (folds != f), mask & (folds == f)
         p[held] = _fit(rows["X"][train], rows["y"][train], params).predict_proba(rows["X"][held])[:, 1]
     return p
@@ -223,37 +284,38 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
               "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
               "`assistant/answer/selector.json`), one model for both question languages. Top-1 = the most "
               "probable candidate sentence holds a gold answer; cross-validated over the training questions "
-              f"({FOLDS} folds by question), candidates from the top 5 retrieved passages.", "",
+              f"({FOLDS} folds by article; one fold is held out of the model altogether, for "
+              "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages.", "",
               "| (trees, leaves, learning rate) | top-1 zh | top-1 en |", "|---|---|---|"]
-    everything = np.ones(len(rows["y"]), dtype=bool)
+    fitting = _fold(rows["group"]) != CALIBRATION_FOLD
     best = None
     for params in GRID:
-        p = cross_validated(rows, everything, params)
-        zh, en = (selection_figures(p, rows, rows["lang"] == lang)["top1"] for lang in ("zh", "en"))
+        p = cross_validated(rows, fitting, params)
+        zh, en = (selection_figures(p, rows, fitting & (rows["lang"] == lang))["top1"] for lang in ("zh", "en"))
         report.append(f"| {params} | {zh:.4f} | {en:.4f} |")
         if best is None or zh + en > best[1]:
             best = (params, zh + en, p)
     params, _, cv_p = best
-    model["trees"] = export(_fit(rows["X"], rows["y"], params))
-    model["training"] = {"rows": int(len(rows["y"])), "trees_leaves_rate": list(params)}
+    model["trees"] = export(_fit(rows["X"][fitting], rows["y"][fitting], params))
+    model["training"] = {"rows": int(fitting.sum()), "trees_leaves_rate": list(params),
+                         "passages": AnswerSettings().passages,
+                         "calibration_fold": f"questions whose id hashes to fold {CALIBRATION_FOLD} of {FOLDS}, held out"}
     report += ["", f"Chosen: {params}. Per training set and language (cross-validated):", ""]
     for lang in ("zh", "en"):
         for name in np.unique(rows["set"][rows["lang"] == lang]):
-            sub = selection_figures(cv_p, rows, (rows["lang"] == lang) & (rows["set"] == name))
+            sub = selection_figures(cv_p, rows, fitting & (rows["lang"] == lang) & (rows["set"] == name))
             model["training"][f"{name}/{lang}"] = sub
             report.append(f"- {name} ({lang}): top-1 {sub['top1']:.4f} over {sub['questions']} questions "
                           f"({sub['with_a_positive']} with a candidate holding the answer)")
         report += ["", f"Single features, top-1 by that feature alone ({lang}):", ""]
         for name in ("lex", "lex_local", "bigram", "dense"):
-            single = selection_figures(rows["X"][:, FEATURES.index(name)], rows, rows["lang"] == lang)
+            single = selection_figures(rows["X"][:, FEATURES.index(name)], rows, fitting & (rows["lang"] == lang))
             report.append(f"- {name}: {single['top1']:.4f}")
         report.append("")
     model["training"]["sets"] = {str(n): int(len(np.unique(rows["question"][rows["set"] == n]))) for n in np.unique(rows["set"])}
     model["training"]["command"] = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit"
+    # A new model needs its refusal threshold chosen anew: `python benchmarks/tune_answers.py --write`.
     out = ROOT / "assistant" / "answer" / "selector.json"
-    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    if "refusal" in previous:
-        model["refusal"] = previous["refusal"]  # chosen on the dev split by benchmarks/tune_answers.py
     out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     (ROOT / "benchmarks" / "selector.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))

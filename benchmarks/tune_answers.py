@@ -1,9 +1,10 @@
 """Choose the answer stage's settings on dev data only, and write the refusal threshold into the model file.
 
 Dev data: the dev split of our own question set (``eval/corpus_zh_en.dev.jsonl``, over the
-default corpus) and the training parts of the public sets (``cmrc2018_trial``, and the
-"train" part of CMRC 2018 dev and XQuAD-zh). The test split and the public "test" parts are
-never read here.
+default corpus) and the calibration fold of the public training questions (``cmrc2018_trial``
+and the "train" part of CMRC 2018 dev and XQuAD-zh; the fold the selector was not fitted on,
+see ``benchmarks/train_selector.py``). The test split and the public "test" parts are never
+read here.
 
 - Refusal threshold, per question language: among the thresholds that add at most 3 points of
   false refusals (on our dev split, and on the public training questions) to those the
@@ -42,12 +43,13 @@ from assistant.answer.terms import question_terms  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.evaluation import metrics  # noqa: E402
-from assistant.evaluation.bench import distinct_quotes, ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
+from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.store import load_index  # noqa: E402
+from benchmarks.train_selector import in_calibration_fold  # noqa: E402
 
 DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
@@ -103,7 +105,10 @@ def public_cases() -> list[Case]:
         index = load_index(settings.index_dir)
         embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
         answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
-        questions = load_bench_questions(folder, "train")
+        # Only the fold the selector was not fitted on: its probabilities are honest.
+        titles = {a.doc_id: a.title for a in index.articles.values()}
+        questions = [q for q in load_bench_questions(folder, "train")
+                     if in_calibration_fold(name, titles.get(q.passage_id, q.passage_id))]
         out += _cases(answerer, Retriever(index, embedder), [(q.text, True, q.answers, (), ()) for q in questions])
         print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
     return out
@@ -126,7 +131,7 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[flo
     floor = None  # false refusals with no threshold at all (the refusals that need no scoring)
     for t in np.round(np.arange(0.0, 0.61, 0.02), 2):
         def refused(c: Case) -> bool:
-            return c.selection is None or c.selection.best < t
+            return c.selection is None or c.selection.best_probability < t
         unans = [refused(c) for c in dev if not c.answerable]
         ans = [refused(c) for c in dev if c.answerable]
         pub = [refused(c) for c in public]
@@ -158,7 +163,7 @@ def quoting_table(public: list[Case], base: AnswerSettings) -> tuple[AnswerSetti
             if answer is None:
                 by_lang[case.lang].append((case.answers, True, []))
             else:
-                by_lang[case.lang].append((case.answers, answer.refused, distinct_quotes(answer)))
+                by_lang[case.lang].append((case.answers, answer.refused, answer.quotes()))
         scores = {lang: metrics.quote_scores(records) for lang, records in by_lang.items() if records}
         quoted = np.mean([s.mean_quoted_chars for s in scores.values()])
         first = np.mean([s.first_quote for s in scores.values()])
@@ -193,7 +198,7 @@ def extra_table(dev: list[Case], base: AnswerSettings) -> tuple[AnswerSettings, 
                 continue
             recall[case.lang].append(metrics.citation_evidence_recall(case.evidence, [c.text for c in answer.citations]))
             precision[case.lang].append(metrics.citation_precision(case.docs, [c.doc_id for c in answer.citations]))
-            chars.append(sum(len(q) for q in distinct_quotes(answer)))
+            chars.append(sum(len(q) for q in answer.quotes()))
         r = {lang: float(np.mean(v)) for lang, v in recall.items()}
         p = {lang: float(np.mean(v)) for lang, v in precision.items()}
         mean_chars = float(np.mean(chars))
@@ -213,8 +218,9 @@ def main() -> None:
     dev = dev_cases()
     public = public_cases()
     report = ["# Answer settings chosen on dev data", "", "Command: `python benchmarks/tune_answers.py --write`", "",
-              f"Dev data: {DEV_SET.relative_to(ROOT)} ({len(dev)} questions) and the training parts of "
-              f"{', '.join(PUBLIC)} ({len(public)} questions).", ""]
+              f"Dev data: {DEV_SET.relative_to(ROOT)} ({len(dev)} questions) and the calibration fold of the "
+              f"training parts of {', '.join(PUBLIC)} ({len(public)} questions, which the selector was not "
+              "fitted on).", ""]
     thresholds = {}
     for lang in ("zh", "en"):
         thresholds[lang], lines = threshold_table(dev, public, lang)
@@ -223,6 +229,8 @@ def main() -> None:
     # Quoting and extra quotes are tuned at the chosen thresholds.
     for case in dev + public:
         case.answerer = case.answerer.with_settings(base)
+    # The loaded model (one instance, shared by every case's answerer) gets the chosen
+    # thresholds in memory, so that quoting is tuned at them; --write stores them.
     selector = dev[0].answerer.selector
     selector.model.setdefault("refusal", {})["threshold"] = thresholds
     quoting, lines = quoting_table(public, base)
@@ -231,6 +239,12 @@ def main() -> None:
                "", *lines, ""]
     extra, lines = extra_table(dev, quoting)
     report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "", *lines, ""]
+    chosen = {k: getattr(extra, k) for k in ("neighbour_ratio", "max_quote_chars", "clause_quote_chars", "extra_ratio",
+                                              "min_gain")}
+    shipped = {k: getattr(AnswerSettings(), k) for k in chosen}
+    report += ["## Defaults", "", f"Chosen: {chosen}.",
+               "The defaults in `assistant/answer/settings.py` "
+               + ("are these." if chosen == shipped else f"differ ({shipped}): update them to the chosen values."), ""]
     (ROOT / "benchmarks" / "answers.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     if args.write:

@@ -337,3 +337,10 @@ def test_citations_come_only_from_the_hits_given(tiny_assistant, question, keep)
     assert {c.chunk_id for c in answer.citations} <= {h.chunk.chunk_id for h in given}
     if not given:
         assert answer.refused and answer.citations == []
+
+
+def test_passages_from_another_index_are_skipped_not_fatal(tiny_assistant, furniture):
+    query = parse_query("甘肃组建了几家企业创新联合体？")
+    foreign = furniture.retriever().run(query, k=10)
+    answer = tiny_assistant.answerer.run(query, foreign)
+    assert answer.refused and answer.citations == []

@@ -301,6 +301,17 @@ def test_headings_bylines_and_original_title_lines_are_not_quotable():
                         "启动组建第一批企业创新联合体5家。": True, "责任编辑: 张三": False}
 
 
+def test_a_traditional_article_is_chunked_exactly_like_its_simplified_twin(seed_chunks):
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    for article_, chunks in seed_chunks:
+        twin = Article(doc_id=article_.doc_id, title=s2t.convert(article_.title), text=s2t.convert(article_.text))
+        twin_chunks = chunk_article(twin, MAX, OVERLAP)
+        assert [(c.start, c.end) for c in twin_chunks] == [(c.start, c.end) for c in chunks]
+        assert [c.sentences for c in twin_chunks] == [c.sentences for c in chunks]
+
+
 def test_a_one_paragraph_article_without_a_final_stop_is_still_quotable():
     # Reading-comprehension passages are often a single unterminated paragraph.
     chunks = chunk_article(article("该地区包括属于九个国家的领土"), MAX, OVERLAP)

@@ -429,3 +429,17 @@ def test_mixed_folder_loads_every_format():
     articles = load_articles([FIXTURES])
     assert [a.doc_id for a in articles] == ["news_page", "policy_note", "unseen_site"]
     assert all(a.text and a.title for a in articles)
+
+
+def test_a_traditional_page_is_cleaned_like_its_simplified_twin_and_keeps_its_script(tmp_path):
+    from assistant.text import to_simplified
+
+    s2t = opencc.OpenCC("s2t")
+    source = CORPUS / "000_dbc8066ea398bbda.txt"
+    twin = tmp_path / "000_traditional.txt"
+    twin.write_text(s2t.convert(source.read_text(encoding="utf-8")), encoding="utf-8")
+    simplified, traditional = load_article(source), load_article(twin)
+    assert to_simplified(traditional.text) == simplified.text  # the same furniture went
+    assert to_simplified(traditional.title) == simplified.title
+    assert "組建" in traditional.text and "组建" not in traditional.text  # in its own script
+    assert traditional.source == s2t.convert(simplified.source) and traditional.date == simplified.date

@@ -114,6 +114,32 @@ def test_parts_that_disagree_are_reported_as_inconsistent(built):
         load_index(built.index_dir)
 
 
+def test_sentences_without_their_vectors_are_reported_as_inconsistent(built):
+    # Each stored sentence of a chunk must have its vector: a chunk claiming one sentence
+    # more than it has vectors for would hand the answerer another sentence's vector.
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    chunks = [json.loads(line) for line in (data / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+    chunks[0]["sentences"].append(dict(chunks[0]["sentences"][-1]))
+    (data / "chunks.jsonl").write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in chunks), encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="inconsistent"):
+        load_index(built.index_dir)
+
+
+def test_the_index_stores_sentences_and_match_forms(tiny_assistant):
+    from assistant.text import match_form
+
+    index = tiny_assistant.index
+    for doc_id, article in index.articles.items():
+        assert index.match_text(doc_id).text == match_form(article.text)
+    for row, chunk in enumerate(index.chunks):
+        sentences = index.chunk_sentences(row)
+        assert [(s.start, s.end) for s in sentences] == [(s.start, s.end) for s in chunk.sentences]
+        vectors = index.sentence_vectors([s.vector_row for s in sentences])
+        assert vectors.shape == (len(sentences), index.dense.dim)
+    assert index.mentions("遂宁") and not index.mentions("广东")
+    assert index.chunk_row("not a chunk id") is None
+
+
 # ---------------------------------------------------------------------------------------
 # A loaded index holds together
 # ---------------------------------------------------------------------------------------

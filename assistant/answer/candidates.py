@@ -21,6 +21,8 @@ class Candidate:
     first_in_article: bool
     before_row: int = -1  # vector rows of the neighbours (-1: none)
     after_row: int = -1
+    before_start: int = -1  # where the neighbours start in the article (-1: none)
+    after_start: int = -1
 
 
 def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
@@ -30,9 +32,13 @@ def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
     out: list[Candidate] = []
     row_of = index.chunk_row
     for hit in hits:
-        sentences = index.chunk_sentences(row_of(hit.chunk.chunk_id))
+        row = row_of(hit.chunk.chunk_id)
+        if row is None:
+            continue  # a passage this index does not hold has nothing to quote here
+        sentences = index.chunk_sentences(row)
         article = index.articles[hit.chunk.doc_id]
         match = index.match_text(hit.chunk.doc_id).text
+        first_start = len(match) - len(match.lstrip())
         for i, sentence in enumerate(sentences):
             key = (sentence.doc_id, sentence.start)
             if key in seen or not sentence.quotable:
@@ -47,8 +53,10 @@ def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
                 match=match[sentence.start:sentence.end],
                 before=match[before.start:before.end] if before else "",
                 after=match[after.start:after.end] if after else "",
-                first_in_article=not match[:sentence.start].strip(),
+                first_in_article=sentence.start == first_start,
                 before_row=before.vector_row if before else -1,
                 after_row=after.vector_row if after else -1,
+                before_start=before.start if before else -1,
+                after_start=after.start if after else -1,
             ))
     return out

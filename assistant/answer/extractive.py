@@ -22,7 +22,7 @@ from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
-from assistant.answer.refusal import instruction, missing_names, off_collection, place_articles
+from assistant.answer.refusal import instruction, missing_names, off_collection, place_articles, small_talk
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.terms import Term, question_terms
@@ -30,6 +30,7 @@ from assistant.embed import Embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query, parse_query
 from assistant.store import StoredIndex
+from assistant.text import match_form
 from assistant.types import Answer, Citation, Hit
 
 
@@ -46,7 +47,7 @@ class Selection:
     scored: list[Scored]  # in candidate order
 
     @property
-    def best(self) -> float:
+    def best_probability(self) -> float:
         return max((s.probability for s in self.scored), default=0.0)
 
 
@@ -59,11 +60,18 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.prompts_dir = Path(prompts_dir)
         self.settings = settings
-        self.selector = selector or SentenceSelector.load()
+        self._selector = selector
+
+    @property
+    def selector(self) -> SentenceSelector:
+        """The model, loaded on first use (gathering candidates and features needs none)."""
+        if self._selector is None:
+            self._selector = SentenceSelector.load()
+        return self._selector
 
     def with_settings(self, settings: AnswerSettings) -> "ExtractiveAnswerer":
         """The same answerer (index, encoder, model shared) with other settings."""
-        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self.selector)
+        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self._selector)
 
     def threshold(self, lang: str) -> float:
         """Refusal threshold: the user's setting, else the one calibrated with the model."""
@@ -83,9 +91,9 @@ class ExtractiveAnswerer:
         return self.answer(query, hits, self.select(query, hits, qtype, terms))
 
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
-        """A refusal that needs no sentence scoring: an instruction, words the collection does
-        not have, or a name no article mentions."""
-        if instruction(query) or off_collection(terms):
+        """A refusal that needs no sentence scoring: an instruction, small talk, words the
+        collection does not have, or a name no article mentions."""
+        if instruction(query) or small_talk(query) or off_collection(terms):
             return self._refuse(query, hits, related=False)
         missing = missing_names(query, self.index)
         if missing:
@@ -94,7 +102,7 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough, else compose the quotes."""
-        if not selection.scored or selection.best < self.threshold(query.lang):
+        if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self._refuse(query, hits)
         return self._compose(query, hits, selection)
 
@@ -103,10 +111,10 @@ class ExtractiveAnswerer:
         """Score the candidate sentences of the top passages (public: tuning scripts use it too)."""
         qtype = qtype or classify(query)
         terms = question_terms(query, self.index.lexical) if terms is None else terms
-        candidates = gather(self.index, self._scope_to_places(hits[: self.settings.passages], query))
+        candidates = self.candidates(query, hits)
         if not candidates:
             return Selection(qtype, terms, [])
-        probabilities = self._probabilities(query, qtype, terms, candidates)
+        probabilities = self.selector.probabilities(self.features(query, qtype, terms, candidates))
         places = place_articles(query, self.index, {c.sentence.doc_id for c in candidates})
         if len(places) > 1:
             # A comparison ("甘肃和内蒙古各…"): a sentence about one place answers the question
@@ -116,16 +124,24 @@ class ExtractiveAnswerer:
                 if not rows:
                     continue
                 part = _without(query, [p for p in places if p != place])
-                scores = self._probabilities(part, classify(part), question_terms(part, self.index.lexical),
-                                             [candidates[i] for i in rows])
+                scores = self.selector.probabilities(self.features(
+                    part, classify(part), question_terms(part, self.index.lexical), [candidates[i] for i in rows]))
                 probabilities[rows] = np.maximum(probabilities[rows], scores)
         return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
-    def _probabilities(self, query: Query, qtype: QuestionType, terms: list[Term],
-                       candidates: list[Candidate]) -> np.ndarray:
+    def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
+        """The quotable sentences of the top passages (of the places the question names, if any).
+
+        Passages this index does not hold (hits from another index) have nothing to quote here.
+        """
+        known = [h for h in hits[: self.settings.passages] if self.index.chunk_row(h.chunk.chunk_id) is not None]
+        return gather(self.index, self._scope_to_places(known, query))
+
+    def features(self, query: Query, qtype: QuestionType, terms: list[Term], candidates: list[Candidate]) -> np.ndarray:
+        """What the selector reads; ``benchmarks/train_selector.py`` trains on exactly this."""
         context = QuestionContext.build(query, qtype, terms, self.embedder.embed_query(query.normalized),
                                         self.index.lexical)
-        return self.selector.probabilities(feature_matrix(context, candidates, self.index))
+        return feature_matrix(context, candidates, self.index)
 
     def _scope_to_places(self, hits: list[Hit], query: Query) -> list[Hit]:
         """Keep passages from articles that mention a place the question names (if it names any)."""
@@ -151,14 +167,14 @@ class ExtractiveAnswerer:
             lead = group[0].candidate
             start, end = self._span(lead, selection, group[0].probability)
             quote = self.index.articles[lead.sentence.doc_id].text[start:end]
-            numbers = []
+            markers = []
             for scored in group:
                 citation = self._citation(len(citations) + 1, scored.candidate, quote, (start, end) if scored is group[0] else None)
                 citations.append(citation)
-                numbers.append(citation.n)
+                markers.append(citation.n)
             match = self.index.match_text(lead.sentence.doc_id).text[start:end]
             own_part = i == 0 or (len(comparison) > 1 and any(lead.sentence.doc_id in d for d in comparison.values()))
-            parts.append((compose.english_lead_in(query, selection.qtype, match, first=own_part), quote, numbers))
+            parts.append((compose.english_lead_in(query, selection.qtype, match, first=own_part), quote, markers))
         if query.lang == "zh":
             body = compose.chinese_body([(q, ns) for _, q, ns in parts])
         else:
@@ -184,7 +200,7 @@ class ExtractiveAnswerer:
             c = scored.candidate
             if c.sentence.doc_id != lead.sentence.doc_id or c is lead:
                 continue
-            adjacent = c.match == lead.before or c.match == lead.after
+            adjacent = c.sentence.start in (lead.before_start, lead.after_start)
             if adjacent and scored.probability >= self.settings.neighbour_ratio * probability:
                 if best is None or scored.probability > best[1]:
                     best = (c, scored.probability)
@@ -194,8 +210,8 @@ class ExtractiveAnswerer:
         """A citation of ``candidate``'s passage; a duplicate passage quotes the same words where it has them."""
         chunk = candidate.hit.chunk
         article = self.index.articles[chunk.doc_id]
-        if span is None:
-            at = candidate.text.find(quote)
+        if span is None:  # the same words in a near-duplicate passage, in whichever script it has them
+            at = candidate.match.find(match_form(quote))
             span = ((candidate.sentence.start + at, candidate.sentence.start + at + len(quote)) if at >= 0
                     else (candidate.sentence.start, candidate.sentence.end))
         start, end = span
@@ -227,6 +243,8 @@ class ExtractiveAnswerer:
         seen: set[str] = set()
         out = []
         for hit in hits:
+            if self.index.chunk_row(hit.chunk.chunk_id) is None:
+                continue  # from another index: nothing of it to show
             if hit.chunk.doc_id not in seen:
                 seen.add(hit.chunk.doc_id)
                 out.append(hit)

@@ -66,7 +66,7 @@ _DESCRIPTIONS = {
     "years_in_article": "share of the years the question names that its article mentions anywhere",
     "counted_in_article": "'how many X': X is named somewhere in the article (1), nowhere (-1), no X (0)",
     "hit_rr": "1 / retrieval rank of the passage",
-    "hit_gap": "fused retrieval score of the passage minus the top passage's",
+    "hit_gap": "fused retrieval score of the passage minus the best among the candidates' passages",
     "first": "the sentence opens its article",
     "log_len": "log of the sentence length in characters",
     "question_mark": "the sentence is itself a question",
@@ -75,7 +75,7 @@ _DESCRIPTIONS = {
 FEATURES = tuple(_DESCRIPTIONS)
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")  # a year a question or sentence names
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class QuestionContext:
         weights = {b: lexical.idf(b) for b in bigrams if lexical.document_frequency(b) > 0}
         tokens = frozenset(query.lexical_tokens) | frozenset(t for term in terms for t in term.tokens)
         return cls(query, qtype, terms, core, bigrams, weights, tuple(dict.fromkeys(_NUMBER.findall(query.normalized))),
-                   tuple(dict.fromkeys(_YEAR.findall(query.normalized))), tokens, match_form(query.normalized), vector)
+                   tuple(dict.fromkeys(YEAR.findall(query.normalized))), tokens, match_form(query.normalized), vector)
 
 
 @lru_cache(maxsize=50_000)
@@ -121,8 +121,8 @@ def _next_to_best(candidates: list[Candidate], out: np.ndarray, col: dict[str, i
     for i, c in enumerate(candidates):
         j = best[c.sentence.doc_id]
         if i != j:
-            out[i, col["after_best"]] = float(c.before == candidates[j].match)
-            out[i, col["before_best"]] = float(c.after == candidates[j].match)
+            out[i, col["after_best"]] = float(c.before_start == candidates[j].sentence.start)
+            out[i, col["before_best"]] = float(c.after_start == candidates[j].sentence.start)
 
 
 def _local_features(ctx: QuestionContext, candidates: list[Candidate], out: np.ndarray, col: dict[str, int]) -> None:
@@ -219,7 +219,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Sto
         row[col["top_term_missing"]] = float(bool(terms) and max(missing, default=-1.0) >= heaviest)
         if ctx.years:
             around = f"{cand.before} {cand.match} {cand.after}"
-            named = set(_YEAR.findall(around))
+            named = set(YEAR.findall(around))
             row[col["year_conflict"]] = float(bool(named) and not named & set(ctx.years))
             article = index.match_text(cand.sentence.doc_id)
             row[col["years_in_article"]] = sum(y in article.text or y in article.title for y in ctx.years) / len(ctx.years)

@@ -28,8 +28,6 @@ from functools import lru_cache
 
 from assistant.query import Query
 
-KINDS = ("number", "date", "person", "place", "reason", "method", "list", "definition", "entity", "other")
-
 _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("date", re.compile(r"什么时候|何时|哪一?年|哪几年|几月|哪一?天|几号|哪个月|什么时间|何年|哪个年代|什么年代|年份|多少年前|哪一时期|何日")),
     ("number", re.compile(r"多少|(?<!哪)几(?!乎)[个家项名位支所件条座种批次倍万亿千百十类人岁点成度]|几(?=[？?]|$)|多大|多高|多长|多远|"
@@ -75,7 +73,7 @@ _COUNT_EN = re.compile(
 
 @dataclass(frozen=True)
 class QuestionType:
-    kind: str  # one of KINDS
+    kind: str  # number, date, person, place, reason, method, list, definition, entity or other
     # For "how many X": X as the question wrote it, and its spellings in match form (Chinese).
     counted: str = ""
     counted_forms: tuple[str, ...] = ()
@@ -119,7 +117,7 @@ _SENTENCE_TYPES: dict[str, re.Pattern] = {
     "person": re.compile(r"书记|局长|厅长|主任|院长|处长|部长|市长|省长|县长|主席|总理|总统|教授|院士|博士|研究员|"
                          r"董事长|总经理|经理|首席|先生|女士|国王|皇帝|王子|公主|将军|导演|作者|创始人|负责人|专家|"
                          r"选手|球员|教练|总裁|校长|领袖|大臣|议员|歌手|演员"),
-    "place": re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|州|国|镇|村|岛|洲|湾|港|城)(?![\u4e00-\u9fff]{0}[长委级])|位于|地处|坐落"),
+    "place": re.compile(r"[\u4e00-\u9fff](?:省|市|县|区|州|国|镇|村|岛|洲|湾|港|城)(?![长委级])|位于|地处|坐落"),
     "list": re.compile(r"、.*、|[、,，].*等"),
     "reason": re.compile(r"因为|由于|为了|因此|所以|旨在|目的|原因|导致|致使|以便|从而|为此|以期|是因|使得|造成|关键是"),
     "method": re.compile(r"通过|采取|采用|方式|办法|机制|措施|途径|依托|利用|建立|推动|实施|开展|实行|模式|手段|方法|步骤|以.{1,12}为"),

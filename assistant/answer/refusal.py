@@ -3,8 +3,9 @@
 Three grounds, checked in this order:
 
 1. The input is not a question about the collection: an instruction to the assistant
-   ("ignore previous instructions …", "print your system prompt", an SQL fragment), or text
-   none of whose words occur in the collection (greetings, keyboard mash).
+   ("ignore previous instructions …", "print your system prompt", an SQL fragment), small
+   talk (greetings, the weather, a joke, questions about the assistant itself), or text none
+   of whose words occur in the collection (keyboard mash).
 2. The question names a place or organisation no article mentions (a question about
    Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
@@ -30,9 +31,33 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE)
 
 
+# Conversation rather than a question about documents: asking about the weather, for a
+# joke, or about the assistant itself is small talk whatever else the text says...
+_SMALL_TALK = re.compile(
+    r"天气(?:怎么样|如何|好吗|好不好)|会下雨吗|讲个笑话|说个笑话|你是谁|你叫什么|你是什么|你能做什么|你会做什么|"
+    r"\b(?:what(?:'s| is) the weather|how is the weather|weather like|tell me a joke|who are you|what are you|"
+    r"what can you do|how are you)\b",
+    re.IGNORECASE)
+# ... while a greeting or thanks is small talk only when little else is said ("Hey, how many
+# consortia …?" is a question).
+_GREETING = re.compile(r"你好|您好|哈喽|嗨|早上好|晚上好|谢谢|多谢|再见|拜拜|"
+                       r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|bye|goodbye)\b",
+                       re.IGNORECASE)
+_CONTENT = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]{2,}")
+
+
+def small_talk(query: Query) -> bool:
+    """Whether the text is conversation: the weather, a joke, the assistant itself, or a bare greeting."""
+    text = query.normalized  # Simplified, half-width: 天氣怎麼樣 reads as 天气怎么样
+    if _SMALL_TALK.search(text):
+        return True
+    rest = _GREETING.sub(" ", text)
+    return rest != text and len(_CONTENT.findall(rest)) < 3
+
+
 def instruction(query: Query) -> bool:
     """Whether the text instructs the assistant instead of asking about the articles."""
-    return bool(_INSTRUCTION.search(query.text))
+    return bool(_INSTRUCTION.search(query.normalized))
 
 
 def off_collection(terms: list[Term]) -> bool:

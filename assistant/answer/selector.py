@@ -95,4 +95,13 @@ def _load(path: Path) -> SentenceSelector:
         model = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SelectorError(f"sentence-selector model {path} is missing; restore it from the repository") from None
-    return SentenceSelector(model)
+    except (OSError, ValueError) as exc:
+        raise SelectorError(f"sentence-selector model {path} is unreadable ({type(exc).__name__}); "
+                            "restore it from the repository") from None
+    try:
+        return SentenceSelector(model)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, SelectorError):
+            raise
+        raise SelectorError(f"sentence-selector model {path} is damaged ({type(exc).__name__}); "
+                            "restore it from the repository") from None

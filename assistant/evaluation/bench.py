@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -22,7 +23,7 @@ from assistant.indexer import corpus_fingerprint, index_articles
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
 from assistant.store import DamagedIndexError, load_index, read_manifest
-from assistant.types import Answer, Article, Hit
+from assistant.types import Article, Hit
 
 KS = (1, 5, 10)
 SHARED_BENCH = PROJECT_ROOT.parent / "shared" / "bench"
@@ -33,6 +34,14 @@ SHARED_BENCH = PROJECT_ROOT.parent / "shared" / "bench"
 # The split is by article, so no test passage's article was seen in training.
 PARTS = ("test", "train", "all")
 TRAIN_ONLY = {"cmrc2018_trial"}
+
+
+def default_part(benchmark: str) -> str:
+    """"test" for a set the answer stage trained on part of, "all" for any other set."""
+    from assistant.answer.selector import SentenceSelector
+
+    trained_on = SentenceSelector.load().model.get("training", {}).get("sets", {})
+    return "test" if benchmark in trained_on and benchmark not in TRAIN_ONLY else "all"
 
 
 def article_part(benchmark: str, title: str) -> str:
@@ -76,15 +85,14 @@ def to_script(text: str, script: str) -> str:
         return text
     if script != "traditional":
         raise ValueError(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
+    return _s2t().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _s2t():
     import opencc
 
-    return _s2t(opencc).convert(text)
-
-
-def _s2t(opencc_module, _cache={}):  # noqa: B006 - one converter per process
-    if "s2t" not in _cache:
-        _cache["s2t"] = opencc_module.OpenCC("s2t")
-    return _cache["s2t"]
+    return opencc.OpenCC("s2t")
 
 
 def load_passages(folder: Path, script: str = "simplified") -> list[Article]:
@@ -154,11 +162,6 @@ def score_rankings(rankings: Sequence[tuple[str, list[str]]]) -> dict:
     return out
 
 
-def distinct_quotes(answer: Answer) -> list[str]:
-    """The answer's quotes in citation order, each once (duplicate passages share a quote)."""
-    return list(dict.fromkeys(c.quote for c in sorted(answer.citations, key=lambda c: c.n)))
-
-
 def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
               progress: Callable[[str, int, int], None] | None = None, part: str = "test",
               script: str = "simplified", reuse_from: Sequence[Path] = ()) -> dict:
@@ -187,7 +190,7 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
                 answer = answerer.run(query, hits[:10])
                 latencies.append((time.perf_counter() - t) * 1000)
                 rankings.append((q.passage_id, passage_ranking(hits)))
-                quotes.append((q.answers, answer.refused, distinct_quotes(answer)))
+                quotes.append((q.answers, answer.refused, answer.quotes()))
                 if progress:
                     progress(f"{mode}/{lang}", i, len(subset))
             row = score_rankings(rankings)

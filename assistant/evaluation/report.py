@@ -32,8 +32,7 @@ def aggregate(results: Sequence[QuestionResult]) -> dict:
         out["citation_evidence_recall"] = _mean([x.citation_recall for x in answered])
         # The headline answer figure: over every answerable question, a refusal counting as 0.
         out["cited_evidence"] = _mean([0.0 if x.refused else x.citation_recall for x in j])
-        quoted = [sum(len(q) for q in dict.fromkeys(c.quote for c in r.answer.citations))
-                  for r in answerable if not r.answer.refused]
+        quoted = [sum(len(q) for q in r.answer.quotes()) for r in answerable if not r.answer.refused]
         out["mean_quoted_chars"] = round(sum(quoted) / len(quoted), 1) if quoted else None
         out["citation_precision"] = _mean([x.citation_precision for x in answered])
         f1 = [x.answer_f1 for x in j if x.answer_f1 is not None]
