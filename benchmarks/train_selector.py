@@ -54,10 +54,15 @@ from assistant.store import load_index  # noqa: E402
 from assistant.text import tokenize_zh  # noqa: E402
 
 CACHE = ROOT / "index-bench" / "_selector"
-SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
+DEV_SET = "corpus_dev"  # our own dev split over the default corpus: the one in-domain training set
+SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh", DEV_SET)
+DEV_WEIGHT = 5.0  # a dev row counts this much against a public one (leave-one-article-out, fit report)
+CROSSFIT = CACHE / "crossfit"  # models without one dev article each, for tune_answers.py to score dev with
 
 
 def collect(name: str) -> Path:
+    if name == DEV_SET:
+        return collect_dev()
     folder = resolve_bench(name)
     settings = Settings(index_dir=ROOT / "index-bench" / folder.name)
     ensure_bench_index(folder, settings.index_dir, settings)
@@ -95,35 +100,84 @@ def collect(name: str) -> Path:
                 continue
             qtype = classify(asked)
             X = answerer.features(asked, qtype, question_terms(asked, index.lexical), candidates)
-            for c, x in zip(candidates, X):
-                in_gold = c.sentence.doc_id == q.passage_id
-                text = normalize_for_match(c.text)
-                rows["X"].append(x)
-                rows["y"].append(int(variant == 0 and in_gold and any(a in text for a in answers)))
-                rows["question"].append(len(ids))
-                rows["lang"].append(q.lang)
-                rows["variant"].append(variant)
-                rows["hit_rank"].append(c.hit.rank)
-                rows["in_gold"].append(int(in_gold))
-                rows["length"].append(len(c.text))
-                rows["qtype"].append(qtype.kind)
-                rows["doc"].append(c.sentence.doc_id)
-                rows["start"].append(c.sentence.start)
-                rows["end"].append(c.sentence.end)
+            in_gold = [c.sentence.doc_id == q.passage_id for c in candidates]
+            labels = [variant == 0 and g and any(a in normalize_for_match(c.text) for a in answers)
+                      for c, g in zip(candidates, in_gold)]
+            _add_rows(rows, candidates, X, labels, in_gold, question=len(ids), lang=q.lang, variant=variant,
+                      qtype=qtype.kind)
         ids.append(f"{q.id}:{q.lang}")
         groups.append(titles.get(q.passage_id, q.passage_id))
         if (qi + 1) % 200 == 0:
             print(f"{name}: {qi + 1}/{len(questions)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    return _save(name, rows, ids, groups)
+
+
+def collect_dev() -> Path:
+    """Candidates of the dev split's questions over the default corpus, labelled by evidence.
+
+    A candidate is positive when it lies in a gold article and holds (most of) an evidence
+    string; every candidate of an unanswerable question is negative. Rows are grouped by
+    gold article (unanswerable questions by a hash of their id into five pseudo-articles),
+    so that a model can be cross-fitted without one article at a time.
+    """
+    from assistant.evaluation.metrics import evidence_covered
+    from assistant.evaluation.questions import load_questions
+    from assistant.pipeline import ensure_index
+
+    settings = Settings()
+    ensure_index(settings)
+    index = load_index(settings.index_dir)
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    retriever = Retriever(index, embedder)
+    answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
+    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
+                                             "qtype", "doc", "start", "end")}
+    ids, groups = [], []
+    for q in load_questions(ROOT / "eval" / "corpus_zh_en.dev.jsonl").questions:
+        query = parse_query(q.question)
+        candidates = answerer.candidates(query, retriever.run(query, k=10))
+        group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
+        if candidates:
+            qtype = classify(query)
+            X = answerer.features(query, qtype, question_terms(query, index.lexical), candidates)
+            in_gold = [c.sentence.doc_id in q.docs for c in candidates]
+            labels = [g and any(evidence_covered(e, c.text) for e in q.evidence) for c, g in zip(candidates, in_gold)]
+            _add_rows(rows, candidates, X, labels, in_gold, question=len(ids), lang=q.lang,
+                      variant=0 if q.answerable else 1, qtype=qtype.kind)
+        ids.append(f"{q.id}:{q.lang}")
+        groups.append(group)
+    return _save(DEV_SET, rows, ids, groups)
+
+
+def _add_rows(rows: dict[str, list], candidates, X, labels: list[bool], in_gold: list[bool], *, question: int,
+              lang: str, variant: int, qtype: str) -> None:
+    """Append one question's candidate sentences (features, label and bookkeeping) to ``rows``."""
+    for c, x, label, gold in zip(candidates, X, labels, in_gold):
+        rows["X"].append(x)
+        rows["y"].append(int(label))
+        rows["question"].append(question)
+        rows["lang"].append(lang)
+        rows["variant"].append(variant)
+        rows["hit_rank"].append(c.hit.rank)
+        rows["in_gold"].append(int(gold))
+        rows["length"].append(len(c.text))
+        rows["qtype"].append(qtype)
+        rows["doc"].append(c.sentence.doc_id)
+        rows["start"].append(c.sentence.start)
+        rows["end"].append(c.sentence.end)
+
+
+def _save(name: str, rows: dict[str, list], ids: list[str], groups: list[str]) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{name}.npz"
     np.savez_compressed(
-        path, X=np.asarray(rows["X"], dtype=np.float32), y=np.asarray(rows["y"], dtype=np.int8),
-        question=np.asarray(rows["question"], dtype=np.int32), lang=np.asarray(rows["lang"]),
+        path, X=np.asarray(rows["X"], dtype=np.float32).reshape(-1, len(FEATURES)), y=np.asarray(rows["y"], dtype=np.int8),
+        question=np.asarray(rows["question"], dtype=np.int32), lang=np.asarray(rows["lang"], dtype=str),
         variant=np.asarray(rows["variant"], dtype=np.int8), hit_rank=np.asarray(rows["hit_rank"], dtype=np.int16),
         in_gold=np.asarray(rows["in_gold"], dtype=np.int8), length=np.asarray(rows["length"], dtype=np.int32),
-        qtype=np.asarray(rows["qtype"]), doc=np.asarray(rows["doc"]), start=np.asarray(rows["start"], dtype=np.int32),
-        end=np.asarray(rows["end"], dtype=np.int32), ids=np.asarray(ids), groups=np.asarray(groups),
-        features=np.asarray(FEATURES))
+        qtype=np.asarray(rows["qtype"], dtype=str), doc=np.asarray(rows["doc"], dtype=str),
+        start=np.asarray(rows["start"], dtype=np.int32), end=np.asarray(rows["end"], dtype=np.int32),
+        ids=np.asarray(ids), groups=np.asarray(groups), features=np.asarray(FEATURES))
     print(f"{name}: {len(ids)} questions, {len(rows['y'])} rows -> {path}", file=sys.stderr)
     return path
 
@@ -217,13 +271,15 @@ def _fold(groups: np.ndarray) -> np.ndarray:
     return np.array([int(hashlib.sha1(str(g).encode()).hexdigest()[:8], 16) % FOLDS for g in groups])
 
 
-def _fit(X: np.ndarray, y: np.ndarray, params: tuple[int, int, float]):
+def _fit(rows: dict[str, np.ndarray], mask: np.ndarray, params: tuple[int, int, float]):
+    """Trees fitted on the rows of ``mask``; rows of our own dev split weigh DEV_WEIGHT."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     trees, leaves, rate = params
     model = HistGradientBoostingClassifier(max_iter=trees, max_leaf_nodes=leaves, learning_rate=rate,
                                            min_samples_leaf=MIN_SAMPLES_LEAF, early_stopping=False, random_state=0)
-    return model.fit(X, y.astype(int))
+    weight = np.where(rows["set"][mask] == DEV_SET, DEV_WEIGHT, 1.0)
+    return model.fit(rows["X"][mask], rows["y"][mask].astype(int), sample_weight=weight)
 
 
 def export(model) -> dict:
@@ -273,7 +329,32 @@ def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> np
         if f == CALIBRATION_FOLD:
             continue
         train, held = mask & (folds != f), mask & (folds == f)
-        p[held] = _fit(rows["X"][train], rows["y"][train], params).predict_proba(rows["X"][held])[:, 1]
+        p[held] = _fit(rows, train, params).predict_proba(rows["X"][held])[:, 1]
+    return p
+
+
+def dev_fold(group: str, articles: list[str]) -> int:
+    """Cross-fitting fold of a dev question: its article's place among the articles, or the
+    pseudo-article an unanswerable question was hashed to."""
+    return int(group.rsplit("-", 1)[1]) if group.startswith("unanswerable-") else articles.index(group)
+
+
+def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params) -> np.ndarray:
+    """For each dev article: a model fitted without it, saved for tune_answers.py, and its
+    predictions for that article's questions (what the dev figures are honestly measured on)."""
+    dev = rows["set"] == DEV_SET
+    groups = rows["group"].astype(str)
+    articles = sorted({g.split("/", 1)[1] for g in groups[dev] if not g.split("/", 1)[1].startswith("unanswerable-")})
+    folds = np.array([dev_fold(g.split("/", 1)[1], articles) if d else -1 for g, d in zip(groups, dev)])
+    p = np.zeros(len(rows["y"]))
+    CROSSFIT.mkdir(parents=True, exist_ok=True)
+    for fold, article in enumerate(articles):
+        model = _fit(rows, fitting & (folds != fold), params)
+        held = folds == fold
+        p[held] = model.predict_proba(rows["X"][held])[:, 1]
+        (CROSSFIT / f"{fold}.json").write_text(json.dumps(
+            {"features": list(FEATURES), "trees": export(model), "article": article, "fold": fold},
+            separators=(",", ":")) + "\n", encoding="utf-8")
     return p
 
 
@@ -285,9 +366,13 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
               "`assistant/answer/selector.json`), one model for both question languages. Top-1 = the most "
               "probable candidate sentence holds a gold answer; cross-validated over the training questions "
               f"({FOLDS} folds by article; one fold is held out of the model altogether, for "
-              "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages.", "",
+              "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages. "
+              f"`{DEV_SET}` is our own dev split (eval/corpus_zh_en.dev.jsonl) over the default corpus, in-domain, "
+              f"weighted {DEV_WEIGHT:g}x; its figures are leave-one-article-out.", "",
               "| (trees, leaves, learning rate) | top-1 zh | top-1 en |", "|---|---|---|"]
-    fitting = _fold(rows["group"]) != CALIBRATION_FOLD
+    # Public questions of the calibration fold are held out; our dev split is always fitted on
+    # (its calibration uses the cross-fitted models instead).
+    fitting = (_fold(rows["group"]) != CALIBRATION_FOLD) | (rows["set"] == DEV_SET)
     best = None
     for params in GRID:
         p = cross_validated(rows, fitting, params)
@@ -296,14 +381,18 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
         if best is None or zh + en > best[1]:
             best = (params, zh + en, p)
     params, _, cv_p = best
-    model["trees"] = export(_fit(rows["X"][fitting], rows["y"][fitting], params))
+    model["trees"] = export(_fit(rows, fitting, params))
+    dev_p = crossfit_dev(rows, fitting, params)
     model["training"] = {"rows": int(fitting.sum()), "trees_leaves_rate": list(params),
                          "passages": AnswerSettings().passages,
-                         "calibration_fold": f"questions whose id hashes to fold {CALIBRATION_FOLD} of {FOLDS}, held out"}
+                         "dev_weight": DEV_WEIGHT,
+                         "calibration_fold": f"public questions whose article hashes to fold {CALIBRATION_FOLD} "
+                                             f"of {FOLDS}, held out"}
     report += ["", f"Chosen: {params}. Per training set and language (cross-validated):", ""]
     for lang in ("zh", "en"):
         for name in np.unique(rows["set"][rows["lang"] == lang]):
-            sub = selection_figures(cv_p, rows, fitting & (rows["lang"] == lang) & (rows["set"] == name))
+            predictions = dev_p if name == DEV_SET else cv_p
+            sub = selection_figures(predictions, rows, fitting & (rows["lang"] == lang) & (rows["set"] == name))
             model["training"][f"{name}/{lang}"] = sub
             report.append(f"- {name} ({lang}): top-1 {sub['top1']:.4f} over {sub['questions']} questions "
                           f"({sub['with_a_positive']} with a candidate holding the answer)")

@@ -1,7 +1,8 @@
 """Choose the answer stage's settings on dev data only, and write the refusal threshold into the model file.
 
 Dev data: the dev split of our own question set (``eval/corpus_zh_en.dev.jsonl``, over the
-default corpus) and the calibration fold of the public training questions (``cmrc2018_trial``
+default corpus; each question scored by a model cross-fitted without its article, since the
+shipped model also trains on this split) and the calibration fold of the public training questions (``cmrc2018_trial``
 and the "train" part of CMRC 2018 dev and XQuAD-zh; the fold the selector was not fitted on,
 see ``benchmarks/train_selector.py``). The test split and the public "test" parts are never
 read here.
@@ -25,6 +26,7 @@ read here.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
@@ -49,7 +51,8 @@ from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.store import load_index  # noqa: E402
-from benchmarks.train_selector import in_calibration_fold  # noqa: E402
+from assistant.answer.selector import SentenceSelector  # noqa: E402
+from benchmarks.train_selector import CROSSFIT, FOLDS, dev_fold, in_calibration_fold  # noqa: E402
 
 DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
@@ -86,14 +89,24 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items) -> list[Ca
 
 
 def dev_cases() -> list[Case]:
+    """Our dev split, each question scored by the cross-fitted model that never saw its article
+    (the shipped model trained on all of the dev split: its own probabilities there flatter)."""
     settings = Settings()
     ensure_index(settings)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
-    questions = load_questions(DEV_SET).questions
-    return _cases(answerer, Retriever(index, embedder),
-                  [(q.question, q.answerable, (), q.evidence, q.docs) for q in questions])
+    models = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(CROSSFIT.glob("*.json"))]
+    if not models:
+        raise SystemExit(f"no cross-fitted models in {CROSSFIT}: run `python benchmarks/train_selector.py fit` first")
+    articles = [m["article"] for m in models]
+    answerers = [ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=SentenceSelector(m)) for m in models]
+    retriever = Retriever(index, embedder)
+    out = []
+    for q in load_questions(DEV_SET).questions:
+        group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
+        out += _cases(answerers[dev_fold(group, articles)], retriever,
+                      [(q.question, q.answerable, (), q.evidence, q.docs)])
+    return out
 
 
 def public_cases() -> list[Case]:
@@ -229,10 +242,10 @@ def main() -> None:
     # Quoting and extra quotes are tuned at the chosen thresholds.
     for case in dev + public:
         case.answerer = case.answerer.with_settings(base)
-    # The loaded model (one instance, shared by every case's answerer) gets the chosen
-    # thresholds in memory, so that quoting is tuned at them; --write stores them.
-    selector = dev[0].answerer.selector
-    selector.model.setdefault("refusal", {})["threshold"] = thresholds
+    # The models in play (the shipped one, and the cross-fitted ones scoring dev) get the
+    # chosen thresholds in memory, so that quoting is tuned at them; --write stores them.
+    for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + public}.values():
+        selector.model.setdefault("refusal", {})["threshold"] = thresholds
     quoting, lines = quoting_table(public, base)
     report += [f"## Quoting: neighbour_ratio {quoting.neighbour_ratio}, max_quote_chars {quoting.max_quote_chars}, "
                f"clause_quote_chars {quoting.clause_quote_chars}",

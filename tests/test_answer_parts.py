@@ -210,3 +210,16 @@ def test_the_tree_model_reproduces_its_probabilities_from_plain_arrays():
         {"feature": [0, 0, 0], "threshold": [0.5, 0, 0], "left": [1, 0, 0], "right": [2, 0, 0],
          "leaf": [False, True, True], "value": [0, -1.0, 2.0]}]})
     assert trees.raw(np.array([[0.2], [0.9]])).tolist() == [-0.5, 2.5]
+
+
+def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
+    # benchmarks/tune_answers.py records its choice; the defaults must be that choice.
+    import ast
+
+    from assistant.answer.settings import AnswerSettings
+    from tests.conftest import REPO
+
+    report = (REPO / "benchmarks" / "answers.md").read_text(encoding="utf-8")
+    line = next(line for line in report.splitlines() if line.startswith("Chosen: "))
+    chosen = ast.literal_eval(line.removeprefix("Chosen: ").rstrip("."))
+    assert {k: getattr(AnswerSettings(), k) for k in chosen} == chosen

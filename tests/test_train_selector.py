@@ -1,0 +1,33 @@
+"""The training script's pure parts: unanswerable variants, cross-fitting folds, and the model export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answer.selector import TreeEnsemble
+from benchmarks.train_selector import dev_fold, export, shift_years
+
+
+def test_a_year_is_moved_to_one_the_passage_never_mentions():
+    assert shift_years("In 1785 James Hutton presented what paper?", "In 1785 ... in 1786 ...") == \
+        "In 1784 James Hutton presented what paper?"
+    assert shift_years("2014年，吕志兴有哪些活动？", "2013年与2014年") == "2015年，吕志兴有哪些活动？"
+    assert shift_years("没有年份的问题", "2014年") is None
+
+
+def test_dev_questions_cross_fit_by_article_and_unanswerable_ones_by_their_hash():
+    articles = ["000_a", "001_b", "002_c"]
+    assert dev_fold("001_b", articles) == 1
+    assert dev_fold("unanswerable-2", articles) == 2
+
+
+def test_the_exported_trees_predict_what_scikit_learn_predicts():
+    sklearn = pytest.importorskip("sklearn.ensemble", reason="scikit-learn is a dev extra")
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 4))
+    y = ((X[:, 0] > 0.5) ^ (X[:, 2] > 0.7)).astype(int)
+    model = sklearn.HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=7, random_state=0).fit(X, y)
+    trees = TreeEnsemble(export(model))
+    ours = 1.0 / (1.0 + np.exp(-trees.raw(X)))
+    assert np.allclose(ours, model.predict_proba(X)[:, 1], atol=1e-9)
