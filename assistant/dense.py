@@ -31,7 +31,9 @@ class DenseIndex:
     def save(self, path: Path) -> None:
         import faiss
 
-        faiss.write_index(self._index, str(path))
+        # Serialised in memory and written by Python, so a full disk raises OSError (with its
+        # errno) instead of FAISS's generic RuntimeError.
+        path.write_bytes(faiss.serialize_index(self._index).tobytes())
 
     @property
     def dim(self) -> int:

@@ -15,7 +15,7 @@ from assistant.chunk import chunk_article
 from assistant.config import Settings
 from assistant.dense import DenseIndex
 from assistant.embed import Embedder, load_embedder
-from assistant.ingest import find_source_files, load_article
+from assistant.ingest import IngestError, find_source_files, load_article
 from assistant.lexical import LexicalIndex
 from assistant.store import (
     FORMAT_VERSION,
@@ -28,6 +28,7 @@ from assistant.store import (
     read_manifest,
     stored_vectors,
     write_index,
+    writer_lock,
 )
 from assistant.text import match_form, to_simplified, tokenize_zh
 from assistant.types import Article, Chunk
@@ -48,6 +49,7 @@ class BuildReport:
     reused: int  # distinct texts whose vector was taken over from the previous index
     seconds: float
     changed: bool  # False when the index was already up to date
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of source files that could not be ingested
 
 
 def file_digest(path: Path) -> str:
@@ -142,30 +144,68 @@ def build_index(
     progress: Progress | None = None,
     force: bool = False,
     reuse_from: Sequence[Path] = (),
+    *,
+    reembed: bool = False,
+    strict: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
     """Ingest ``sources`` into ``index_dir``; re-embeds only text whose vector is not already stored
-    (there, or in an index of ``reuse_from``)."""
+    (there, or in an index of ``reuse_from``).
+
+    A file that cannot be ingested is skipped and reported (``strict``: the build fails instead,
+    leaving the index as it was). An index built with another encoder is only replaced when
+    ``reembed`` says so. One writer at a time: see :func:`assistant.store.writer_lock`.
+    """
     started = time.perf_counter()
     digests = source_documents(sources)  # missing or unsupported paths fail before any model loads
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     by_doc = {path.stem: digest for path, digest in digests.items()}
     fingerprint = corpus_fingerprint(by_doc, settings)
-    try:
-        current = read_manifest(index_dir)  # also refuses a foreign folder (or a file) up front
-    except DamagedIndexError:
-        current = None  # ours but unreadable: rebuild
-    up_to_date = current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
-    if not force and up_to_date and is_complete(index_dir, current):
-        c = current.counts
-        return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False)
-    articles: list[Article] = []
-    for i, path in enumerate(digests):
-        articles.append(load_article(path))
-        if progress:
-            progress("read", i + 1, len(digests))
-    report = index_articles(articles, index_dir, settings, by_doc, fingerprint, [str(Path(s).resolve()) for s in sources],
-                            progress, reuse_from)
+    with writer_lock(index_dir, wait=wait, on_wait=on_wait):
+        try:
+            current = read_manifest(index_dir)
+        except DamagedIndexError:
+            current = None  # ours but unreadable: rebuild
+        if current and current.encoder != embedder.name and not reembed:
+            raise IndexStoreError(
+                f"the index at {index_dir} holds '{current.encoder}' vectors and this ingest uses '{embedder.name}'; "
+                f"pass --encoder {current.encoder} to keep them, or --reembed to re-embed every passage with "
+                f"'{embedder.name}' (or choose another --index)"
+            )
+        up_to_date = current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
+        if not force and up_to_date and is_complete(index_dir, current):
+            c = current.counts
+            skipped = tuple((str(f), str(r)) for f, r in current.extra.get("skipped", []))
+            return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False,
+                               skipped=skipped)
+        articles, skipped = _load_sources(list(digests), strict, progress)
+        if not articles:
+            raise IndexStoreError(
+                f"none of the {len(digests)} source files could be ingested (first: {skipped[0][0]}: {skipped[0][1]}); "
+                "the index is unchanged"
+            )
+        report = index_articles(articles, index_dir, settings, {a.doc_id: by_doc[a.doc_id] for a in articles},
+                                fingerprint, [str(Path(s).resolve()) for s in sources], progress, reuse_from,
+                                skipped=skipped)
     return replace(report, seconds=time.perf_counter() - started)
+
+
+def _load_sources(files: list[Path], strict: bool, progress: Progress | None) -> tuple[list[Article], tuple]:
+    """Load every file; one that fails costs only itself (unless ``strict``) and is listed with its reason."""
+    articles: list[Article] = []
+    skipped: list[tuple[str, str]] = []
+    for i, path in enumerate(files):
+        try:
+            articles.append(load_article(path))
+        except Exception as exc:  # a decoder or extractor bug in one page must not stop the rest
+            if strict:
+                raise
+            reason = str(exc).removeprefix(f"{path}: ") if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
+            skipped.append((str(path), reason))
+        if progress:
+            progress("read", i + 1, len(files))
+    return articles, tuple(skipped)
 
 
 def index_articles(
@@ -177,49 +217,52 @@ def index_articles(
     sources: list[str],
     progress: Progress | None = None,
     reuse_from: Sequence[Path] = (),
+    skipped: tuple[tuple[str, str], ...] = (),
 ) -> BuildReport:
     """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation.
 
     Vectors are reused from the index being replaced and from any index in ``reuse_from``
     built with the same encoder (a benchmark's Traditional copy reuses the Simplified one's).
+    ``skipped`` lists the source files that could not be loaded, for the manifest to remember.
     """
-    started = time.perf_counter()
-    try:
-        read_manifest(index_dir)  # a foreign folder is refused before any embedding work
-    except DamagedIndexError:
-        pass
-    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    _check_unique_ids(articles)
-    by_id = {a.doc_id: a for a in articles}
-    chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
-    units, texts = dense_units(chunks, by_id)
-    keys = [u.key for u in units]
-    cache: dict[str, np.ndarray] = {}
-    for folder in (*reuse_from, index_dir):
-        cache.update(stored_vectors(Path(folder), embedder.name))
-    vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
-    lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
-    article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
-    manifest = Manifest(
-        encoder=embedder.name,
-        dim=embedder.dim,
-        chunker={"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens, "tokenizer": "cl100k_base"},
-        lexical={"tokenizer": "jieba", "method": "lucene"},
-        corpus_fingerprint=fingerprint,
-        sources=sources,
-        documents=documents,
-        counts={"articles": len(articles), "chunks": len(chunks), "units": len(units)},
-        data_dir="",
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        format_version=FORMAT_VERSION,
-        extra={"pipeline_version": PIPELINE_VERSION},
-    )
-    match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
-    write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,
-                article_lexical)
-    reused = sum(1 for key in set(keys) if key in cache)
-    return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
-                       time.perf_counter() - started, True)
+    with writer_lock(index_dir):  # re-entrant: build_index already holds it
+        started = time.perf_counter()
+        try:
+            read_manifest(index_dir)  # a foreign folder is refused before any embedding work
+        except DamagedIndexError:
+            pass
+        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+        _check_unique_ids(articles)
+        by_id = {a.doc_id: a for a in articles}
+        chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
+        units, texts = dense_units(chunks, by_id)
+        keys = [u.key for u in units]
+        cache: dict[str, np.ndarray] = {}
+        for folder in (*reuse_from, index_dir):
+            cache.update(stored_vectors(Path(folder), embedder.name))
+        vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
+        lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
+        article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
+        manifest = Manifest(
+            encoder=embedder.name,
+            dim=embedder.dim,
+            chunker={"max_tokens": settings.chunk_tokens, "overlap_tokens": settings.overlap_tokens, "tokenizer": "cl100k_base"},
+            lexical={"tokenizer": "jieba", "method": "lucene"},
+            corpus_fingerprint=fingerprint,
+            sources=sources,
+            documents=documents,
+            counts={"articles": len(articles), "chunks": len(chunks), "units": len(units)},
+            data_dir="",
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            format_version=FORMAT_VERSION,
+            extra={"pipeline_version": PIPELINE_VERSION, "skipped": [list(s) for s in skipped]},
+        )
+        match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
+        write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,
+                    article_lexical)
+        reused = sum(1 for key in set(keys) if key in cache)
+        return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
+                           time.perf_counter() - started, True, skipped)
 
 
 def _check_unique_ids(articles: Sequence[Article]) -> None:

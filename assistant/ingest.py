@@ -133,7 +133,10 @@ def _looks_binary(text: str) -> bool:
 def decode_bytes(data: bytes, path: Path) -> str:
     """Decode file bytes to text with ``\\n`` newlines; binary or undecodable -> IngestError."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IngestError(f"{path}: starts like UTF-16 text but does not decode as UTF-16; save the file as UTF-8.") from None
     elif b"\x00" in data:
         raise IngestError(f"{path}: looks like a binary file (contains NUL bytes); pass text, markdown or HTML files.")
     else:

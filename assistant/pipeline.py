@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.config import Settings
@@ -35,8 +36,12 @@ def validate_question(question: str, max_chars: int) -> str:
     return text
 
 
-def ensure_index(settings: Settings, progress: Progress | None = None) -> BuildReport | None:
-    """Build the index from the default corpus when there is none, or refresh it when that corpus changed."""
+def ensure_index(settings: Settings, progress: Progress | None = None,
+                 on_wait: Callable[[], None] | None = None) -> BuildReport | None:
+    """Build the index from the default corpus when there is none, or refresh it when its sources changed.
+
+    ``on_wait`` is called if another process is writing the index and this one has to wait.
+    """
     try:
         manifest = read_manifest(settings.index_dir)
     except DamagedIndexError:
@@ -45,13 +50,13 @@ def ensure_index(settings: Settings, progress: Progress | None = None) -> BuildR
             raise
         # Written by an older version (or half-written): rebuild from the same sources,
         # reusing its vectors, instead of asking the user to.
-        return build_index(sources, settings.index_dir, settings, progress)
+        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait)
     if manifest is not None:
         sources = [Path(s) for s in manifest.sources]
         if not all(s.exists() for s in sources) or is_up_to_date(settings.index_dir, sources, settings):
             return None  # built from sources that moved away, or current: use as it is
-        return build_index(sources, settings.index_dir, settings, progress)
-    return build_index([settings.corpus_dir], settings.index_dir, settings, progress)
+        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait)
+    return build_index([settings.corpus_dir], settings.index_dir, settings, progress, on_wait=on_wait)
 
 
 class Assistant:
@@ -67,8 +72,9 @@ class Assistant:
         self._retrievers: dict[str, Retriever] = {}
 
     @classmethod
-    def open(cls, settings: Settings, progress: Progress | None = None) -> "Assistant":
-        ensure_index(settings, progress)
+    def open(cls, settings: Settings, progress: Progress | None = None,
+             on_wait: Callable[[], None] | None = None) -> "Assistant":
+        ensure_index(settings, progress, on_wait)
         return cls(settings)
 
     def retriever(self, mode: str | None = None) -> Retriever:

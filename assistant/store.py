@@ -3,10 +3,12 @@
 Layout of an index folder::
 
     manifest.json        which data folder is current + encoder, chunker, corpus fingerprint
+    .write.lock          held while a process writes (one writer at a time; readers never wait)
     data-<id>/articles.jsonl, chunks.jsonl (with each chunk's sentences), units.jsonl,
               match.jsonl (each article's title and text in match form: Simplified,
               half-width, lower case, offsets equal to the stored text), dense.faiss,
-              lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json)
+              lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json),
+              sources.json (the sources, again: a damaged manifest is rebuilt from them)
 
 A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
 (``os.replace``), so a crash mid-build leaves the previous index loadable. No pickle anywhere.
@@ -14,14 +16,16 @@ A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.js
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -31,10 +35,13 @@ from assistant.types import Article, Chunk, Sentence
 
 FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
+SOURCES_NAME = "sources.json"  # each data folder's own record of its sources, for repairs
+LOCK_NAME = ".write.lock"  # held by the one process allowed to write the folder
 # Files a fresh checkout's index/ folder may hold besides an index.
-_HARMLESS = {".gitignore", ".gitkeep", "README.md"}
+_HARMLESS = {".gitignore", ".gitkeep", "README.md", LOCK_NAME}
+# Write errors that mean "no room": the disk or quota is full, or a file-size limit was hit.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _TMP_MANIFEST = re.compile(rf"^\.{re.escape(MANIFEST_NAME)}\.[0-9a-f]+\.tmp$")
-REPAIR = "assistant ingest --force --index {index_dir}"
 
 
 class IndexStoreError(Exception):
@@ -43,6 +50,46 @@ class IndexStoreError(Exception):
 
 class DamagedIndexError(IndexStoreError):
     """Our index, but unreadable: a forced rebuild repairs it."""
+
+
+class IndexBusyError(IndexStoreError):
+    """Another process is writing the index and the caller chose not to wait."""
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the folder's write lock: one writer at a time, readers never wait.
+
+    Readers need no lock because a writer only ever adds a new data folder and then switches
+    ``manifest.json`` atomically. Two writers, though, would delete each other's half-written
+    data folders, so the second one waits here (``on_wait`` is called once, to tell the user)
+    or, with ``wait=False``, fails at once with :class:`IndexBusyError`. The lock is an OS file
+    lock, released when its process ends however it ends, and re-entrant within a process.
+    """
+    from filelock import FileLock, Timeout
+
+    try:
+        read_manifest(index_dir)  # a file or a foreign folder is refused before anything is created in it
+    except DamagedIndexError:
+        pass  # ours: the writer about to run is what repairs it
+    index_dir.mkdir(parents=True, exist_ok=True)
+    # One lock object per path in this process, so a writer that already holds it re-enters.
+    lock = FileLock(index_dir / LOCK_NAME, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise IndexBusyError(
+                f"another process is writing the index at {index_dir}; wait for it to finish, "
+                "or run again without --no-wait to wait for it"
+            ) from None
+        if on_wait:
+            on_wait()
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
@@ -184,12 +231,12 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         manifest = Manifest(**data)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise DamagedIndexError(
-            f"{path} is corrupt ({type(exc).__name__}); rebuild the index with `{REPAIR.format(index_dir=index_dir)}`"
+            f"{path} is corrupt ({type(exc).__name__}); rebuild the index with {repair_hint(index_dir)}"
         ) from None
     if manifest.format_version != FORMAT_VERSION:
         raise DamagedIndexError(
             f"{index_dir} has index format {manifest.format_version}, this version reads {FORMAT_VERSION}; "
-            f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
+            f"rebuild it with {repair_hint(index_dir)}"
         )
     return manifest
 
@@ -226,7 +273,7 @@ def load_index(index_dir: Path) -> StoredIndex:
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise DamagedIndexError(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
-            f"rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
+            f"rebuild it with {repair_hint(index_dir)}"
         ) from None
     sentence_units = [0] * len(chunks)
     for unit in units:
@@ -237,7 +284,7 @@ def load_index(index_dir: Path) -> StoredIndex:
             or any(n != len(c.sentences) for n, c in zip(sentence_units, chunks))):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
-            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with `{REPAIR.format(index_dir=index_dir)}`"
+            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
         )
     return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
 
@@ -247,13 +294,33 @@ def _chunk(record: dict) -> Chunk:
     return Chunk(**record, sentences=sentences)
 
 
+def repair_hint(index_dir: Path) -> str:
+    """The command that rebuilds a damaged index from the user's own sources (never silently from corpus/)."""
+    if recorded_sources(index_dir):
+        return f"`assistant ingest --force --index {index_dir}`"
+    return f"`assistant ingest PATHS... --force --index {index_dir}` (PATHS: the files or folders of your articles)"
+
+
 def recorded_sources(index_dir: Path) -> list[Path]:
-    """The sources an index folder's manifest names, read leniently (any format version)."""
-    try:
-        data = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-        return [Path(s) for s in data.get("sources", [])]
-    except (OSError, ValueError, TypeError, AttributeError):
-        return []
+    """The sources an index was built from, read leniently (any format version).
+
+    From the manifest; when that is unreadable, from the copy each data folder keeps
+    (``sources.json``, newest complete folder first), so that repairing a damaged index
+    rebuilds it from the user's own sources.
+    """
+    candidates = [index_dir / MANIFEST_NAME]
+    if index_dir.is_dir():
+        folders = [p for p in index_dir.glob("data-*") if (p / SOURCES_NAME).is_file()
+                   and all((p / name).exists() for name in _DATA_FILES)]
+        candidates += [p / SOURCES_NAME for p in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)]
+    for path in candidates:
+        try:
+            sources = json.loads(path.read_text(encoding="utf-8")).get("sources", [])
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+        if sources and all(isinstance(s, str) for s in sources):
+            return [Path(s) for s in sources]
+    return []
 
 
 def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
@@ -287,11 +354,17 @@ def write_index(
     lexical: LexicalIndex,
     article_lexical: LexicalIndex,
 ) -> None:
-    """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step."""
+    """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step.
+
+    The caller holds :func:`writer_lock`, so data folders the manifest does not point at are
+    leftovers of killed builds: they are removed first, which also frees their disk space.
+    """
     try:
-        read_manifest(index_dir)  # refuses a foreign folder (or a file) before anything is written
+        current = read_manifest(index_dir)  # refuses a foreign folder (or a file) before anything is written
     except DamagedIndexError:
-        pass  # ours but unreadable: replacing it is the repair
+        current = None  # ours but unreadable: replacing it is the repair
+    if current is not None:
+        _remove_stale_generations(index_dir, keep=current.data_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     manifest.data_dir = f"data-{uuid.uuid4().hex[:12]}"
     data = index_dir / manifest.data_dir
@@ -305,6 +378,7 @@ def write_index(
         dense.save(data / "dense.faiss")
         lexical.save(data / "lexical")
         article_lexical.save(data / "article_lexical")
+        (data / SOURCES_NAME).write_text(json.dumps({"sources": manifest.sources}, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(data)
         tmp = index_dir / f".{MANIFEST_NAME}.{uuid.uuid4().hex[:8]}.tmp"
         cleanup.append(tmp)
@@ -312,10 +386,15 @@ def write_index(
         with tmp.open("rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, index_dir / MANIFEST_NAME)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(data, ignore_errors=True)
         for path in cleanup:
             path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            raise IndexStoreError(
+                f"no room to write the index at {index_dir} ({exc.strerror}); free some disk space and run the "
+                "ingest again. The previous index is unchanged."
+            ) from None
         raise
     _remove_stale_generations(index_dir, keep=manifest.data_dir)
 

@@ -226,6 +226,20 @@ def test_ingest_reports_what_it_did_then_that_the_index_is_current(good):
     assert again.exit_code == 0 and "is up to date (3 articles" in again.stdout
 
 
+def test_ingest_skips_an_unreadable_file_lists_it_and_indexes_the_rest(good, tmp_path):
+    folder = tmp_path / "mixed"
+    shutil.copytree(good["corpus"], folder)
+    (folder / "scan.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = invoke(["ingest", "-q", str(folder)], tmp_path / "index", good["corpus"])
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: skipped ") and "scan.txt" in warnings[0]
+    assert "binary" in warnings[0]
+    assert result.stdout.startswith("indexed 3 articles") and "1 files skipped" in result.stdout
+    strict = invoke(["ingest", "-q", "--strict", "--force", str(folder)], tmp_path / "index", good["corpus"])
+    assert_user_error(strict, "scan.txt", "binary")
+
+
 def test_ask_prints_the_answer_and_its_sources_as_text(good):
     result = invoke(["ask", ZH_QUESTION], good["index_dir"], good["corpus"])
     assert result.exit_code == 0, result.output
@@ -322,12 +336,38 @@ def copy_of_good(good, tmp_path) -> Path:
     return copy
 
 
-def test_ask_against_a_corrupt_manifest_says_so_and_changes_nothing(good, tmp_path):
+def test_ask_rebuilds_an_index_whose_manifest_is_corrupt_from_the_sources_its_data_records(good, tmp_path):
     index_dir = copy_of_good(good, tmp_path)
-    (index_dir / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    _corrupt_manifest(index_dir)
+    after = invoke(["ask", "--json", ZH_QUESTION], index_dir, good["corpus"])
+    assert after.exit_code == 0, after.output
+    assert "17.73" in json.loads(after.stdout)["answer"]
+    assert json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"] == [str(good["corpus"].resolve())]
+
+
+def test_a_corrupt_manifest_with_no_record_of_its_sources_is_a_user_error_that_changes_nothing(good, tmp_path):
+    index_dir = copy_of_good(good, tmp_path)
+    _corrupt_manifest(index_dir)
+    _forget_sources(index_dir)
     before = snapshot(index_dir)
-    assert_user_error(invoke(["ask", ZH_QUESTION], index_dir, good["corpus"]), "corrupt", str(index_dir))
-    assert snapshot(index_dir) == before
+    for command in (["ask", ZH_QUESTION], ["ingest", "-q"]):
+        assert_user_error(invoke(command, index_dir, good["corpus"]), str(index_dir))
+        assert snapshot(index_dir) == before
+
+
+def test_repairing_a_damaged_index_keeps_the_users_own_sources(good, tmp_path):
+    # Built from the user's folder, not from the default corpus; the repair must not swap them.
+    own = tmp_path / "own"
+    shutil.copytree(good["corpus"], own)
+    (own / "a_suining.txt").unlink()
+    index_dir = tmp_path / "index"
+    built = invoke(["ingest", str(own), "-q"], index_dir, good["corpus"])
+    assert built.exit_code == 0, built.output
+    _lose_the_faiss_file(index_dir)
+    repaired = invoke(["ingest", "--force", "-q"], index_dir, good["corpus"])
+    assert repaired.exit_code == 0, repaired.output
+    assert "2 articles" in repaired.stdout
+    assert json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"] == [str(own.resolve())]
 
 
 @pytest.mark.parametrize("command", [["ask", ZH_QUESTION], ["ingest", "-q"]])
@@ -372,13 +412,23 @@ def test_ask_rebuilds_an_index_whose_data_lost_a_file(good, tmp_path):
     assert (index_dir / manifest["data_dir"] / "dense.faiss").is_file()
 
 
+def _forget_sources(index_dir: Path) -> None:
+    """As an index written before data folders kept their own copy of the sources."""
+    for copy in index_dir.glob("data-*/sources.json"):
+        copy.unlink()
+
+
 def test_the_command_the_error_suggests_repairs_the_index(good, tmp_path):
     index_dir = copy_of_good(good, tmp_path)
     _corrupt_manifest(index_dir)
-    message = assert_user_error(invoke(["ask", ZH_QUESTION], index_dir, good["corpus"]))
+    _forget_sources(index_dir)
+    message = assert_user_error(invoke(["ask", ZH_QUESTION], index_dir, good["corpus"]), "corrupt")
     suggested = re.search(r"`assistant (ingest[^`]*)`", message)
     assert suggested, message
-    repair = invoke([*shlex.split(suggested.group(1)), "-q"], index_dir, good["corpus"])
+    # The sources are unknown, so the user names them where the command says PATHS.
+    command = [str(good["corpus"]) if part == "PATHS..." else part for part in shlex.split(suggested.group(1))]
+    assert str(good["corpus"]) in command
+    repair = invoke([*command, "-q"], index_dir, good["corpus"])
     assert repair.exit_code == 0, repair.output
     after = invoke(["ask", "--json", ZH_QUESTION], index_dir, good["corpus"])
     assert after.exit_code == 0, after.output

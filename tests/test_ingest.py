@@ -335,6 +335,13 @@ def test_binary_file_rejected(tmp_path):
         load_article(path)
 
 
+def test_a_utf16_mark_on_bytes_that_are_not_utf16_is_an_ingest_error(tmp_path):
+    path = tmp_path / "broken.txt"
+    path.write_bytes(b"\xff\xfe" + "甘肃".encode("utf-16-le") + b"\x00")  # odd length: truncated
+    with pytest.raises(IngestError, match=r"broken\.txt.*UTF-16"):
+        load_article(path)
+
+
 @pytest.mark.parametrize("content", ["", "  \n\u3000\n\t "])
 def test_empty_file_rejected(tmp_path, content):
     path = tmp_path / "empty.txt"
