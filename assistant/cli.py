@@ -153,6 +153,9 @@ def ingest(
             report = build_index(sources, settings.index_dir, settings, progress=progress, force=force,
                                  reembed=reembed, strict=strict, wait=not no_wait,
                                  on_wait=_waiting_for_writer(settings.index_dir))
+        from assistant.query import load_dictionary
+
+        load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
         for file, reason in report.skipped:
             _warn(f"skipped {file}: {reason}")
         skipped = f"; {len(report.skipped)} files skipped (listed above)" if report.skipped else ""

