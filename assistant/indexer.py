@@ -24,8 +24,11 @@ from assistant.store import (
     Manifest,
     MatchText,
     Unit,
+    drop_partial_vectors,
     is_complete,
+    partial_vectors,
     read_manifest,
+    save_partial_vectors,
     stored_vectors,
     write_index,
     writer_lock,
@@ -115,8 +118,13 @@ def lexical_document(chunk: Chunk) -> list[str]:
     return tokenize_zh(f"{chunk.title}\n{chunk.text}")
 
 
+# Embedded vectors are saved after every this many texts, so a killed build loses at most these.
+CHECKPOINT_TEXTS = 128
+
+
 def _embed_missing(
-    embedder: Embedder, texts: list[str], keys: list[str], cache: dict[str, np.ndarray], progress: Progress | None
+    embedder: Embedder, texts: list[str], keys: list[str], cache: dict[str, np.ndarray], progress: Progress | None,
+    checkpoint: Callable[[list[str], np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     missing = {}
     for key, text in zip(keys, texts):
@@ -130,9 +138,14 @@ def _embed_missing(
         if progress:
             progress("embed", done, len(missing))
 
-    if missing:
-        vectors = embedder.embed_passages(list(missing.values()), progress=tick)
-        cache = {**cache, **dict(zip(missing.keys(), vectors))}
+    cache = dict(cache)
+    pending = list(missing.items())
+    for start in range(0, len(pending), CHECKPOINT_TEXTS):
+        part = pending[start:start + CHECKPOINT_TEXTS]
+        vectors = embedder.embed_passages([text for _, text in part], progress=tick)
+        cache.update(zip((key for key, _ in part), vectors))
+        if checkpoint:
+            checkpoint([key for key, _ in part], vectors)
     matrix = np.stack([cache[key] for key in keys]) if keys else np.zeros((0, embedder.dim), dtype=np.float32)
     return matrix.astype(np.float32, copy=False), len(missing)
 
@@ -240,7 +253,11 @@ def index_articles(
         cache: dict[str, np.ndarray] = {}
         for folder in (*reuse_from, index_dir):
             cache.update(stored_vectors(Path(folder), embedder.name))
-        vectors, embedded = _embed_missing(embedder, texts, keys, cache, progress)
+        cache.update(partial_vectors(index_dir, embedder.name))  # what a killed build had already embedded
+        vectors, embedded = _embed_missing(
+            embedder, texts, keys, cache, progress,
+            checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, embedder.name, done_keys,
+                                                                            done_vectors))
         lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
         article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
         manifest = Manifest(
@@ -260,6 +277,7 @@ def index_articles(
         match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
         write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,
                     article_lexical)
+        drop_partial_vectors(index_dir)  # all in the new generation now
         reused = sum(1 for key in set(keys) if key in cache)
         return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
                            time.perf_counter() - started, True, skipped)

@@ -4,6 +4,7 @@ Layout of an index folder::
 
     manifest.json        which data folder is current + encoder, chunker, corpus fingerprint
     .write.lock          held while a process writes (one writer at a time; readers never wait)
+    .partial/            vectors a killed build had embedded (npz), reused by the next build
     data-<id>/articles.jsonl, chunks.jsonl (with each chunk's sentences), units.jsonl,
               match.jsonl (each article's title and text in match form: Simplified,
               half-width, lower case, offsets equal to the stored text), dense.faiss,
@@ -17,6 +18,7 @@ A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.js
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
@@ -35,10 +37,11 @@ from assistant.types import Article, Chunk, Sentence
 
 FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
+PARTIAL_NAME = ".partial"  # vectors an unfinished build already embedded, for the next build to reuse
 SOURCES_NAME = "sources.json"  # each data folder's own record of its sources, for repairs
 LOCK_NAME = ".write.lock"  # held by the one process allowed to write the folder
 # Files a fresh checkout's index/ folder may hold besides an index.
-_HARMLESS = {".gitignore", ".gitkeep", "README.md", LOCK_NAME}
+_HARMLESS = {".gitignore", ".gitkeep", "README.md", LOCK_NAME, PARTIAL_NAME}
 # Write errors that mean "no room": the disk or quota is full, or a file-size limit was hit.
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _TMP_MANIFEST = re.compile(rf"^\.{re.escape(MANIFEST_NAME)}\.[0-9a-f]+\.tmp$")
@@ -341,6 +344,32 @@ def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
     if len(keys) != len(vectors):
         return {}
     return dict(zip(keys, vectors))
+
+
+def save_partial_vectors(index_dir: Path, encoder: str, keys: list[str], vectors: np.ndarray) -> None:
+    """Keep vectors embedded so far, so a build that is killed does not lose them (npz, no pickle)."""
+    folder = index_dir / PARTIAL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{hashlib.sha1(encoder.encode()).hexdigest()[:8]}-{uuid.uuid4().hex[:8]}"
+    tmp = folder / f".{name}.tmp.npz"
+    np.savez(tmp, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors, dtype=np.float32))
+    os.replace(tmp, folder / f"{name}.npz")
+
+
+def partial_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
+    """Vectors an unfinished build of ``encoder`` left behind, keyed like :func:`stored_vectors`."""
+    found: dict[str, np.ndarray] = {}
+    for path in sorted((index_dir / PARTIAL_NAME).glob(f"{hashlib.sha1(encoder.encode()).hexdigest()[:8]}-*.npz")):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                found.update(zip(data["keys"].tolist(), data["vectors"]))
+        except (OSError, ValueError, KeyError):  # a file cut short by the kill: embed those again
+            continue
+    return found
+
+
+def drop_partial_vectors(index_dir: Path) -> None:
+    shutil.rmtree(index_dir / PARTIAL_NAME, ignore_errors=True)
 
 
 def write_index(

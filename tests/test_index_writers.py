@@ -7,6 +7,7 @@ and a script) would.
 from __future__ import annotations
 
 import json
+import re
 import resource
 import shutil
 import signal
@@ -127,3 +128,27 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_one(built):
     manifest = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert _data_folders(index_dir) == [manifest["data_dir"]]
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([LOCK_NAME, MANIFEST_NAME, manifest["data_dir"]])
+
+
+def test_a_killed_ingest_keeps_what_it_had_embedded_and_the_next_one_reuses_it(built):
+    index_dir = built["index_dir"]
+    places = ["兰州", "天水", "白银", "武威", "张掖", "酒泉", "庆阳", "定西", "陇南", "平凉"]
+    lines = [f"{places[i % 10]}第{i}号企业创新联合体在{2000 + i % 25}年承担了第{i * 7}项重大科技任务。" for i in range(320)]
+    (built["corpus"] / "e_many.txt").write_text("企业创新联合体名录\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    before = (index_dir / MANIFEST_NAME).read_bytes()
+    run = _start(["ingest", "-q"], built)
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while time.monotonic() < deadline and run.poll() is None and not list((index_dir / ".partial").glob("*.npz")):
+        time.sleep(0.05)
+    assert run.poll() is None, "the ingest finished before it could be killed; give it more text"
+    run.kill()
+    run.communicate(timeout=WAIT_LIMIT_S)
+    assert (index_dir / MANIFEST_NAME).read_bytes() == before  # the old index is still the current one
+    assert len(load_index(index_dir).articles) == 3
+    again = subprocess.run([*CLI, "ingest", "-q"], env=subprocess_env(index_dir, built["corpus"]), capture_output=True,
+                           text=True, timeout=WAIT_LIMIT_S)
+    assert again.returncode == 0, again.stderr
+    embedded, reused = map(int, re.search(r"(\d+) embedded, (\d+) reused", again.stdout).groups())
+    assert reused >= 128 + 12 and embedded < 320  # the killed run's checkpoint plus the old index's vectors
+    assert not (index_dir / ".partial").exists()
+    assert len(load_index(index_dir).articles) == 4
