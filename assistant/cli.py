@@ -114,6 +114,10 @@ def _progress(enabled: bool = True):
         yield update
 
 
+NoWaitOpt = typer.Option(False, "--no-wait", help="Fail at once if another process is writing the index.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars.")
+
+
 @app.command()
 def ingest(
     paths: Optional[list[Path]] = typer.Argument(
@@ -123,49 +127,129 @@ def ingest(
     force: bool = typer.Option(False, "--force", help="Rebuild even if the index is up to date (repairs a damaged index)."),
     reembed: bool = typer.Option(False, "--reembed", help="Allow replacing an index built with another encoder."),
     strict: bool = typer.Option(False, "--strict", help="Fail on the first file that cannot be ingested instead of skipping it."),
-    no_wait: bool = typer.Option(False, "--no-wait", help="Fail at once if another process is writing the index."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    no_wait: bool = NoWaitOpt,
+    quiet: bool = QuietOpt,
 ) -> None:
     """Clean, chunk and embed articles into the index; only changed text is re-embedded.
 
-    The index then holds exactly the given sources; files that cannot be ingested are skipped and listed.
+    With PATHS the index then holds exactly those sources; without, it is synced with the sources it was built
+    from (articles removed with `assistant remove` stay out). Files that cannot be ingested are skipped and listed.
     """
     with _user_errors():
-        from assistant.indexer import build_index
-        from assistant.store import MANIFEST_NAME, recorded_sources
+        from assistant.store import recorded_exclusions
 
         settings = _settings(index_dir=index, encoder=encoder)
-        sources = paths or recorded_sources(settings.index_dir) or [settings.corpus_dir]
-        if not paths and (settings.index_dir / MANIFEST_NAME).is_file() and not recorded_sources(settings.index_dir):
+        sources = list(paths) if paths else _recorded_sources_or_corpus(settings)
+        exclude = [] if paths else recorded_exclusions(settings.index_dir)
+        _build_and_report(settings, sources, exclude, force=force, reembed=reembed, strict=strict, no_wait=no_wait,
+                          quiet=quiet)
+
+
+@app.command()
+def add(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.txt .md .html) to add to the index."),
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    no_wait: bool = NoWaitOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Add articles to the index, keeping what it holds; only the new text is embedded."""
+    with _user_errors():
+        from assistant.store import recorded_exclusions, recorded_sources
+
+        settings = _settings(index_dir=index, encoder=encoder)
+        sources = _existing(recorded_sources(settings.index_dir), settings) if _has_index(settings) else []
+        known = {s.resolve() for s in sources}
+        sources += [p for p in paths if p.resolve() not in known]
+        # Adding a file (or folder) back undoes an earlier `remove` of what it holds.
+        added = [p.resolve() for p in paths]
+        exclude = [e for e in recorded_exclusions(settings.index_dir)
+                   if not any(e == a or a in e.parents for a in added)]
+        _build_and_report(settings, sources, exclude, no_wait=no_wait, quiet=quiet)
+
+
+@app.command()
+def remove(
+    items: list[str] = typer.Argument(..., help="Document ids (file names without extension), files or folders."),
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    no_wait: bool = NoWaitOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Take articles out of the index; they are gone from every answer and stay out when it is synced again."""
+    with _user_errors():
+        from assistant.indexer import source_documents
+        from assistant.store import recorded_exclusions, recorded_sources
+
+        settings = _settings(index_dir=index, encoder=encoder)
+        if not _has_index(settings):
+            raise UserError(f"no index at {settings.index_dir}; there is nothing to remove")
+        sources = _existing(recorded_sources(settings.index_dir), settings)
+        exclude = recorded_exclusions(settings.index_dir)
+        files = [p.resolve() for p in source_documents(sources, exclude)]
+        for item in items:
+            target = Path(item).resolve()
+            by_id = [f for f in files if f.stem == item]
+            if target in {s.resolve() for s in sources}:  # a whole source: forget it
+                sources = [s for s in sources if s.resolve() != target]
+            elif by_id or target in files or any(target in f.parents for f in files):
+                exclude += by_id or [f for f in files if f == target or target in f.parents]
+            else:
+                raise UserError(f"'{item}' is neither a document id nor a file or folder of the index at "
+                                f"{settings.index_dir}; nothing was removed")
+        _build_and_report(settings, sources, exclude, no_wait=no_wait, quiet=quiet)
+
+
+def _has_index(settings) -> bool:
+    from assistant.store import MANIFEST_NAME
+
+    return (settings.index_dir / MANIFEST_NAME).is_file()
+
+
+def _recorded_sources_or_corpus(settings) -> list[Path]:
+    """What a plain `assistant ingest` syncs with: the index's own sources, or corpus/ for a new index."""
+    from assistant.store import recorded_sources
+
+    if _has_index(settings):
+        if not recorded_sources(settings.index_dir):
             raise UserError(
                 f"the manifest of the index at {settings.index_dir} is unreadable, so its sources are unknown; "
                 f"name them: assistant ingest PATHS... --index {settings.index_dir}"
             )
-        if not paths:
-            missing = [s for s in sources if not s.exists()]
-            if missing:
-                raise UserError(
-                    f"the index at {settings.index_dir} was built from {missing[0]}, which no longer exists; "
-                    f"name the sources to keep: assistant ingest PATHS... --index {settings.index_dir}"
-                )
+        return _existing(recorded_sources(settings.index_dir), settings)
+    return recorded_sources(settings.index_dir) or [settings.corpus_dir]
 
-        with _progress(not quiet) as progress:
-            report = build_index(sources, settings.index_dir, settings, progress=progress, force=force,
-                                 reembed=reembed, strict=strict, wait=not no_wait,
-                                 on_wait=_waiting_for_writer(settings.index_dir))
-        from assistant.query import load_dictionary
 
-        load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
-        for file, reason in report.skipped:
-            _warn(f"skipped {file}: {reason}")
-        skipped = f"; {len(report.skipped)} files skipped (listed above)" if report.skipped else ""
-        if not report.changed:
-            typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks{skipped})")
-        else:
-            typer.echo(
-                f"indexed {report.articles} articles into {report.chunks} chunks ({report.units} vectors: "
-                f"{report.embedded} embedded, {report.reused} reused) at {report.index_dir} in {report.seconds:.1f}s{skipped}"
-            )
+def _existing(sources: list[Path], settings) -> list[Path]:
+    missing = [s for s in sources if not s.exists()]
+    if missing:
+        raise UserError(
+            f"the index at {settings.index_dir} was built from {missing[0]}, which no longer exists; "
+            f"name the sources to keep: assistant ingest PATHS... --index {settings.index_dir}"
+        )
+    return sources
+
+
+def _build_and_report(settings, sources: list[Path], exclude: list[Path], *, force: bool = False,
+                      reembed: bool = False, strict: bool = False, no_wait: bool = False, quiet: bool = False) -> None:
+    from assistant.indexer import build_index
+    from assistant.query import load_dictionary
+
+    with _progress(not quiet) as progress:
+        report = build_index(sources, settings.index_dir, settings, progress=progress, force=force, reembed=reembed,
+                             strict=strict, exclude=exclude, wait=not no_wait,
+                             on_wait=_waiting_for_writer(settings.index_dir))
+    load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
+    for file, reason in report.skipped:
+        _warn(f"skipped {file}: {reason}")
+    skipped = f"; {len(report.skipped)} files skipped (listed above)" if report.skipped else ""
+    if not report.changed:
+        typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks{skipped})")
+    else:
+        typer.echo(
+            f"indexed {report.articles} articles into {report.chunks} chunks ({report.units} vectors: "
+            f"{report.embedded} embedded, {report.reused} reused) at {report.index_dir} in {report.seconds:.1f}s{skipped}"
+        )
 
 
 @app.command()

