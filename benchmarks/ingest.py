@@ -60,7 +60,8 @@ def small_files(count: int) -> list[dict]:
     while len(passages) < count:  # split the longest passage at the sentence end nearest its middle
         longest = max(range(len(passages)), key=lambda i: len(passages[i]["text"]))
         text = passages[longest]["text"]
-        ends = [m.end() for m in re.finditer(r"[。！？]", text)] or [len(text) // 2]
+        # A sentence end with text after it, else the middle: both halves must hold text.
+        ends = [m.end() for m in re.finditer(r"[。！？]", text) if text[m.end():].strip()] or [len(text) // 2]
         cut = min(ends, key=lambda e: abs(e - len(text) / 2))
         title = passages[longest]["title"]
         passages[longest:longest + 1] = [{"title": title, "text": text[:cut]}, {"title": title, "text": text[cut:]}]
