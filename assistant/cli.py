@@ -242,6 +242,8 @@ def _build_and_report(settings, sources: list[Path], exclude: list[Path], *, for
     load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
     for file, reason in report.skipped:
         _warn(f"skipped {file}: {reason}")
+    for file, what in report.warnings:
+        _warn(f"{file}: {what}")
     skipped = f"; {len(report.skipped)} files skipped (listed above)" if report.skipped else ""
     if not report.changed:
         typer.echo(f"index at {report.index_dir} is up to date ({report.articles} articles, {report.chunks} chunks{skipped})")

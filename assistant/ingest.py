@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,8 @@ __all__ = [
     "find_source_files",
     "decode_bytes",
     "load_article",
+    "read_article",
+    "LoadedArticle",
     "load_articles",
 ]
 
@@ -179,7 +182,8 @@ def _trafilatura_config():
     return config
 
 
-def _read_html(html: str, path: Path) -> CleanedPage:
+def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
+    """The cleaned page, and the text trafilatura extracted (what the cleaner started from)."""
     import trafilatura
 
     doc = trafilatura.bare_extraction(
@@ -197,7 +201,7 @@ def _read_html(html: str, path: Path) -> CleanedPage:
         author=(doc.author or "").strip() or _meta_author(html) or page.author,
         editor=page.editor,
         url=(doc.url or "").strip() or page.url,
-    )
+    ), doc.text
 
 
 def _meta_author(html: str) -> str | None:
@@ -251,8 +255,30 @@ def _read_markdown(text: str) -> CleanedPage:
 # ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LoadedArticle:
+    """An article and how much of its page text the cleaner kept (whitespace not counted)."""
+
+    article: Article
+    page_chars: int  # the page's text: the decoded file, or trafilatura's extraction of an HTML page
+    kept_chars: int  # title and body as kept
+
+    @property
+    def kept_share(self) -> float:
+        return self.kept_chars / self.page_chars if self.page_chars else 1.0
+
+
+def _visible_chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
 def load_article(path: Path) -> Article:
     """Read, decode and clean one file; the document id is the file stem."""
+    return read_article(path).article
+
+
+def read_article(path: Path) -> LoadedArticle:
+    """:func:`load_article`, also saying how much of the page text was kept."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -263,8 +289,9 @@ def load_article(path: Path) -> Article:
         raise IngestError(f"{path}: file is empty; remove it or add the article text.")
 
     suffix = path.suffix.lower()
+    page_text = text
     if suffix in _HTML_SUFFIXES:
-        page = _read_html(text, path)
+        page, page_text = _read_html(text, path)
     elif suffix in _MARKDOWN_SUFFIXES:
         page = _read_markdown(text)
     else:
@@ -272,7 +299,7 @@ def load_article(path: Path) -> Article:
     if not page.text.strip():
         raise IngestError(f"{path}: no article text left after removing page navigation; check the file holds an article.")
 
-    return Article(
+    article = Article(
         doc_id=path.stem,
         title=page.title or path.stem,
         text=page.text,
@@ -283,6 +310,7 @@ def load_article(path: Path) -> Article:
         url=page.url,
         path=str(path),
     )
+    return LoadedArticle(article, _visible_chars(page_text), _visible_chars(f"{page.title}{page.text}"))
 
 
 def load_articles(paths: Sequence[Path]) -> list[Article]:

@@ -240,6 +240,19 @@ def test_ingest_skips_an_unreadable_file_lists_it_and_indexes_the_rest(good, tmp
     assert_user_error(strict, "scan.txt", "binary")
 
 
+def test_ingest_warns_about_a_file_whose_article_is_a_small_part_of_it(good, tmp_path):
+    folder = tmp_path / "pages"
+    shutil.copytree(good["corpus"], folder)
+    page = (folder / "a_suining.txt").read_text(encoding="utf-8")
+    (folder / "a_suining.txt").write_text(page * 5, encoding="utf-8")  # five pages saved into one file
+    result = invoke(["ingest", "-q", str(folder)], tmp_path / "index", good["corpus"])
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ") and "a_suining.txt" in warnings[0]
+    assert "check that it holds one article" in warnings[0]
+    assert result.stdout.startswith("indexed 3 articles")
+
+
 def test_ask_prints_the_answer_and_its_sources_as_text(good):
     result = invoke(["ask", ZH_QUESTION], good["index_dir"], good["corpus"])
     assert result.exit_code == 0, result.output

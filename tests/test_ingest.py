@@ -15,6 +15,7 @@ from assistant.ingest import (
     find_source_files,
     load_article,
     load_articles,
+    read_article,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -450,3 +451,18 @@ def test_a_traditional_page_is_cleaned_like_its_simplified_twin_and_keeps_its_sc
     assert to_simplified(traditional.title) == simplified.title
     assert "組建" in traditional.text and "组建" not in traditional.text  # in its own script
     assert traditional.source == s2t.convert(simplified.source) and traditional.date == simplified.date
+
+
+def test_read_article_says_how_much_of_the_page_it_kept(tmp_path):
+    page = Path(__file__).resolve().parent.parent / "corpus" / "003_2f6fc9060b9f45a6.txt"
+    one = tmp_path / "one.txt"
+    one.write_bytes(page.read_bytes())
+    single = read_article(one)
+    assert single.article == load_article(one)
+    assert single.kept_chars == sum(1 for c in single.article.title + single.article.text if not c.isspace())
+    assert 0.5 < single.kept_share <= 1.0
+    several = tmp_path / "several.txt"  # six pages saved into one file: only the first article survives
+    several.write_text(page.read_text(encoding="utf-8") * 6, encoding="utf-8")
+    loaded = read_article(several)
+    assert loaded.kept_chars == single.kept_chars and loaded.page_chars > 5 * single.page_chars
+    assert loaded.kept_share < 0.2
