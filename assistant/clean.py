@@ -386,15 +386,33 @@ def _clean_lead(lines: list[str], title: str, meta: _Metadata) -> list[str]:
 _MIN_LIST_RUN = 3  # consecutive headline-list lines that count as a related-links block
 
 
+# Prose that belongs to a page's footer rather than to an article.
+_FOOTER_PROSE = re.compile(r"版权|转载|侵权|免责|授权|联系电话|联系我们|邮箱|地址|备案|ICP|违法和不良")
+
+
 def _find_tail_start(lines: list[str], start: int) -> int:
-    """Index of the first tail line at or after ``start`` (``len(lines)`` if there is none)."""
+    """Index of the first tail line at or after ``start`` (``len(lines)`` if there is none).
+
+    A footer word directly followed by more article prose (two paragraphs that are not
+    legal boilerplate) does not end the article: that line alone is dropped (see ``_clean``).
+    """
     for i in range(start, len(lines)):
         line = lines[i]
-        if _is_tail_marker(line) or _END_MARK.match(line):
+        if _END_MARK.match(line):
+            return i
+        if _is_tail_marker(line):
+            if _article_continues(lines, i + 1):
+                continue
             return i
         if _is_headline_item(line) and _starts_list_block(lines, i):
             return i
     return len(lines)
+
+
+def _article_continues(lines: list[str], i: int) -> bool:
+    following = lines[i:i + 2]
+    return len(following) == 2 and all(_is_prose(line) and len(line) >= 40 and not _FOOTER_PROSE.search(line)
+                                       and not _is_tail_marker(line) for line in following)
 
 
 def _starts_list_block(lines: list[str], i: int) -> bool:
@@ -486,7 +504,7 @@ def _clean(raw: str, title: str | None) -> CleanedPage:
 
     tail_start = _find_tail_start(lines, first_prose)
     body = _clean_lead(lines[lead_start:first_prose], title, meta)
-    body += [line for line in lines[first_prose:tail_start] if not _is_widget(line)]
+    body += [line for line in lines[first_prose:tail_start] if not _is_widget(line) and not _is_tail_marker(line)]
     _read_tail(lines[tail_start:], title, meta)
 
     if meta.author is None and body:

@@ -270,6 +270,25 @@ def test_credit_word_opening_a_sentence_is_not_a_tail():
     assert page.text.split("\n")[-1] == "来源：国家统计局。数据显示，全年粮食产量再创新高。"
 
 
+def test_a_footer_line_followed_by_more_article_prose_does_not_end_the_article():
+    body = [
+        "遂宁市出台若干政策，推动科技成果就地转化，技术合同认定登记额持续增长，成效十分明显。",
+        "遂宁市还将建设一批中试平台，打通成果转化最后一公里，为企业提供全链条的服务和支持。",
+        "全市高新技术企业数量稳步增长，创新主体不断壮大，区域创新能力持续提升，发展后劲增强。",
+    ]
+    raw = "\n".join(["遂宁推进成果转化", "来源：遂宁日报 2024-03-01", body[0], "声明：本文为遂宁日报原创", *body[1:],
+                     "版权声明：本网所有稿件未经授权不得转载。", "精彩推荐", "1 某地举行运动会"])
+    page = clean_page_text(raw)
+    assert page.text == "\n".join(body)  # the stray footer line is dropped, the article goes on to its real end
+
+
+def test_a_footer_followed_by_boilerplate_prose_still_ends_the_article():
+    raw = "\n".join(["某市举办科技活动周", "本次活动周共举办各类科普活动200余场，吸引市民超过10万人次参与，反响热烈。",
+                     "版权声明：", "凡本网注明来源的作品，版权均属本网所有，未经授权不得转载、摘编或以其他方式使用。",
+                     "如需转载请联系我们，联系电话010-12345678，违者本网将依法追究其法律责任，特此声明。"])
+    assert clean_page_text(raw).text == "本次活动周共举办各类科普活动200余场，吸引市民超过10万人次参与，反响热烈。"
+
+
 @pytest.mark.parametrize(
     "text, iso",
     [
