@@ -211,14 +211,15 @@ def _recorded_sources_or_corpus(settings) -> list[Path]:
     """What a plain `assistant ingest` syncs with: the index's own sources, or corpus/ for a new index."""
     from assistant.store import recorded_sources
 
+    recorded = recorded_sources(settings.index_dir)
+    if recorded:
+        return _existing(recorded, settings)
     if _has_index(settings):
-        if not recorded_sources(settings.index_dir):
-            raise UserError(
-                f"the manifest of the index at {settings.index_dir} is unreadable, so its sources are unknown; "
-                f"name them: assistant ingest PATHS... --index {settings.index_dir}"
-            )
-        return _existing(recorded_sources(settings.index_dir), settings)
-    return recorded_sources(settings.index_dir) or [settings.corpus_dir]
+        raise UserError(
+            f"the manifest of the index at {settings.index_dir} is unreadable, so its sources are unknown; "
+            f"name them: assistant ingest PATHS... --index {settings.index_dir}"
+        )
+    return [settings.corpus_dir]
 
 
 def _existing(sources: list[Path], settings) -> list[Path]:

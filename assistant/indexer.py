@@ -176,9 +176,9 @@ def build_index(
     lie inside a source folder. One writer at a time: see :func:`assistant.store.writer_lock`.
     """
     started = time.perf_counter()
-    digests = source_documents(sources, exclude)
+    digests = source_documents(sources, exclude)  # missing or unsupported paths fail before any model loads
     if not digests:
-        raise IndexStoreError("no source files left to index; add some, or delete the index folder to start afresh")  # missing or unsupported paths fail before any model loads
+        raise IndexStoreError("no source files left to index; add some, or delete the index folder to start afresh")
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
     by_doc = {path.stem: digest for path, digest in digests.items()}
     fingerprint = corpus_fingerprint(by_doc, settings)
@@ -257,12 +257,9 @@ def index_articles(
     ``skipped`` (files that could not be loaded) and ``excluded`` (files the user removed) are
     recorded in the manifest.
     """
-    with writer_lock(index_dir):  # re-entrant: build_index already holds it
+    # The lock also refuses a foreign folder before any embedding work; re-entrant: build_index holds it.
+    with writer_lock(index_dir):
         started = time.perf_counter()
-        try:
-            read_manifest(index_dir)  # a foreign folder is refused before any embedding work
-        except DamagedIndexError:
-            pass
         embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
         _check_unique_ids(articles)
         by_id = {a.doc_id: a for a in articles}

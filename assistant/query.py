@@ -52,7 +52,7 @@ MAX_CONTAINED_GLOSS_WORDS = 3  # "immune system" indexes 免疫系统 under "imm
 # Tiers of directness, best first.
 TIER_GLOSSARY, TIER_EXACT, TIER_HEAD, TIER_CONTAINED = 0, 1, 2, 3
 
-# Match = (tier, score, headword): sorts best first; score = sense position + rarity of the headword.
+# A Match (assistant.dictionary_store) is (tier, score, headword): best first; score = sense position + rarity of the headword.
 
 # Words that say what kind of answer is wanted, or glue, rather than what it is about.
 # Lower-case "it"/"us" are pronouns; upper-case IT/US are looked up as acronyms.

@@ -357,11 +357,16 @@ def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
     return dict(zip(keys, vectors))
 
 
+def _partial_prefix(encoder: str) -> str:
+    """File-name prefix of one encoder's partial vectors (another encoder's are never mixed in)."""
+    return hashlib.sha1(encoder.encode()).hexdigest()[:8]
+
+
 def save_partial_vectors(index_dir: Path, encoder: str, keys: list[str], vectors: np.ndarray) -> None:
     """Keep vectors embedded so far, so a build that is killed does not lose them (npz, no pickle)."""
     folder = index_dir / PARTIAL_NAME
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{hashlib.sha1(encoder.encode()).hexdigest()[:8]}-{uuid.uuid4().hex[:8]}"
+    name = f"{_partial_prefix(encoder)}-{uuid.uuid4().hex[:8]}"
     tmp = folder / f".{name}.tmp.npz"
     np.savez(tmp, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors, dtype=np.float32))
     os.replace(tmp, folder / f"{name}.npz")
@@ -370,7 +375,7 @@ def save_partial_vectors(index_dir: Path, encoder: str, keys: list[str], vectors
 def partial_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
     """Vectors an unfinished build of ``encoder`` left behind, keyed like :func:`stored_vectors`."""
     found: dict[str, np.ndarray] = {}
-    for path in sorted((index_dir / PARTIAL_NAME).glob(f"{hashlib.sha1(encoder.encode()).hexdigest()[:8]}-*.npz")):
+    for path in sorted((index_dir / PARTIAL_NAME).glob(f"{_partial_prefix(encoder)}-*.npz")):
         try:
             with np.load(path, allow_pickle=False) as data:
                 found.update(zip(data["keys"].tolist(), data["vectors"]))

@@ -26,16 +26,13 @@ class Candidate:
 
 
 def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
-    """Every quotable sentence of ``hits`` once, in hit order (a sentence two overlapping
-    passages share is taken from the better-ranked one)."""
+    """Every quotable sentence of ``hits`` (passages of ``index``) once, in hit order (a sentence
+    two overlapping passages share is taken from the better-ranked one)."""
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     row_of = index.chunk_row
     for hit in hits:
-        row = row_of(hit.chunk.chunk_id)
-        if row is None:
-            continue  # a passage this index does not hold has nothing to quote here
-        sentences = index.chunk_sentences(row)
+        sentences = index.chunk_sentences(row_of(hit.chunk.chunk_id))
         article = index.articles[hit.chunk.doc_id]
         match = index.match_text(hit.chunk.doc_id).text
         first_start = len(match) - len(match.lstrip())

