@@ -14,11 +14,14 @@ NAME_TAGS = frozenset({"ns", "nt", "nz"})
 
 @lru_cache(maxsize=1)
 def posseg():
+    """``jieba.posseg``, word tags read from the stored table (:mod:`assistant.word_tags`)."""
     import jieba
-    import jieba.posseg
+
+    from assistant.config import Settings
+    from assistant.word_tags import load_posseg
 
     jieba.setLogLevel(60)  # silence "Building prefix dict ..." on first use
-    return jieba.posseg
+    return load_posseg(Settings().cache_dir)
 
 
 def proper_names(text: str, tags: frozenset[str] = NAME_TAGS) -> list[str]:
