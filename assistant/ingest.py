@@ -2,8 +2,10 @@
 
 * ``.txt`` – raw page text; :func:`assistant.clean.clean_page_text` finds headline, body and
   metadata.
-* ``.html``/``.htm`` – trafilatura extracts the main content and metadata; its text then goes
-  through the same cleaner, which removes the junk trafilatura leaves in.
+* ``.html``/``.htm`` – the page's tree is first fixed where trafilatura misreads it (an article
+  hidden until a script runs, layout tables, plugin fallbacks: :func:`assistant.clean.html.prepare_tree`);
+  trafilatura extracts the main content and metadata; its text then goes through the same
+  cleaner, which removes the junk trafilatura leaves in.
 * ``.md`` – title from the first ``# `` heading; simple markdown markup is stripped.
 
 Bytes are decoded as UTF-8 (with or without BOM), else GB18030 or Big5, whichever reads as
@@ -21,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.clean import CleanedPage, clean_page_text, normalize_date, normalize_paragraph
+from assistant.clean.html import html_hints, page_title, parse_html, prepare_tree
 from assistant.types import Article
 
 __all__ = [
@@ -185,32 +188,34 @@ def _trafilatura_config():
 def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     """The cleaned page, and the text trafilatura extracted (what the cleaner started from)."""
     import trafilatura
+    from lxml import html as lxml_html
 
+    tree = parse_html(html)
+    if tree is not None and prepare_tree(tree):  # hidden article, layout tables, plugin fallbacks
+        html = lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
     doc = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=True, config=_trafilatura_config()
     )
     if doc is None or not (doc.text or "").strip():
         raise IngestError(f"{path}: no article text found in the HTML; check it is a full article page.")
-    page = clean_page_text(doc.text, title=(doc.title or "").strip())
+    hints = html_hints(tree) if tree is not None else None
+    page = clean_page_text(doc.text, title=page_title(tree, doc.title or ""), hints=hints)
     # trafilatura's metadata comes from <meta> tags and markup; the cleaner's from the text.
     return CleanedPage(
         title=page.title,
         text=page.text,
         source=(doc.sitename or "").strip() or page.source,
         date=(normalize_date(doc.date) if doc.date else None) or page.date,
-        author=(doc.author or "").strip() or _meta_author(html) or page.author,
+        author=(doc.author or "").strip() or _meta_author(tree) or page.author,
         editor=page.editor,
         url=(doc.url or "").strip() or page.url,
+        original_title=page.original_title,
     ), doc.text
 
 
-def _meta_author(html: str) -> str | None:
+def _meta_author(tree) -> str | None:
     """``<meta name="author">``; trafilatura drops non-Latin author names."""
-    from lxml import html as lxml_html
-
-    try:
-        tree = lxml_html.fromstring(html)
-    except (ValueError, lxml_html.etree.ParserError):
+    if tree is None:
         return None
     values = tree.xpath('//meta[@name="author" or @property="article:author"]/@content')
     return next((normalize_paragraph(v) for v in values if v.strip() and not v.startswith("http")), None)
@@ -308,6 +313,7 @@ def read_article(path: Path) -> LoadedArticle:
         author=page.author,
         editor=page.editor,
         url=page.url,
+        original_title=page.original_title,
         path=str(path),
     )
     return LoadedArticle(article, _visible_chars(page_text), _visible_chars(f"{page.title}{page.text}"))

@@ -18,6 +18,7 @@ class Article:
     editor: str | None = None
     url: str | None = None
     path: str | None = None
+    original_title: str | None = None  # "原标题：…" of a reprinted article
 
 
 @dataclass(frozen=True)

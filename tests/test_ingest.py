@@ -135,7 +135,6 @@ def test_seed_headline_is_not_repeated_in_text(seed, doc_id):
 # First and last paragraphs, section headings, quotes and closing lines, per file.
 KEY_LINES = {
     "000_dbc8066ea398bbda": [
-        "原标题:探寻科技创新“密码”",
         "近日,省委、省政府出台《关于深化科技体制机制改革创新推动高质量发展的若干措施》",
         "政府引导,组建创新联合体",
         "集聚资源,补短板强链条",
@@ -167,6 +166,14 @@ KEY_LINES = {
         "营造尊重科学、崇尚创新的浓厚氛围。",
     ],
 }
+
+
+def test_seed_original_titles_are_metadata_not_text(seed):
+    """An "原标题:X" line (and the subtitle line under it) is metadata: the headline the article first ran under."""
+    assert seed["000_dbc8066ea398bbda"].original_title == "探寻科技创新“密码”——我省组建创新联合体让企业行稳致远"
+    assert seed["003_2f6fc9060b9f45a6"].original_title == "实干当先 全力为强省会行动打造科创引擎"
+    assert all("原标题" not in article.text for article in seed.values())
+    assert "——我省组建创新联合体让企业行稳致远" not in seed["000_dbc8066ea398bbda"].text
 
 
 @pytest.mark.parametrize("doc_id", sorted(SEED_METADATA))

@@ -1,31 +1,40 @@
-"""Turn the raw text of a scraped Chinese news page into article body + metadata.
-
-A scraped page has three parts, and the rules here follow that shape rather than any
-one site's wording:
-
-* **head** – breadcrumbs ("您当前的位置 : X >> Y"), widgets ("投稿", "分享到"), the headline,
-  a meta line ("2021-08-26 08:37 来源:X日报 编辑:Y"), bylines ("本报记者 张三"), and
-  sometimes the headline repeated.  The headline and metadata are kept, the rest dropped.
-* **body** – from the first prose line (long, with sentence punctuation) on.  Short lines in
-  the body are kept (section headings, "(记者 华静)"), only pure widget lines are dropped.
-* **tail** – starts at the first line that opens a disclaimer / recommendation / navigation
-  block ("版权声明", "责任编辑:", "精彩推荐", ...) or a run of headline-list lines
-  ("1   某某新闻", "- 2024-12-09某某", "• 某某").  Everything from there on is dropped,
-  after scanning it for metadata (原文链接, 本文来源, 责任编辑).
-
-The output text has one paragraph per line, whitespace-trimmed, inner whitespace runs
-collapsed to one space, characters otherwise untouched (citations quote exact text).
-"""
+"""Page structure: headline, lead, body and tail of a page's text (see the package docstring)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
+from assistant.clean.html import HtmlHints
+from assistant.clean.lines import (
+    _END_MARK,
+    _SENTENCE_END,
+    _is_breadcrumb,
+    _is_counter,
+    _is_headline_item,
+    _is_prose,
+    _is_stamp_line,
+    _is_stamped_headline,
+    _is_subtitle,
+    _is_tail_marker,
+    _is_widget,
+    _linked_share,
+    _TAIL_MARKER,
+)
+from assistant.clean.metadata import (
+    _CLOSING_REPORTER,
+    _Metadata,
+    _compact,
+    _find_date,
+    _iso_from_match,
+    _is_name_line,
+    _names,
+    _read_byline,
+    _read_credit_line,
+    _read_meta_line,
+    normalize_paragraph,
+)
 from assistant.text import to_simplified
-
-__all__ = ["CleanedPage", "clean_page_text", "normalize_date", "normalize_paragraph"]
 
 
 @dataclass(frozen=True)
@@ -39,298 +48,67 @@ class CleanedPage:
     author: str | None = None
     editor: str | None = None
     url: str | None = None
+    original_title: str | None = None  # "原标题：…": the headline the article first ran under
 
 
 # ---------------------------------------------------------------------------------------
-# Line normalisation
+# Lines that are page furniture wherever they are
 # ---------------------------------------------------------------------------------------
 
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_SPACE_RUN = re.compile(r"\s+")
+_LINKED = 0.6  # a line this much inside links is a link to another page, not article text
+_LIST_HEADING = 12  # "小编最近文章", "相关推荐": a short heading right above a list of entries
 
 
-def normalize_paragraph(line: str) -> str:
-    """Trim (incl. full-width spaces and nbsp) and collapse inner whitespace runs to one space."""
-    return _SPACE_RUN.sub(" ", _ZERO_WIDTH.sub("", line)).strip()
+@dataclass(frozen=True)
+class _Page:
+    """The page's lines and what is known about each from the HTML."""
 
+    lines: list[str]
+    hints: HtmlHints
 
-def _compact(text: str) -> str:
-    """Text without any whitespace, for comparing lines that differ only in spacing."""
-    return _SPACE_RUN.sub("", text)
+    def is_entry(self, i: int) -> bool:
+        """An entry of a recommendation/headline list: a link, or a headline with its timestamp."""
+        line = self.lines[i]
+        if _is_prose(line):
+            return False
+        return _is_stamped_headline(line) or _linked_share(line, self.hints.linked) >= _LINKED
 
+    def is_list_stamp(self, i: int) -> bool:
+        """A timestamp line ("2022-09-14", "河南商报 · 56评论 · 3小时前") next to a list entry."""
+        if not _is_stamp_line(self.lines[i]):
+            return False
+        return any(0 <= j < len(self.lines) and self.is_entry(j) for j in (i - 1, i + 1))
 
-# ---------------------------------------------------------------------------------------
-# Dates
-# ---------------------------------------------------------------------------------------
+    def is_list_heading(self, i: int) -> bool:
+        line = self.lines[i]
+        if len(line) > _LIST_HEADING or _SENTENCE_END.search(line):
+            return False
+        following = self.lines[i + 1 : i + 3]
+        return len(following) == 2 and all(self.is_entry(j) for j in (i + 1, i + 2))
 
-_DATE = re.compile(
-    r"(?<!\d)(?P<y>\d{4}|\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
-)
-
-
-def _find_date(text: str) -> re.Match[str] | None:
-    """The first date-looking span in ``text`` whose fields are a valid calendar date."""
-    for match in _DATE.finditer(text):
-        if _iso_from_match(match):
-            return match
-    return None
-
-
-def _iso_from_match(match: re.Match[str]) -> str | None:
-    year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
-    if len(match["y"]) == 2:  # "21-08-26": two-digit years on news pages are this century
-        year += 2000
-    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return None
-    iso = f"{year:04d}-{month:02d}-{day:02d}"
-    if match["H"] is not None:
-        hour, minute = int(match["H"]), int(match["M"])
-        if hour > 23 or minute > 59:
-            return iso
-        iso += f"T{hour:02d}:{minute:02d}"
-        if match["S"] is not None and int(match["S"]) <= 59:
-            iso += f":{match['S']}"
-    return iso
-
-
-def normalize_date(text: str) -> str | None:
-    """ISO form of the first date in ``text``.
-
-    >>> normalize_date("21-08-26 08:37"), normalize_date("2024年12月9日")
-    ('2021-08-26T08:37', '2024-12-09')
-    """
-    match = _find_date(text)
-    return _iso_from_match(match) if match else None
+    def is_furniture(self, i: int) -> bool:
+        line = self.lines[i]
+        if _is_table_row(line):  # a row of a data table (layout tables are flattened before extraction)
+            return False
+        return (
+            self.is_entry(i)
+            or self.is_list_stamp(i)
+            or self.is_list_heading(i)
+            or _is_counter(line)
+            or _is_widget(line)
+            or _compact(line) in self.hints.captions
+            or _compact(line) in self.hints.widgets
+        )
 
 
 # ---------------------------------------------------------------------------------------
-# Line classifiers
-# ---------------------------------------------------------------------------------------
-
-_HAN = "\u4e00-\u9fff\u3400-\u4dbf"
-_SENTENCE_END = re.compile(r"[。！？!?；;]|\.(\s|$)")
-
-_BREADCRUMB_START = re.compile(r"^(您?当前的?位置|您的位置|所在位置|当前栏目)\s*[:：]?")
-_BREADCRUMB_SEP = re.compile(r"\s*(?:>>|»|＞|>|›|→)\s*")
-
-
-def _is_breadcrumb(line: str) -> bool:
-    """A path of short segments: "您当前的位置 : X >> Y", "首页 > 新闻 > 本地"."""
-    if _BREADCRUMB_START.match(line):
-        return True
-    parts = [p for p in _BREADCRUMB_SEP.split(line) if p]
-    if len(parts) < 2 or _SENTENCE_END.search(line):
-        return False
-    return all(len(p) <= 16 for p in parts) and (len(parts) >= 3 or parts[0] in ("首页", "主页", "网站首页"))
-
-
-# Page furniture that can sit anywhere, even between paragraphs (buttons, share bars, app
-# promos): dropped wherever it is, never taken as the end of the article.
-_WIDGET_WORDS = {
-    "投稿", "我要投稿", "分享", "分享到", "打印", "打印本页", "关闭", "关闭窗口", "收藏", "评论",
-    "返回", "返回顶部", "返回首页", "扫一扫", "纠错", "我要纠错", "举报", "登录", "注册", "首页",
-    "上一篇", "下一篇", "上一页", "下一页", "字号", "字体", "大", "中", "小", "默认", "微信",
-    "微博", "朋友圈", "QQ空间", "复制链接", "点赞", "阅读全文", "展开全文", "更多", "关注我们",
-}
-_WIDGET_SPLIT = re.compile(r"[\s【】\[\]()（）|｜>»·•]+")
-_WIDGET_SUFFIX = re.compile(r"(微博|微信|公众号|客户端|下载|二维码|APP|App|app)$")
-
-
-def _is_widget(line: str) -> bool:
-    """A line of buttons/labels ("投稿", "【字号 大 中 小】", "分享到：微信 微博", "X网微博")."""
-    tokens = [t for t in (t.strip(":：") for t in _WIDGET_SPLIT.split(line)) if t]
-    if all(t in _WIDGET_WORDS or t.startswith("分享到") for t in tokens):  # also true for bare punctuation
-        return True
-    bare = "".join(tokens)
-    return len(bare) <= 12 and not _SENTENCE_END.search(line) and bool(_WIDGET_SUFFIX.search(bare))
-
-
-# Words that open the block after the article: disclaimers and related-link/navigation blocks...
-_TAIL_WORDS = (
-    "版权声明|版权所有|特别声明|免责声明|声明|原文链接|原文地址|精彩推荐|推荐阅读|相关阅读|相关新闻|"
-    "相关文章|相关链接|相关稿件|延伸阅读|栏目导航|热点推荐|热门推荐|热点新闻|热门新闻|热门文章|"
-    "热门资讯|即时播报|最新加入|最新资讯|最新文章|最新新闻|精选图文|阅读排行|点击排行|排行榜|"
-    "猜你喜欢|网友评论|友情链接|联系我们|Copyright|©"
-)
-# ...and credit lines, which open the tail only when they are not a sentence of the article
-# ("来源:国家统计局。数据显示…" is prose).
-_CREDIT_WORDS = "本文来源|文章来源|稿件来源|来源|稿源|责任编辑|值班编辑|编辑|审核|校对|监制"
-
-
-def _marker(words: str) -> re.Pattern[str]:
-    """A marker word at line start, optionally bracketed, followed by a separator or line end."""
-    return re.compile(rf"^[\[【(（]?\s*(?:{words})\s*(?P<after>[\]】)）]|[:：|｜/]|$)?", re.IGNORECASE)
-
-
-_TAIL_MARKER = _marker(_TAIL_WORDS)
-_CREDIT_MARKER = _marker(_CREDIT_WORDS)
-_END_MARK = re.compile(r"^[\[【(（—-]*\s*完\s*[\]】)）—-]*$")  # "（完）", "【完】", "—完—"
-
-
-def _is_tail_marker(line: str) -> bool:
-    """Does this line open the tail ("版权声明:…", "精彩推荐", "责任编辑:王五", "阅读排行榜")?"""
-    match = _TAIL_MARKER.match(line) or (not _is_prose(line) and _CREDIT_MARKER.match(line))
-    if not match:
-        return False
-    # A separator or end of line after the word, or a short heading ("阅读排行榜", "热门推荐 更多>>").
-    return match["after"] is not None or len(line) <= 12
-
-
-_LIST_PREFIX = re.compile(
-    r"^(?:[•·●◆◇▪■□○►▶\-–*+]\s*|\d{1,2}(?:\s+|[.、．)）]\s*)|[\[【]\d{1,2}[\]】]\s*|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})"
-)
-
-
-def _is_headline_item(line: str) -> bool:
-    """One entry of a related-links list: "1   某某新闻", "- 2024-12-09某某", "某某公司…"."""
-    if len(line) > 60 or re.search(r"[。！？!?；;：:]$", line):
-        return False
-    if _LIST_PREFIX.match(line):
-        return True
-    return len(line) <= 30 and line.endswith(("...", "…"))  # titles truncated by the site
-
-
-def _is_prose(line: str) -> bool:
-    """A body paragraph: long enough and made of sentences."""
-    return len(line) >= 25 and bool(_SENTENCE_END.search(line))
-
-
-def _is_subtitle(line: str) -> bool:
-    return line.startswith(("——", "—", "--", "－－", "原标题"))
-
-
-# ---------------------------------------------------------------------------------------
-# Metadata lines
-# ---------------------------------------------------------------------------------------
-
-_META_FIELDS = {
-    "本文来源": "source", "文章来源": "source", "稿件来源": "source", "来源": "source", "稿源": "source",
-    "出处": "source", "发布时间": "date", "发布日期": "date", "更新时间": "date", "时间": "date",
-    "日期": "date", "作者": "author", "记者": "author", "撰文": "author", "责任编辑": "editor",
-    "值班编辑": "editor", "编辑": "editor", "原文链接": "url", "原文地址": "url",
-}
-# Longest keys first so "责任编辑" wins over "编辑" at the same position.
-_META_KEY = re.compile(
-    "(" + "|".join(sorted(_META_FIELDS, key=len, reverse=True)) + r")(?:\s*[:：/|｜]\s*|\s+)"
-)  # "来源：X", "来源/ X", "记者 赵六"
-_VALUE_JUNK = " \t-–—|｜/:：,，;；。()（）[]【】"
-
-
-@dataclass
-class _Metadata:
-    """Fields found so far; the first value found for a field wins."""
-
-    source: str | None = None
-    date: str | None = None
-    author: str | None = None
-    editor: str | None = None
-    url: str | None = None
-
-    def offer(self, field: str, value: str | None) -> None:
-        if value and getattr(self, field) is None:
-            setattr(self, field, value)
-
-
-def _read_meta_line(line: str, meta: _Metadata, *, require_key_at_start: bool = False) -> bool:
-    """If ``line`` is a metadata line ("21-08-26 08:37 来源:X 编辑:Y"), record its fields.
-
-    Returns whether it was one.  ``require_key_at_start`` is for tail lines, where a key in
-    mid-line is usually quoted prose ("凡本网注明“来源:XX”的作品…").
-    """
-    if len(line) > 150 or re.search(r"[。！？!?]", line):
-        return False
-    keys = list(_META_KEY.finditer(line))
-    date = _find_date(line)
-    if require_key_at_start and not (keys and keys[0].start() == 0):
-        return False
-    starts_with_date = date is not None and date.start() == 0 and len(line) - date.end() <= 20
-    if not keys and not starts_with_date:
-        return False
-    if date:
-        meta.offer("date", _iso_from_match(date))
-    for key, next_key in zip(keys, keys[1:] + [None]):
-        field = _META_FIELDS[key.group(1)]
-        value = line[key.end() : next_key.start() if next_key else len(line)]
-        if field == "date":
-            meta.offer("date", normalize_date(value))
-            continue
-        if field != "url":  # a source like "X日报 2023年5月6日" carries the date along
-            value = _DATE.sub("", value)
-        value = value.strip(_VALUE_JUNK)
-        if field == "author":
-            value = _names(value) or ""
-        meta.offer(field, value or None)
-    return True
-
-
-_NAME = rf"[{_HAN}·]{{2,5}}"
-_ROLE_WORDS = re.compile(r"(通讯员|实习生|摄影|摄|报道|整理|编译)")
-# "新甘肃·甘肃日报记者 李满福", "本报记者 张三 通讯员 李四", "作者：张三", "文/张三"
-_BYLINE = re.compile(
-    rf"^(?:[^。，,]{{0,20}}?(?:记者|作者|撰文)|文\s*(?=[:：/｜|]))\s*[:：/｜|]?\s*"
-    rf"(?P<names>{_NAME}(?:[\s、，,]+{_NAME})*)"
-)
-
-
-def _names(text: str) -> str | None:
-    """Person names from a byline value: "张三 李四 通讯员 王五" -> "张三、李四"."""
-    text = _ROLE_WORDS.split(text)[0]
-    names = [n for n in re.split(r"[\s、，,]+", text) if re.fullmatch(_NAME, n)]
-    return "、".join(names) or None
-
-
-def _read_byline(line: str, meta: _Metadata) -> bool:
-    """A line that is only a byline ("新甘肃·甘肃日报记者 李满福", "文/张三"): record the author."""
-    if len(line) > 40 or re.search(r"[。！？!?，,；;]", line):
-        return False
-    match = _BYLINE.match(line)
-    if not match:
-        return False
-    rest = line[match.end() :].strip()
-    if rest and not _ROLE_WORDS.match(rest):  # anything else on the line: not a pure byline
-        return False
-    meta.offer("author", _names(match["names"]))
-    return True
-
-
-# Common surnames; a 2–4 character line starting with one, just before the body, is a byline.
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
-    "郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦"
-    "俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房"
-    "滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应"
-    "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁"
-    "胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼闻厉伊郜阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计"
-    "索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊乌母裘亓修邰赫杭况宿印逯隆茹诸战慕危玉"
-    "银亢嵇公湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由代"
-)
-
-
-@lru_cache(maxsize=1)
-def _surname_chars() -> frozenset[str]:
-    """Simplified surnames plus their Traditional forms (Big5 pages)."""
-    import opencc
-
-    return frozenset(_SURNAMES + opencc.OpenCC("s2t").convert(_SURNAMES))
-
-
-def _is_name_line(line: str) -> bool:
-    return bool(re.fullmatch(rf"[{_HAN}]{{2,4}}", line)) and line[0] in _surname_chars()
-
-
-_CLOSING_REPORTER = re.compile(rf"[（(]\s*(?:本报)?记者\s*[:：]?\s*(?P<names>{_NAME}(?:\s+{_NAME})*)[^（()）]*[）)]\s*$")
-
-
-# ---------------------------------------------------------------------------------------
-# Page structure
+# Headline and lead
 # ---------------------------------------------------------------------------------------
 
 _HEAD_WINDOW = 15  # the headline and meta line are within the first lines before the body
 
 
-def _is_title_candidate(line: str, meta: _Metadata) -> bool:
+def _is_title_candidate(line: str) -> bool:
     return (
         4 <= len(line) <= 80
         and not line.endswith("。")
@@ -354,75 +132,127 @@ def _find_title(lines: list[str], first_prose: int) -> int | None:
     meta_at = next((i for i in window if _read_meta_line(lines[i], _Metadata())), None)
     searches = [window] if meta_at is None else [range(meta_at), range(meta_at + 1, window.stop)]
     for search in searches:
-        candidates = [i for i in search if _is_title_candidate(lines[i], _Metadata())]
+        candidates = [i for i in search if _is_title_candidate(lines[i])]
         if candidates:
             return max(candidates, key=lambda i: (len(lines[i]), -i))
     return None
 
 
-def _is_title_fragment(line: str, title: str) -> bool:
-    """The headline repeated (whole, or split over lines) at the top of the body."""
-    compact, compact_title = _compact(line), _compact(title)
-    return bool(compact_title) and len(compact) >= 4 and compact in compact_title
+def _is_title_fragment(line: str, titles: list[str]) -> bool:
+    """The headline repeated (whole, or split over lines, or its kicker) at the top of the body."""
+    compact = _compact(line)
+    return len(compact) >= 4 and any(compact in _compact(title) for title in titles if title)
 
 
-def _clean_lead(lines: list[str], title: str, meta: _Metadata) -> list[str]:
+def _clean_lead(page: _Page, lead: range, titles: list[str], meta: _Metadata) -> list[str]:
     """Lines between headline and first paragraph: keep subtitles, harvest and drop the rest."""
     kept = []
-    for line in lines:
-        if _is_title_fragment(line, title) or _is_breadcrumb(line) or _is_widget(line):
+    for i in lead:
+        line = page.lines[i]
+        if _is_title_fragment(line, titles) or _is_breadcrumb(line):
             continue
-        if _read_meta_line(line, meta) or _read_byline(line, meta):
+        if _read_credit_line(line, meta) or _read_meta_line(line, meta) or _read_byline(line, meta):
+            continue
+        if page.is_furniture(i) or _compact(line) in page.hints.byline:  # "北京": a piece of the byline block
+            continue
+        if _is_table_row(line) and _is_meta_row(line, meta):  # "| 索引号： | … | 发布日期： | … |"
             continue
         if _is_name_line(line) and meta.author in (None, line):
             meta.offer("author", line)
             continue
         if _is_tail_marker(line) and not _is_prose(line):  # stray nav heading above the body
             continue
+        if _is_subtitle(line) and kept == [] and meta.original_title and i > 0 and page.lines[i - 1].startswith("原标题"):
+            meta.original_title += line  # "原标题：X" / "——Y": the original headline and its subtitle
+            continue
         kept.append(line)
     return kept
 
 
-_MIN_LIST_RUN = 3  # consecutive headline-list lines that count as a related-links block
+# ---------------------------------------------------------------------------------------
+# Body and tail
+# ---------------------------------------------------------------------------------------
 
+_MIN_LIST_RUN = 3  # consecutive headline-list lines that count as a related-links block
 
 # Prose that belongs to a page's footer rather than to an article.
 _FOOTER_PROSE = re.compile(r"版权|转载|侵权|免责|授权|联系电话|联系我们|邮箱|地址|备案|ICP|违法和不良")
+# A site footer line (legal notice, registration numbers) wherever the words sit in the line.
+_SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|ICP[备证]|公网安备|网站标识码|主办单位|承办单位")
 
 
-def _find_tail_start(lines: list[str], start: int) -> int:
+# A reprint notice closing the article ("本文系X独家稿件，未经授权，不得转载…"): the site's, not the author's.
+_RIGHTS_NOTICE = re.compile(r"未经.{0,8}授权|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有")
+
+
+def _find_tail_start(page: _Page, start: int) -> int:
     """Index of the first tail line at or after ``start`` (``len(lines)`` if there is none).
 
-    A footer word directly followed by more article prose (two paragraphs that are not
-    legal boilerplate) does not end the article: that line alone is dropped (see ``_clean``).
+    A footer word followed by more article prose does not end the article: that line alone
+    is dropped, or kept when it is a bare heading ("延伸阅读" over more paragraphs).
     """
+    lines = page.lines
     for i in range(start, len(lines)):
         line = lines[i]
         if _END_MARK.match(line):
             return i
-        if _is_tail_marker(line):
-            if _article_continues(lines, i + 1):
+        if _is_tail_marker(line) or (_SITE_FOOTER.search(line) and not _is_prose(line)):
+            if _article_continues(page, i + 1):
                 continue
             return i
-        if _is_headline_item(line) and _starts_list_block(lines, i):
+        if _is_list_line(page, i) and _starts_list_block(page, i):
             return i
     return len(lines)
 
 
-def _article_continues(lines: list[str], i: int) -> bool:
-    following = lines[i:i + 2]
-    return len(following) == 2 and all(_is_prose(line) and len(line) >= 40 and not _FOOTER_PROSE.search(line)
-                                       and not _is_tail_marker(line) for line in following)
+def _is_table_row(line: str) -> bool:
+    """A row of a data table as trafilatura writes it: "| 指标 | 单位 | 数值 |", "|---|---|"."""
+    return line.startswith("|") and line.endswith("|") and line.count("|") >= 3
 
 
-def _starts_list_block(lines: list[str], i: int) -> bool:
+def _is_meta_row(line: str, meta: _Metadata) -> bool:
+    """A row of the metadata grid above a government article: labelled cells ("发布机构：")."""
+    cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
+    labelled = [c for c in cells if c.endswith(("：", ":")) or _read_meta_line(c, meta)]
+    return bool(labelled) and not any(_is_prose(c) for c in cells)
+
+
+def _is_list_line(page: _Page, i: int) -> bool:
+    if _is_table_row(page.lines[i]):
+        return False
+    return _is_headline_item(page.lines[i]) or page.is_entry(i) or page.is_list_stamp(i) or _is_counter(page.lines[i])
+
+
+def _is_body_prose(line: str) -> bool:
+    return (
+        _is_prose(line)
+        and len(line) >= 40
+        and not _FOOTER_PROSE.search(line)
+        and not _SITE_FOOTER.search(line)
+        and not _is_tail_marker(line)
+    )
+
+
+def _article_continues(page: _Page, i: int) -> bool:
+    """More article after line ``i - 1``: a prose paragraph, then another one or the page's end.
+
+    Widgets and list entries in between are skipped; a single paragraph followed by anything
+    else is more likely the summary of a recommendation than the article.
+    """
+    following = [j for j in range(i, len(page.lines)) if not page.is_furniture(j)]
+    if not following or not _is_body_prose(page.lines[following[0]]):
+        return False
+    return len(following) == 1 or _is_body_prose(page.lines[following[1]])
+
+
+def _starts_list_block(page: _Page, i: int) -> bool:
     """A run of headline items with no article prose after it (a list inside the body is kept)."""
     run = 0
-    while i + run < len(lines) and _is_headline_item(lines[i + run]):
+    while i + run < len(page.lines) and _is_list_line(page, i + run):
         run += 1
     if run < _MIN_LIST_RUN:
         return False
-    for line in lines[i + run :]:
+    for line in page.lines[i + run :]:
         if _is_tail_marker(line):
             break
         if _is_prose(line):
@@ -430,10 +260,24 @@ def _starts_list_block(lines: list[str], i: int) -> bool:
     return True
 
 
+def _keep_in_body(page: _Page, i: int, meta: _Metadata) -> bool:
+    line = page.lines[i]
+    if page.is_furniture(i) or _read_credit_line(line, meta):
+        return False
+    closing = _CLOSING_REPORTER.match(line)  # a "（记者 周洁）" line of its own
+    if closing:
+        meta.offer("author", _names(closing["names"]))
+        return False
+    if _is_tail_marker(line):  # a footer word the article goes on after: kept only as a heading
+        match = _TAIL_MARKER.match(line)
+        return match is not None and match.end() == len(line) and not match["after"]
+    return True
+
+
 def _read_tail(lines: list[str], title: str, meta: _Metadata) -> None:
     """Harvest metadata from the tail; the article's own entry in a news list gives its date."""
     for line in lines:
-        _read_meta_line(line, meta, require_key_at_start=True)
+        _read_credit_line(line, meta) or _read_meta_line(line, meta, require_key_at_start=True)
     if meta.date is None and title:
         for line in lines:
             date = _find_date(line)
@@ -450,21 +294,35 @@ def _mentions_title(text: str, title: str) -> bool:
     return title in text
 
 
-def clean_page_text(raw: str, title: str | None = None) -> CleanedPage:
+# ---------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------
+
+
+def clean_page_text(raw: str, title: str | None = None, hints: HtmlHints | None = None) -> CleanedPage:
     """Split raw page text into headline, body and metadata.
 
     ``title``: the headline when already known (HTML <title>/<h1>); it is then not searched
-    for, but still removed where the body repeats it.
+    for, but still removed where the body repeats it.  ``hints``: what the page's HTML says
+    about its lines (links, captions), see :mod:`assistant.clean.html`.
 
     The rules are written in Simplified script; a Traditional page is cleaned by the same
     rules applied to its Simplified form (same length, line for line), and what they keep is
     then cut from the page as written, so 來源/原標題/責任編輯 lines go exactly as 来源/原标题/
     责任编辑 lines do and the article keeps its own script.
     """
+    hints = hints or HtmlHints()
     simplified = to_simplified(raw)
     if simplified == raw:
-        return _clean(raw, title)
-    page = _clean(simplified, to_simplified(title) if title else title)
+        return _clean(raw, title, hints)
+    hints = HtmlHints(
+        linked=frozenset(to_simplified(t) for t in hints.linked),
+        captions=frozenset(to_simplified(t) for t in hints.captions),
+        widgets=frozenset(to_simplified(t) for t in hints.widgets),
+        byline=frozenset(to_simplified(t) for t in hints.byline),
+        headings=tuple(to_simplified(t) for t in hints.headings),
+    )
+    page = _clean(simplified, to_simplified(title) if title else title, hints)
     original = "\n".join(normalize_paragraph(line) for line in raw.splitlines())
     converted = to_simplified(original)
 
@@ -484,11 +342,18 @@ def clean_page_text(raw: str, title: str | None = None) -> CleanedPage:
         author=restore(page.author)[0],
         editor=restore(page.editor)[0],
         url=page.url,
+        original_title=restore(page.original_title)[0],
     )
 
 
-def _clean(raw: str, title: str | None) -> CleanedPage:
+def _is_sentence(line: str) -> bool:
+    """Any line ending a sentence: the body of an article too short for a prose paragraph."""
+    return len(line) >= 6 and bool(re.search(r"[。！？!?]$", line))
+
+
+def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     lines = [p for p in (normalize_paragraph(line) for line in raw.splitlines()) if p]
+    page = _Page(lines, hints)
     meta = _Metadata()
     first_prose = next((i for i, line in enumerate(lines) if _is_prose(line)), len(lines))
 
@@ -496,15 +361,24 @@ def _clean(raw: str, title: str | None) -> CleanedPage:
     if title is None:
         title_at = _find_title(lines, first_prose)
         title = lines[title_at] if title_at is not None else ""
-        if title_at is not None:
-            lead_start = title_at + 1
-            for line in lines[:title_at]:  # breadcrumbs and widgets, or a meta line put first
-                _read_meta_line(line, meta)
+    else:  # the known headline's line in the text: what is above it is navigation
+        title_at = next((i for i in range(first_prose) if _compact(lines[i]) == _compact(title)), None)
+    if title_at is not None:
+        lead_start = title_at + 1
+        for line in lines[:title_at]:  # breadcrumbs and widgets, or a meta line put first
+            _read_meta_line(line, meta)
     first_prose = max(first_prose, lead_start)
+    if first_prose == len(lines):  # no paragraph: a one-sentence article
+        first_prose = next(
+            (i for i in range(lead_start, len(lines)) if _is_sentence(lines[i]) and _keep_in_body(page, i, _Metadata())),
+            len(lines),
+        )
 
-    tail_start = _find_tail_start(lines, first_prose)
-    body = _clean_lead(lines[lead_start:first_prose], title, meta)
-    body += [line for line in lines[first_prose:tail_start] if not _is_widget(line) and not _is_tail_marker(line)]
+    tail_start = _find_tail_start(page, first_prose)
+    body = _clean_lead(page, range(lead_start, first_prose), [title, *hints.headings], meta)
+    body += [lines[i] for i in range(first_prose, tail_start) if _keep_in_body(page, i, meta)]
+    while len(body) > 1 and _RIGHTS_NOTICE.search(body[-1]):
+        body.pop()
     _read_tail(lines[tail_start:], title, meta)
 
     if meta.author is None and body:
@@ -520,4 +394,5 @@ def _clean(raw: str, title: str | None) -> CleanedPage:
         author=meta.author,
         editor=meta.editor,
         url=meta.url,
+        original_title=meta.original_title,
     )

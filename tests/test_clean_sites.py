@@ -1,0 +1,214 @@
+"""The cleaner on pages shaped like those of many Chinese news sites (tests/data/pages/dev/).
+
+Every dev fixture is read through the real ingest path and checked against its
+``NAME.expected.json``; then the failures reported in issue 7 each get a test of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.clean import clean_page_text
+from assistant.ingest import read_article
+from benchmarks.cleaner import body_tables, is_table_row
+
+DEV = Path(__file__).resolve().parent / "data" / "pages" / "dev"
+PAGES = sorted(DEV.glob("*.html"))
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _expected(page: Path) -> dict:
+    return json.loads(page.with_suffix(".expected.json").read_text(encoding="utf-8"))
+
+
+def test_there_are_dev_pages_of_many_sites():
+    assert len(PAGES) >= 16
+    assert len({_expected(p)["site"] for p in PAGES}) >= 12
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_dev_page(page):
+    expected = _expected(page)
+    article = read_article(page).article
+    text = _compact(article.text)
+    assert article.title == expected["title"]
+    assert [p[:20] for p in expected["body"] if _compact(p) not in text] == []  # every paragraph kept whole
+    assert [f for f in expected["furniture"] if _compact(f) in text] == []
+    lines = [_compact(line) for line in article.text.split("\n")]
+    body = [_compact(p) for p in expected["body"]]
+    # A data table in the article ("table": its rows) is kept, row by row, and is neither body nor furniture.
+    assert [r for r in expected.get("table", []) if _compact("|" + "|".join(r) + "|") not in lines] == []
+    tables = body_tables(page, body)
+    lines = [line for line in lines if not is_table_row(line, tables)]
+    assert [line for line in lines if not any(line in p or p in line for p in body)] == []  # nothing but article
+    assert (article.date or "").startswith(expected["published"])
+
+
+def _html(body: str, title: str = "某地发布新规", head: str = "") -> str:
+    return (f"<html><head><meta charset='utf-8'><title>{title}_某某新闻网</title>{head}</head><body>"
+            f"<div class='nav'><a href='/'>首页</a> <a href='/news'>新闻</a> <a href='/tech'>科技</a></div>{body}</body></html>")
+
+
+def _read(tmp_path: Path, html: str, name: str = "page.html"):
+    path = tmp_path / name
+    path.write_text(html, encoding="utf-8")
+    return read_article(path)
+
+
+# ---------------------------------------------------------------------------------------
+# The failures reported in issue 7
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_one_sentence_article_is_kept(tmp_path):
+    html = _html("<h1>地铁19号线开通</h1><p>2022-09-22 10:00 来源：杭州日报</p>"
+                 "<div class='body'><p>杭州地铁19号线今日开通运营。</p></div>"
+                 "<div class='rel'><h3>相关推荐</h3><ul><li><a href='/1'>杭州地铁三期工程全面提速</a></li>"
+                 "<li><a href='/2'>亚运会前杭州将新开多条地铁线路</a></li><li><a href='/3'>地铁站内新增母婴室</a></li></ul></div>",
+                 title="地铁19号线开通")
+    loaded = _read(tmp_path, html)
+    assert loaded.article.text == "杭州地铁19号线今日开通运营。"
+    assert loaded.article.title == "地铁19号线开通"
+
+
+def test_a_one_sentence_text_page_is_kept():
+    page = clean_page_text("首页 > 新闻 > 本地\n地铁19号线开通\n2022-09-22 10:00 来源：杭州日报\n今日开通运营。\n分享到\n精彩推荐\n1 某地举行运动会")
+    assert (page.title, page.text, page.source) == ("地铁19号线开通", "今日开通运营。", "杭州日报")
+
+
+def test_a_title_with_quote_marks_is_not_cut(tmp_path):
+    title = "男孩因不想上补习班 写“辞职信”给妈妈：我太累了"
+    # The site wrote the headline's quotes unescaped into og:title, which ends the attribute at 写.
+    head = '<meta property="og:title" content="男孩因不想上补习班 写"辞职信"给妈妈：我太累了">'
+    body = "<p>" + "近日，一名小学生因为不想上补习班，给妈妈写了一封“辞职信”，引发网友热议。" * 2 + "</p>"
+    assert _read(tmp_path, _html(body, title=title, head=head)).article.title == title
+    assert _read(tmp_path, _html(f"<h1>{title}</h1>{body}", title=title), "h1.html").article.title == title
+
+
+def test_a_headline_list_with_timestamps_is_dropped(tmp_path):
+    body = "<div class='post'><p>" + "近日，一名游客在某商店遗落了一个背包，店员发现后主动联系失主并妥善保管。" * 2 + "</p>" \
+           "<h3>小编最近文章</h3><ul>" \
+           "<li><a href='/a'>万元背包遗落请店方暂存…</a> 2019-09-09 19:28 中国雷人秀</li>" \
+           "<li><a href='/b'>外卖小哥冒雨送餐被顾客留下吃饭</a> 2019-09-09 17:05 中国雷人秀</li></ul>" \
+           "<div>为您推荐了12篇文章</div><div><a href='#'>举报</a></div>" \
+           "<p>" + "失主赶到后连声道谢，表示一定要给店员送去锦旗，感谢他们的诚信与热心。" * 2 + "</p></div>"
+    text = _read(tmp_path, _html(body)).article.text
+    for furniture in ("万元背包遗落请店方暂存", "2019-09-09 19:28", "中国雷人秀", "小编最近文章", "为您推荐了12篇文章", "举报"):
+        assert furniture not in text
+    assert text.startswith("近日，一名游客") and text.endswith("感谢他们的诚信与热心。")
+
+
+def test_headline_lines_with_timestamps_are_dropped_from_text_pages_too():
+    raw = "\n".join(["某市举办科技活动周", "本次活动周共举办各类科普活动200余场，吸引市民超过10万人次参与，反响热烈。",
+                     "- 万元背包遗落请店方暂存… 2019-09-09 19:28 中国雷人秀",
+                     "- 外卖小哥冒雨送餐被顾客留下吃饭 2019-09-09 17:05 中国雷人秀",
+                     "已有123人参与"])
+    assert clean_page_text(raw).text == "本次活动周共举办各类科普活动200余场，吸引市民超过10万人次参与，反响热烈。"
+
+
+def test_original_title_and_editor_lines_are_metadata_not_text(tmp_path):
+    body = ("<p>原标题：男孩写“辞职信”不想上补习班</p><p>" + "近日，一名小学生因为不想上补习班，给妈妈写了一封信。" * 2 + "</p>"
+            "<p>[责任编辑：李杰 PN070]</p><p>（原标题：妈妈看后心软了）</p><p>责任编辑：王晓易_NE0011</p>")
+    loaded = _read(tmp_path, _html(body)).article
+    assert loaded.text == "近日，一名小学生因为不想上补习班，给妈妈写了一封信。" * 2
+    assert (loaded.original_title, loaded.editor) == ("男孩写“辞职信”不想上补习班", "李杰")
+
+
+def test_a_footer_word_followed_by_body_text_does_not_cut_the_article():
+    body = [
+        "人民网北京5月6日电 记者从工业和信息化部获悉，截至3月末，我国5G基站总数达264.4万个。",
+        "延伸阅读",
+        "5G应用已融入97个国民经济大类中的60个，应用案例数超过5万个，形成了一批可复制推广的典型案例。",
+        "业内专家指出，5G网络建设正由规模扩张转向深度覆盖，县城和乡镇的网络质量将成为下一阶段的重点。",
+    ]
+    raw = "\n".join(["全国5G基站超过260万个", *body, "人民网版权所有，未经书面授权禁止使用", "Copyright © 1997-2023 by www.people.com.cn. all rights reserved"])
+    assert clean_page_text(raw).text == "\n".join(body)
+
+
+def test_a_numbered_list_inside_the_body_is_kept():
+    items = ["1.违反宪法和法律法规的；", "2.危害国家统一、主权和领土完整的；", "3.超标超前的学科类培训内容。"]
+    raw = "\n".join(["培训材料管理办法发布", "2021-09-08 15:30 来源：新京报", "办法明确，校外培训材料不得出现以下内容：", *items,
+                     "办法自发布之日起施行，各地应在年底前完成对现有校外培训材料的全面排查。"])
+    assert clean_page_text(raw).text.split("\n")[1:4] == items
+
+
+def test_a_sentence_naming_its_reporter_is_not_a_meta_line():
+    raw = "\n".join(["教育部发布新规", "2021-09-08 15:30 来源：新京报", "新京报讯（记者 冯琪）9月8日，教育部办公厅印发管理办法，明确以下内容：",
+                     "1.违反宪法和法律法规的；", "办法自发布之日起施行，各地应在年底前完成对现有校外培训材料的全面排查。"])
+    assert clean_page_text(raw).text.split("\n")[0].startswith("新京报讯（记者 冯琪）")
+
+
+def test_image_captions_are_dropped(tmp_path):
+    paragraphs = ["8月17日，国家航天局发布了新一批影像，祝融号火星车已在火星表面行驶超过1900米。",
+                  "据介绍，祝融号火星车目前状态良好，正在向着陆点南方的古海陆交界地带行进。"]
+    body = (f"<div class='content'><p>{paragraphs[0]}</p><p><img src='a.jpg'></p><p>祝融号拍摄的沙丘影像</p>"
+            f"<p><img src='b.jpg'><br>着陆点全景（国家航天局供图）</p><p>{paragraphs[1]}</p></div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(paragraphs)
+
+
+# ---------------------------------------------------------------------------------------
+# Page shapes trafilatura misreads (hidden content, layout tables, captions, plugins)
+# ---------------------------------------------------------------------------------------
+
+_PARAS = ["近日，某市发布新一轮支持科技创新的政策措施，对首次认定的高新技术企业给予一次性奖励。",
+          "政策明确，企业研发投入较上年增长的部分，按一定比例给予补助，单个企业最高可获得200万元。",
+          "据介绍，新政策自发布之日起施行，有效期三年，相关申报指南将于近期在市科技局网站公布。"]
+
+
+def test_an_article_hidden_until_a_script_runs_is_read_without_the_reader_widgets(tmp_path):
+    sections = "".join(f"<section><span>{p}</span></section>" for p in _PARAS)
+    body = (f"<h1>某市出台科技创新新政</h1><div id='meta'><a href='javascript:;'>某市发布</a> <em>2024-03-01 19:00</em> <em>广东</em></div>"
+            f"<div id='content' style='visibility: hidden; opacity: 0;'>{sections}</div>"
+            "<div class='bar'><button><span>在看</span></button><a href='javascript:;'>写留言</a><span>留言</span></div>"
+            "<div id='bottom'><span>微信扫一扫可打开此内容，使用完整服务</span></div><div><span>向上滑动看下一个</span></div>"
+            "<div id='toast' style='display: none;'>预览时标签不可点</div>"
+            "<span aria-hidden='true' style='display:none'>，轻点两下取消赞</span><span aria-hidden='true' style='display:none'>在看</span>")
+    article = _read(tmp_path, _html(body, title="某市出台科技创新新政")).article
+    assert article.text == "\n".join(_PARAS)
+
+
+def test_a_hidden_block_that_is_not_the_page_content_stays_out(tmp_path):
+    body = "".join(f"<p>{p}</p>" for p in _PARAS) + "<div style='display:none'>请升级浏览器后查看</div>"
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_layout_table_cells_are_judged_as_lines_and_a_data_table_is_kept(tmp_path):
+    rows = [["项目", "金额（万元）", "增长（%）"], ["高企奖励", "1200", "15.2"], ["研发补助", "3400", "8.7"]]
+    grid = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    article = "".join(f"<p>{p}</p>" for p in _PARAS) + f"<table border='1'>{grid}</table>"
+    body = ("<table width='1000'><tr><td>当前位置：<a href='/'>首页</a>&gt;<a href='/tzgg/'>通知公告</a></td></tr>"
+            f"<tr><td><table><tr><td>某市出台科技创新新政</td></tr><tr><td>{article}</td></tr></table></td></tr>"
+            "<tr><td><table><tr><td>相关链接</td></tr><tr><td><a href='/1'>某市科技局2023年工作总结</a></td></tr>"
+            "<tr><td><a href='/2'>关于开展高企认定工作的通知</a></td></tr></table></td></tr></table>")
+    text = _read(tmp_path, _html(body, title="某市出台科技创新新政")).article.text
+    assert text == "\n".join([*_PARAS, *("| " + " | ".join(r) + " |" for r in rows)])
+
+
+def test_a_metadata_grid_above_a_government_article_is_dropped(tmp_path):
+    grid = ("<table><tr><td>索引号：</td><td>11510000/2023-00123</td><td>分类：</td><td>通知公告</td></tr>"
+            "<tr><td>发布机构：</td><td>某市科技局</td><td>发布日期：</td><td>2023-06-08</td></tr></table>")
+    body = f"<h1>某市出台科技创新新政</h1>{grid}" + "".join(f"<p>{p}</p>" for p in _PARAS)
+    assert _read(tmp_path, _html(body, title="某市出台科技创新新政")).article.text == "\n".join(_PARAS)
+
+
+def test_captions_apart_from_their_image_are_dropped(tmp_path):
+    body = (f"<div class='content'><p>{_PARAS[0]}</p><p style='text-align:center'><img src='a.jpg'></p>"
+            "<p style='text-align:center'>3月1日，企业技术人员在实验室调试设备。新华社记者 王五 摄</p>"
+            f"<p>{_PARAS[1]}</p><div class='pic'><img src='b.jpg'></div><p><br></p><p>市科技局供图</p>"
+            f"<span class='img-desc'>政策发布会现场（资料图）</span><p>{_PARAS[2]}</p></div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_plugin_fallback_text_and_app_promos_are_dropped(tmp_path):
+    body = ("".join(f"<p>{p}</p>" for p in _PARAS[:2])
+            + "<object data='player.swf'><embed src='player.swf'><p>下载安装Flash播放器</p></object>"
+            + f"<p>{_PARAS[2]}</p><div class='app-download'><img src='qrcode.png'><span>某某新闻APP 让你先看到明天</span></div>"
+            + "<p><a href='https://apps.apple.com/cn/app/id123'>打开某某新闻客户端</a></p>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
