@@ -256,6 +256,18 @@ def _build_and_report(settings, sources: list[Path], exclude: list[Path], *, for
         )
 
 
+AnswerOpt = typer.Option(
+    None, "--answer",
+    help="extractive (quotes) or llm (a generated answer, citations checked) \\[default: llm when ASSISTANT_LLM is set, "
+         "else extractive].",
+)
+
+
+def _stream_to_stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question, in Chinese or English."),
@@ -264,6 +276,7 @@ def ask(
     index: Optional[Path] = IndexOpt,
     encoder: Optional[str] = EncoderOpt,
     retriever: Optional[str] = typer.Option(None, "--retriever", help="hybrid (default), dense or lexical."),
+    answer_mode: Optional[str] = AnswerOpt,
 ) -> None:
     """Answer one question with cited passages (builds the index from corpus/ on first use)."""
     with _user_errors():
@@ -274,7 +287,10 @@ def ask(
         validate_question(question, settings.max_question_chars)  # fail fast, before any loading
         with _progress(not as_json and sys.stderr.isatty()) as progress:
             assistant = Assistant.open(settings, progress, on_wait=_waiting_for_writer(settings.index_dir))
-        answer = assistant.ask(question, k=k)
+        stream = not as_json and sys.stderr.isatty()
+        answer = assistant.ask(question, k=k, answer=answer_mode, on_token=_stream_to_stderr if stream else None)
+        if stream and answer.mode == "llm" and not answer.refused:
+            typer.echo("\n", err=True)  # the streamed draft ends; the checked answer follows on stdout
         if as_json:
             typer.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))
         else:
@@ -287,14 +303,16 @@ def chat(
     encoder: Optional[str] = EncoderOpt,
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on \\[default: 127.0.0.1]."),
     port: Optional[int] = typer.Option(None, "--port", help="Port \\[default: 7860]."),
+    answer_mode: Optional[str] = AnswerOpt,
 ) -> None:
     """Start the Gradio chat in the browser (local only unless --host says otherwise)."""
     with _user_errors():
         from assistant.pipeline import Assistant
 
-        settings = _settings(index_dir=index, encoder=encoder, host=host, port=port)
+        settings = _settings(index_dir=index, encoder=encoder, host=host, port=port, answer=answer_mode)
         with _progress(True) as progress:
             assistant = Assistant.open(settings, progress)
+        assistant.answer_mode()  # --answer llm without a model: say so now, not at the first question
         from assistant.web import build_app
 
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
@@ -310,6 +328,10 @@ def eval_(
     k: int = typer.Option(10, "-k", min=1, max=100, help="Passages retrieved per question."),
     index: Optional[Path] = IndexOpt,
     encoder: Optional[str] = EncoderOpt,
+    answer_mode: str = typer.Option(
+        "extractive", "--answer",
+        help="extractive, or llm: the same questions also answered by the configured chat model (ASSISTANT_LLM), "
+             "both reported side by side."),
 ) -> None:
     """Score a question set: evidence hit@k, MRR, citations, refusals, answer F1, latency; writes a report and plot."""
     with _user_errors():
@@ -321,19 +343,28 @@ def eval_(
             raise UserError(f"{file} does not exist; pass a JSONL question set such as eval/corpus_zh_en.test.jsonl")
         if retriever not in MODES:
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
+        if answer_mode not in ("extractive", "llm"):
+            raise UserError(f"unknown answer mode '{answer_mode}'; choose extractive or llm")
         settings = _settings(index_dir=index, encoder=encoder)
         out_dir = out or Path("eval") / "reports" / file.stem
         with _progress(True) as progress:
             assistant = Assistant.open(settings, progress)
-            run = evaluate_file(assistant, file, out_dir, MODES if compare else [retriever], k=k, progress=progress)
+            modes = ("extractive", "llm") if answer_mode == "llm" else ("extractive",)
+            for mode in modes:
+                assistant.answer_mode(mode)  # no chat model configured: say so before any question runs
+            run = evaluate_file(assistant, file, out_dir, MODES if compare else [retriever], k=k, progress=progress,
+                                answer_modes=modes)
         for problem in run.problems:
             typer.echo(f"skipped {problem}", err=True)
         typer.echo(f"{run.loaded} questions evaluated, {run.skipped} lines skipped; report: {run.out_dir / 'report.md'}")
         for mode, b in run.runs.items():
             o = b["overall"]
             hit5 = o.get("evidence_hit", {}).get("5")
+            extra = (f"  verified citations={o.get('verified_citations')}  fallbacks={o.get('fallbacks')}"
+                     if mode.endswith("llm") else "")
             typer.echo(f"  {mode:8s} hit@5={hit5}  MRR@10={o.get('mrr@10')}  cited evidence={o.get('cited_evidence')}"
-                       f"  refused(unanswerable)={o.get('refusal_accuracy')}  false refusals={o.get('false_refusal_rate')}")
+                       f"  refused(unanswerable)={o.get('refusal_accuracy')}  false refusals={o.get('false_refusal_rate')}"
+                       + extra)
 
 
 @app.command()

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
     max_quote_chars: int | None = Field(None, ge=10)  # longer sentences are quoted by their relevant clauses
     retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,
+    # e.g. "openai:deepseek-chat" (any OpenAI-compatible server, with llm_base_url) or "ollama:qwen2.5".
+    llm: str | None = None
+    llm_base_url: str | None = None  # e.g. https://api.deepseek.com/v1, http://127.0.0.1:8000/v1
+    llm_api_key: str | None = None
+    # "auto": generated answers when an llm is configured, else extractive quotes.
+    answer: Literal["auto", "extractive", "llm"] = "auto"
+    llm_timeout: float = Field(60.0, gt=0)  # seconds for the whole reply; then the extractive answer is shown
+    llm_context_tokens: int = Field(3000, ge=200)  # passages given to the model, best first (cl100k tokens)
+    llm_max_tokens: int = Field(800, ge=16)  # longest reply asked for
+    llm_translate_queries: bool = False  # English questions: let the model add Chinese search terms before retrieval
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=1)

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
+from assistant.answer.llm.chat_model import LLMError
 from assistant.config import Settings
+from assistant.conversation import Turn, condense_by_rule, history_lines
 from assistant.embed import load_embedder
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
@@ -21,7 +23,7 @@ from assistant.types import Answer
 
 
 class QuestionError(ValueError):
-    """The question itself is unusable (empty, too long)."""
+    """The question itself is unusable (empty, too long), or cannot be answered as asked (no model for --answer llm)."""
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -64,14 +66,28 @@ def ensure_index(settings: Settings, progress: Progress | None = None,
 class Assistant:
     """Loads the index and models once; ``ask`` answers one question with citations."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, chat_model=None) -> None:
+        """``chat_model``: a LangChain chat model to use instead of the configured one (tests)."""
         self.settings = settings
         self.embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
         self.index = load_index(settings.index_dir)
         check_encoder(self.index.manifest, self.embedder.name, settings.index_dir)
         self.answerer = ExtractiveAnswerer(self.index, self.embedder, settings.prompts_dir,
                                            AnswerSettings.from_config(settings))
+        self.llm_configured = bool(settings.llm) or chat_model is not None
+        self._chat_model = chat_model
+        self._llm = None
         self._retrievers: dict[str, Retriever] = {}
+
+    @property
+    def llm(self):
+        """The generated-answer path (imported on first use: an extractive process never loads it)."""
+        if self._llm is None:
+            from assistant.answer.llm import ChatClient, LLMAnswerer, LLMSettings
+
+            client = ChatClient(LLMSettings.from_config(self.settings), self._chat_model)
+            self._llm = LLMAnswerer(self.answerer, client, self.settings.prompts_dir)
+        return self._llm
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None,
@@ -85,18 +101,63 @@ class Assistant:
             self._retrievers[mode] = Retriever(self.index, self.embedder, mode=mode)
         return self._retrievers[mode]
 
-    def ask(self, question: str, k: int | None = None, retriever: str | None = None) -> Answer:
+    def answer_mode(self, requested: str | None = None) -> str:
+        """"extractive" or "llm": as requested, else as configured ("auto": llm when a model is set)."""
+        mode = requested or self.settings.answer
+        if mode == "auto":
+            return "llm" if self.llm_configured else "extractive"
+        if mode == "llm" and not self.llm_configured:
+            raise QuestionError("--answer llm needs a chat model: set ASSISTANT_LLM=PROVIDER:MODEL "
+                                "(e.g. openai:deepseek-chat with ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_API_KEY)")
+        if mode not in ("extractive", "llm"):
+            raise QuestionError(f"unknown answer mode '{mode}'; choose extractive or llm")
+        return mode
+
+    def standalone(self, question: str, history: list[Turn], mode: str) -> str:
+        """A chat follow-up rewritten with its history: by the model in llm mode, else (or on failure) by rule."""
+        if not history:
+            return question
+        if mode == "llm":
+            try:
+                lang = parse_query(question).lang
+                return self.llm.ask_model(f"llm_condense.{lang}.txt", question=question,
+                                          history=history_lines([(t.question, t.answer) for t in history])) or question
+            except LLMError:
+                pass
+        return condense_by_rule(history[-1].standalone, question)
+
+    def ask(self, question: str, k: int | None = None, retriever: str | None = None, *, answer: str | None = None,
+            history: list[Turn] | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
+        """Answer ``question``; ``answer`` picks the mode, ``history`` the earlier turns of a chat,
+        ``on_token`` receives a generated answer as it streams."""
         text = validate_question(question, self.settings.max_question_chars)
+        mode = self.answer_mode(answer)
         k = k or self.settings.top_k
         started = time.perf_counter()
-        query = parse_query(text)
-        hits = self.retriever(retriever).run(query, k=max(k, 10))[:max(k, 10)]
+        standalone = self.standalone(text, history or [], mode)
+        query = parse_query(standalone)
+        search = query
+        if mode == "llm" and self.settings.llm_translate_queries and query.lang == "en":
+            try:
+                search = parse_query(f"{standalone} {self.llm.ask_model('llm_translate.txt', question=standalone)}")
+            except LLMError:
+                pass  # the dictionary expansion alone, as in extractive mode
+        hits = self.retriever(retriever).run(search, k=max(k, 10))[:max(k, 10)]
         retrieved = time.perf_counter()
-        answer = self.answerer.run(query, hits)
+        notice = None
+        if mode == "llm":
+            try:
+                result = self.llm.run(query, hits, on_token)
+            except LLMError as exc:
+                notice = f"{exc}; showing quotes from the passages instead of a generated answer"
+                result = self.answerer.run(query, hits)
+        else:
+            result = self.answerer.run(query, hits)
         done = time.perf_counter()
         timings = {
             "retrieve": round((retrieved - started) * 1000, 2),
             "answer": round((done - retrieved) * 1000, 2),
             "total": round((done - started) * 1000, 2),
         }
-        return replace(answer, timings_ms=timings)
+        return replace(result, question=text, timings_ms=timings, notice=notice,
+                       standalone_question=standalone if standalone != text else None)

@@ -11,6 +11,9 @@ def answer_to_json(answer: Answer) -> dict:
         "question": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "standalone_question": answer.standalone_question,
         "citations": [
             {
                 "n": c.n,
@@ -24,6 +27,7 @@ def answer_to_json(answer: Answer) -> dict:
                 "quote": c.quote,
                 "quote_start": c.quote_start,
                 "quote_end": c.quote_end,
+                "verified": c.verified,
             }
             for c in answer.citations
         ],
@@ -41,19 +45,32 @@ def answer_to_json(answer: Answer) -> dict:
             {"rank": h.rank, "chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "title": h.chunk.title}
             for h in answer.related
         ],
+        "sentences": [
+            {"text": s.text, "status": s.status, "citations": list(s.citations), "quotes": list(s.quotes),
+             "invalid_citations": list(s.invalid),
+             "numbers_found": s.numbers_found}
+            for s in answer.sentences
+        ],
+        "usage": dict(answer.usage),
         "timings_ms": dict(answer.timings_ms),
     }
 
 
 def answer_to_text(answer: Answer) -> str:
-    lines = [answer.text]
+    lines = []
+    if answer.notice:
+        lines += [f"({answer.notice})", ""]
+    if answer.standalone_question:
+        lines += [("Answering: " if answer.lang == "en" else "按此问题回答：") + answer.standalone_question, ""]
+    lines.append(answer.text)
     if answer.citations:
         lines.append("")
         lines.append("Sources:" if answer.lang == "en" else "出处：")
     for c in answer.citations:
         meta = " · ".join(x for x in (c.source, c.date, c.doc_id) if x)
         lines.append(f"[{c.n}] {c.title}  ({meta})")
-        lines.append(f"    “{c.quote}”")
+        unchecked = "" if c.verified else ("  (does not support what cites it)" if answer.lang == "en" else "  （不支持引用它的句子）")
+        lines.append(f"    “{c.quote}”{unchecked}")
         if c.url:
             lines.append(f"    {c.url}")
     return "\n".join(lines)

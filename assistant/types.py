@@ -72,6 +72,27 @@ class Citation:
     quote: str  # the exact span the answer relies on
     quote_start: int  # offsets in the cleaned article text
     quote_end: int
+    # A quote is checked against its passage: always true for extractive quotes (they are the
+    # passage's own words); for a generated answer, whether the passage supports what cites it.
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of a generated answer and what checking it against the passages found.
+
+    ``status``: "verified" (its citations support it), "reattributed" (another given passage
+    does, and is cited instead), "unsupported" (no given passage does), "uncited" (no citation
+    at all). ``invalid`` lists citation numbers that pointed at no given passage (never shown).
+    ``numbers_found``: every number in the sentence appears in a passage it cites.
+    """
+
+    text: str
+    status: str
+    citations: tuple[int, ...] = ()  # display numbers (Citation.n) after re-attribution
+    quotes: tuple[str, ...] = ()  # per citation, the passage sentence that supports it best
+    invalid: tuple[int, ...] = ()
+    numbers_found: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,11 @@ class Answer:
     lang: str = "zh"
     timings_ms: dict[str, float] = field(default_factory=dict)
     related: list[Hit] = field(default_factory=list)  # for a refusal: the nearest passages, one per article
+    mode: str = "extractive"  # "extractive" (quotes) or "llm" (generated, citations checked)
+    sentences: list[AnswerSentence] = field(default_factory=list)  # llm mode: each sentence, checked
+    notice: str | None = None  # e.g. why a generated answer fell back to the extractive one
+    standalone_question: str | None = None  # a chat follow-up condensed with its history
+    usage: dict[str, int] = field(default_factory=dict)  # llm mode: tokens in and out
 
     def quotes(self) -> list[str]:
         """The distinct quotes in citation order (near-duplicate passages share one quote)."""

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import html
 import logging
+import queue
 import re
+import threading
+from typing import Iterator
 
 import gradio as gr
 
+from assistant.conversation import Turn
 from assistant.pipeline import Assistant, QuestionError
 from assistant.render import answer_to_json
 from assistant.types import Answer, Citation, Hit
@@ -79,13 +83,20 @@ def citation_html(citation: Citation, hits: list[Hit]) -> str:
     url = safe_url(citation.url)
     link = (f'<br><a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">原文 / Original</a>'
             if url else "")
-    return f"<details><summary>[{citation.n}] {summary}</summary><p>{body}{link}</p></details>"
+    unverified = "" if citation.verified else " · ⚠ 不支持引用它的句子 / does not support what cites it"
+    return f"<details><summary>[{citation.n}] {summary}{unverified}</summary><p>{body}{link}</p></details>"
 
 
 def answer_html(answer: Answer) -> str:
-    """The chat reply: the answer (or refusal) text, then one collapsible block per citation."""
+    """The chat reply: any notice and condensed question, the answer (or refusal) text, then one
+    collapsible block per citation."""
+    parts = []
+    if answer.notice:
+        parts.append(f"<p><em>{escape_text(answer.notice)}</em></p>")
+    if answer.standalone_question:
+        parts.append(f"<p><em>按此问题回答 / Answering: {escape_text(answer.standalone_question)}</em></p>")
     text = _CODE_SPAN.sub(r"<code>\1</code>", escape_text(answer.text))
-    parts = [f"<p>{text}</p>"]
+    parts.append(f"<p>{text}</p>")
     parts += [citation_html(c, answer.hits) for c in answer.citations]
     return "\n".join(parts)
 
@@ -95,25 +106,56 @@ def answer_html(answer: Answer) -> str:
 
 def reply_html(assistant: Assistant, question: str) -> str:
     """The assistant's reply to one chat message; never raises."""
+    *_, (reply, _) = stream_reply(assistant, question, [])
+    return reply
+
+
+def stream_reply(assistant: Assistant, question: str, turns: list[Turn],
+                 wait: float = 0.1) -> Iterator[tuple[str, Answer | None]]:
+    """The reply to a chat message as it grows: a generated answer's draft while it streams,
+    then the checked answer (with the Answer, for the chat's history). Never raises."""
     if not question.strip():
-        return escape_text(EMPTY_QUESTION)
-    try:
-        return answer_html(assistant.ask(question))
-    except QuestionError as exc:
-        return escape_text(str(exc))
-    except Exception:  # the user gets one line; the traceback goes to the server log
-        log.exception("chat question failed: %r", question[:200])
-        return escape_text(UNEXPECTED_ERROR)
+        yield escape_text(EMPTY_QUESTION), None
+        return
+    tokens: queue.Queue = queue.Queue()
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["answer"] = assistant.ask(question, history=turns, on_token=tokens.put)
+        except Exception as exc:  # reported below, in the chat
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    draft = ""
+    while worker.is_alive() or not tokens.empty():
+        try:
+            draft += tokens.get(timeout=wait)
+        except queue.Empty:
+            continue
+        yield f"<p>{escape_text(draft)} ▌</p>", None
+    worker.join()
+    if "answer" in outcome:
+        yield answer_html(outcome["answer"]), outcome["answer"]
+    elif isinstance(outcome.get("error"), QuestionError):
+        yield escape_text(str(outcome["error"])), None
+    else:  # the user gets one line; the traceback goes to the server log
+        log.error("chat question failed: %r", question[:200], exc_info=outcome.get("error"))
+        yield escape_text(UNEXPECTED_ERROR), None
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page plus the ``/ask`` JSON endpoint, both over the given assistant."""
 
-    def respond(question: str, history: list[dict]) -> tuple[str, list[dict]]:
-        reply = reply_html(assistant, question or "")
-        if question and question.strip():
+    def respond(question: str, history: list[dict], turns: list[Turn]):
+        question = question or ""
+        if question.strip():
             history = history + [{"role": "user", "content": escape_text(question.strip())}]
-        return "", history + [{"role": "assistant", "content": reply}]
+        for reply, answer in stream_reply(assistant, question, turns):
+            if answer is not None:
+                turns = turns + [Turn(question.strip(), answer.standalone_question or question.strip(), answer.text)]
+            yield "", history + [{"role": "assistant", "content": reply}], turns
 
     def ask(question: str) -> dict:
         """Answer one question; returns the JSON contract of `assistant ask --json`."""
@@ -140,7 +182,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 show_label=False, scale=5, autofocus=True, max_lines=4,
             )
             send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
-        gr.on([question.submit, send.click], respond, [question, chatbot], [question, chatbot],
+        turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
+        gr.on([question.submit, send.click], respond, [question, chatbot, turns], [question, chatbot, turns],
               api_visibility="private", concurrency_id=_CONCURRENCY_ID)
         gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID)
     return app

@@ -27,9 +27,11 @@ ZH_QUESTION = "遂宁市技术合同认定登记额是多少？"
 EN_QUESTION = "How does Inner Mongolia register innovation consortia?"
 UNCOVERED_QUESTION = "广东省的创新联合体怎么备案？"
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "hits", "related", "timings_ms"}
+TOP_KEYS = {"question", "answer", "refused", "mode", "notice", "standalone_question", "citations", "hits", "related",
+            "sentences", "usage", "timings_ms"}
 RELATED_KEYS = {"rank", "chunk_id", "doc_id", "title"}
-CITATION_KEYS = {"n", "doc_id", "title", "source", "date", "url", "chunk_id", "text", "quote", "quote_start", "quote_end"}
+CITATION_KEYS = {"n", "doc_id", "title", "source", "date", "url", "chunk_id", "text", "quote", "quote_start", "quote_end",
+                 "verified"}
 HIT_KEYS = {"rank", "chunk_id", "doc_id", "score", "text"}
 
 

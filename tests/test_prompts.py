@@ -13,6 +13,14 @@ FIELDS = {
     "answer.en.txt": {"body"},
     "refusal.zh.txt": {"detail", "related"},
     "refusal.en.txt": {"detail", "related"},
+    "llm_system.zh.txt": {"no_answer"},
+    "llm_system.en.txt": {"no_answer"},
+    "llm_user.zh.txt": {"passages", "question"},
+    "llm_user.en.txt": {"passages", "question"},
+    "llm_passage.txt": {"n", "title", "source", "date", "text"},
+    "llm_condense.zh.txt": {"history", "question"},
+    "llm_condense.en.txt": {"history", "question"},
+    "llm_translate.txt": {"question"},
 }
 
 

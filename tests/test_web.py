@@ -147,3 +147,28 @@ def test_chat_reply_over_real_index(tiny_assistant):
 def test_chat_reply_explains_a_too_long_question(tiny_assistant):
     reply = reply_html(tiny_assistant, "问" * (tiny_assistant.settings.max_question_chars + 1))
     assert "limit" in reply and "<details>" not in reply
+
+
+def test_a_generated_answer_streams_into_the_chat_then_shows_checked(tiny_settings, tiny_assistant):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.pipeline import Assistant
+    from assistant.web import stream_reply
+
+    model = FakeListChatModel(responses=["截至2022年5月，内蒙古共组建并备案各类创新联合体24个[1]。"])
+    assistant = Assistant(tiny_settings, chat_model=model)
+    steps = list(stream_reply(assistant, "内蒙古组建了多少个创新联合体？", []))
+    drafts, (final, answer) = steps[:-1], steps[-1]
+    assert len(drafts) > 3 and all(d.endswith("▌</p>") and a is None for d, a in drafts)
+    assert answer.mode == "llm" and answer.sentences[0].status == "verified"
+    assert "<details>" in final and "24个" in final and "▌" not in final
+
+
+def test_a_chat_follow_up_shows_the_question_it_answers(tiny_assistant):
+    from assistant.conversation import Turn
+    from assistant.web import stream_reply
+
+    turns = [Turn("内蒙古组建了多少个创新联合体？", "内蒙古组建了多少个创新联合体？", "…24个[1]。")]
+    *_, (final, answer) = stream_reply(tiny_assistant, "那甘肃呢？", turns)
+    assert answer.standalone_question == "甘肃组建了多少个创新联合体？"
+    assert "Answering: 甘肃组建了多少个创新联合体？" in final and "5家" in final

@@ -94,16 +94,16 @@ class ExtractiveAnswerer:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the
         collection does not have, or a name no article mentions."""
         if instruction(query) or small_talk(query) or off_collection(terms):
-            return self._refuse(query, hits, related=False)
+            return self.refuse(query, hits, related=False)
         missing = missing_names(query, self.index)
         if missing:
-            return self._refuse(query, hits, missing=missing)
+            return self.refuse(query, hits, missing=missing)
         return None
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough, else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
-            return self._refuse(query, hits)
+            return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 
     def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
@@ -221,7 +221,7 @@ class ExtractiveAnswerer:
 
     # -- refusal ----------------------------------------------------------------------------
 
-    def _refuse(self, query: Query, hits: list[Hit], missing: list[str] = (), related: bool = True) -> Answer:
+    def refuse(self, query: Query, hits: list[Hit], missing: list[str] = (), related: bool = True) -> Answer:
         lang = query.lang
         if missing and lang == "zh":
             detail = "（资料中没有提到" + "、".join(f"“{m}”" for m in missing) + "）"

@@ -83,6 +83,11 @@ class SentenceSelector:
         value = self.model.get("refusal", {}).get("threshold", {}).get(lang)
         return None if value is None else float(value)
 
+    def support_threshold(self, lang: str) -> float | None:
+        """The bar at which a passage supports a generated sentence (``benchmarks/tune_support.py``), if any."""
+        value = self.model.get("support", {}).get("threshold", {}).get(lang)
+        return None if value is None else float(value)
+
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)

@@ -37,6 +37,16 @@ def aggregate(results: Sequence[QuestionResult]) -> dict:
         out["citation_precision"] = _mean([x.citation_precision for x in answered])
         f1 = [x.answer_f1 for x in j if x.answer_f1 is not None]
         out["answer_char_f1"] = _mean(f1)
+    answers = [r.answer for r in results if not r.answer.refused]
+    cited = [c.verified for a in answers for c in a.citations]
+    out["verified_citations"] = _mean([float(v) for v in cited])
+    sentences = [s.status in ("verified", "reattributed") for a in answers for s in a.sentences]
+    out["supported_sentences"] = _mean([float(v) for v in sentences])  # generated answers only
+    out["fallbacks"] = sum(r.answer.notice is not None for r in results)  # llm mode: the extractive answer shown instead
+    used = [r.answer.usage for r in results if r.answer.usage]
+    out["tokens"] = ({"input": round(sum(u["input_tokens"] for u in used) / len(used), 1),
+                      "output": round(sum(u["output_tokens"] for u in used) / len(used), 1),
+                      "estimated": any(u.get("estimated") for u in used)} if used else None)
     out["refusal_accuracy"] = None if refusal.refusal_accuracy is None else round(refusal.refusal_accuracy, 4)
     out["false_refusal_rate"] = None if refusal.false_refusal_rate is None else round(refusal.false_refusal_rate, 4)
     timings = {part: [r.answer.timings_ms.get(part, 0.0) for r in results] for part in ("retrieve", "answer", "total")}
@@ -98,9 +108,9 @@ def markdown_report(runs: dict[str, dict], context: dict) -> str:
 
 
 def _table(runs: dict[str, dict], pick) -> list[str]:
-    header = ["retriever", "n", "hit@1", "hit@3", "hit@5", "hit@10", f"hit≤{CHAR_BUDGET}ch", "MRR@10",
+    header = ["run", "n", "hit@1", "hit@3", "hit@5", "hit@10", f"hit≤{CHAR_BUDGET}ch", "MRR@10",
               "doc R@5", "cited evidence", "cite prec", "F1", "quoted chars", "refused (unans.)", "false refusals",
-              "p50 ms", "p95 ms"]
+              "verified cites", "supported sentences", "fallbacks", "tokens in/out", "p50 ms", "p95 ms"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, b in runs.items():
         m = pick(b)
@@ -112,9 +122,16 @@ def _table(runs: dict[str, dict], pick) -> list[str]:
             name, m["questions"], hit.get("1"), hit.get("3"), hit.get("5"), hit.get("10"),
             m.get(f"evidence_hit_within_{CHAR_BUDGET}_chars"), m.get("mrr@10"), m.get("doc_recall", {}).get("5"),
             m.get("cited_evidence"), m.get("citation_precision"), m.get("answer_char_f1"), m.get("mean_quoted_chars"),
-            m.get("refusal_accuracy"), m.get("false_refusal_rate"), lat.get("p50"), lat.get("p95"),
+            m.get("refusal_accuracy"), m.get("false_refusal_rate"), m.get("verified_citations"),
+            m.get("supported_sentences"), m.get("fallbacks"), _tokens(m.get("tokens")), lat.get("p50"), lat.get("p95"),
         ]) + " |")
     return rows
+
+
+def _tokens(tokens: dict | None) -> str | None:
+    if not tokens:
+        return None
+    return f"{tokens['input']:.0f} / {tokens['output']:.0f}" + (" (est.)" if tokens["estimated"] else "")
 
 
 def plot_hit_curves(runs: dict[str, dict], path: Path, title: str) -> None:

@@ -28,22 +28,28 @@ def evaluate_file(
     retrievers: Sequence[str],
     k: int = 10,
     progress: Callable[[str, int, int], None] | None = None,
+    answer_modes: Sequence[str] = ("extractive",),
 ) -> EvalRun:
+    """One run per retriever and answer mode; several answer modes are reported side by side."""
     report = load_questions(path)
     if not report.questions:
         raise ValueError(f"{path}: no valid questions ({report.summary()})")
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = {}
     for mode in retrievers:
-        def ask(question: str, mode=mode):
-            return assistant.ask(question, k=k, retriever=mode)
+        for answer in answer_modes:
+            name = mode if len(answer_modes) == 1 else f"{mode} · {answer}"
 
-        tick = (lambda done, total, mode=mode: progress(f"eval:{mode}", done, total)) if progress else None
-        results = run_questions(ask, report.questions, tick)
-        target = out_dir if len(retrievers) == 1 else out_dir / mode
-        target.mkdir(parents=True, exist_ok=True)
-        write_results(target, results)
-        runs[mode] = breakdown(results)
+            def ask(question: str, mode=mode, answer=answer):
+                return assistant.ask(question, k=k, retriever=mode, answer=answer)
+
+            tick = (lambda done, total, name=name: progress(f"eval:{name}", done, total)) if progress else None
+            results = run_questions(ask, report.questions, tick)
+            single = len(retrievers) == 1 and len(answer_modes) == 1
+            target = out_dir if single else out_dir / name.replace(" · ", "-")
+            target.mkdir(parents=True, exist_ok=True)
+            write_results(target, results)
+            runs[name] = breakdown(results)
     context = _context(assistant, path, k, report)
     (out_dir / "metrics.json").write_text(
         json.dumps({"context": context, "runs": runs}, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,142 @@
+"""Generated answers: a chat model writes from the numbered passages, then every citation is checked.
+
+The model is told to answer only from the passages, in the question's language, to cite
+every claim as [n], and to reply with a fixed word when the passages do not hold the answer
+(that reply becomes a refusal). Passages are fenced as quoted data (see ``context``).
+Its reply is then checked sentence by sentence (``verify``). Any failure of the model (down,
+slow, rate-limited, empty or unusable reply) raises :class:`LLMError`; the pipeline then
+shows the extractive answer with a notice instead.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.llm.chat_model import LLMError, describe_failure, load_chat_model
+from assistant.answer.llm.context import Passage, pack_passages
+from assistant.answer.llm.verify import CitationChecker
+from assistant.answer.terms import question_terms
+from assistant.prompts import load_prompt
+from assistant.query import Query
+from assistant.tokens import count_tokens
+from assistant.types import Answer, Hit
+
+# What the prompts ask the model to reply when the passages do not hold the answer.
+NO_ANSWER = "NO_ANSWER"
+
+TokenSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    model: str | None = None  # "PROVIDER:MODEL"
+    base_url: str | None = None
+    api_key: str | None = None
+    timeout: float = 60.0
+    context_tokens: int = 3000
+    max_tokens: int = 800
+    translate_queries: bool = False
+
+    @classmethod
+    def from_config(cls, settings) -> "LLMSettings":
+        return cls(settings.llm, settings.llm_base_url, settings.llm_api_key, settings.llm_timeout,
+                   settings.llm_context_tokens, settings.llm_max_tokens, settings.llm_translate_queries)
+
+
+class ChatClient:
+    """One chat model, called with a deadline; its failures come out as :class:`LLMError`."""
+
+    def __init__(self, settings: LLMSettings, model: Any = None) -> None:
+        self.settings = settings
+        self._model = model  # a LangChain chat model; tests pass a fake one
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            if not self.settings.model:
+                raise LLMError("no chat model is configured: set ASSISTANT_LLM=PROVIDER:MODEL (README, \"Generated answers\")")
+            s = self.settings
+            self._model = load_chat_model(s.model, s.base_url, s.api_key, s.timeout, s.max_tokens)
+        return self._model
+
+    def complete(self, messages: list[tuple[str, str]], on_token: TokenSink | None = None) -> tuple[str, dict[str, int]]:
+        """The model's whole reply (streamed into ``on_token`` as it comes) and the tokens used."""
+        model = self.model
+        deadline = time.monotonic() + self.settings.timeout
+        parts: list[str] = []
+        usage = {"input_tokens": 0, "output_tokens": 0}
+        try:
+            for chunk in model.stream(messages):
+                text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
+                if text:
+                    parts.append(text)
+                    if on_token:
+                        on_token(text)
+                meta = getattr(chunk, "usage_metadata", None) or {}
+                for key in usage:
+                    usage[key] += int(meta.get(key) or 0)
+                if time.monotonic() > deadline:
+                    raise TimeoutError
+        except LLMError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
+            raise LLMError(describe_failure(exc, self.settings.timeout, self.settings.base_url)) from exc
+        reply = "".join(parts).strip()
+        if not reply:
+            raise LLMError("the model sent an empty reply")
+        if not usage["input_tokens"]:  # the server did not report usage: count as OpenAI would
+            usage = {"input_tokens": sum(count_tokens(m) for _, m in messages), "output_tokens": count_tokens(reply),
+                     "estimated": 1}
+        return reply, usage
+
+
+def _text_of(content: Any) -> str:
+    """Text of a multi-part message content (a list of strings and {"type": "text"} blocks)."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content
+                   if isinstance(p, str) or (isinstance(p, dict) and p.get("type") == "text"))
+
+
+class LLMAnswerer:
+    """Answers from the retrieved passages with a chat model; citations checked by the extractive scorer."""
+
+    def __init__(self, extractive: ExtractiveAnswerer, client: ChatClient, prompts_dir: Path) -> None:
+        self.extractive = extractive
+        self.client = client
+        self.prompts_dir = Path(prompts_dir)
+        self.checker = CitationChecker(extractive)
+
+    def messages(self, query: Query, passages: list[Passage]) -> list[tuple[str, str]]:
+        lang = query.lang
+        system = load_prompt(self.prompts_dir, f"llm_system.{lang}.txt").format(no_answer=NO_ANSWER)
+        user = load_prompt(self.prompts_dir, f"llm_user.{lang}.txt").format(
+            passages="\n\n".join(p.rendered for p in passages), question=query.text)
+        return [("system", system), ("human", user)]
+
+    def run(self, query: Query, hits: list[Hit], on_token: TokenSink | None = None) -> Answer:
+        index = self.extractive.index
+        early = self.extractive.refuse_early(query, hits, question_terms(query, index.lexical))
+        if early is not None:  # instructions, small talk, a place no article names: no model call needed
+            return replace(early, mode="llm")
+        passages = pack_passages(hits, index, self.prompts_dir, self.client.settings.context_tokens)
+        if not passages:
+            return replace(self.extractive.refuse(query, hits), mode="llm")
+        reply, usage = self.client.complete(self.messages(query, passages), on_token)
+        if reply.splitlines()[0].strip().strip("。.").upper() == NO_ANSWER:
+            return replace(self.extractive.refuse(query, hits), mode="llm", usage=usage)
+        checked = self.checker.check(reply, passages, query.lang)
+        if not any(s.status in ("verified", "reattributed") for s in checked.sentences):
+            raise LLMError("no sentence of the model's reply is supported by the passages it was given")
+        return Answer(query.text, checked.text, False, checked.citations, hits, query.lang, mode="llm",
+                      sentences=checked.sentences, usage=usage)
+
+    def ask_model(self, prompt: str, **fields: str) -> str:
+        """A one-shot reply to a template of ``prompts/`` (condensing, search terms)."""
+        text = load_prompt(self.prompts_dir, prompt).format(**fields)
+        reply, _ = self.client.complete([("human", text)])
+        return reply.strip().splitlines()[0].strip()
