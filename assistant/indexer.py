@@ -179,7 +179,8 @@ def build_index(
     digests = source_documents(sources, exclude)  # missing or unsupported paths fail before any model loads
     if not digests:
         raise IndexStoreError("no source files left to index; add some, or delete the index folder to start afresh")
-    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads,
+                             passage_engine=settings.passage_engine)
     by_doc = {path.stem: digest for path, digest in digests.items()}
     fingerprint = corpus_fingerprint(by_doc, settings)
     with writer_lock(index_dir, wait=wait, on_wait=on_wait):
@@ -260,7 +261,8 @@ def index_articles(
     # The lock also refuses a foreign folder before any embedding work; re-entrant: build_index holds it.
     with writer_lock(index_dir):
         started = time.perf_counter()
-        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads)
+        embedder = load_embedder(settings.encoder, threads=settings.encoder_threads, passage_threads=settings.ingest_threads,
+                             passage_engine=settings.passage_engine)
         _check_unique_ids(articles)
         by_id = {a.doc_id: a for a in articles}
         chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]

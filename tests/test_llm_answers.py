@@ -91,7 +91,7 @@ def test_a_citation_to_a_passage_never_given_is_flagged_not_shown(llm_assistant,
 
 def test_a_sentence_its_passage_does_not_support_is_reattributed(llm_assistant, server):
     def wrong_number(body: dict) -> str:
-        mongolia, other = passage_with(body, "备案"), next(n for n in passages_of(body) if n != passage_with(body, "备案"))
+        other = next(n for n in passages_of(body) if n != passage_with(body, "备案"))
         return f"截至2022年5月，内蒙古共组建并备案各类创新联合体24个[{other}]。"
 
     server.script(Reply(wrong_number))

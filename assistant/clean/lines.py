@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.clean.metadata import _DATE, _HAN, _compact, _find_date
+from assistant.clean.metadata import _compact, _find_date
 
 # ---------------------------------------------------------------------------------------
 # Line classifiers

