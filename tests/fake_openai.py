@@ -10,6 +10,7 @@ seconds even if a test forgets to.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ class Reply:
     delay: float = 0.0  # seconds before the first byte
     garbage: bool = False  # a 200 whose body is not JSON
     pieces: int = 4  # streamed in this many chunks
+    drop_after: int | None = None  # streaming: close the connection after this many chunks
 
 
 class FakeChatServer:
@@ -51,7 +53,7 @@ class FakeChatServer:
                     return
                 text = reply.content(body) if callable(reply.content) else reply.content
                 if body.get("stream"):
-                    self._stream(body, text, reply.pieces)
+                    self._stream(body, text, reply.pieces, reply.drop_after)
                 else:
                     self._send(200, _completion(body, text))
 
@@ -65,12 +67,17 @@ class FakeChatServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, body: dict, text: str, pieces: int) -> None:
+            def _stream(self, body: dict, text: str, pieces: int, drop_after: int | None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 step = max(1, -(-len(text) // pieces))
-                for start in range(0, len(text), step):
+                for sent, start in enumerate(range(0, len(text), step)):
+                    if sent == drop_after:  # the server dies mid-answer: no more bytes, connection closed
+                        self.close_connection = True
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
                     self._event(_chunk(body, {"content": text[start:start + step]}))
                 self._event(_chunk(body, {}, finish="stop"))
                 if (body.get("stream_options") or {}).get("include_usage"):

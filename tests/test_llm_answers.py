@@ -126,6 +126,7 @@ def test_the_model_saying_no_answer_is_a_refusal(llm_assistant, server):
     (Reply(garbage=True), "could not be read"),
     (Reply("   "), "empty reply"),
     (Reply("The weather is nice today."), "no sentence of the model's reply is supported"),
+    (Reply(grounded_english, pieces=6, drop_after=2), "could not be read"),  # the server dies mid-answer
 ])
 def test_a_failing_model_gives_the_extractive_answer_with_a_notice(llm_assistant, server, reply, says):
     server.script(reply)

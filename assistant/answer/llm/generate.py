@@ -69,8 +69,10 @@ class ChatClient:
         deadline = time.monotonic() + self.settings.timeout
         parts: list[str] = []
         usage = {"input_tokens": 0, "output_tokens": 0}
+        finished = False
         try:
             for chunk in model.stream(messages):
+                finished = finished or any(chunk.response_metadata.get(key) for key in _FINISH_KEYS)
                 text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
                 if text:
                     parts.append(text)
@@ -86,12 +88,21 @@ class ChatClient:
         except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
             raise LLMError(describe_failure(exc, self.settings.timeout, self.settings.base_url)) from exc
         reply = "".join(parts).strip()
+        if not finished and self.settings.model and self.settings.model.partition(":")[0] in _REPORTS_FINISH:
+            # An OpenAI-style stream that stops without a finish reason was cut off (the server
+            # died or the connection dropped mid-answer): half an answer is not shown as one.
+            raise LLMError("the model's reply could not be read (the stream stopped before the reply was finished)")
         if not reply:
             raise LLMError("the model sent an empty reply")
         if not usage["input_tokens"]:  # the server did not report usage: count as OpenAI would
             usage = {"input_tokens": sum(count_tokens(m) for _, m in messages), "output_tokens": count_tokens(reply),
                      "estimated": 1}
         return reply, usage
+
+
+# Where providers put why a reply ended; these providers always send one at the end of a stream.
+_FINISH_KEYS = ("finish_reason", "done_reason", "stop_reason")
+_REPORTS_FINISH = frozenset({"openai", "azure_openai", "deepseek", "ollama"})
 
 
 def _text_of(content: Any) -> str:
