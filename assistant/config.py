@@ -18,12 +18,20 @@ def _default_dir(name: str) -> Path:
     return here if here.exists() or not (PROJECT_ROOT / name).exists() else PROJECT_ROOT / name
 
 
+def _default_index_dir() -> Path:
+    """The project's own ``index/`` in a checkout; else a per-user data folder. Never the
+    working directory: run from elsewhere, ``ask`` must find the index it built before."""
+    if (PROJECT_ROOT / "index").is_dir() and (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "index"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "assistant" / "index"
+
+
 class Settings(BaseSettings):
     """Configuration; every field can be set as ``ASSISTANT_<FIELD>`` (e.g. ``ASSISTANT_INDEX_DIR``)."""
 
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
 
-    index_dir: Path = Path("index")
+    index_dir: Path = _default_index_dir()
     corpus_dir: Path = _default_dir("corpus")
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     # Work done once per machine (the English -> Chinese dictionary index, SQLite).

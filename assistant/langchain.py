@@ -73,7 +73,11 @@ class AssistantRetriever(BaseRetriever):
         return cls(assistant=Assistant.open(settings), **kwargs)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.assistant.retriever(self.mode).run(parse_query(query), k=self.k)
+        from assistant.pipeline import validate_k, validate_question
+
+        # The same checks as `assistant ask` and the HTTP API (QuestionError on bad input).
+        text = validate_question(query, self.assistant.settings.max_question_chars)
+        hits = self.assistant.retriever(self.mode).run(parse_query(text), k=validate_k(self.k))
         docs = []
         for hit in hits:
             article = self.assistant.index.articles[hit.chunk.doc_id]

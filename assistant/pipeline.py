@@ -5,6 +5,7 @@ Front-ends (CLI, Gradio, eval) call :class:`Assistant` and nothing below it.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -26,8 +27,20 @@ class QuestionError(ValueError):
     """The question itself is unusable (empty, too long), or cannot be answered as asked (no model for --answer llm)."""
 
 
-def validate_question(question: str, max_chars: int) -> str:
-    text = (question or "").strip()
+# Half of a UTF-16 surrogate pair on its own (a broken copy-paste, a bad client): not a character.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_K = 100
+
+
+def validate_question(question: object, max_chars: int) -> str:
+    """The question as every entry point (CLI, HTTP API, chat, LangChain retriever) accepts it.
+
+    Stripped; lone surrogates (which no text encoding can carry) dropped; empty, oversized
+    and non-text questions refused with a QuestionError saying what to change.
+    """
+    if question is not None and not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    text = _LONE_SURROGATE.sub("", question or "").strip()
     if not text:
         raise QuestionError("the question is empty; type a question, e.g. assistant ask \"遂宁市技术合同认定登记额是多少？\"")
     if len(text) > max_chars:
@@ -36,6 +49,13 @@ def validate_question(question: str, max_chars: int) -> str:
             "(set ASSISTANT_MAX_QUESTION_CHARS to change it)"
         )
     return text
+
+
+def validate_k(k: object) -> int:
+    """How many passages to retrieve: a whole number from 1 to MAX_K."""
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k (passages to retrieve) must be a whole number from 1 to {MAX_K}, not {k!r}")
+    return k
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None,
@@ -132,7 +152,7 @@ class Assistant:
         ``on_token`` receives a generated answer as it streams."""
         text = validate_question(question, self.settings.max_question_chars)
         mode = self.answer_mode(answer)
-        k = k or self.settings.top_k
+        k = validate_k(self.settings.top_k if k is None else k)
         started = time.perf_counter()
         standalone = self.standalone(text, history or [], mode)
         query = parse_query(standalone)

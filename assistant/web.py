@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import queue
 import re
 import threading
@@ -162,9 +163,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             return answer_to_json(assistant.ask(question))
         except QuestionError as exc:
-            raise gr.Error(str(exc)) from None
+            # The user's mistake, said in one line: no traceback in the server log unless debugging.
+            raise gr.Error(str(exc), print_exception=bool(os.environ.get("ASSISTANT_DEBUG"))) from None
         except Exception as exc:
-            log.exception("API question failed: %r", (question or "")[:200])
+            log.exception("API question failed: %r", str(question)[:200])
             raise gr.Error(f"unexpected {type(exc).__name__}; see the server log") from None
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:

@@ -486,3 +486,31 @@ def test_every_command_help_explains_its_options(tmp_path, command):
 def test_help_shows_the_documented_defaults(tmp_path, command, default):
     result = invoke([command, "--help"], tmp_path / "index", tmp_path)
     assert default in result.stdout
+
+
+def test_debug_shows_the_real_traceback(good, tmp_path):
+    """ASSISTANT_DEBUG=1 re-raises an unexpected error: its own traceback, nothing from the CLI's handling."""
+    empty_prompts = tmp_path / "prompts"
+    empty_prompts.mkdir()
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(good["index_dir"]), "ASSISTANT_CORPUS_DIR": str(good["corpus"]),
+           "ASSISTANT_PROMPTS_DIR": str(empty_prompts), "ASSISTANT_DEBUG": "1"}
+    done = subprocess.run([sys.executable, "-c", "import sys; from assistant.cli import main; sys.argv[1:] = "
+                           "['ask', '遂宁市技术合同认定登记额是多少？']; main()"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr and "FileNotFoundError" in done.stderr and "is missing; restore it" in done.stderr
+    assert "AttributeError" not in done.stderr
+    quiet = subprocess.run([sys.executable, "-c", "import sys; from assistant.cli import main; sys.argv[1:] = "
+                            "['ask', '遂宁市技术合同认定登记额是多少？']; main()"],
+                           capture_output=True, text=True, env={**env, "ASSISTANT_DEBUG": ""}, timeout=120)
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr and quiet.stderr.startswith("error: unexpected")
+
+
+def test_the_default_index_does_not_depend_on_the_working_folder(tmp_path, monkeypatch):
+    from assistant.config import PROJECT_ROOT, Settings
+
+    monkeypatch.delenv("ASSISTANT_INDEX_DIR", raising=False)
+    here = Settings().index_dir
+    monkeypatch.chdir(tmp_path)
+    assert Settings().index_dir == here and here.is_absolute()
+    assert here == PROJECT_ROOT / "index"  # a checkout keeps its index in its own index/ folder

@@ -172,3 +172,51 @@ def test_a_chat_follow_up_shows_the_question_it_answers(tiny_assistant):
     *_, (final, answer) = stream_reply(tiny_assistant, "那甘肃呢？", turns)
     assert answer.standalone_question == "甘肃组建了多少个创新联合体？"
     assert "Answering: 甘肃组建了多少个创新联合体？" in final and "5家" in final
+
+
+@pytest.mark.parametrize("question, says", [(123, "must be text"), ("问" * 3000, "characters long")])
+def test_api_reports_bad_input_in_one_line_and_logs_no_traceback(client, app_url, capfd, question, says):
+    import httpx
+
+    capfd.readouterr()
+    reply = httpx.post(f"{app_url}gradio_api/call/ask", json={"data": [question]}, timeout=30)
+    event = reply.json()["event_id"]
+    stream = httpx.get(f"{app_url}gradio_api/call/ask/{event}", timeout=60).text
+    assert "event: error" in stream and says in stream
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_lone_surrogates_are_dropped_not_an_error(tiny_assistant):
+    answer = tiny_assistant.ask("遂宁市技术合同认定登记额\udc80是多少？")
+    assert not answer.refused and "17.73亿元" in answer.text
+    assert answer.question == "遂宁市技术合同认定登记额是多少？"
+
+
+@pytest.mark.parametrize("k", [0, -1, 101, 2.5, True])
+def test_ask_refuses_a_bad_k(tiny_assistant, k):
+    from assistant.pipeline import QuestionError
+
+    with pytest.raises(QuestionError, match="k \\(passages to retrieve\\)"):
+        tiny_assistant.ask("遂宁市技术合同认定登记额是多少？", k=k)
+
+
+@pytest.mark.parametrize("k", [0, -1, 101])
+def test_the_langchain_retriever_refuses_a_bad_k(tiny_assistant, k):
+    from assistant.langchain import AssistantRetriever
+    from assistant.pipeline import QuestionError
+
+    with pytest.raises(QuestionError, match="k \\(passages to retrieve\\)"):
+        AssistantRetriever(assistant=tiny_assistant, k=k).invoke("遂宁市")
+
+
+def test_the_langchain_retriever_refuses_an_oversized_question_at_once(tiny_assistant):
+    import time
+
+    from assistant.langchain import AssistantRetriever
+    from assistant.pipeline import QuestionError
+
+    started = time.perf_counter()
+    with pytest.raises(QuestionError, match="characters long"):
+        AssistantRetriever(assistant=tiny_assistant).invoke("创新" * 60_000)
+    assert time.perf_counter() - started < 5  # refused before any work, not after minutes of it
