@@ -66,11 +66,16 @@ def answer_to_text(answer: Answer) -> str:
     if answer.citations:
         lines.append("")
         lines.append("Sources:" if answer.lang == "en" else "出处：")
+    groups: dict[str, list] = {}  # one source entry per passage, however many quotes it gives
     for c in answer.citations:
-        meta = " · ".join(x for x in (c.source, c.date, c.doc_id) if x)
-        lines.append(f"[{c.n}] {c.title}  ({meta})")
-        unchecked = "" if c.verified else ("  (does not support what cites it)" if answer.lang == "en" else "  （不支持引用它的句子）")
-        lines.append(f"    “{c.quote}”{unchecked}")
-        if c.url:
-            lines.append(f"    {c.url}")
+        groups.setdefault(c.chunk_id, []).append(c)
+    for group in groups.values():
+        first = group[0]
+        meta = " · ".join(x for x in (first.source, first.date, first.doc_id) if x)
+        lines.append(f"{''.join(f'[{c.n}]' for c in group)} {first.title}  ({meta})")
+        for c in group:
+            unchecked = "" if c.verified else ("  (does not support what cites it)" if answer.lang == "en" else "  （不支持引用它的句子）")
+            lines.append(f"    “{c.quote}”{unchecked}")
+        if first.url:
+            lines.append(f"    {first.url}")
     return "\n".join(lines)

@@ -66,7 +66,22 @@ def quote_offset(citation: Citation, hits: list[Hit]) -> int:
 
 def highlight(passage: str, start: int, end: int) -> str:
     """The passage escaped, with ``passage[start:end]`` wrapped in <mark>."""
-    return f"{escape_text(passage[:start])}<mark>{escape_text(passage[start:end])}</mark>{escape_text(passage[end:])}"
+    return highlight_spans(passage, [(start, end)])
+
+
+def highlight_spans(passage: str, spans: list[tuple[int, int]]) -> str:
+    """The passage escaped, each of ``spans`` (merged where they overlap) wrapped in <mark>."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, at = [], 0
+    for start, end in merged:
+        out.append(f"{escape_text(passage[at:start])}<mark>{escape_text(passage[start:end])}</mark>")
+        at = end
+    return "".join(out) + escape_text(passage[at:])
 
 
 def safe_url(url: str | None) -> str | None:
@@ -75,22 +90,42 @@ def safe_url(url: str | None) -> str | None:
 
 
 def citation_html(citation: Citation, hits: list[Hit]) -> str:
-    summary = " · ".join(html.escape(x) for x in (citation.title, citation.source, citation.date) if x)
-    at = quote_offset(citation, hits)
-    if at >= 0:
-        body = highlight(citation.text, at, at + len(citation.quote))
-    else:  # should not happen (the quote is taken from the passage); still show what was quoted
-        body = f"<mark>{escape_text(citation.quote)}</mark><br>{escape_text(citation.text)}"
-    url = safe_url(citation.url)
+    return passage_html([citation], hits)
+
+
+def passage_html(citations: list[Citation], hits: list[Hit]) -> str:
+    """One collapsible source: the passage of ``citations`` (all quoting the same passage) with
+    every quoted span marked, under the numbers that cite it."""
+    first = citations[0]
+    summary = " · ".join(html.escape(x) for x in (first.title, first.source, first.date) if x)
+    spans = []
+    for citation in citations:
+        at = quote_offset(citation, hits)
+        if at >= 0:
+            spans.append((at, at + len(citation.quote)))
+    missing = [c.quote for c in citations if quote_offset(c, hits) < 0]
+    # should not happen (quotes are cut from their passage); still show what was quoted
+    body = "".join(f"<mark>{escape_text(q)}</mark><br>" for q in missing) + highlight_spans(first.text, spans)
+    url = safe_url(first.url)
     link = (f'<br><a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">原文 / Original</a>'
             if url else "")
-    unverified = "" if citation.verified else " · ⚠ 不支持引用它的句子 / does not support what cites it"
-    return f"<details><summary>[{citation.n}] {summary}{unverified}</summary><p>{body}{link}</p></details>"
+    unverified = ("" if all(c.verified for c in citations)
+                  else " · ⚠ 不支持引用它的句子 / does not support what cites it")
+    numbers = "".join(f"[{c.n}]" for c in citations)
+    return f"<details><summary>{numbers} {summary}{unverified}</summary><p>{body}{link}</p></details>"
+
+
+def by_passage(citations: list[Citation]) -> list[list[Citation]]:
+    """Citations grouped by the passage they quote, in order of first citation."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.chunk_id, []).append(citation)
+    return list(groups.values())
 
 
 def answer_html(answer: Answer) -> str:
     """The chat reply: any notice and condensed question, the answer (or refusal) text, then one
-    collapsible block per citation."""
+    collapsible block per cited passage."""
     parts = []
     if answer.notice:
         parts.append(f"<p><em>{escape_text(answer.notice)}</em></p>")
@@ -98,7 +133,7 @@ def answer_html(answer: Answer) -> str:
         parts.append(f"<p><em>按此问题回答 / Answering: {escape_text(answer.standalone_question)}</em></p>")
     text = _CODE_SPAN.sub(r"<code>\1</code>", escape_text(answer.text))
     parts.append(f"<p>{text}</p>")
-    parts += [citation_html(c, answer.hits) for c in answer.citations]
+    parts += [passage_html(group, answer.hits) for group in by_passage(answer.citations)]  # one per passage
     return "\n".join(parts)
 
 

@@ -220,3 +220,20 @@ def test_the_langchain_retriever_refuses_an_oversized_question_at_once(tiny_assi
     with pytest.raises(QuestionError, match="characters long"):
         AssistantRetriever(assistant=tiny_assistant).invoke("创新" * 60_000)
     assert time.perf_counter() - started < 5  # refused before any work, not after minutes of it
+
+
+def test_two_quotes_of_one_passage_are_one_source_with_both_marked():
+    from dataclasses import replace
+
+    from assistant.render import answer_to_text
+
+    first, hits = cited(3, 16)
+    second = replace(first, n=2, quote=ARTICLE[17:30], quote_start=17, quote_end=30)
+    answer = Answer("登记额是多少？", "全市登记额达17.73亿元[1]。去年登记额达17.73亿元[2]。", False, [first, second], hits)
+    fragment = answer_html(answer)
+    assert fragment.count("<details>") == 1 and "<summary>[1][2] 标题" in fragment
+    assert fragment.count("<mark>") == 2 and "<mark>全市登记额达17.73亿元</mark>" in fragment
+    assert "<mark>去年登记额达17.73亿元</mark>" in fragment
+    text = answer_to_text(answer)
+    assert text.count("标题  (") == 1 and "[1][2] 标题" in text
+    assert "“全市登记额达17.73亿元”" in text and "“去年登记额达17.73亿元”" in text
