@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest | ask | chat | eval | bench``.
+"""Command line: ``assistant ingest | add | remove | ask | chat | serve | eval | bench``.
 
 Heavy modules (gradio, the encoders, FAISS) are imported inside the commands that use them, so
 ``assistant ask`` never pays for gradio and ``--help`` is instant.
@@ -322,6 +322,29 @@ def chat(
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
         # quiet: Gradio's own banner suggests share=True, which this command does not offer.
         build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)
+
+
+@app.command()
+def serve(
+    index: Optional[Path] = IndexOpt,
+    encoder: Optional[str] = EncoderOpt,
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on \\[default: 127.0.0.1]."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
+    answer_mode: Optional[str] = AnswerOpt,
+) -> None:
+    """Serve an OpenAI-compatible API (/v1/chat/completions, /v1/models) for any chat client."""
+    with _user_errors():
+        import uvicorn
+
+        from assistant.pipeline import Assistant
+        from assistant.serve import MODEL_ID, build_api
+
+        settings = _settings(index_dir=index, encoder=encoder, host=host, answer=answer_mode)
+        with _progress(True) as progress:
+            assistant = Assistant.open(settings, progress)
+        assistant.answer_mode()  # --answer llm without a model: say so now
+        typer.echo(f"OpenAI-compatible API on http://{settings.host}:{port}/v1 (model '{MODEL_ID}'; Ctrl+C to stop)")
+        uvicorn.run(build_api(assistant), host=settings.host, port=port, log_level="warning")
 
 
 @app.command("eval")
