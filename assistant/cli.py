@@ -317,11 +317,12 @@ def chat(
         with _progress(True) as progress:
             assistant = Assistant.open(settings, progress)
         assistant.answer_mode()  # --answer llm without a model: say so now, not at the first question
-        from assistant.web import build_app
+        from assistant.web import build_app, launch_options
 
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
-        # quiet: Gradio's own banner suggests share=True, which this command does not offer.
-        build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True, quiet=True)
+        # quiet (in launch_options): Gradio's own banner suggests share=True, which this command does not offer.
+        build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True,
+                                    **launch_options())
 
 
 @app.command()

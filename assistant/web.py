@@ -17,6 +17,7 @@ import queue
 import re
 import threading
 from typing import Iterator
+from urllib.parse import urlparse
 
 import gradio as gr
 
@@ -179,6 +180,43 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn],
     else:  # the user gets one line; the traceback goes to the server log
         log.error("chat question failed: %r", question[:200], exc_info=outcome.get("error"))
         yield escape_text(UNEXPECTED_ERROR), None
+
+
+class RouteGuard:
+    """ASGI middleware: Gradio's routes accept only what this app needs.
+
+    The app has no upload component, so Gradio's upload route (which would otherwise take any
+    file from anyone and serve it back from a temp folder) answers 403; and a POST coming from
+    a page of another site (an ``Origin`` that is not this server) is refused, so another
+    tab's page cannot drive the assistant through the user's browser.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            reason = None
+            if scope["path"].rstrip("/").endswith("/upload"):
+                reason = "this app accepts no uploads"
+            elif scope["method"] == "POST" and origin and urlparse(origin).netloc != host:
+                reason = "cross-origin requests are not accepted"
+            if reason:
+                from starlette.responses import JSONResponse
+
+                await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def launch_options() -> dict:
+    """What every launch of the app passes to Gradio (the CLI and the tests alike)."""
+    from starlette.middleware import Middleware
+
+    return {"max_file_size": "1mb", "app_kwargs": {"middleware": [Middleware(RouteGuard)]}, "quiet": True}
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:

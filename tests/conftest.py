@@ -79,9 +79,10 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def app_url(tiny_assistant):
     """The real Gradio app over the tiny index, served on 127.0.0.1 for one test module."""
-    from assistant.web import build_app
+    from assistant.web import build_app, launch_options
 
     app = build_app(tiny_assistant)
-    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                           **launch_options())
     yield url
     app.close()

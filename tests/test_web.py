@@ -237,3 +237,23 @@ def test_two_quotes_of_one_passage_are_one_source_with_both_marked():
     text = answer_to_text(answer)
     assert text.count("标题  (") == 1 and "[1][2] 标题" in text
     assert "“全市登记额达17.73亿元”" in text and "“去年登记额达17.73亿元”" in text
+
+
+def test_gradio_upload_route_is_closed(app_url):
+    import httpx
+
+    for origin in ({}, {"Origin": "http://evil.example"}):
+        reply = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("x.txt", b"hello")}, headers=origin)
+        assert reply.status_code == 403 and "no uploads" in reply.json()["detail"]
+
+
+def test_a_page_of_another_site_cannot_ask_through_the_browser(app_url, client):
+    import httpx
+
+    foreign = httpx.post(f"{app_url}gradio_api/call/ask", json={"data": ["遂宁市技术合同认定登记额是多少？"]},
+                         headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403 and "cross-origin" in foreign.json()["detail"]
+    host = app_url.split("//", 1)[1].rstrip("/")
+    same = httpx.post(f"{app_url}gradio_api/call/ask", json={"data": ["遂宁市技术合同认定登记额是多少？"]},
+                      headers={"Origin": f"http://{host}"})
+    assert same.status_code == 200 and "event_id" in same.json()
