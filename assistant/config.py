@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(3000, ge=200)  # passages given to the model, best first (cl100k tokens)
     llm_max_tokens: int = Field(800, ge=16)  # longest reply asked for
     llm_translate_queries: bool = False  # English questions: let the model add Chinese search terms before retrieval
+    # Questions the chat and its HTTP API answer at once (retrieval and scoring run in parallel on
+    # the cores; encoder calls take turns); more queue. See benchmarks/concurrency.md.
+    chat_concurrency: int = Field(2, ge=1, le=64)
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=1)

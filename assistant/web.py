@@ -38,7 +38,8 @@ EMPTY_QUESTION = "请输入一个问题。 / Please type a question."
 UNEXPECTED_ERROR = "抱歉，出错了，请稍后再试。 / Sorry, something went wrong; please try again."
 
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
-# One queue for the chat and the API: the encoder and indexes are shared and need not be thread-safe.
+# One queue for the chat and the API, answering ASSISTANT_CHAT_CONCURRENCY questions at once:
+# the index is only read, and each encoder serialises its own calls (embed._BatchingEmbedder._lock).
 _CONCURRENCY_ID = "assistant"
 
 
@@ -258,7 +259,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             )
             send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
         turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
+        limit = assistant.settings.chat_concurrency
         gr.on([question.submit, send.click], respond, [question, chatbot, turns], [question, chatbot, turns],
-              api_visibility="private", concurrency_id=_CONCURRENCY_ID)
-        gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID)
+              api_visibility="private", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
+        gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
     return app

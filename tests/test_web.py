@@ -257,3 +257,20 @@ def test_a_page_of_another_site_cannot_ask_through_the_browser(app_url, client):
     same = httpx.post(f"{app_url}gradio_api/call/ask", json={"data": ["遂宁市技术合同认定登记额是多少？"]},
                       headers={"Origin": f"http://{host}"})
     assert same.status_code == 200 and "event_id" in same.json()
+
+
+def test_two_users_asking_at_once_get_their_own_answers(app_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = {"遂宁市技术合同认定登记额是多少？": "17.73亿元", "内蒙古组建了多少个创新联合体？": "24个",
+                 "甘肃首批组建了几家企业创新联合体？": "5家", "How many innovation consortia has Inner Mongolia set up?": "24"}
+
+    def ask(question: str) -> str:
+        return Client(app_url, verbose=False, download_files=False).predict(question, api_name="/ask")["answer"]
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        answers = dict(zip(questions, pool.map(ask, questions)))
+    for question, expected in questions.items():
+        assert expected in answers[question], (question, answers[question])

