@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Questions the chat and its HTTP API answer at once (retrieval and scoring run in parallel on
     # the cores; encoder calls take turns); more queue. See benchmarks/concurrency.md.
     chat_concurrency: int = Field(2, ge=1, le=64)
+    # The chat's 👍/👎 feedback, one JSON line each; helpful answers are lines `assistant eval` reads as questions.
+    feedback_file: Path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "assistant" / "feedback.jsonl"
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=1)

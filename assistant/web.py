@@ -11,11 +11,14 @@ The same app serves ``/ask`` (``api_name="ask"``): question in, the JSON contrac
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import queue
 import re
 import threading
+import time
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
@@ -148,10 +151,12 @@ def reply_html(assistant: Assistant, question: str) -> str:
     return reply
 
 
-def stream_reply(assistant: Assistant, question: str, turns: list[Turn],
-                 wait: float = 0.1) -> Iterator[tuple[str, Answer | None]]:
+def stream_reply(assistant: Assistant, question: str, turns: list[Turn], wait: float = 0.1,
+                 **options) -> Iterator[tuple[str, Answer | None]]:
     """The reply to a chat message as it grows: a generated answer's draft while it streams,
-    then the checked answer (with the Answer, for the chat's history). Never raises."""
+    then the checked answer (with the Answer, for the chat's history). Never raises.
+
+    ``options``: ``k``, ``retriever`` and ``answer`` for :meth:`Assistant.ask` (the chat's settings)."""
     if not question.strip():
         yield escape_text(EMPTY_QUESTION), None
         return
@@ -160,7 +165,7 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn],
 
     def work() -> None:
         try:
-            outcome["answer"] = assistant.ask(question, history=turns, on_token=tokens.put)
+            outcome["answer"] = assistant.ask(question, history=turns, on_token=tokens.put, **options)
         except Exception as exc:  # reported below, in the chat
             outcome["error"] = exc
 
@@ -181,6 +186,34 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn],
     else:  # the user gets one line; the traceback goes to the server log
         log.error("chat question failed: %r", question[:200], exc_info=outcome.get("error"))
         yield escape_text(UNEXPECTED_ERROR), None
+
+
+_FEEDBACK_LOCK = threading.Lock()
+
+
+def record_feedback(path: Path, answer: dict, helpful: bool) -> dict:
+    """Append one feedback line for an answer (the JSON of ``assistant ask --json``) and return it.
+
+    A helpful, cited answer is written as a question `assistant eval` reads as it is: its
+    cited articles as ``doc``, its quotes as ``evidence``. Any other line lacks them, and eval
+    skips it with a note.
+    """
+    line = {"id": f"feedback-{int(time.time() * 1000)}", "question": answer["question"], "helpful": helpful,
+            "answer": answer["answer"], "refused": answer["refused"], "mode": answer.get("mode"),
+            "citations": [{k: c[k] for k in ("n", "doc_id", "chunk_id", "quote", "verified")} for c in answer["citations"]],
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if helpful and answer["citations"] and not answer["refused"]:
+        line["doc"] = list(dict.fromkeys(c["doc_id"] for c in answer["citations"]))
+        line["evidence"] = list(dict.fromkeys(c["quote"] for c in answer["citations"]))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _FEEDBACK_LOCK, path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return line
+
+
+EXAMPLES = ["遂宁市技术合同认定登记额是多少？", "内蒙古如何为创新联合体备案？",
+            "How many innovation consortia has Inner Mongolia set up?", "What does 揭榜挂帅 mean in these articles?"]
 
 
 class RouteGuard:
@@ -223,14 +256,22 @@ def launch_options() -> dict:
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The chat page plus the ``/ask`` JSON endpoint, both over the given assistant."""
 
-    def respond(question: str, history: list[dict], turns: list[Turn]):
+    def respond(question: str, history: list[dict], turns: list[Turn], k: int, retriever: str, mode: str):
         question = question or ""
         if question.strip():
             history = history + [{"role": "user", "content": escape_text(question.strip())}]
-        for reply, answer in stream_reply(assistant, question, turns):
+        last = None
+        for reply, answer in stream_reply(assistant, question, turns, k=int(k), retriever=retriever, answer=mode):
             if answer is not None:
                 turns = turns + [Turn(question.strip(), answer.standalone_question or question.strip(), answer.text)]
-            yield "", history + [{"role": "assistant", "content": reply}], turns
+                last = answer_to_json(answer)
+            yield "", history + [{"role": "assistant", "content": reply}], turns, last
+
+    def feedback(last: dict | None, helpful: bool) -> str:
+        if not last:
+            return "先提一个问题。 / Ask a question first."
+        record_feedback(assistant.settings.feedback_file, last, helpful)
+        return f"谢谢！已记录。 / Thanks, noted in {assistant.settings.feedback_file}."
 
     def ask(question: str) -> dict:
         """Answer one question; returns the JSON contract of `assistant ask --json`."""
@@ -258,9 +299,25 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 show_label=False, scale=5, autofocus=True, max_lines=4,
             )
             send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
+        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples")
+        with gr.Row():
+            helpful = gr.Button("👍 有帮助 / Helpful", size="sm")
+            unhelpful = gr.Button("👎 没帮助 / Not helpful", size="sm")
+            thanks = gr.Markdown("")
+        with gr.Accordion("设置 / Settings", open=False):
+            s = assistant.settings
+            k = gr.Slider(1, 20, value=min(s.top_k, 20), step=1, label="检索段落数 / Passages retrieved")
+            retriever = gr.Radio(["hybrid", "dense", "lexical"], value=s.retriever, label="检索方式 / Retrieval")
+            modes = ["extractive", "llm"] if assistant.llm_configured else ["extractive"]
+            mode = gr.Radio(modes, value=assistant.answer_mode(), label="回答方式 / Answers",
+                            info=None if assistant.llm_configured else "llm: set ASSISTANT_LLM to use a chat model")
         turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
+        last = gr.State(None)  # the latest answer (JSON), for the feedback buttons
         limit = assistant.settings.chat_concurrency
-        gr.on([question.submit, send.click], respond, [question, chatbot, turns], [question, chatbot, turns],
+        gr.on([question.submit, send.click], respond, [question, chatbot, turns, k, retriever, mode],
+              [question, chatbot, turns, last],
               api_visibility="private", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
+        helpful.click(lambda answer: feedback(answer, True), [last], [thanks], api_visibility="private")
+        unhelpful.click(lambda answer: feedback(answer, False), [last], [thanks], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import json
+
 import pytest
 
 from assistant.types import Answer, Chunk, Citation, Hit
@@ -274,3 +276,33 @@ def test_two_users_asking_at_once_get_their_own_answers(app_url):
         answers = dict(zip(questions, pool.map(ask, questions)))
     for question, expected in questions.items():
         assert expected in answers[question], (question, answers[question])
+
+
+def test_feedback_lines_and_helpful_ones_are_eval_questions(tmp_path, tiny_assistant):
+    from assistant.evaluation.questions import load_questions
+    from assistant.render import answer_to_json
+    from assistant.web import record_feedback
+
+    path = tmp_path / "fb" / "feedback.jsonl"
+    good = answer_to_json(tiny_assistant.ask("遂宁市技术合同认定登记额是多少？"))
+    refused = answer_to_json(tiny_assistant.ask("上海迪士尼乐园的门票多少钱？"))
+    record_feedback(path, good, helpful=True)
+    record_feedback(path, good, helpful=False)
+    record_feedback(path, refused, helpful=True)
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [line["helpful"] for line in lines] == [True, False, True]
+    assert lines[0]["doc"] == ["a_suining"] and "17.73亿元" in lines[0]["evidence"][0]
+    assert "doc" not in lines[1] and "doc" not in lines[2]
+    report = load_questions(path)
+    assert [q.question for q in report.questions] == ["遂宁市技术合同认定登记额是多少？"] and report.skipped == 2
+
+
+def test_the_chat_offers_examples_settings_and_feedback(tiny_assistant):
+    from assistant.web import EXAMPLES, build_app
+
+    config = build_app(tiny_assistant).get_config_file()
+    labels = {c.get("props", {}).get("label") for c in config["components"]}
+    values = {c.get("props", {}).get("value") for c in config["components"] if isinstance(c.get("props", {}).get("value"), str)}
+    assert {"检索段落数 / Passages retrieved", "检索方式 / Retrieval", "回答方式 / Answers", "示例 / Examples"} <= labels
+    assert {"👍 有帮助 / Helpful", "👎 没帮助 / Not helpful"} <= values
+    assert len(EXAMPLES) >= 4 and any(q.isascii() for q in EXAMPLES) and not all(q.isascii() for q in EXAMPLES)
