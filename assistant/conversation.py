@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from assistant.entities import place_and_org_names
 from assistant.text import detect_lang
 
-# zh: an optional "so / and" opener, the subject, an optional "呢 / 怎么样"; short.
-_ZH_FOLLOW_UP = re.compile(r"^(?:那么|那|还有|而|另外)?\s*(?P<subject>.{1,16}?)\s*(?:呢|怎么样|如何|情况)+\s*[？?]?$")
-_ZH_OPENER_ONLY = re.compile(r"^(?:那么|那)\s*(?P<subject>.{1,16}?)\s*[？?]$")
+# zh: an optional "so / and" opener, the subject, then "呢" or "怎么样"; short.
+_ZH_FOLLOW_UP = re.compile(r"^(?:那么|那|还有|而且|而|另外)?\s*(?P<subject>.{1,12}?)\s*(?:呢|怎么样)\s*[？?]?$")
+_ZH_OPENER_ONLY = re.compile(r"^(?:那么|那)\s*(?P<subject>.{1,8}?)\s*[？?]$")
+# A subject that asks something itself ("为什么呢？", "那甘肃组建了几家？") is a question, not a new subject.
+_ZH_ASKING = re.compile(r"几|多少|如何|怎么|为什么|什么|哪|是否|吗|谁|情况|具体|还有|且")
+_EN_ASKING = re.compile(r"\b(?:how|why|what|when|where|who|which|whom|whose|many|much|did|does|do|is|are|was|were|"
+                        r"can|could|will|would|should|has|have|had)\b", re.IGNORECASE)
 _EN_FOLLOW_UP = re.compile(r"^(?:and\s+|but\s+|so\s+)?(?:what|how)\s+about\s+(?P<subject>.{1,60}?)\s*[?.!]*$", re.IGNORECASE)
 _EN_AND = re.compile(r"^and\s+(?:in\s+|for\s+)?(?P<subject>[^?]{1,40}?)\s*\?$", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年?")
@@ -32,8 +36,9 @@ def follow_up_subject(question: str) -> str | None:
     text = question.strip()
     for pattern in (_EN_FOLLOW_UP, _EN_AND, _ZH_FOLLOW_UP, _ZH_OPENER_ONLY):
         m = pattern.match(text)
-        if m and m.group("subject").strip():
-            return m.group("subject").strip(" ，,")
+        subject = m.group("subject").strip(" ，,") if m else ""
+        if subject and not _ZH_ASKING.search(subject) and not _EN_ASKING.search(subject):
+            return subject
     return None
 
 
@@ -45,8 +50,10 @@ def condense_by_rule(previous: str | None, question: str) -> str:
     previous = previous.strip()
     if detect_lang(previous) == "en":
         year = _EN_YEAR.search(subject)
-        if year and _EN_YEAR.search(previous):
-            return _EN_YEAR.sub(year.group(), previous, count=1)
+        if year:
+            if _EN_YEAR.search(previous):
+                return _EN_YEAR.sub(year.group(), previous, count=1)
+            return f"{previous.rstrip('?')} in {year.group()}?"
         names = [m.group() for m in _EN_NAME.finditer(previous)]
         if names:
             return previous.replace(names[0], subject, 1)

@@ -3,7 +3,7 @@
 Any chat client that speaks the OpenAI API (Open WebUI, Cherry Studio, ChatBox, the ``openai``
 SDK) can use it: ``GET /v1/models`` lists one model, ``assistant``; ``POST
 /v1/chat/completions`` answers the last user message, with the earlier turns as the chat
-history (follow-ups are condensed as in the Gradio chat). The reply's content is the answer
+history (follow-ups are condensed as in the Gradio chat, earlier ones by rule). The reply's content is the answer
 with its ``[n]`` markers; the body also carries ``citations`` (as in ``assistant ask --json``),
 ``refused`` and the full answer object under ``assistant``. With ``"stream": true`` the checked
 answer is sent as server-sent events: a generated answer is streamed once its citations have
@@ -13,6 +13,7 @@ been checked, so no client ever shows a sentence the check removed.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -21,10 +22,12 @@ from typing import Any, Iterator
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant.conversation import Turn
+from assistant.conversation import Turn, condense_by_rule
 from assistant.pipeline import Assistant, QuestionError
 from assistant.render import answer_to_json
 from assistant.types import Answer
+
+log = logging.getLogger(__name__)
 
 MODEL_ID = "assistant"
 _STREAM_PIECE_CHARS = 24  # characters per streamed chunk
@@ -50,7 +53,10 @@ def question_and_history(messages: Any) -> tuple[str, list[Turn]]:
         if role == "user":
             pending = _text(message.get("content"))
         elif role == "assistant" and pending is not None:
-            turns.append(Turn(pending, pending, _text(message.get("content"))))
+            # Each earlier follow-up is made standalone in turn, as the chat did when it was asked,
+            # so that a third question ("2021年呢？") builds on the second ("那甘肃呢？").
+            standalone = condense_by_rule(turns[-1].standalone if turns else None, pending)
+            turns.append(Turn(pending, standalone, _text(message.get("content"))))
             pending = None
     last = messages[-1]
     if not isinstance(last, dict) or last.get("role") != "user":
@@ -103,6 +109,9 @@ def build_api(assistant: Assistant) -> FastAPI:
             result = await run_in_threadpool(answer)
         except QuestionError as exc:
             return _error(400, str(exc))
+        except Exception:  # one OpenAI-style error for the client; the traceback goes to the server log
+            log.exception("chat completion failed: %r", question[:200])
+            return _error(500, "the assistant failed on this question; see the server log", "server_error")
         created, ident = int(time.time()), _completion_id()
         extra = {"citations": answer_to_json(result)["citations"], "refused": result.refused,
                  "assistant": answer_to_json(result)}

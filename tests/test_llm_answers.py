@@ -176,6 +176,21 @@ def test_passages_are_packed_best_first_within_the_budget(tiny_assistant):
         assert f'title="{article.title}"' in p.rendered and p.hit.chunk.text in p.rendered
 
 
+def test_document_numbers_abbreviations_and_list_numbers_are_not_citations_or_sentence_ends():
+    sentences = split_reply("相关文件为国发[2022]12号[1]。By May 2022 the U.S. style scheme had 24 consortia [1-2].")
+    assert [(s.text, s.cited) for s in sentences] == [("相关文件为国发[2022]12号。", (1,)),
+                                                      ("By May 2022 the U.S. style scheme had 24 consortia.", (1, 2))]
+    listed = split_reply("1. It had 24 consortia ［1］.\n2. It opened a channel [ 2 ].")
+    assert [(s.text, s.cited) for s in listed] == [("1. It had 24 consortia.", (1,)), ("2. It opened a channel.", (2,))]
+
+
+@pytest.mark.parametrize("reply", ["**NO_ANSWER**", "`NO_ANSWER`", "资料中没有相关内容。NO_ANSWER"])
+def test_the_no_answer_marker_in_markdown_or_after_words_is_a_refusal(llm_assistant, server, reply):
+    server.script(Reply(reply))
+    answer = llm_assistant.ask("What is the population of Inner Mongolia?")
+    assert answer.refused and answer.mode == "llm" and answer.notice is None
+
+
 def test_reply_sentences_keep_their_markers():
     reply = "内蒙古开通了网上备案绿色通道。[1][2]截至2022年5月共备案24个[3]。Gansu formed 5 consortia [1, 2]. Also 【4】 here."
     sentences = split_reply(reply)
@@ -189,6 +204,33 @@ def test_numbers_match_as_written_or_by_value():
     assert numbers_found("1,291 characters", "共1291个字符")
     assert not numbers_found("80 million yuan", "安排经费7000万元")
     assert numbers_found("no figures here", "安排经费7000万元")
+    # a multiplier word must give the same value; a count is not found in a date
+    assert not numbers_found("24 billion consortia", "共组建创新联合体24个")
+    assert not numbers_found("每个获得5亿元补贴", "截至2022年5月,共组建24个")
+    assert not numbers_found("It has 5 of them", "截至2022年5月")
+    assert numbers_found("By May 2022 it had 24", "截至2022年5月,共组建24个")
+    assert numbers_found("on May 5", "5月5日")
+
+
+def test_a_sentence_may_take_its_figures_from_the_two_passages_it_cites(llm_assistant, server):
+    def two(body: dict) -> str:
+        ps = passages_of(body)
+        mongolia = next(n for n, t in ps.items() if "24个" in t)
+        gansu = next(n for n, t in ps.items() if "5家" in t)
+        return f"内蒙古共组建并备案创新联合体24个，甘肃启动组建企业创新联合体5家[{mongolia}][{gansu}]。"
+
+    server.script(Reply(two))
+    answer = llm_assistant.ask("内蒙古和甘肃各组建了多少个创新联合体？")
+    (sentence,) = answer.sentences
+    assert sentence.status == "verified" and len(sentence.citations) == 2 and sentence.numbers_found
+    assert {c.doc_id for c in answer.citations} == {"b_mongolia", "c_gansu"}
+
+
+def test_an_invented_figure_on_the_right_topic_is_not_verified(llm_assistant, server):
+    server.script(Reply(lambda body: f"内蒙古每个创新联合体获得5亿元补贴[{passage_with(body, '备案')}]。"
+                                     + grounded_english(body).split(" [")[0] + f" [{passage_with(body, '备案')}]."))
+    answer = llm_assistant.ask("内蒙古如何支持创新联合体？")
+    assert answer.sentences[0].status == "unsupported" and not answer.sentences[0].numbers_found
 
 
 def test_follow_ups_are_condensed_by_rule():
@@ -199,6 +241,14 @@ def test_follow_ups_are_condensed_by_rule():
     assert condense_by_rule("遂宁市2023年技术合同登记额是多少？", "2022年呢？") == "遂宁市2022年技术合同登记额是多少？"
     assert condense_by_rule(None, "那甘肃呢？") == "那甘肃呢？"
     assert condense_by_rule("内蒙古如何登记创新联合体？", "兰州市科技局局长是谁？") == "兰州市科技局局长是谁？"
+    # questions of their own, however they open, are left as they are
+    for question in ("内蒙古创新联合体建设情况如何？", "那么甘肃省组建了多少个创新联合体？", "那甘肃组建了几家？",
+                     "为什么呢？", "还有呢？", "具体呢？"):
+        assert condense_by_rule("内蒙古如何登记创新联合体？", question) == question
+    for question in ("And how many did Gansu form?", "And why?"):
+        assert condense_by_rule("How many consortia has Inner Mongolia formed?", question) == question
+    assert condense_by_rule("How many consortia has Inner Mongolia formed?", "what about 2021?") == \
+        "How many consortia has Inner Mongolia formed in 2021?"
 
 
 def test_a_follow_up_is_answered_as_the_standalone_question_and_says_so(tiny_assistant):

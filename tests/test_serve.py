@@ -81,3 +81,23 @@ def test_bad_requests_are_openai_style_errors(client, messages, says):
 def test_a_body_that_is_not_json_is_a_400(base_url):
     reply = httpx.post(f"{base_url}/chat/completions", content=b"not json", headers={"Content-Type": "application/json"})
     assert reply.status_code == 400 and "JSON" in reply.json()["error"]["message"]
+
+
+def test_chained_follow_ups_build_on_each_other(client):
+    reply = client.chat.completions.create(model="assistant", messages=[
+        {"role": "user", "content": "遂宁市2024年技术合同认定登记额是多少？"},
+        {"role": "assistant", "content": "…17.73亿元[1]。"},
+        {"role": "user", "content": "那内蒙古呢？"},
+        {"role": "assistant", "content": "资料中没有提到。"},
+        {"role": "user", "content": "2023年呢？"},
+    ])
+    assert reply.model_extra["assistant"]["standalone_question"] == "内蒙古2023年技术合同认定登记额是多少？"
+
+
+def test_an_unexpected_failure_is_an_openai_style_500(tiny_assistant, monkeypatch, client):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(tiny_assistant, "ask", broken)
+    with pytest.raises(openai.InternalServerError, match="see the server log"):
+        client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": "遂宁市？"}])

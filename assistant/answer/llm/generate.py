@@ -10,6 +10,7 @@ shows the extractive answer with a notice instead.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -105,6 +106,15 @@ _FINISH_KEYS = ("finish_reason", "done_reason", "stop_reason")
 _REPORTS_FINISH = frozenset({"openai", "azure_openai", "deepseek", "ollama"})
 
 
+def _is_no_answer(reply: str) -> bool:
+    """The model said the passages hold no answer: the marker opens its reply (markdown around it
+    allowed), or stands anywhere in a reply that cites nothing."""
+    bare = reply.strip().strip("*`_#>\"' 。.").upper()
+    if bare.startswith(NO_ANSWER):
+        return True
+    return bool(re.search(rf"(?<![A-Z_]){NO_ANSWER}(?![A-Z_])", reply.upper())) and not re.search(r"[\[【［]\s*\d", reply)
+
+
 def _text_of(content: Any) -> str:
     """Text of a multi-part message content (a list of strings and {"type": "text"} blocks)."""
     if not isinstance(content, list):
@@ -138,7 +148,7 @@ class LLMAnswerer:
         if not passages:
             return replace(self.extractive.refuse(query, hits), mode="llm")
         reply, usage = self.client.complete(self.messages(query, passages), on_token)
-        if reply.splitlines()[0].strip().strip("。.").upper() == NO_ANSWER:
+        if _is_no_answer(reply):
             return replace(self.extractive.refuse(query, hits), mode="llm", usage=usage)
         checked = self.checker.check(reply, passages, query.lang)
         if not any(s.status in ("verified", "reattributed") for s in checked.sentences):

@@ -28,9 +28,25 @@ from assistant.answer.terms import question_terms
 from assistant.query import parse_query
 from assistant.types import AnswerSentence, Citation
 
-# [1] [1][2] [1, 2] [1,2] 【1】: the forms models write citations in.
-MARKER = re.compile(r"\s*(?:\[(\d+(?:\s*[,，、]\s*\d+)*)\]|【(\d+(?:\s*[,，、]\s*\d+)*)】)")
-_SENTENCE_END = re.compile(r"[。！？!?；;]+|\.(?=\s|$)|\n+")
+# [1] [1][2] [1, 2] [1-3] ［1］ 【1】 [ 1 ]: the forms models write citations in. Numbers of one or
+# two digits only: "[2022]" in "国发[2022]12号" is part of a document number, not a citation.
+_N = r"\s*\d{1,2}\s*"
+_LIST = rf"{_N}(?:[,，、\-–~]{_N})*"
+MARKER = re.compile(rf"\s*(?:\[({_LIST})\]|［({_LIST})］|【({_LIST})】)")
+# A full stop ends a sentence unless it closes a short capitalised abbreviation ("U.S.", "No.")
+# or a list number ("1."); a line break always does.
+_SENTENCE_END = re.compile(r"[。！？!?；;]+|(?<![A-Z])(?<!\b[A-Z][a-z])(?<!^\d)(?<!\n\d)\.(?=\s|$)|\n+")
+
+
+def _cited_numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*[,，、]\s*", group.strip()):
+        bounds = [int(x) for x in re.split(r"\s*[\-–~]\s*", part) if x.strip()]
+        if len(bounds) == 2 and bounds[0] <= bounds[1] <= bounds[0] + 20:  # a range [1-3]
+            out += list(range(bounds[0], bounds[1] + 1))
+        else:
+            out += bounds
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,8 +75,8 @@ def split_reply(reply: str) -> list[DraftSentence]:
     pieces.append(reply[at:])
     out = []
     for piece in pieces:
-        cited = tuple(int(n) for m in MARKER.finditer(piece) for group in m.groups() if group
-                      for n in re.split(r"\s*[,，、]\s*", group))
+        cited = tuple(n for m in MARKER.finditer(piece) for group in m.groups() if group
+                      for n in _cited_numbers(group))
         text = MARKER.sub("", piece).strip()
         if text.strip("。！？!?；;. \n"):
             out.append(DraftSentence(text, tuple(dict.fromkeys(cited))))
@@ -74,25 +90,42 @@ _SCALE = {"百": 1e2, "千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12,
           "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
-def numbers(text: str) -> list[tuple[str, float]]:
-    """(digits without separators, value with its multiplier word) for each number in ``text``."""
+# Where a sentence drawing on several passages divides into its claims.
+_CLAUSE = re.compile(r"[，,；;]\s*|\s+and\s+|\s+while\s+")
+
+# A number directly followed by one of these is a month, day or hour ("5月", "9日"), not a count.
+_DATE_UNIT = re.compile(r"\s*[月日时号]")
+
+
+# ... or preceded by an English month ("May 5").
+_MONTH_BEFORE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+$")
+
+
+def numbers(text: str) -> list[tuple[str, float, bool, bool]]:
+    """(digits without separators, value with its multiplier word, scaled?, part of a date?) per number."""
     out = []
     for m in _NUMBER.finditer(text):
         digits = re.sub(r"[,，]", "", m.group(1))
-        out.append((digits, float(digits) * _SCALE.get((m.group(2) or "").lower(), 1.0)))
+        scale = _SCALE.get((m.group(2) or "").lower())
+        dated = scale is None and (bool(_DATE_UNIT.match(text, m.end())) or bool(_MONTH_BEFORE.search(text, 0, m.start())))
+        out.append((digits, float(digits) * (scale or 1.0), scale is not None, dated))
     return out
 
 
 def numbers_found(sentence: str, passage_text: str) -> bool:
-    """Every number of ``sentence`` is in the passage: as written, or as the same value
-    ("70 million" = "7000万")."""
+    """Every number of ``sentence`` is in the passage with the same meaning.
+
+    A number with a multiplier word must have the same value there ("70 million" = "7000万",
+    but "24 billion" is not "24个"); a plain number must appear as written, and not only as
+    part of a date ("5" is not found in "5月").
+    """
     given = numbers(passage_text)
-    digits = {d for d, _ in given}
-    values = [v for _, v in given]
-    for d, value in numbers(sentence):
-        if d in digits:
-            continue
-        if not any(abs(value - v) <= 1e-6 * max(1.0, abs(v)) for v in values):
+    for digits, value, scaled, dated in numbers(sentence):
+        if scaled:
+            ok = any(abs(value - v) <= 1e-6 * max(1.0, abs(v)) for _, v, _, _ in given)
+        else:
+            ok = any(d == digits and (not is_date or dated) for d, _, _, is_date in given)
+        if not ok:
             return False
     return True
 
@@ -151,20 +184,30 @@ class CitationChecker:
             invalid = tuple(n for n in draft.cited if n not in by_n)
             cited = [n for n in draft.cited if n in by_n]
             best, best_candidate = self.support(draft.text, passages)
-            supports = {p.n: bool(best[i] >= bar and numbers_found(draft.text, p.hit.chunk.text))
-                        for i, p in enumerate(passages)}
-            kept = [n for n in cited if supports[n]]
-            if kept:
+            if len(cited) > 1:  # "A did x, B did y [1][2]": each passage may back one clause
+                for clause in _CLAUSE.split(draft.text):
+                    if len(clause.strip()) >= 6:
+                        part, part_candidate = self.support(clause, passages)
+                        for i in np.flatnonzero(part > best):
+                            best[i], best_candidate[i] = part[i], part_candidate[i]
+            on_topic = {p.n: bool(best[i] >= bar) for i, p in enumerate(passages)}
+
+            def holds_numbers(ns: list[int]) -> bool:  # a sentence citing [1][3] may take figures from both
+                return numbers_found(draft.text, "\n".join(by_n[n].hit.chunk.text for n in ns))
+
+            kept = [n for n in cited if on_topic[n]]
+            if kept and holds_numbers(kept):
                 status, final = "verified", kept
             else:
-                order = sorted((i for i, p in enumerate(passages) if supports[p.n]), key=lambda i: -best[i])
+                order = sorted((i for i, p in enumerate(passages) if on_topic[p.n] and holds_numbers([p.n])),
+                               key=lambda i: -best[i])
                 if order:
                     status, final = ("reattributed" if cited or invalid else "uncited"), [passages[order[0]].n]
                 else:
                     status, final = ("unsupported" if cited or invalid else "uncited"), cited
             if status == "uncited" and final:
                 status = "reattributed"  # the checker found its source: shown with it
-            found = all(numbers_found(draft.text, by_n[n].hit.chunk.text) for n in final) if final else not numbers(draft.text)
+            found = holds_numbers(final) if final else not numbers(draft.text)
             spans = []
             for n in final:
                 display.setdefault(n, len(display) + 1)
