@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     # "auto": generated answers when an llm is configured, else extractive quotes.
     answer: Literal["auto", "extractive", "llm"] = "auto"
-    llm_timeout: float = Field(60.0, gt=0)  # seconds for the whole reply; then the extractive answer is shown
+    llm_timeout: float = Field(60.0, gt=0)  # seconds for a whole reply (each model call); then the extractive answer is shown
     llm_context_tokens: int = Field(3000, ge=200)  # passages given to the model, best first (cl100k tokens)
     llm_max_tokens: int = Field(800, ge=16)  # longest reply asked for
     llm_translate_queries: bool = False  # English questions: let the model add Chinese search terms before retrieval

@@ -28,6 +28,7 @@ class Reply:
     garbage: bool = False  # a 200 whose body is not JSON
     pieces: int = 4  # streamed in this many chunks
     drop_after: int | None = None  # streaming: close the connection after this many chunks
+    chunk_delay: float = 0.0  # streaming: seconds between chunks (a server trickling tokens)
 
 
 class FakeChatServer:
@@ -53,7 +54,7 @@ class FakeChatServer:
                     return
                 text = reply.content(body) if callable(reply.content) else reply.content
                 if body.get("stream"):
-                    self._stream(body, text, reply.pieces, reply.drop_after)
+                    self._stream(body, text, reply.pieces, reply.drop_after, reply.chunk_delay)
                 else:
                     self._send(200, _completion(body, text))
 
@@ -67,7 +68,7 @@ class FakeChatServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, body: dict, text: str, pieces: int, drop_after: int | None) -> None:
+            def _stream(self, body: dict, text: str, pieces: int, drop_after: int | None, delay: float) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -78,7 +79,11 @@ class FakeChatServer:
                         self.wfile.flush()
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return
-                    self._event(_chunk(body, {"content": text[start:start + step]}))
+                    time.sleep(delay)
+                    try:
+                        self._event(_chunk(body, {"content": text[start:start + step]}))
+                    except (BrokenPipeError, ConnectionResetError):  # the client gave up: fine
+                        return
                 self._event(_chunk(body, {}, finish="stop"))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = _chunk(body, None)

@@ -122,11 +122,12 @@ def test_the_model_saying_no_answer_is_a_refusal(llm_assistant, server):
 @pytest.mark.parametrize("reply, says", [
     (Reply(status=500), "HTTP 500"),
     (Reply(status=429), "rate-limiting"),
-    (Reply(delay=3.0), "did not answer within 2 s"),
+    (Reply(delay=3.0), "within 2 s"),
     (Reply(garbage=True), "could not be read"),
     (Reply("   "), "empty reply"),
     (Reply("The weather is nice today."), "no sentence of the model's reply is supported"),
     (Reply(grounded_english, pieces=6, drop_after=2), "could not be read"),  # the server dies mid-answer
+    (Reply(grounded_english, pieces=8, chunk_delay=0.6), "did not finish its reply within 2 s"),  # trickling
 ])
 def test_a_failing_model_gives_the_extractive_answer_with_a_notice(llm_assistant, server, reply, says):
     server.script(reply)

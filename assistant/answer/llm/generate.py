@@ -11,7 +11,7 @@ shows the extractive answer with a notice instead.
 from __future__ import annotations
 
 import re
-import time
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -67,27 +67,41 @@ class ChatClient:
     def complete(self, messages: list[tuple[str, str]], on_token: TokenSink | None = None) -> tuple[str, dict[str, int]]:
         """The model's whole reply (streamed into ``on_token`` as it comes) and the tokens used."""
         model = self.model
-        deadline = time.monotonic() + self.settings.timeout
         parts: list[str] = []
         usage = {"input_tokens": 0, "output_tokens": 0}
-        finished = False
-        try:
-            for chunk in model.stream(messages):
-                finished = finished or any(chunk.response_metadata.get(key) for key in _FINISH_KEYS)
-                text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
-                if text:
-                    parts.append(text)
-                    if on_token:
-                        on_token(text)
-                meta = getattr(chunk, "usage_metadata", None) or {}
-                for key in usage:
-                    usage[key] += int(meta.get(key) or 0)
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-        except LLMError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
+        state = {"finished": False, "error": None}
+        abandoned = threading.Event()
+
+        def consume() -> None:
+            try:
+                for chunk in model.stream(messages):
+                    if abandoned.is_set():  # past the deadline: stop reading, show nothing more
+                        return
+                    state["finished"] = state["finished"] or any(chunk.response_metadata.get(key) for key in _FINISH_KEYS)
+                    text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
+                    if text:
+                        parts.append(text)
+                        if on_token:
+                            on_token(text)
+                    meta = getattr(chunk, "usage_metadata", None) or {}
+                    for key in usage:
+                        usage[key] += int(meta.get(key) or 0)
+            except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
+                state["error"] = exc
+
+        # The client's own timeout bounds each read, not the whole reply: a server trickling
+        # tokens could take many times longer. The reply is read in a worker and given up on
+        # at the deadline (the worker stops at its next chunk or read timeout).
+        worker = threading.Thread(target=consume, daemon=True, name="llm-stream")
+        worker.start()
+        worker.join(self.settings.timeout)
+        if worker.is_alive():
+            abandoned.set()
+            raise LLMError(f"the model did not finish its reply within {self.settings.timeout:g} s")
+        if state["error"] is not None:
+            exc = state["error"]
             raise LLMError(describe_failure(exc, self.settings.timeout, self.settings.base_url)) from exc
+        finished = state["finished"]
         reply = "".join(parts).strip()
         if not finished and self.settings.model and self.settings.model.partition(":")[0] in _REPORTS_FINISH:
             # An OpenAI-style stream that stops without a finish reason was cut off (the server
