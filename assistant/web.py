@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 import gradio as gr
 
+from assistant.config import PROJECT_ROOT
 from assistant.conversation import Turn
 from assistant.pipeline import Assistant, QuestionError
 from assistant.render import answer_to_json
@@ -216,6 +217,24 @@ EXAMPLES = ["遂宁市技术合同认定登记额是多少？", "内蒙古如何
             "How many innovation consortia has Inner Mongolia set up?", "What does 揭榜挂帅 mean in these articles?"]
 
 
+def eval_reports(root: Path) -> list[str]:
+    """Report folders under ``root`` (``eval/``), newest first, as paths relative to it."""
+    found = [p.parent for p in Path(root).rglob("report.md") if (p.parent / "metrics.json").is_file()]
+    found.sort(key=lambda folder: (folder / "report.md").stat().st_mtime, reverse=True)
+    return [str(folder.relative_to(root)) for folder in found]
+
+
+def report_view(root: Path, name: str | None) -> tuple[str, str | None]:
+    """The markdown of a report under ``root`` and its plot (if any); only folders under ``root``."""
+    if not name:
+        return "还没有评测报告。运行 `assistant eval FILE` 生成。 / No report yet: run `assistant eval FILE`.", None
+    folder = (Path(root) / name).resolve()
+    if not folder.is_relative_to(Path(root).resolve()) or not (folder / "report.md").is_file():
+        return "没有这个报告。 / No such report.", None
+    plot = folder / "hit_at_k.png"
+    return (folder / "report.md").read_text(encoding="utf-8"), str(plot) if plot.is_file() else None
+
+
 class RouteGuard:
     """ASGI middleware: Gradio's routes accept only what this app needs.
 
@@ -284,40 +303,59 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             log.exception("API question failed: %r", str(question)[:200])
             raise gr.Error(f"unexpected {type(exc).__name__}; see the server log") from None
 
+    reports_root = PROJECT_ROOT / "eval"
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"## {TITLE}\n\n{DESCRIPTION}")
-        chatbot = gr.Chatbot(
-            label="对话 / Chat",
-            height=560,
-            buttons=["copy"],  # no "share": it posts to Hugging Face
-            feedback_options=None,
-            latex_delimiters=[],  # "$" in prices is not LaTeX
-        )
-        with gr.Row():
-            question = gr.Textbox(
-                placeholder="例如：遂宁市技术合同认定登记额是多少？ / e.g. How many innovation consortia has Inner Mongolia formed?",
-                show_label=False, scale=5, autofocus=True, max_lines=4,
-            )
-            send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
-        gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples")
-        with gr.Row():
-            helpful = gr.Button("👍 有帮助 / Helpful", size="sm")
-            unhelpful = gr.Button("👎 没帮助 / Not helpful", size="sm")
-            thanks = gr.Markdown("")
-        with gr.Accordion("设置 / Settings", open=False):
-            s = assistant.settings
-            k = gr.Slider(1, 20, value=min(s.top_k, 20), step=1, label="检索段落数 / Passages retrieved")
-            retriever = gr.Radio(["hybrid", "dense", "lexical"], value=s.retriever, label="检索方式 / Retrieval")
-            modes = ["extractive", "llm"] if assistant.llm_configured else ["extractive"]
-            mode = gr.Radio(modes, value=assistant.answer_mode(), label="回答方式 / Answers",
-                            info=None if assistant.llm_configured else "llm: set ASSISTANT_LLM to use a chat model")
-        turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
-        last = gr.State(None)  # the latest answer (JSON), for the feedback buttons
-        limit = assistant.settings.chat_concurrency
-        gr.on([question.submit, send.click], respond, [question, chatbot, turns, k, retriever, mode],
-              [question, chatbot, turns, last],
-              api_visibility="private", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
-        helpful.click(lambda answer: feedback(answer, True), [last], [thanks], api_visibility="private")
-        unhelpful.click(lambda answer: feedback(answer, False), [last], [thanks], api_visibility="private")
-        gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
+        with gr.Tab("对话 / Chat"):
+            chat_tab(assistant, respond, feedback)
+        with gr.Tab("评测 / Evaluation"):
+            reports = eval_reports(reports_root)
+            chosen = gr.Dropdown(reports, value=reports[0] if reports else None, label="报告 / Report")
+            text, plot = report_view(reports_root, reports[0] if reports else None)
+            report = gr.Markdown(text)
+            image = gr.Image(plot, label="证据命中率 / Evidence hit@k", interactive=False, visible=plot is not None)
+
+            def show(name: str | None):
+                body, path = report_view(reports_root, name)
+                return body, gr.Image(value=path, visible=path is not None)
+
+            chosen.change(show, [chosen], [report, image], api_visibility="private")
+        gr.api(ask, api_name="ask", concurrency_id=_CONCURRENCY_ID, concurrency_limit=assistant.settings.chat_concurrency)
     return app
+
+
+def chat_tab(assistant: Assistant, respond, feedback) -> None:
+    """The chat, its examples, feedback buttons and settings (inside the app's first tab)."""
+    chatbot = gr.Chatbot(
+        label="对话 / Chat",
+        height=560,
+        buttons=["copy"],  # no "share": it posts to Hugging Face
+        feedback_options=None,
+        latex_delimiters=[],  # "$" in prices is not LaTeX
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            placeholder="例如：遂宁市技术合同认定登记额是多少？ / e.g. How many innovation consortia has Inner Mongolia formed?",
+            show_label=False, scale=5, autofocus=True, max_lines=4,
+        )
+        send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
+    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples")
+    with gr.Row():
+        helpful = gr.Button("👍 有帮助 / Helpful", size="sm")
+        unhelpful = gr.Button("👎 没帮助 / Not helpful", size="sm")
+        thanks = gr.Markdown("")
+    with gr.Accordion("设置 / Settings", open=False):
+        s = assistant.settings
+        k = gr.Slider(1, 20, value=min(s.top_k, 20), step=1, label="检索段落数 / Passages retrieved")
+        retriever = gr.Radio(["hybrid", "dense", "lexical"], value=s.retriever, label="检索方式 / Retrieval")
+        modes = ["extractive", "llm"] if assistant.llm_configured else ["extractive"]
+        mode = gr.Radio(modes, value=assistant.answer_mode(), label="回答方式 / Answers",
+                        info=None if assistant.llm_configured else "llm: set ASSISTANT_LLM to use a chat model")
+    turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
+    last = gr.State(None)  # the latest answer (JSON), for the feedback buttons
+    limit = assistant.settings.chat_concurrency
+    gr.on([question.submit, send.click], respond, [question, chatbot, turns, k, retriever, mode],
+          [question, chatbot, turns, last],
+          api_visibility="private", concurrency_id=_CONCURRENCY_ID, concurrency_limit=limit)
+    helpful.click(lambda answer: feedback(answer, True), [last], [thanks], api_visibility="private")
+    unhelpful.click(lambda answer: feedback(answer, False), [last], [thanks], api_visibility="private")

@@ -306,3 +306,19 @@ def test_the_chat_offers_examples_settings_and_feedback(tiny_assistant):
     assert {"检索段落数 / Passages retrieved", "检索方式 / Retrieval", "回答方式 / Answers", "示例 / Examples"} <= labels
     assert {"👍 有帮助 / Helpful", "👎 没帮助 / Not helpful"} <= values
     assert len(EXAMPLES) >= 4 and any(q.isascii() for q in EXAMPLES) and not all(q.isascii() for q in EXAMPLES)
+
+
+def test_the_evaluation_tab_lists_reports_and_shows_one(tmp_path, tiny_assistant):
+    from assistant.web import build_app, eval_reports, report_view
+
+    (tmp_path / "reports" / "set_a").mkdir(parents=True)
+    (tmp_path / "reports" / "set_a" / "report.md").write_text("# Evaluation report\n\nhit@5 0.9", encoding="utf-8")
+    (tmp_path / "reports" / "set_a" / "metrics.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "reports" / "notes").mkdir()
+    (tmp_path / "reports" / "notes" / "report.md").write_text("not an eval report", encoding="utf-8")
+    assert eval_reports(tmp_path) == ["reports/set_a"]
+    text, plot = report_view(tmp_path, "reports/set_a")
+    assert "hit@5 0.9" in text and plot is None
+    assert report_view(tmp_path, "../../etc")[0].startswith("没有这个报告")  # nothing outside the folder
+    labels = {c.get("props", {}).get("label") for c in build_app(tiny_assistant).get_config_file()["components"]}
+    assert "报告 / Report" in labels and "证据命中率 / Evidence hit@k" in labels
