@@ -12,12 +12,12 @@ the process, as before.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
-import uuid
 from pathlib import Path
 from typing import Callable, Sequence
+
+from assistant.sqlite_files import open_readonly, write_atomically
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
 DICTIONARY_VERSION = "1"
@@ -80,30 +80,12 @@ def _in_memory(english: Entries, pinyin: Entries) -> Dictionary:
 
 def _open_stored(path: Path) -> Dictionary | None:
     """The file at ``path`` opened read-only, or None when it is missing or unreadable (then it is rebuilt)."""
-    if not path.is_file():
-        return None
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-        connection.execute("SELECT key FROM english LIMIT 1").fetchall()
-        connection.execute("SELECT key FROM pinyin LIMIT 1").fetchall()
-    except sqlite3.Error:
-        return None
-    return Dictionary(connection, str(path))
+    connection = open_readonly(path, "SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1")
+    return None if connection is None else Dictionary(connection, str(path))
 
 
 def _write(path: Path, english: Entries, pinyin: Entries) -> None:
-    """Write to a private temporary file, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        connection = sqlite3.connect(tmp)
-        try:
-            _fill(connection, english, pinyin)
-        finally:
-            connection.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda connection: _fill(connection, english, pinyin))
 
 
 def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries) -> None:

@@ -113,8 +113,8 @@ def build_api(assistant: Assistant) -> FastAPI:
             log.exception("chat completion failed: %r", question[:200])
             return _error(500, "the assistant failed on this question; see the server log", "server_error")
         created, ident = int(time.time()), _completion_id()
-        extra = {"citations": answer_to_json(result)["citations"], "refused": result.refused,
-                 "assistant": answer_to_json(result)}
+        payload = answer_to_json(result)
+        extra = {"citations": payload["citations"], "refused": result.refused, "assistant": payload}
         if body.get("stream"):
             return StreamingResponse(_events(result, ident, created, extra), media_type="text/event-stream")
         return {

@@ -104,12 +104,9 @@ def passage_html(citations: list[Citation], hits: list[Hit]) -> str:
     every quoted span marked, under the numbers that cite it."""
     first = citations[0]
     summary = " · ".join(html.escape(x) for x in (first.title, first.source, first.date) if x)
-    spans = []
-    for citation in citations:
-        at = quote_offset(citation, hits)
-        if at >= 0:
-            spans.append((at, at + len(citation.quote)))
-    missing = [c.quote for c in citations if quote_offset(c, hits) < 0]
+    offsets = [(c, quote_offset(c, hits)) for c in citations]
+    spans = [(at, at + len(c.quote)) for c, at in offsets if at >= 0]
+    missing = [c.quote for c, at in offsets if at < 0]
     # should not happen (quotes are cut from their passage); still show what was quoted
     body = "".join(f"<mark>{escape_text(q)}</mark><br>" for q in missing) + highlight_spans(first.text, spans)
     url = safe_url(first.url)

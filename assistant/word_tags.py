@@ -15,14 +15,14 @@ them, and words added with ``jieba.add_word(word, tag=...)`` still take preceden
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import sys
 import threading
-import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Iterator
+
+from assistant.sqlite_files import open_readonly, write_atomically
 
 # Bump when what the table holds changes.
 TAGS_VERSION = "1"
@@ -142,28 +142,13 @@ class _EmptyFile:
 
 
 def _open_stored(path: Path) -> StoredWordTags | None:
-    if not path.is_file():
-        return None
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-        connection.execute("SELECT word, tag FROM tags LIMIT 1").fetchall()
-    except sqlite3.Error:
-        return None
-    return StoredWordTags(connection, str(path))
+    connection = open_readonly(path, "SELECT word, tag FROM tags LIMIT 1")
+    return None if connection is None else StoredWordTags(connection, str(path))
 
 
 def _write(path: Path, tags: dict[str, str]) -> None:
-    """Write to a private temporary file, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        connection = sqlite3.connect(tmp)
-        try:
-            with connection:
-                connection.execute("CREATE TABLE tags (word TEXT PRIMARY KEY, tag TEXT NOT NULL) WITHOUT ROWID")
-                connection.executemany("INSERT INTO tags VALUES (?, ?)", tags.items())
-        finally:
-            connection.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    def fill(connection: sqlite3.Connection) -> None:
+        connection.execute("CREATE TABLE tags (word TEXT PRIMARY KEY, tag TEXT NOT NULL) WITHOUT ROWID")
+        connection.executemany("INSERT INTO tags VALUES (?, ?)", tags.items())
+
+    write_atomically(path, fill)

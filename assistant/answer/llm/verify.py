@@ -155,9 +155,14 @@ class CitationChecker:
         chosen = self.answerer.selector.support_threshold(lang)
         return DEFAULT_SUPPORT_THRESHOLD if chosen is None else chosen
 
-    def support(self, sentence: str, passages: list[Passage]) -> tuple[np.ndarray, list[Candidate | None]]:
-        """Per passage: the best probability that one of its sentences backs ``sentence``, and that sentence."""
-        candidates = gather(self.index, [p.hit for p in passages])
+    def support(self, sentence: str, passages: list[Passage],
+                candidates: list[Candidate] | None = None) -> tuple[np.ndarray, list[Candidate | None]]:
+        """Per passage: the best probability that one of its sentences backs ``sentence``, and that sentence.
+
+        ``candidates``: the passages' sentences (``gather``), when the caller checks several sentences.
+        """
+        if candidates is None:
+            candidates = gather(self.index, [p.hit for p in passages])
         best = np.zeros(len(passages), dtype=np.float32)
         best_candidate: list[Candidate | None] = [None] * len(passages)
         if not candidates:
@@ -177,17 +182,18 @@ class CitationChecker:
     def check(self, reply: str, passages: list[Passage], lang: str) -> CheckedReply:
         bar = self.support_threshold(lang)
         by_n = {p.n: p for p in passages}
+        candidates = gather(self.index, [p.hit for p in passages])  # the same for every sentence
         display: dict[int, int] = {}  # passage number -> citation number shown, in order of first use
         quotes: dict[int, tuple[Candidate | None, bool]] = {}  # passage number -> (quote, verified)
         checked: list[tuple[DraftSentence, str, tuple[int, ...], tuple[int, ...], bool, tuple[str, ...]]] = []
         for draft in split_reply(reply):
             invalid = tuple(n for n in draft.cited if n not in by_n)
             cited = [n for n in draft.cited if n in by_n]
-            best, best_candidate = self.support(draft.text, passages)
+            best, best_candidate = self.support(draft.text, passages, candidates)
             if len(cited) > 1:  # "A did x, B did y [1][2]": each passage may back one clause
                 for clause in _CLAUSE.split(draft.text):
                     if len(clause.strip()) >= 6:
-                        part, part_candidate = self.support(clause, passages)
+                        part, part_candidate = self.support(clause, passages, candidates)
                         for i in np.flatnonzero(part > best):
                             best[i], best_candidate[i] = part[i], part_candidate[i]
             on_topic = {p.n: bool(best[i] >= bar) for i, p in enumerate(passages)}
