@@ -62,6 +62,7 @@ def _user_errors() -> Iterator[None]:
     from pydantic import ValidationError
 
     from assistant.answer.selector import SelectorError
+    from assistant.collection import CollectionError
     from assistant.embed import EmbedderError
     from assistant.ingest import IngestError
     from assistant.pipeline import QuestionError
@@ -69,7 +70,7 @@ def _user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (UserError, IngestError, IndexStoreError, QuestionError, EmbedderError, SelectorError) as exc:
+    except (UserError, CollectionError, IngestError, IndexStoreError, QuestionError, EmbedderError, SelectorError) as exc:
         _err(str(exc))
         raise typer.Exit(2)
     except ValidationError as exc:
@@ -141,13 +142,14 @@ def ingest(
     from (articles removed with `assistant remove` stay out). Files that cannot be ingested are skipped and listed.
     """
     with _user_errors():
-        from assistant.store import recorded_exclusions
+        from assistant.collection import sync_sources
+        from assistant.indexer import build_index
 
         settings = _settings(index_dir=index, encoder=encoder)
-        sources = list(paths) if paths else _recorded_sources_or_corpus(settings)
-        exclude = [] if paths else recorded_exclusions(settings.index_dir)
-        _build_and_report(settings, sources, exclude, force=force, reembed=reembed, strict=strict, no_wait=no_wait,
-                          quiet=quiet)
+        sources, exclude = (list(paths), []) if paths else sync_sources(settings)
+        _build_and_report(settings, quiet, lambda progress: build_index(
+            sources, settings.index_dir, settings, progress, force=force, reembed=reembed, strict=strict,
+            exclude=exclude, wait=not no_wait, on_wait=_waiting_for_writer(settings.index_dir)))
 
 
 @app.command()
@@ -160,17 +162,11 @@ def add(
 ) -> None:
     """Add articles to the index, keeping what it holds; only the new text is embedded."""
     with _user_errors():
-        from assistant.store import recorded_exclusions, recorded_sources
+        from assistant import collection
 
         settings = _settings(index_dir=index, encoder=encoder)
-        sources = _existing(recorded_sources(settings.index_dir), settings) if _has_index(settings) else []
-        known = {s.resolve() for s in sources}
-        sources += [p for p in paths if p.resolve() not in known]
-        # Adding a file (or folder) back undoes an earlier `remove` of what it holds.
-        added = [p.resolve() for p in paths]
-        exclude = [e for e in recorded_exclusions(settings.index_dir)
-                   if not any(e == a or a in e.parents for a in added)]
-        _build_and_report(settings, sources, exclude, no_wait=no_wait, quiet=quiet)
+        _build_and_report(settings, quiet, lambda progress: collection.add(
+            settings, paths, progress, wait=not no_wait, on_wait=_waiting_for_writer(settings.index_dir)))
 
 
 @app.command()
@@ -183,68 +179,19 @@ def remove(
 ) -> None:
     """Take articles out of the index; they are gone from every answer and stay out when it is synced again."""
     with _user_errors():
-        from assistant.indexer import source_documents
-        from assistant.store import recorded_exclusions, recorded_sources
+        from assistant import collection
 
         settings = _settings(index_dir=index, encoder=encoder)
-        if not _has_index(settings):
-            raise UserError(f"no index at {settings.index_dir}; there is nothing to remove")
-        sources = _existing(recorded_sources(settings.index_dir), settings)
-        exclude = recorded_exclusions(settings.index_dir)
-        files = [p.resolve() for p in source_documents(sources, exclude)]
-        for item in items:
-            target = Path(item).resolve()
-            by_id = [f for f in files if f.stem == item]
-            if target in {s.resolve() for s in sources}:  # a whole source: forget it
-                sources = [s for s in sources if s.resolve() != target]
-            elif by_id or target in files or any(target in f.parents for f in files):
-                exclude += by_id or [f for f in files if f == target or target in f.parents]
-            else:
-                raise UserError(f"'{item}' is neither a document id nor a file or folder of the index at "
-                                f"{settings.index_dir}; nothing was removed")
-        _build_and_report(settings, sources, exclude, no_wait=no_wait, quiet=quiet)
+        _build_and_report(settings, quiet, lambda progress: collection.remove(
+            settings, items, progress, wait=not no_wait, on_wait=_waiting_for_writer(settings.index_dir)))
 
 
-def _has_index(settings) -> bool:
-    from assistant.store import MANIFEST_NAME
-
-    return (settings.index_dir / MANIFEST_NAME).is_file()
-
-
-def _recorded_sources_or_corpus(settings) -> list[Path]:
-    """What a plain `assistant ingest` syncs with: the index's own sources, or corpus/ for a new index."""
-    from assistant.store import recorded_sources
-
-    recorded = recorded_sources(settings.index_dir)
-    if recorded:
-        return _existing(recorded, settings)
-    if _has_index(settings):
-        raise UserError(
-            f"the manifest of the index at {settings.index_dir} is unreadable, so its sources are unknown; "
-            f"name them: assistant ingest PATHS... --index {settings.index_dir}"
-        )
-    return [settings.corpus_dir]
-
-
-def _existing(sources: list[Path], settings) -> list[Path]:
-    missing = [s for s in sources if not s.exists()]
-    if missing:
-        raise UserError(
-            f"the index at {settings.index_dir} was built from {missing[0]}, which no longer exists; "
-            f"name the sources to keep: assistant ingest PATHS... --index {settings.index_dir}"
-        )
-    return sources
-
-
-def _build_and_report(settings, sources: list[Path], exclude: list[Path], *, force: bool = False,
-                      reembed: bool = False, strict: bool = False, no_wait: bool = False, quiet: bool = False) -> None:
-    from assistant.indexer import build_index
+def _build_and_report(settings, quiet: bool, build) -> None:
+    """Run ``build(progress)`` (one of the collection changes) with a progress bar and report its result."""
     from assistant.query import load_dictionary
 
     with _progress(not quiet) as progress:
-        report = build_index(sources, settings.index_dir, settings, progress=progress, force=force, reembed=reembed,
-                             strict=strict, exclude=exclude, wait=not no_wait,
-                             on_wait=_waiting_for_writer(settings.index_dir))
+        report = build(progress)
     load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
     for file, reason in report.skipped:
         _warn(f"skipped {file}: {reason}")
@@ -322,7 +269,7 @@ def chat(
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
         # quiet (in launch_options): Gradio's own banner suggests share=True, which this command does not offer.
         build_app(assistant).launch(server_name=settings.host, server_port=settings.port, show_error=True,
-                                    **launch_options())
+                                    **launch_options(settings))
 
 
 @app.command()

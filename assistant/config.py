@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_question_chars: int = Field(2000, ge=1)
+    # The chat's collection panel stores uploaded articles here (unset: an "uploads" folder in corpus_dir).
+    upload_dir: Path | None = None
+    upload_max_mb: float = Field(5.0, gt=0, le=200)  # largest file the chat accepts (Gradio's upload route too)
+
+    @property
+    def upload_folder(self) -> Path:
+        return self.upload_dir or self.corpus_dir / "uploads"
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.upload_max_mb * 1_000_000)
 
     @model_validator(mode="after")
     def _overlap_below_budget(self) -> "Settings":

@@ -6,8 +6,9 @@ Front-ends (CLI, Gradio, eval) call :class:`Assistant` and nothing below it.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +20,7 @@ from assistant.embed import load_embedder
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_exclusions, recorded_sources
+from assistant.store import DamagedIndexError, StoredIndex, load_index, read_manifest, recorded_exclusions, recorded_sources
 from assistant.types import Answer
 
 
@@ -83,6 +84,17 @@ def ensure_index(settings: Settings, progress: Progress | None = None,
     return build_index([settings.corpus_dir], settings.index_dir, settings, progress, on_wait=on_wait)
 
 
+@dataclass
+class _Loaded:
+    """One generation of the index and what is built on it; swapped whole when the collection
+    changes, so a question always runs on one generation from start to end."""
+
+    index: StoredIndex
+    answerer: ExtractiveAnswerer
+    retrievers: dict[str, Retriever] = field(default_factory=dict)
+    llm: object | None = None
+
+
 class Assistant:
     """Loads the index and models once; ``ask`` answers one question with citations."""
 
@@ -90,24 +102,44 @@ class Assistant:
         """``chat_model``: a LangChain chat model to use instead of the configured one (tests)."""
         self.settings = settings
         self.embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-        self.index = load_index(settings.index_dir)
-        check_encoder(self.index.manifest, self.embedder.name, settings.index_dir)
-        self.answerer = ExtractiveAnswerer(self.index, self.embedder, settings.prompts_dir,
-                                           AnswerSettings.from_config(settings))
         self.llm_configured = bool(settings.llm) or chat_model is not None
         self._chat_model = chat_model
-        self._llm = None
-        self._retrievers: dict[str, Retriever] = {}
+        self._swap = threading.Lock()
+        self._loaded = self._load()
+
+    def _load(self) -> _Loaded:
+        index = load_index(self.settings.index_dir)
+        check_encoder(index.manifest, self.embedder.name, self.settings.index_dir)
+        return _Loaded(index, ExtractiveAnswerer(index, self.embedder, self.settings.prompts_dir,
+                                                 AnswerSettings.from_config(self.settings)))
+
+    def reload(self) -> None:
+        """Open the index again after its collection changed (the chat's upload and remove).
+        Questions already running finish on the generation they started with."""
+        loaded = self._load()
+        with self._swap:
+            self._loaded = loaded
+
+    @property
+    def index(self) -> StoredIndex:
+        return self._loaded.index
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        return self._loaded.answerer
 
     @property
     def llm(self):
         """The generated-answer path (imported on first use: an extractive process never loads it)."""
-        if self._llm is None:
+        return self._llm_of(self._loaded)
+
+    def _llm_of(self, loaded: _Loaded):
+        if loaded.llm is None:
             from assistant.answer.llm import ChatClient, LLMAnswerer, LLMSettings
 
             client = ChatClient(LLMSettings.from_config(self.settings), self._chat_model)
-            self._llm = LLMAnswerer(self.answerer, client, self.settings.prompts_dir)
-        return self._llm
+            loaded.llm = LLMAnswerer(loaded.answerer, client, self.settings.prompts_dir)
+        return loaded.llm
 
     @classmethod
     def open(cls, settings: Settings, progress: Progress | None = None,
@@ -116,10 +148,13 @@ class Assistant:
         return cls(settings)
 
     def retriever(self, mode: str | None = None) -> Retriever:
+        return self._retriever_of(self._loaded, mode)
+
+    def _retriever_of(self, loaded: _Loaded, mode: str | None) -> Retriever:
         mode = mode or self.settings.retriever
-        if mode not in self._retrievers:
-            self._retrievers[mode] = Retriever(self.index, self.embedder, mode=mode)
-        return self._retrievers[mode]
+        if mode not in loaded.retrievers:
+            loaded.retrievers[mode] = Retriever(loaded.index, self.embedder, mode=mode)
+        return loaded.retrievers[mode]
 
     def answer_mode(self, requested: str | None = None) -> str:
         """"extractive" or "llm": as requested, else as configured ("auto": llm when a model is set)."""
@@ -133,14 +168,14 @@ class Assistant:
             raise QuestionError(f"unknown answer mode '{mode}'; choose extractive or llm")
         return mode
 
-    def standalone(self, question: str, history: list[Turn], mode: str) -> str:
+    def standalone(self, question: str, history: list[Turn], mode: str, llm=None) -> str:
         """A chat follow-up rewritten with its history: by the model in llm mode, else (or on failure) by rule."""
         if not history:
             return question
         if mode == "llm":
             try:
                 lang = parse_query(question).lang
-                return self.llm.ask_model(f"llm_condense.{lang}.txt", question=question,
+                return (llm or self.llm).ask_model(f"llm_condense.{lang}.txt", question=question,
                                           history=history_lines([(t.question, t.answer) for t in history])) or question
             except LLMError:
                 pass
@@ -154,25 +189,27 @@ class Assistant:
         mode = self.answer_mode(answer)
         k = validate_k(self.settings.top_k if k is None else k)
         started = time.perf_counter()
-        standalone = self.standalone(text, history or [], mode)
+        loaded = self._loaded  # this question's generation of the index, whatever reload() does meanwhile
+        llm = self._llm_of(loaded) if mode == "llm" else None
+        standalone = self.standalone(text, history or [], mode, llm)
         query = parse_query(standalone)
         search = query
         if mode == "llm" and self.settings.llm_translate_queries and query.lang == "en":
             try:
-                search = parse_query(f"{standalone} {self.llm.ask_model('llm_translate.txt', question=standalone)}")
+                search = parse_query(f"{standalone} {llm.ask_model('llm_translate.txt', question=standalone)}")
             except LLMError:
                 pass  # the dictionary expansion alone, as in extractive mode
-        hits = self.retriever(retriever).run(search, k=max(k, 10))[:max(k, 10)]
+        hits = self._retriever_of(loaded, retriever).run(search, k=max(k, 10))[:max(k, 10)]
         retrieved = time.perf_counter()
         notice = None
         if mode == "llm":
             try:
-                result = self.llm.run(query, hits, on_token)
+                result = llm.run(query, hits, on_token)
             except LLMError as exc:
                 notice = f"{exc}; showing quotes from the passages instead of a generated answer"
-                result = self.answerer.run(query, hits)
+                result = loaded.answerer.run(query, hits)
         else:
-            result = self.answerer.run(query, hits)
+            result = loaded.answerer.run(query, hits)
         done = time.perf_counter()
         timings = {
             "retrieve": round((retrieved - started) * 1000, 2),

@@ -11,6 +11,7 @@ The same app serves ``/ask`` (``api_name="ask"``): question in, the JSON contrac
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
 import os
@@ -19,25 +20,24 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urlparse
 
 import gradio as gr
 
+from assistant import collection
+from assistant.collection import UPLOAD_SUFFIXES, CollectionError, add_uploads, list_articles
 from assistant.config import PROJECT_ROOT
 from assistant.conversation import Turn
+from assistant.ingest import IngestError
 from assistant.pipeline import Assistant, QuestionError
 from assistant.render import answer_to_json
+from assistant.store import IndexStoreError
 from assistant.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
 
 TITLE = "文章问答助手 · Article Q&A"
-DESCRIPTION = (
-    "用中文或英文提问，回答引用原文并标注出处 [n]；点击出处可展开原文段落。\n\n"
-    "Ask in Chinese or English: every answer quotes the articles and cites them as [n]; "
-    "click a source to expand the passage it quotes."
-)
 EMPTY_QUESTION = "请输入一个问题。 / Please type a question."
 UNEXPECTED_ERROR = "抱歉，出错了，请稍后再试。 / Sorry, something went wrong; please try again."
 
@@ -95,13 +95,31 @@ def safe_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
+# Fixed words of a reply, in the language of its question (the answer's own language).
+REPLY_WORDS = {
+    "zh": {"original": "原文", "unsupported": "⚠ 不支持引用它的句子", "sources": "出处",
+           "answering": "按此问题回答：", "refused": "未找到依据"},
+    "en": {"original": "Original", "unsupported": "⚠ does not support what cites it", "sources": "Sources",
+           "answering": "Answering: ", "refused": "No grounded answer"},
+}
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_reply_ids = itertools.count(1)
+
+
+def _words(lang: str) -> dict[str, str]:
+    return REPLY_WORDS.get(lang, REPLY_WORDS["zh"])
+
+
 def citation_html(citation: Citation, hits: list[Hit]) -> str:
     return passage_html([citation], hits)
 
 
-def passage_html(citations: list[Citation], hits: list[Hit]) -> str:
+def passage_html(citations: list[Citation], hits: list[Hit], lang: str = "zh", anchor: str | None = None) -> str:
     """One collapsible source: the passage of ``citations`` (all quoting the same passage) with
-    every quoted span marked, under the numbers that cite it."""
+    every quoted span marked, under the numbers that cite it. ``anchor``: the id the answer's
+    markers link to; it sits on the passage (hidden while collapsed), so following a marker
+    opens the source as well as scrolling to it."""
+    words = _words(lang)
     first = citations[0]
     summary = " · ".join(html.escape(x) for x in (first.title, first.source, first.date) if x)
     offsets = [(c, quote_offset(c, hits)) for c in citations]
@@ -110,12 +128,17 @@ def passage_html(citations: list[Citation], hits: list[Hit]) -> str:
     # should not happen (quotes are cut from their passage); still show what was quoted
     body = "".join(f"<mark>{escape_text(q)}</mark><br>" for q in missing) + highlight_spans(first.text, spans)
     url = safe_url(first.url)
-    link = (f'<br><a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">原文 / Original</a>'
+    link = (f'<br><a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{words["original"]}</a>'
             if url else "")
-    unverified = ("" if all(c.verified for c in citations)
-                  else " · ⚠ 不支持引用它的句子 / does not support what cites it")
+    unverified = "" if all(c.verified for c in citations) else f" · {words['unsupported']}"
     numbers = "".join(f"[{c.n}]" for c in citations)
-    return f"<details><summary>{numbers} {summary}{unverified}</summary><p>{body}{link}</p></details>"
+    target = f' id="{anchor}"' if anchor else ""
+    return f"<details><summary>{numbers} {summary}{unverified}</summary><p{target}>{body}{link}</p></details>"
+
+
+def related_html(hit: Hit) -> str:
+    """A passage offered beside a refusal: collapsible, nothing marked (nothing was quoted)."""
+    return f"<details><summary>{html.escape(hit.chunk.title)}</summary><p>{escape_text(hit.chunk.text)}</p></details>"
 
 
 def by_passage(citations: list[Citation]) -> list[list[Citation]]:
@@ -126,17 +149,34 @@ def by_passage(citations: list[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def answer_html(answer: Answer) -> str:
-    """The chat reply: any notice and condensed question, the answer (or refusal) text, then one
-    collapsible block per cited passage."""
+def answer_html(answer: Answer, reply_id: int | None = None) -> str:
+    """The chat reply: any notice and condensed question, the answer with its [n] markers as links
+    to their sources, then the sources, one collapsible block per cited passage. A refusal says so
+    and offers the nearest passages as possibly related."""
+    words = _words(answer.lang)
+    reply_id = next(_reply_ids) if reply_id is None else reply_id
+    groups = by_passage(answer.citations)
+    anchors = {c.n: f"src-{reply_id}-{i}" for i, group in enumerate(groups, 1) for c in group}
     parts = []
     if answer.notice:
         parts.append(f"<p><em>{escape_text(answer.notice)}</em></p>")
     if answer.standalone_question:
-        parts.append(f"<p><em>按此问题回答 / Answering: {escape_text(answer.standalone_question)}</em></p>")
+        parts.append(f"<p><em>{words['answering']}{escape_text(answer.standalone_question)}</em></p>")
     text = _CODE_SPAN.sub(r"<code>\1</code>", escape_text(answer.text))
-    parts.append(f"<p>{text}</p>")
-    parts += [passage_html(group, answer.hits) for group in by_passage(answer.citations)]  # one per passage
+
+    def link(match: re.Match) -> str:  # a marker pointing at no passage stays plain text, never a dead link
+        anchor = anchors.get(int(match.group(1)))
+        return f'<a href="#{anchor}" title="{words["sources"]} {match.group(0)}">{match.group(0)}</a>' if anchor else match.group(0)
+
+    if answer.refused:
+        parts.append(f"<blockquote><p><strong>{words['refused']}</strong><br>{text}</p></blockquote>")
+        # the refusal's text names them (可能相关/Possibly related); here they open to their passages
+        parts += [related_html(hit) for hit in answer.related]
+        return "\n".join(parts)
+    parts.append(f"<p>{_MARKER.sub(link, text)}</p>")
+    if groups:
+        parts.append(f"<p><strong>{words['sources']}</strong></p>")
+        parts += [passage_html(group, answer.hits, answer.lang, anchors[group[0].n]) for group in groups]
     return "\n".join(parts)
 
 
@@ -235,38 +275,192 @@ def report_view(root: Path, name: str | None) -> tuple[str, str | None]:
 class RouteGuard:
     """ASGI middleware: Gradio's routes accept only what this app needs.
 
-    The app has no upload component, so Gradio's upload route (which would otherwise take any
-    file from anyone and serve it back from a temp folder) answers 403; and a POST coming from
-    a page of another site (an ``Origin`` that is not this server) is refused, so another
-    tab's page cannot drive the assistant through the user's browser.
+    Gradio's upload route takes files only from this app's own page (a same-origin request: the
+    browser sends the page's ``Origin``; a script elsewhere or a bare ``curl`` does not match),
+    only of the types the collection takes, and within the size limit (Gradio enforces it as
+    well, with ``max_file_size``); the collection panel then checks each file's content itself.
+    Any other POST coming from a page of another site is refused, so another tab's page cannot
+    drive the assistant through the user's browser.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, suffixes: tuple[str, ...] = UPLOAD_SUFFIXES, max_bytes: int = 5_000_000) -> None:
         self.app = app
+        self.suffixes = suffixes
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            origin = headers.get(b"origin", b"").decode("latin-1")
-            host = headers.get(b"host", b"").decode("latin-1")
-            reason = None
-            if scope["path"].rstrip("/").endswith("/upload"):
-                reason = "this app accepts no uploads"
-            elif scope["method"] == "POST" and origin and urlparse(origin).netloc != host:
-                reason = "cross-origin requests are not accepted"
-            if reason:
-                from starlette.responses import JSONResponse
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        host = headers.get(b"host", b"").decode("latin-1")
+        same_origin = bool(origin) and urlparse(origin).netloc == host
+        status, reason = 403, None
+        if scope["path"].rstrip("/").endswith("/upload"):
+            if not same_origin:
+                reason = "uploads are accepted only from this app's own page"
+            else:
+                body = await self._body(receive, self.max_bytes + 64_000)  # multipart framing on top of the file
+                if body is None:
+                    status, reason = 413, f"uploads are limited to {self.max_bytes / 1e6:g} MB"
+                else:
+                    names = upload_file_names(headers.get(b"content-type", b""), body)
+                    refused = [n for n in names if Path(n).suffix.lower() not in self.suffixes]
+                    if refused:
+                        reason = f"{refused[0]}: only {', '.join(self.suffixes)} files are accepted"
+                    else:
+                        receive = _replay(body)
+        elif scope["method"] == "POST" and origin and not same_origin:
+            reason = "cross-origin requests are not accepted"
+        if reason:
+            from starlette.responses import JSONResponse
 
-                await JSONResponse({"detail": reason}, status_code=403)(scope, receive, send)
-                return
+            await JSONResponse({"detail": reason}, status_code=status)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
+    @staticmethod
+    async def _body(receive, limit: int) -> bytes | None:
+        """The request body, or None once it passes ``limit`` bytes (the rest is not read)."""
+        parts, size = [], 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(parts)
 
-def launch_options() -> dict:
+
+def _replay(body: bytes):
+    """An ASGI ``receive`` that gives the already-read body again, then waits for disconnect."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+    return receive
+
+
+_BOUNDARY = re.compile(rb'boundary="?([^";]+)"?')
+_FILENAME = re.compile(rb'filename\*?=(?:"([^"]*)"|([^;\r\n]*))', re.IGNORECASE)
+
+
+def upload_file_names(content_type: bytes, body: bytes) -> list[str]:
+    """The file names of a multipart/form-data body, read from each part's headers only (never
+    from file content). A body that is not multipart gives one unusable name, so it is refused."""
+    boundary = _BOUNDARY.search(content_type)
+    if not content_type.lower().startswith(b"multipart/form-data") or not boundary:
+        return ["(not a file upload)"]
+    names = []
+    for part in body.split(b"--" + boundary.group(1))[1:]:
+        head = part[:part.find(b"\r\n\r\n")] if b"\r\n\r\n" in part else b""
+        found = _FILENAME.search(head)
+        if found:
+            names.append((found.group(1) or found.group(2) or b"").decode("utf-8", "replace").strip())
+    return names
+
+
+# The page's own words, in the browser's language (Gradio picks by the browser's locale; English otherwise).
+I18N_WORDS = {
+    "zh": {"chat": "对话", "ask": "提问", "placeholder": "例如：遂宁市技术合同认定登记额是多少？", "examples": "示例",
+           "helpful": "👍 有帮助", "unhelpful": "👎 没帮助", "settings": "设置", "passages": "检索段落数",
+           "retrieval": "检索方式", "answers": "回答方式", "evaluation": "评测", "report": "报告",
+           "plot": "证据命中率", "collection": "文章库", "articles": "已收录的文章", "upload": "上传文章（txt、md、html）",
+           "add": "加入文章库", "remove_choice": "要移除的文章", "remove": "移除", "title": f"## {TITLE}",
+           "intro": "用中文或英文提问：回答引用原文，标注出处 [n]；点击 [n] 打开它引用的段落。"},
+    "en": {"chat": "Chat", "ask": "Ask", "placeholder": "e.g. How many innovation consortia has Inner Mongolia formed?",
+           "examples": "Examples", "helpful": "👍 Helpful", "unhelpful": "👎 Not helpful", "settings": "Settings",
+           "passages": "Passages retrieved", "retrieval": "Retrieval", "answers": "Answers", "evaluation": "Evaluation",
+           "report": "Report", "plot": "Evidence hit@k", "collection": "Collection", "articles": "Indexed articles",
+           "upload": "Upload articles (txt, md, html)", "add": "Add to the collection", "remove_choice": "Articles to remove",
+           "remove": "Remove", "title": f"## {TITLE}",
+           "intro": "Ask in Chinese or English: every answer quotes the articles and cites them as [n]; "
+                    "click an [n] to open the passage it quotes."},
+}
+I18N = gr.I18n(**I18N_WORDS, **{"zh-CN": I18N_WORDS["zh"], "zh-TW": I18N_WORDS["zh"], "zh-HK": I18N_WORDS["zh"]})
+ARTICLE_COLUMNS = ["标题 / Title", "来源 / Source", "日期 / Date", "段落 / Chunks", "ID"]
+
+
+def launch_options(settings) -> dict:
     """What every launch of the app passes to Gradio (the CLI and the tests alike)."""
     from starlette.middleware import Middleware
 
-    return {"max_file_size": "1mb", "app_kwargs": {"middleware": [Middleware(RouteGuard)]}, "quiet": True}
+    guard = Middleware(RouteGuard, suffixes=UPLOAD_SUFFIXES, max_bytes=settings.upload_max_bytes)
+    return {"max_file_size": settings.upload_max_bytes, "app_kwargs": {"middleware": [guard]},
+            "quiet": True, "i18n": I18N}
+
+
+def article_rows(assistant: Assistant) -> list[list]:
+    return [[a.title, a.source or "", a.date or "", a.chunks, a.doc_id] for a in list_articles(assistant.index)]
+
+
+def _build_progress(progress: gr.Progress):
+    """The indexer's (stage, done, total) reports as Gradio's progress bar."""
+    labels = {"read": "读取文章 / Reading articles", "embed": "编码段落 / Embedding passages"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=labels.get(stage, stage))
+    return update
+
+
+def _change_collection(assistant: Assistant, failed: str, change: Callable[[], str]) -> str:
+    """Run one change of the collection, then reopen the index; any failure is one line for the
+    user (a failed build leaves the index as it was, so questions go on as before)."""
+    try:
+        message = change()
+        assistant.reload()
+        return message
+    except (CollectionError, IngestError, IndexStoreError) as exc:
+        return f"{failed}: {exc}"
+    except Exception:
+        log.exception("collection change failed")
+        return f"{failed}. {UNEXPECTED_ERROR}"
+
+
+def add_uploaded(assistant: Assistant, paths: list[str], progress=None) -> str:
+    """Add uploaded files (Gradio's temp copies) to the collection. The temp copies are deleted
+    either way: the stored ones live under the corpus folder."""
+    if not paths:
+        return "先选择文件。 / Choose files first."
+    settings = assistant.settings
+
+    def change() -> str:
+        files = []
+        for path in map(Path, paths):
+            if path.stat().st_size > settings.upload_max_bytes:  # before reading it into memory
+                raise CollectionError(f"{path.name}: over the {settings.upload_max_mb:g} MB upload limit")
+            files.append((path.name, path.read_bytes()))
+        stored, report = add_uploads(settings, files, set(assistant.index.articles), progress)
+        return (f"已加入 / Added: {', '.join(p.stem for p in stored)} · {report.articles} 篇文章 / articles, "
+                f"{report.chunks} 段 / chunks ({report.seconds:.1f}s)")
+
+    try:
+        return _change_collection(assistant, "未加入，文章库未变。 / Not added; the collection is unchanged", change)
+    finally:
+        for path in map(Path, paths):
+            path.unlink(missing_ok=True)
+
+
+def remove_chosen(assistant: Assistant, doc_ids: list[str], progress=None) -> str:
+    """Take articles out of the collection (they stay on disk; `assistant add` brings them back)."""
+    if not doc_ids:
+        return "先选择文章。 / Choose articles first."
+    unknown = [d for d in doc_ids if d not in assistant.index.articles]
+    if unknown:
+        return f"没有这篇文章 / No such article: {', '.join(unknown)}"
+
+    def change() -> str:
+        report = collection.remove(assistant.settings, doc_ids, progress)
+        return f"已移除 / Removed: {', '.join(doc_ids)} · {report.articles} 篇文章 / articles left"
+
+    return _change_collection(assistant, "未移除，文章库未变。 / Not removed; the collection is unchanged", change)
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
@@ -301,16 +495,20 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             raise gr.Error(f"unexpected {type(exc).__name__}; see the server log") from None
 
     reports_root = PROJECT_ROOT / "eval"
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        gr.Markdown(f"## {TITLE}\n\n{DESCRIPTION}")
-        with gr.Tab("对话 / Chat"):
+    # delete_cache: Gradio's temp copies (uploads, served images) go after an hour, and all of them when the server stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as app:
+        gr.Markdown(I18N("title"), elem_id="app-title")
+        gr.Markdown(I18N("intro"))
+        with gr.Tab(I18N("chat")):
             chat_tab(assistant, respond, feedback)
-        with gr.Tab("评测 / Evaluation"):
+        with gr.Tab(I18N("collection")):
+            collection_tab(assistant)
+        with gr.Tab(I18N("evaluation")):
             reports = eval_reports(reports_root)
-            chosen = gr.Dropdown(reports, value=reports[0] if reports else None, label="报告 / Report")
+            chosen = gr.Dropdown(reports, value=reports[0] if reports else None, label=I18N("report"))
             text, plot = report_view(reports_root, reports[0] if reports else None)
             report = gr.Markdown(text)
-            image = gr.Image(plot, label="证据命中率 / Evidence hit@k", interactive=False, visible=plot is not None)
+            image = gr.Image(plot, label=I18N("plot"), interactive=False, visible=plot is not None)
 
             def show(name: str | None):
                 body, path = report_view(reports_root, name)
@@ -321,32 +519,61 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
+def collection_tab(assistant: Assistant) -> None:
+    """The indexed articles; upload to add, choose to remove. One change at a time (the index has
+    one writer); questions keep being answered from the current index while it is rebuilt."""
+    table = gr.Dataframe(article_rows(assistant), headers=ARTICLE_COLUMNS, label=I18N("articles"),
+                         interactive=False, wrap=True)
+    with gr.Row():
+        with gr.Column():
+            files = gr.File(label=I18N("upload"), file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
+                            type="filepath", elem_id="upload")
+            add_button = gr.Button(I18N("add"), variant="primary")
+        with gr.Column():
+            chosen = gr.Dropdown(sorted(assistant.index.articles), multiselect=True, label=I18N("remove_choice"))
+            remove_button = gr.Button(I18N("remove"), variant="stop")
+    status = gr.Markdown("", elem_id="collection-status")
+
+    def refreshed(message: str):
+        return message, article_rows(assistant), gr.Dropdown(choices=sorted(assistant.index.articles), value=[]), None
+
+    def on_add(paths: list[str] | None, progress=gr.Progress()):
+        return refreshed(add_uploaded(assistant, paths or [], _build_progress(progress)))
+
+    def on_remove(doc_ids: list[str] | None, progress=gr.Progress()):
+        return refreshed(remove_chosen(assistant, doc_ids or [], _build_progress(progress)))
+
+    outputs = [status, table, chosen, files]
+    add_button.click(on_add, [files], outputs, api_visibility="private", concurrency_id="collection", concurrency_limit=1)
+    remove_button.click(on_remove, [chosen], outputs, api_visibility="private", concurrency_id="collection",
+                        concurrency_limit=1)
+
+
 def chat_tab(assistant: Assistant, respond, feedback) -> None:
     """The chat, its examples, feedback buttons and settings (inside the app's first tab)."""
     chatbot = gr.Chatbot(
-        label="对话 / Chat",
+        label=I18N("chat"),
+        show_label=False,  # a floating label would sit over the scrolled messages
         height=560,
         buttons=["copy"],  # no "share": it posts to Hugging Face
         feedback_options=None,
         latex_delimiters=[],  # "$" in prices is not LaTeX
     )
     with gr.Row():
-        question = gr.Textbox(
-            placeholder="例如：遂宁市技术合同认定登记额是多少？ / e.g. How many innovation consortia has Inner Mongolia formed?",
-            show_label=False, scale=5, autofocus=True, max_lines=4,
-        )
-        send = gr.Button("提问 / Ask", variant="primary", scale=1, min_width=100)
-    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples")
+        question = gr.Textbox(placeholder=I18N("placeholder"), show_label=False, scale=5, autofocus=True, max_lines=4,
+                              elem_id="question")
+        send = gr.Button(I18N("ask"), variant="primary", scale=1, min_width=100)
+    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label=I18N("examples"))
     with gr.Row():
-        helpful = gr.Button("👍 有帮助 / Helpful", size="sm")
-        unhelpful = gr.Button("👎 没帮助 / Not helpful", size="sm")
+        helpful = gr.Button(I18N("helpful"), size="sm")
+        unhelpful = gr.Button(I18N("unhelpful"), size="sm")
         thanks = gr.Markdown("")
-    with gr.Accordion("设置 / Settings", open=False):
+    with gr.Accordion(I18N("settings"), open=False):
         s = assistant.settings
-        k = gr.Slider(1, 20, value=min(s.top_k, 20), step=1, label="检索段落数 / Passages retrieved")
-        retriever = gr.Radio(["hybrid", "dense", "lexical"], value=s.retriever, label="检索方式 / Retrieval")
+        k = gr.Slider(1, 20, value=min(s.top_k, 20), step=1, label=I18N("passages"))
+        retriever = gr.Radio(["hybrid", "dense", "lexical"], value=s.retriever, label=I18N("retrieval"))
         modes = ["extractive", "llm"] if assistant.llm_configured else ["extractive"]
-        mode = gr.Radio(modes, value=assistant.answer_mode(), label="回答方式 / Answers",
+        mode = gr.Radio(modes, value=assistant.answer_mode(), label=I18N("answers"),
                         info=None if assistant.llm_configured else "llm: set ASSISTANT_LLM to use a chat model")
     turns = gr.State([])  # the chat's questions and answers, for condensing follow-ups
     last = gr.State(None)  # the latest answer (JSON), for the feedback buttons

@@ -52,7 +52,7 @@ def main() -> None:
         alone = {q: assistant.ask(q).text for q in set(batch)}
         app = build_app(assistant)
         _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                               **launch_options())
+                               **launch_options(settings))
         try:
             ask(url, batch[0])  # warm
             started = time.perf_counter()

@@ -83,6 +83,11 @@ def app_url(tiny_assistant):
 
     app = build_app(tiny_assistant)
     _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
-                           **launch_options())
+                           **launch_options(tiny_assistant.settings))
     yield url
     app.close()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="keep the browser tests' screenshots in DIR (e.g. docs) as well as in their temp folders")

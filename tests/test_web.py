@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -77,15 +78,35 @@ def test_only_web_urls_are_linked():
 def test_reply_is_one_html_block_without_blank_lines():
     text = "第一段。\n\n第二段<有尖括号>。"
     citation, hits = cited(0, 4, text=text)
-    reply = answer_html(Answer("q", "答案[1]\n\n第二行", False, [citation], hits))
+    reply = answer_html(Answer("q", "答案[1]\n\n第二行", False, [citation], hits), reply_id=7)
     assert "\n\n" not in reply  # a blank line would end the HTML block in the chat's Markdown
     assert "第二段&lt;有尖括号&gt;" in reply
-    assert reply.startswith("<p>答案[1]<br><br>第二行</p>")
+    assert reply.startswith('<p>答案<a href="#src-7-1" title="出处 [1]">[1]</a><br><br>第二行</p>')
 
 
-def test_refusal_is_plain_text_without_citations():
-    reply = answer_html(Answer("q", "抱歉，没有依据。用 `assistant ingest` 加入文章。", True, [], []))
-    assert reply == "<p>抱歉，没有依据。用 <code>assistant ingest</code> 加入文章。</p>"
+def test_markers_link_to_their_source_and_a_dangling_marker_is_plain_text():
+    citation, hits = cited(0, 4)
+    reply = answer_html(Answer("q", "答案[1]，另见[3]。", False, [citation], hits), reply_id=7)
+    assert '<a href="#src-7-1" title="出处 [1]">[1]</a>' in reply
+    assert '<p id="src-7-1">' in reply  # inside the collapsed <details>: following the link opens it
+    assert "另见[3]" in reply and "#src-7-3" not in reply  # [3] points at no passage: no link
+    other = answer_html(Answer("q", "答案[1]。", False, [citation], hits))
+    assert re.search(r'id="(src-\d+-1)"', other).group(1) != re.search(r'id="(src-\d+-1)"', answer_html(
+        Answer("q", "答案[1]。", False, [citation], hits))).group(1)  # two replies never share an anchor
+
+
+def test_english_reply_uses_english_labels():
+    citation, hits = cited(0, 4)
+    reply = answer_html(Answer("q", "The answer[1].", False, [citation], hits, lang="en"))
+    assert "<strong>Sources</strong>" in reply and "出处" not in reply
+
+
+def test_refusal_says_so_and_offers_related_passages_to_open():
+    _, hits = cited(0, 4)
+    reply = answer_html(Answer("q", "抱歉，没有依据。用 `assistant ingest` 加入文章。", True, [], hits, related=hits[:1]))
+    assert reply.startswith("<blockquote><p><strong>未找到依据</strong><br>抱歉，没有依据。用 <code>assistant ingest</code>")
+    assert reply.count("<details>") == 1 and "<mark>" not in reply and "href" not in reply
+    assert answer_html(Answer("q", "抱歉。", True, [], [])).count("<details>") == 0
 
 
 class _BrokenAssistant:
@@ -173,7 +194,7 @@ def test_a_chat_follow_up_shows_the_question_it_answers(tiny_assistant):
     turns = [Turn("内蒙古组建了多少个创新联合体？", "内蒙古组建了多少个创新联合体？", "…24个[1]。")]
     *_, (final, answer) = stream_reply(tiny_assistant, "那甘肃呢？", turns)
     assert answer.standalone_question == "甘肃组建了多少个创新联合体？"
-    assert "Answering: 甘肃组建了多少个创新联合体？" in final and "5家" in final
+    assert "按此问题回答：甘肃组建了多少个创新联合体？" in final and "5家" in final
 
 
 @pytest.mark.parametrize("question, says", [(123, "must be text"), ("问" * 3000, "characters long")])
@@ -241,12 +262,33 @@ def test_two_quotes_of_one_passage_are_one_source_with_both_marked():
     assert "“全市登记额达17.73亿元”" in text and "“去年登记额达17.73亿元”" in text
 
 
-def test_gradio_upload_route_is_closed(app_url):
+def test_gradio_upload_route_takes_files_only_from_the_page_and_within_the_limit(app_url, tiny_settings):
     import httpx
 
     for origin in ({}, {"Origin": "http://evil.example"}):
         reply = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("x.txt", b"hello")}, headers=origin)
-        assert reply.status_code == 403 and "no uploads" in reply.json()["detail"]
+        assert reply.status_code == 403 and "own page" in reply.json()["detail"]
+    page = {"Origin": app_url.rstrip("/")}
+    big = b"x" * (tiny_settings.upload_max_bytes + 1)
+    assert httpx.post(f"{app_url}gradio_api/upload", files={"files": ("x.txt", big)}, headers=page).status_code == 413
+    small = httpx.post(f"{app_url}gradio_api/upload", files={"files": ("x.txt", b"hello")}, headers=page)
+    assert small.status_code == 200
+    for name in ("x.exe", "x.txt.svg", "noext"):
+        other = httpx.post(f"{app_url}gradio_api/upload", files={"files": (name, b"hello")}, headers=page)
+        assert other.status_code == 403 and "only .txt" in other.json()["detail"], name
+    mixed = httpx.post(f"{app_url}gradio_api/upload", headers=page,
+                       files=[("files", ("a.md", b"ok")), ("files", ("b.html", b'filename="c.exe"')), ("files", ("d.js", b""))])
+    assert mixed.status_code == 403 and mixed.json()["detail"].startswith("d.js")  # names from part headers only
+    raw = httpx.post(f"{app_url}gradio_api/upload", content=b"hello", headers={**page, "Content-Type": "text/plain"})
+    assert raw.status_code == 403
+
+
+def test_nothing_outside_the_app_can_be_downloaded(app_url):
+    import httpx
+
+    for path in ("/etc/passwd", str(Path(__file__).resolve()), str(Path(__file__).resolve().parent.parent / "README.md")):
+        reply = httpx.get(f"{app_url}gradio_api/file={path}")
+        assert reply.status_code in (403, 404), path
 
 
 def test_a_page_of_another_site_cannot_ask_through_the_browser(app_url, client):
@@ -297,14 +339,32 @@ def test_feedback_lines_and_helpful_ones_are_eval_questions(tmp_path, tiny_assis
     assert [q.question for q in report.questions] == ["遂宁市技术合同认定登记额是多少？"] and report.skipped == 2
 
 
+def page_words(app, prop: str) -> set[str]:
+    """The English words the page shows in ``prop`` ("label", "value") of its components (page
+    words are translation keys that Gradio resolves in the browser's language)."""
+    from assistant.web import I18N_WORDS
+
+    found = set()
+    for component in app.get_config_file()["components"]:
+        value = str(component.get("props", {}).get(prop))  # a translation key prints as __i18n__{...}
+        if value.startswith("__i18n__"):
+            found.add(I18N_WORDS["en"][json.loads(value[len("__i18n__"):])["key"]])
+    return found
+
+
+def test_every_page_word_is_in_both_languages():
+    from assistant.web import I18N_WORDS
+
+    assert I18N_WORDS["zh"].keys() == I18N_WORDS["en"].keys()
+    assert all(I18N_WORDS["zh"][k] != I18N_WORDS["en"][k] for k in I18N_WORDS["zh"] if k != "title")
+
+
 def test_the_chat_offers_examples_settings_and_feedback(tiny_assistant):
     from assistant.web import EXAMPLES, build_app
 
-    config = build_app(tiny_assistant).get_config_file()
-    labels = {c.get("props", {}).get("label") for c in config["components"]}
-    values = {c.get("props", {}).get("value") for c in config["components"] if isinstance(c.get("props", {}).get("value"), str)}
-    assert {"检索段落数 / Passages retrieved", "检索方式 / Retrieval", "回答方式 / Answers", "示例 / Examples"} <= labels
-    assert {"👍 有帮助 / Helpful", "👎 没帮助 / Not helpful"} <= values
+    app = build_app(tiny_assistant)
+    assert {"Passages retrieved", "Retrieval", "Answers", "Examples"} <= page_words(app, "label")
+    assert {"👍 Helpful", "👎 Not helpful"} <= page_words(app, "value")
     assert len(EXAMPLES) >= 4 and any(q.isascii() for q in EXAMPLES) and not all(q.isascii() for q in EXAMPLES)
 
 
@@ -320,5 +380,24 @@ def test_the_evaluation_tab_lists_reports_and_shows_one(tmp_path, tiny_assistant
     text, plot = report_view(tmp_path, "reports/set_a")
     assert "hit@5 0.9" in text and plot is None
     assert report_view(tmp_path, "../../etc")[0].startswith("没有这个报告")  # nothing outside the folder
-    labels = {c.get("props", {}).get("label") for c in build_app(tiny_assistant).get_config_file()["components"]}
-    assert "报告 / Report" in labels and "证据命中率 / Evidence hit@k" in labels
+    assert {"Report", "Evidence hit@k"} <= page_words(build_app(tiny_assistant), "label")
+
+
+def test_uploaded_temp_files_are_gone_when_the_server_stops(tiny_assistant):
+    import httpx
+
+    from assistant.web import build_app, launch_options
+    from tests.conftest import free_port
+
+    app = build_app(tiny_assistant)
+    _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                           **launch_options(tiny_assistant.settings))
+    try:
+        reply = httpx.post(f"{url}gradio_api/upload", files={"files": ("left.txt", "一段文字".encode())},
+                           headers={"Origin": url.rstrip("/")})
+        assert reply.status_code == 200
+        stored = Path(reply.json()[0])
+        assert stored.is_file() and stored.name == "left.txt"
+    finally:
+        app.close()
+    assert not stored.exists()
