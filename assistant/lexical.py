@@ -26,10 +26,19 @@ class LexicalIndex:
         return cls(bm25)
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path, mmap: bool = True) -> "LexicalIndex":
+        """The index saved in ``folder``.
+
+        With ``mmap`` the score matrix (its CSC data, indices and pointer arrays) stays in its
+        .npy files and the OS pages in the posting lists a question reads: a 1M-chunk index
+        opens in a fraction of its size in RAM, and processes reading one index share it.
+        Scores are the same as a fully loaded index's. The files are never rewritten in place
+        (every build writes a new data folder), so a mapping cannot see a half-written file.
+        """
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False))
+        return cls(bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False, mmap=mmap,
+                                   show_progress=False))
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), allow_pickle=False, show_progress=False)

@@ -88,3 +88,21 @@ def test_save_load_roundtrip_uses_npy_and_json_only(index, tmp_path):
     for tokens in (["苹果"], ["香蕉", "橙子"], ["西瓜", "不存在"]):
         np.testing.assert_allclose(loaded.scores(tokens), index.scores(tokens))
     assert [loaded.document_frequency(t) for t in ("苹果", "香蕉")] == [1, 2]
+
+
+def test_memory_mapped_load_scores_like_a_full_load(tmp_path):
+    # Enough documents that the posting lists are real arrays, not a handful of numbers.
+    rng = np.random.default_rng(0)
+    words = [f"词{i}" for i in range(300)]
+    docs = [[str(w) for w in rng.choice(words, size=rng.integers(1, 30))] for _ in range(500)]
+    LexicalIndex.build(docs).save(tmp_path / "lexical")
+
+    mapped = LexicalIndex.load(tmp_path / "lexical")  # mmap is the default
+    full = LexicalIndex.load(tmp_path / "lexical", mmap=False)
+    assert isinstance(mapped._bm25.scores["data"], np.memmap)
+    assert not isinstance(full._bm25.scores["data"], np.memmap)
+    for query in (["词1"], ["词2", "词250", "词7"], words[:40], ["不存在"]):
+        np.testing.assert_array_equal(mapped.scores(query), full.scores(query))
+    assert mapped.size == full.size == 500
+    assert [mapped.document_frequency(w) for w in words] == [full.document_frequency(w) for w in words]
+    assert mapped.idf("词3") == full.idf("词3")
