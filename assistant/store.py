@@ -27,12 +27,15 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from collections import Counter
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from assistant.dense import DenseIndex
+from assistant.index.base import IndexedSentence, MatchText
 from assistant.lexical import LexicalIndex
+from assistant.text import tokenize_zh
 from assistant.types import Article, Chunk, Sentence
 
 FORMAT_VERSION = 3
@@ -122,25 +125,6 @@ class Manifest:
     extra: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class MatchText:
-    """An article's title and text in match form (``assistant.text.match_form``)."""
-
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class IndexedSentence:
-    """A sentence of a chunk as the index holds it: offsets in its article, and its vector's row."""
-
-    doc_id: str
-    start: int
-    end: int
-    quotable: bool
-    vector_row: int
-
-
 @dataclass
 class StoredIndex:
     """A loaded index: the FAISS + bm25s implementation of what retrieval and answering read.
@@ -171,32 +155,123 @@ class StoredIndex:
             if unit.kind == "sentence":
                 self._sentence_units[unit.chunk_row].append(row)
         self._mentions: dict[str, bool] = {}
+        self._vocabulary_by_char: dict[str, list[str]] | None = None  # built on first need
         self._chunk_rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
 
+    # -- the Index interface (assistant/index/base.py) --------------------------------------
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def encoder(self) -> str:
+        return self.manifest.encoder
+
+    @property
+    def terms(self) -> LexicalIndex:
+        return self.lexical
+
+    def lexical_search(self, tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        return top_k(self.lexical.scores(tokens), k)
+
+    def article_search(self, tokens: Sequence[str], k: int) -> tuple[list[str], np.ndarray]:
+        rows, scores = top_k(self.article_lexical.scores(tokens), k)
+        ids = list(self.articles)
+        return [ids[r] for r in rows], scores
+
+    def dense_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        rows, sims = self.dense.search(vector, k)
+        if not sentences:
+            keep = ~self.unit_is_sentence[rows]
+            rows, sims = rows[keep], sims[keep]
+        chunk_rows = self.unit_chunk_rows[rows]
+        # Units come best first, so a chunk's first unit is its best one.
+        unique, first = np.unique(chunk_rows, return_index=True)
+        order = np.argsort(first, kind="stable")
+        return unique[order], sims[first[order]]
+
+    def chunk(self, row: int) -> Chunk:
+        return self.chunks[row]
+
     def chunk_row(self, chunk_id: str) -> int | None:
-        """The row of a chunk of this index (None for a chunk it does not hold)."""
         return self._chunk_rows.get(chunk_id)
 
-    def chunk_sentences(self, chunk_row: int) -> list[IndexedSentence]:
-        chunk = self.chunks[chunk_row]
-        return [IndexedSentence(chunk.doc_id, s.start, s.end, s.quotable, row)
-                for s, row in zip(chunk.sentences, self._sentence_units[chunk_row])]
+    def chunk_sentences(self, row: int) -> list[IndexedSentence]:
+        chunk = self.chunks[row]
+        return [IndexedSentence(chunk.doc_id, s.start, s.end, s.quotable, vector_row)
+                for s, vector_row in zip(chunk.sentences, self._sentence_units[row])]
 
-    def sentence_vectors(self, rows: list[int]) -> np.ndarray:
-        return self.dense.vectors_at(rows)
+    def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
+        return self.dense.vectors_at(vector_rows)
+
+    def article(self, doc_id: str) -> Article:
+        return self.articles[doc_id]
+
+    def has_article(self, doc_id: str) -> bool:
+        return doc_id in self.articles
+
+    def article_ids(self) -> list[str]:
+        return list(self.articles)
+
+    def chunk_counts(self) -> dict[str, int]:
+        return dict(Counter(c.doc_id for c in self.chunks))
 
     def match_text(self, doc_id: str) -> MatchText:
         return self.match_texts[doc_id]
 
     def mentions(self, term: str) -> bool:
-        """Whether any article's title or text contains ``term`` (given in match form).
+        """Whether an article's title or text contains ``term`` (given in match form; a name).
 
-        A scan of the stored match forms, remembered per term: fine for thousands of
-        articles; a large collection needs a term index behind this method instead.
+        Chunks are looked up by BM25 tokens and checked for the exact string, so a question
+        reads a few chunks, not every article: first by the term's own tokens; then, for a term
+        inside longer words (陕 of 陕州) or across two words, by the vocabulary tokens holding it
+        or its first and last characters. On the names of the CMRC 2018 dev and XQuAD-zh
+        questions this gives a scan's verdict for 3,862 of 3,866 lookups; the 4 others are
+        strings across two words (本届赛赛, 颗大犬齿), reported missing (CMRC refusals 0.010 -> 0.011).
         """
         if term not in self._mentions:
-            self._mentions[term] = any(term in m.title or term in m.text for m in self.match_texts.values())
+            self._mentions[term] = self._found_by(tokenize_zh(term), term) or self._found_by(
+                self._tokens_holding(term), term)
         return self._mentions[term]
+
+    def _found_by(self, tokens: list[str], term: str, k: int = 50) -> bool:
+        if not tokens:
+            return False
+        rows, scores = self.lexical_search(tokens, k)
+        for row in rows[scores > 0]:
+            chunk = self.chunks[row]
+            match = self.match_texts[chunk.doc_id]
+            if term in match.text[chunk.start:chunk.end] or term in match.title:
+                return True
+        return False
+
+    def _tokens_holding(self, term: str, most: int = 200) -> list[str]:
+        """Vocabulary tokens that contain ``term``; failing that, those ending in its first character
+        and those starting with its last (a term split between two words)."""
+        if self._vocabulary_by_char is None:
+            by_char: dict[str, list[str]] = {}
+            for token in self.lexical.vocabulary():
+                for char in set(token):
+                    by_char.setdefault(char, []).append(token)
+            self._vocabulary_by_char = by_char
+        holding = [t for t in self._vocabulary_by_char.get(term[0], []) if term in t]
+        if holding:
+            return holding[:most]
+        heads = [t for t in self._vocabulary_by_char.get(term[0], []) if t.endswith(term[0])]
+        tails = [t for t in self._vocabulary_by_char.get(term[-1], []) if t.startswith(term[-1])]
+        return heads[:most] + tails[:most]
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best rows of ``scores`` and their scores, best first (ties: lower row first),
+    without sorting all of them."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=scores.dtype)
+    rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    rows = rows[np.lexsort((rows, -scores[rows]))]
+    return rows.astype(np.int64), scores[rows]
 
 
 def _write_jsonl(path: Path, records: Iterable[dict]) -> None:

@@ -120,7 +120,7 @@ def match_form(text: str) -> str:
 
     Simplified script, half-width ASCII, lower case; always the same length as ``text``, so
     a span found in ``match_form(text)`` is the same span of ``text``. The index stores this
-    form of every article (``StoredIndex.match_text``); it is never recomputed per question.
+    form of every article (``Index.match_text``); it is never recomputed per question.
     """
     return _lower_same_length(to_halfwidth(to_simplified(text)))
 

@@ -437,7 +437,7 @@ def add_uploaded(assistant: Assistant, paths: list[str], progress=None) -> str:
             if path.stat().st_size > settings.upload_max_bytes:  # before reading it into memory
                 raise CollectionError(f"{path.name}: over the {settings.upload_max_mb:g} MB upload limit")
             files.append((path.name, path.read_bytes()))
-        stored, report = add_uploads(settings, files, set(assistant.index.articles), progress)
+        stored, report = add_uploads(settings, files, set(assistant.index.article_ids()), progress)
         return (f"已加入 / Added: {', '.join(p.stem for p in stored)} · {report.articles} 篇文章 / articles, "
                 f"{report.chunks} 段 / chunks ({report.seconds:.1f}s)")
 
@@ -452,7 +452,7 @@ def remove_chosen(assistant: Assistant, doc_ids: list[str], progress=None) -> st
     """Take articles out of the collection (they stay on disk; `assistant add` brings them back)."""
     if not doc_ids:
         return "先选择文章。 / Choose articles first."
-    unknown = [d for d in doc_ids if d not in assistant.index.articles]
+    unknown = [d for d in doc_ids if not assistant.index.has_article(d)]
     if unknown:
         return f"没有这篇文章 / No such article: {', '.join(unknown)}"
 
@@ -530,12 +530,12 @@ def collection_tab(assistant: Assistant) -> None:
                             type="filepath", elem_id="upload")
             add_button = gr.Button(I18N("add"), variant="primary")
         with gr.Column():
-            chosen = gr.Dropdown(sorted(assistant.index.articles), multiselect=True, label=I18N("remove_choice"))
+            chosen = gr.Dropdown(sorted(assistant.index.article_ids()), multiselect=True, label=I18N("remove_choice"))
             remove_button = gr.Button(I18N("remove"), variant="stop")
     status = gr.Markdown("", elem_id="collection-status")
 
     def refreshed(message: str):
-        return message, article_rows(assistant), gr.Dropdown(choices=sorted(assistant.index.articles), value=[]), None
+        return message, article_rows(assistant), gr.Dropdown(choices=sorted(assistant.index.article_ids()), value=[]), None
 
     def on_add(paths: list[str] | None, progress=gr.Progress()):
         return refreshed(add_uploaded(assistant, paths or [], _build_progress(progress)))

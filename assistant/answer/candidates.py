@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.store import IndexedSentence, StoredIndex
+from assistant.index import Index, IndexedSentence
 from assistant.types import Hit
 
 
@@ -25,7 +25,7 @@ class Candidate:
     after_start: int = -1
 
 
-def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
+def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
     """Every quotable sentence of ``hits`` (passages of ``index``) once, in hit order (a sentence
     two overlapping passages share is taken from the better-ranked one)."""
     seen: set[tuple[str, int]] = set()
@@ -33,7 +33,7 @@ def gather(index: StoredIndex, hits: list[Hit]) -> list[Candidate]:
     row_of = index.chunk_row
     for hit in hits:
         sentences = index.chunk_sentences(row_of(hit.chunk.chunk_id))
-        article = index.articles[hit.chunk.doc_id]
+        article = index.article(hit.chunk.doc_id)
         match = index.match_text(hit.chunk.doc_id).text
         first_start = len(match) - len(match.lstrip())
         for i, sentence in enumerate(sentences):

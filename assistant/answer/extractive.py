@@ -29,7 +29,7 @@ from assistant.answer.terms import Term, question_terms
 from assistant.embed import Embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query, parse_query
-from assistant.store import StoredIndex
+from assistant.index import Index
 from assistant.text import match_form
 from assistant.types import Answer, Citation, Hit
 
@@ -54,7 +54,7 @@ class Selection:
 class ExtractiveAnswerer:
     """Quotes the sentences the selector finds most likely to answer; refuses when none is likely enough."""
 
-    def __init__(self, index: StoredIndex, embedder: Embedder, prompts_dir: Path,
+    def __init__(self, index: Index, embedder: Embedder, prompts_dir: Path,
                  settings: AnswerSettings = AnswerSettings(), selector: SentenceSelector | None = None) -> None:
         self.index = index
         self.embedder = embedder
@@ -84,7 +84,7 @@ class ExtractiveAnswerer:
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
         qtype = classify(query)
-        terms = question_terms(query, self.index.lexical)
+        terms = question_terms(query, self.index.terms)
         refusal = self.refuse_early(query, hits, terms)
         if refusal is not None:
             return refusal
@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
                terms: list[Term] | None = None) -> Selection:
         """Score the candidate sentences of the top passages (public: tuning scripts use it too)."""
         qtype = qtype or classify(query)
-        terms = question_terms(query, self.index.lexical) if terms is None else terms
+        terms = question_terms(query, self.index.terms) if terms is None else terms
         candidates = self.candidates(query, hits)
         if not candidates:
             return Selection(qtype, terms, [])
@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
                     continue
                 part = _without(query, [p for p in places if p != place])
                 scores = self.selector.probabilities(self.features(
-                    part, classify(part), question_terms(part, self.index.lexical), [candidates[i] for i in rows]))
+                    part, classify(part), question_terms(part, self.index.terms), [candidates[i] for i in rows]))
                 probabilities[rows] = np.maximum(probabilities[rows], scores)
         return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
@@ -140,7 +140,7 @@ class ExtractiveAnswerer:
     def features(self, query: Query, qtype: QuestionType, terms: list[Term], candidates: list[Candidate]) -> np.ndarray:
         """What the selector reads; ``benchmarks/train_selector.py`` trains on exactly this."""
         context = QuestionContext.build(query, qtype, terms, self.embedder.embed_query(query.normalized),
-                                        self.index.lexical)
+                                        self.index.terms)
         return feature_matrix(context, candidates, self.index)
 
     def _scope_to_places(self, hits: list[Hit], query: Query) -> list[Hit]:
@@ -166,7 +166,7 @@ class ExtractiveAnswerer:
         for i, group in enumerate(groups):
             lead = group[0].candidate
             start, end = self._span(lead, selection, group[0].probability)
-            quote = self.index.articles[lead.sentence.doc_id].text[start:end]
+            quote = self.index.article(lead.sentence.doc_id).text[start:end]
             markers = []
             for scored in group:
                 citation = self._citation(len(citations) + 1, scored.candidate, quote, (start, end) if scored is group[0] else None)
@@ -209,7 +209,7 @@ class ExtractiveAnswerer:
     def _citation(self, n: int, candidate: Candidate, quote: str, span: tuple[int, int] | None) -> Citation:
         """A citation of ``candidate``'s passage; a duplicate passage quotes the same words where it has them."""
         chunk = candidate.hit.chunk
-        article = self.index.articles[chunk.doc_id]
+        article = self.index.article(chunk.doc_id)
         if span is None:  # the same words in a near-duplicate passage, in whichever script it has them
             at = candidate.match.find(match_form(quote))
             span = ((candidate.sentence.start + at, candidate.sentence.start + at + len(quote)) if at >= 0
@@ -261,8 +261,8 @@ def _without(query: Query, labels: list[str]) -> Query:
     return parse_query(text) if text.strip() else query
 
 
-def _describe(hit: Hit, index: StoredIndex) -> str:
-    article = index.articles[hit.chunk.doc_id]
+def _describe(hit: Hit, index: Index) -> str:
+    article = index.article(hit.chunk.doc_id)
     meta = ", ".join(x for x in (article.source, article.date) if x)
     return f"{article.title}" + (f" ({meta})" if meta else "")
 

@@ -17,9 +17,9 @@ import numpy as np
 from assistant.answer.candidates import Candidate
 from assistant.answer.qtype import QuestionType, is_typed, supplies_new, type_evidence
 from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core
-from assistant.lexical import LexicalIndex
+from assistant.index import TermStats
 from assistant.query import Query
-from assistant.store import StoredIndex
+from assistant.index import Index
 from assistant.text import match_form, tokenize_zh
 
 _DESCRIPTIONS = {
@@ -96,7 +96,7 @@ class QuestionContext:
 
     @classmethod
     def build(cls, query: Query, qtype: QuestionType, terms: list[Term], vector: np.ndarray,
-              lexical: LexicalIndex) -> "QuestionContext":
+              lexical: TermStats) -> "QuestionContext":
         core = question_core(query)
         bigrams = frozenset(char_bigrams(core))
         weights = {b: lexical.idf(b) for b in bigrams if lexical.document_frequency(b) > 0}
@@ -163,7 +163,7 @@ def _local_features(ctx: QuestionContext, candidates: list[Candidate], out: np.n
             out[rows, col["chars_local"]] = local([[ch in t for t in texts] for ch in chars])
 
 
-def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: StoredIndex) -> np.ndarray:
+def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Index) -> np.ndarray:
     """(len(candidates), len(FEATURES)) float32, reading sentence vectors and titles from ``index``."""
     n = len(candidates)
     out = np.zeros((n, len(FEATURES)), dtype=np.float32)

@@ -18,7 +18,7 @@ import re
 
 from assistant.answer.terms import Term
 from assistant.query import Query
-from assistant.store import StoredIndex
+from assistant.index import Index
 from assistant.text import match_form
 
 # Addressed to the assistant rather than asking about documents: prompt-injection phrasing,
@@ -65,13 +65,13 @@ def off_collection(terms: list[Term]) -> bool:
     return not terms
 
 
-def missing_names(query: Query, index: StoredIndex) -> list[str]:
+def missing_names(query: Query, index: Index) -> list[str]:
     """Names of the question, reliably spelled, that no article mentions, as the question wrote them."""
     return [n.label for n in query.names
             if n.spelled_reliably and not any(index.mentions(match_form(v)) for v in n.variants)]
 
 
-def place_articles(query: Query, index: StoredIndex, doc_ids: set[str]) -> dict[str, set[str]]:
+def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, set[str]]:
     """For each place the question names: which of ``doc_ids`` are about it (mention it)."""
     out: dict[str, set[str]] = {}
     for name in query.names:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import LexicalIndex
+from assistant.index import TermStats
 from assistant.query import Query
 from assistant.text import match_form, tokenize_zh
 
@@ -32,7 +32,7 @@ class Term:
     weight: float  # IDF: rare terms say more about where the answer is
 
 
-def question_terms(query: Query, lexical: LexicalIndex) -> list[Term]:
+def question_terms(query: Query, lexical: TermStats) -> list[Term]:
     """The question's terms that occur somewhere in the collection, weighted by IDF.
 
     Terms found nowhere cannot tell passages apart, so they are left out of coverage
@@ -54,7 +54,7 @@ def question_terms(query: Query, lexical: LexicalIndex) -> list[Term]:
     return _word_terms(query.normalized, lexical)
 
 
-def _word_terms(text: str, lexical: LexicalIndex) -> list[Term]:
+def _word_terms(text: str, lexical: TermStats) -> list[Term]:
     """A word and its character bigrams are one term (甘肃省 = 甘肃省/甘肃/肃省), or a long
     name would count three times."""
     terms = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.prompts import load_prompt
-from assistant.store import StoredIndex
+from assistant.index import Index
 from assistant.tokens import count_tokens
 from assistant.types import Hit
 
@@ -34,7 +34,7 @@ def _attribute(value: str | None) -> str:
     return fence_safe(value or "").replace('"', "'").replace("\n", " ")
 
 
-def pack_passages(hits: list[Hit], index: StoredIndex, prompts_dir: Path, budget: int) -> list[Passage]:
+def pack_passages(hits: list[Hit], index: Index, prompts_dir: Path, budget: int) -> list[Passage]:
     """The hits, best first, as numbered passages until ``budget`` tokens are used.
 
     A passage that does not fit is left out whole (a cut passage could cut off the fact
@@ -48,7 +48,7 @@ def pack_passages(hits: list[Hit], index: StoredIndex, prompts_dir: Path, budget
         chunk = hit.chunk
         if chunk.text in seen or index.chunk_row(chunk.chunk_id) is None:
             continue
-        article = index.articles[chunk.doc_id]
+        article = index.article(chunk.doc_id)
         rendered = template.format(n=len(passages) + 1, title=_attribute(article.title), source=_attribute(article.source),
                                    date=_attribute(article.date), text=fence_safe(chunk.text))
         tokens = count_tokens(rendered)

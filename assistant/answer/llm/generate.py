@@ -155,7 +155,7 @@ class LLMAnswerer:
 
     def run(self, query: Query, hits: list[Hit], on_token: TokenSink | None = None) -> Answer:
         index = self.extractive.index
-        early = self.extractive.refuse_early(query, hits, question_terms(query, index.lexical))
+        early = self.extractive.refuse_early(query, hits, question_terms(query, index.terms))
         if early is not None:  # instructions, small talk, a place no article names: no model call needed
             return replace(early, mode="llm")
         passages = pack_passages(hits, index, self.prompts_dir, self.client.settings.context_tokens)

@@ -169,7 +169,7 @@ class CitationChecker:
             return best, best_candidate
         query = parse_query(sentence)
         probabilities = self.answerer.selector.probabilities(self.answerer.features(
-            query, classify(query), question_terms(query, self.index.lexical), candidates))
+            query, classify(query), question_terms(query, self.index.terms), candidates))
         for i, passage in enumerate(passages):
             chunk = passage.hit.chunk
             for candidate, p in zip(candidates, probabilities):
@@ -233,11 +233,11 @@ class CitationChecker:
         if candidate is None:
             return ""
         s = candidate.sentence
-        return self.index.articles[s.doc_id].text[s.start:s.end]
+        return self.index.article(s.doc_id).text[s.start:s.end]
 
     def _citation(self, n: int, passage: Passage, quote: Candidate | None, verified: bool) -> Citation:
         chunk = passage.hit.chunk
-        article = self.index.articles[chunk.doc_id]
+        article = self.index.article(chunk.doc_id)
         start, end = (quote.sentence.start, quote.sentence.end) if quote else (chunk.start, chunk.end)
         return Citation(n=n, doc_id=chunk.doc_id, title=article.title, source=article.source, date=article.date,
                         url=article.url, chunk_id=chunk.chunk_id, text=chunk.text, quote=article.text[start:end],
