@@ -66,7 +66,7 @@ def _user_errors() -> Iterator[None]:
     from assistant.embed import EmbedderError
     from assistant.ingest import IngestError
     from assistant.pipeline import QuestionError
-    from assistant.store import IndexStoreError
+    from assistant.index.store import IndexStoreError
 
     try:
         yield

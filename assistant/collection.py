@@ -18,7 +18,7 @@ from assistant.config import Settings
 from assistant.indexer import BuildReport, Progress, build_index, source_documents
 from assistant.ingest import SUPPORTED_SUFFIXES
 from assistant.index import Index
-from assistant.store import MANIFEST_NAME, recorded_exclusions, recorded_sources
+from assistant.index.store import MANIFEST_NAME, recorded_exclusions, recorded_sources
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 _UNSAFE = re.compile(r"[^\w.\-]+")  # \w is Unicode-aware: Chinese file names stay readable

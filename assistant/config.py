@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(256, ge=16)  # cl100k_base tokens per chunk (budget; ~170 Chinese characters)
     overlap_tokens: int = Field(48, ge=0)  # whole sentences carried over from the previous chunk
     top_k: int = Field(10, ge=1, le=100)  # hits returned
+    # Where the index lives: "faiss" (FAISS + bm25s files in index_dir) or "milvus" (pip install -e '.[milvus]').
+    store: Literal["faiss", "milvus"] = "faiss"
+    # Milvus: a local file path (Milvus Lite, in-process) or http://host:19530 (a Milvus server);
+    # unset: milvus.db inside index_dir.
+    milvus_uri: str | None = None
+    milvus_token: str | None = None  # e.g. root:Milvus for a server with authentication
+    # The dense index: exact below this many vectors (a chunk has one vector plus one per sentence),
+    # approximate above, with recall@10 0.95-0.98 of exact (benchmarks/scale.md).
+    dense_exact_below: int = Field(100_000, ge=0)
+    dense_approximate: Literal["ivf", "hnsw"] = "ivf"
+    dense_nprobe: int = Field(32, ge=1)  # IVF lists searched per question: more is slower and closer to exact
+    index_mmap: bool = True  # map index files instead of reading them: fast to open, shared between processes
     # Answer-stage overrides; unset means the default chosen on the dev split
     # (assistant/answer/settings.py, and the selector model's calibrated refusal threshold).
     max_citations: int | None = Field(None, ge=1)  # sentences an answer quotes at most

@@ -13,13 +13,14 @@ import numpy as np
 
 from assistant.chunk import chunk_article
 from assistant.config import Settings
-from assistant.dense import DenseIndex
+from assistant.index.dense import DenseIndex
 from assistant.embed import Embedder, load_embedder
 from assistant.ingest import IngestError, find_source_files, read_article
-from assistant.lexical import LexicalIndex
-from assistant.store import (
+from assistant.index.lexical import LexicalIndex
+from assistant.index.store import (
     FORMAT_VERSION,
     DamagedIndexError,
+    FaissParts,
     IndexStoreError,
     Manifest,
     MatchText,
@@ -87,7 +88,12 @@ def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings, 
     if manifest is None or not is_complete(index_dir, manifest):
         return False
     digests = {path.stem: digest for path, digest in source_documents(sources, exclude).items()}
-    return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings)
+    return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings) and _same_store(manifest, settings)
+
+
+def _same_store(manifest: Manifest, settings: Settings) -> bool:
+    """An index built into another store (FAISS files or Milvus) is rebuilt into the configured one."""
+    return manifest.extra.get("store", "faiss") == settings.store
 
 
 def dense_units(chunks: Sequence[Chunk], articles: dict[str, Article]) -> tuple[list[Unit], list[str]]:
@@ -173,7 +179,7 @@ def build_index(
     A file that cannot be ingested is skipped and reported (``strict``: the build fails instead,
     leaving the index as it was). An index built with another encoder is only replaced when
     ``reembed`` says so. Files in ``exclude`` (removed by the user) stay out even when they
-    lie inside a source folder. One writer at a time: see :func:`assistant.store.writer_lock`.
+    lie inside a source folder. One writer at a time: see :func:`assistant.index.store.writer_lock`.
     """
     started = time.perf_counter()
     digests = source_documents(sources, exclude)  # missing or unsupported paths fail before any model loads
@@ -194,7 +200,8 @@ def build_index(
                 f"pass --encoder {current.encoder} to keep them, or --reembed to re-embed every passage with "
                 f"'{embedder.name}' (or choose another --index)"
             )
-        up_to_date = current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
+        up_to_date = (current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
+                      and _same_store(current, settings))
         if not force and up_to_date and is_complete(index_dir, current):
             c = current.counts
             skipped = tuple((str(f), str(r)) for f, r in current.extra.get("skipped", []))
@@ -276,8 +283,10 @@ def index_articles(
             embedder, texts, keys, cache, progress,
             checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, embedder.name, done_keys,
                                                                             done_vectors))
-        lexical = LexicalIndex.build([lexical_document(c) for c in chunks])
-        article_lexical = LexicalIndex.build([tokenize_zh(f"{a.title}\n{a.text}") for a in articles])
+        chunk_tokens = [lexical_document(c) for c in chunks]
+        article_tokens = [tokenize_zh(f"{a.title}\n{a.text}") for a in articles]
+        lexical = LexicalIndex.build(chunk_tokens)
+        article_lexical = LexicalIndex.build(article_tokens)
         manifest = Manifest(
             encoder=embedder.name,
             dim=embedder.dim,
@@ -294,8 +303,17 @@ def index_articles(
                    "excluded": list(excluded)},
         )
         match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
-        write_index(index_dir, manifest, list(articles), chunks, units, match_texts, DenseIndex.build(vectors), lexical,
-                    article_lexical)
+        if settings.store == "milvus":
+            from assistant.index.milvus import MilvusParts
+
+            manifest.extra["store"] = "milvus"
+            search = MilvusParts.for_build(index_dir, settings, articles, chunks, units, vectors, chunk_tokens,
+                                           article_tokens, lexical)
+        else:
+            search = FaissParts(DenseIndex.build(vectors, exact_below=settings.dense_exact_below,
+                                                 approximate=settings.dense_approximate, nprobe=settings.dense_nprobe),
+                                lexical, article_lexical)
+        write_index(index_dir, manifest, list(articles), chunks, units, match_texts, search)
         drop_partial_vectors(index_dir)  # all in the new generation now
         reused = sum(1 for key in set(keys) if key in cache)
         return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,

@@ -21,7 +21,7 @@ from assistant.index import Index
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import DamagedIndexError, load_index, read_manifest, recorded_exclusions, recorded_sources
+from assistant.index.store import DamagedIndexError, open_index, read_manifest, recorded_exclusions, recorded_sources
 from assistant.types import Answer
 
 
@@ -109,7 +109,7 @@ class Assistant:
         self._loaded = self._load()
 
     def _load(self) -> _Loaded:
-        index = load_index(self.settings.index_dir)
+        index = open_index(self.settings)
         check_encoder(index.manifest, self.embedder.name, self.settings.index_dir)
         return _Loaded(index, ExtractiveAnswerer(index, self.embedder, self.settings.prompts_dir,
                                                  AnswerSettings.from_config(self.settings)))

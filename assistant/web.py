@@ -32,7 +32,7 @@ from assistant.conversation import Turn
 from assistant.ingest import IngestError
 from assistant.pipeline import Assistant, QuestionError
 from assistant.render import answer_to_json
-from assistant.store import IndexStoreError
+from assistant.index.store import IndexStoreError
 from assistant.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)

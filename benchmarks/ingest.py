@@ -78,7 +78,7 @@ def ingest(source: Path, index_dir: Path, env: dict) -> tuple[float, str]:
 def embedded_texts(index_dir: Path) -> list[str]:
     """The distinct texts an index's vectors were computed from, as the indexer built them."""
     from assistant.indexer import dense_units
-    from assistant.store import load_index
+    from assistant.index.store import load_index
 
     index = load_index(index_dir)
     units, texts = dense_units(index.chunks, index.articles)

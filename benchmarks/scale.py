@@ -258,8 +258,8 @@ def measure_loaded(folder: Path, part: str, mmap: bool, n_queries: int) -> dict:
     """Run in a fresh process: RSS growth of loading ``part``, then (mmap only) its query latency."""
     import faiss
 
-    from assistant.dense import DenseIndex
-    from assistant.lexical import LexicalIndex
+    from assistant.index.dense import DenseIndex
+    from assistant.index.lexical import LexicalIndex
     from assistant.retrieve import FusionWeights, _normalise_dense, _normalise_lexical
 
     import bm25s  # noqa: F401  (libraries imported before the first reading: their code is not the index)
@@ -353,8 +353,8 @@ def run_size(n: int, coll: Collection, sampler: VectorSampler, sentence_tokens, 
              workdir: Path) -> dict:
     import faiss
 
-    from assistant.dense import EXACT_BELOW, DenseIndex
-    from assistant.lexical import LexicalIndex
+    from assistant.index.dense import EXACT_BELOW, DenseIndex
+    from assistant.index.lexical import LexicalIndex
 
     row: dict = {"n": n}
     print(f"[{n:,}] generating chunks and vectors", flush=True)
@@ -596,7 +596,7 @@ def write_report(rows: list[dict], meta: dict, out: Path, plot: Path) -> None:
 
 def choice_notes(rows: list[dict], meta: dict) -> list[str]:
     """The reasoning behind ``DenseIndex``'s defaults, from this run's figures."""
-    from assistant.dense import EXACT_BELOW, NPROBE
+    from assistant.index.dense import EXACT_BELOW, NPROBE
 
     out = ["## What the figures say", ""]
     ivf = [r for r in rows if "ivf" in r]
@@ -664,7 +664,7 @@ def main() -> None:
     sentence_tokens = [tokenize_zh(s) for s in coll.sentences]
     title_tokens = [tokenize_zh(t) for t in coll.titles]
     sampler = VectorSampler(base_passages, base_vectors, args.noise)
-    from assistant.dense import HNSW_M
+    from assistant.index.dense import HNSW_M
 
     meta = {"hnsw_m": HNSW_M, "faiss": faiss.__version__, "bm25s": bm25s.__version__, "passages": len(coll.titles),
             "sentences": len(coll.sentences), "base": args.base, "encoder": args.encoder, "queries": args.queries,

@@ -47,7 +47,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.embed.e5_numpy import METASPACE, PASSAGE_PREFIX, E5Engine, _layer_norm, _Workspace, load_engine  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
-from assistant.store import StoredIndex, load_index  # noqa: E402
+from assistant.index.store import StoredIndex, load_index  # noqa: E402
 from assistant.text import to_simplified  # noqa: E402
 
 

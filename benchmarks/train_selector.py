@@ -50,7 +50,7 @@ from assistant.evaluation.bench import ensure_bench_index, load_bench_questions,
 from assistant.evaluation.metrics import normalize_for_match  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
-from assistant.store import load_index  # noqa: E402
+from assistant.index.store import load_index  # noqa: E402
 from assistant.text import tokenize_zh  # noqa: E402
 
 CACHE = ROOT / "index-bench" / "_selector"

@@ -50,7 +50,7 @@ from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
-from assistant.store import load_index  # noqa: E402
+from assistant.index.store import load_index  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import CROSSFIT, FOLDS, dev_fold, in_calibration_fold  # noqa: E402
 

@@ -24,7 +24,7 @@ from assistant.evaluation.questions import load_questions
 from assistant.pipeline import ensure_index
 from assistant.query import parse_query
 from assistant.retrieve import Retriever, _normalise_dense, _normalise_lexical
-from assistant.store import load_index
+from assistant.index.store import load_index
 
 
 def precompute(index, embedder, items):

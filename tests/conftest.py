@@ -39,6 +39,12 @@ TINY_ARTICLES = {
 """,
 }
 
+# An article none of the tiny corpus's questions can be answered from: tests add it and ask about it.
+NEW_ARTICLE = """兰州新区设立科技成果转化基金
+来源:兰州日报 2024-03-01
+兰州新区设立规模为10亿元的科技成果转化基金,重点支持新材料和生物医药项目落地。
+"""
+
 
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory) -> Path:

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import MANIFEST_NAME, load_index
+from assistant.index.store import MANIFEST_NAME, load_index
+from tests.conftest import NEW_ARTICLE
 from tests.test_cli import ZH_QUESTION, assert_user_error, invoke, snapshot
-
-NEW_ARTICLE = """兰州新区设立科技成果转化基金
-来源:兰州日报 2024-03-01
-兰州新区设立规模为10亿元的科技成果转化基金,重点支持新材料和生物医药项目落地。
-"""
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import pytest
 from assistant.answer.compose import chinese_body, english_body, english_lead_in, split_clauses
 from assistant.answer.qtype import classify, sentence_types, supplies, supplies_new, type_evidence
 from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core, question_terms, text_coverage
-from assistant.lexical import LexicalIndex
+from assistant.index.lexical import LexicalIndex
 from assistant.query import parse_query
 from assistant.text import tokenize_zh
 

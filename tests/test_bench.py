@@ -25,7 +25,7 @@ from assistant.evaluation.bench import (
 )
 from assistant.query import parse_query
 from assistant.retrieve import MODES, Retriever
-from assistant.store import load_index
+from assistant.index.store import load_index
 from tests.conftest import REPO
 
 SAMPLE = REPO / "tests" / "data" / "bench_sample"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NEW_ARTICLE
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = shutil.which("chromium")
 pytestmark = [
@@ -26,10 +28,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TIMEOUT_MS = 60_000
 ZH_QUESTION = "遂宁市技术合同认定登记额是多少？"
 EN_QUESTION = "How many innovation consortia has Inner Mongolia set up?"
-NEW_ARTICLE = """兰州新区设立科技成果转化基金
-来源:兰州日报 2024-03-01
-兰州新区设立规模为10亿元的科技成果转化基金,重点支持新材料和生物医药项目落地。
-"""
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.store import MANIFEST_NAME, load_index
+from assistant.index.store import MANIFEST_NAME, load_index
 
 REPO = Path(__file__).resolve().parent.parent
 ZH_QUESTION = "遂宁市技术合同认定登记额是多少？"

@@ -6,13 +6,11 @@ from __future__ import annotations
 import pytest
 
 from assistant.collection import CollectionError, add_uploads, check_upload, list_articles, safe_file_name, store_uploads
-from assistant.store import MANIFEST_NAME
+from assistant.index.store import MANIFEST_NAME
+from tests.conftest import NEW_ARTICLE
 from tests.test_cli import snapshot
 
-UPLOADED = """兰州新区设立科技成果转化基金
-来源:兰州日报 2024-03-01
-兰州新区设立规模为10亿元的科技成果转化基金,重点支持新材料和生物医药项目落地。
-""".encode()
+UPLOADED = NEW_ARTICLE.encode()
 QUESTION = "兰州新区科技成果转化基金规模多大？"
 
 

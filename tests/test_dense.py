@@ -1,11 +1,11 @@
-"""Tests for assistant.dense: exact inner-product search, vector roundtrips and the FAISS file format."""
+"""Tests for assistant.index.dense: exact inner-product search, vector roundtrips and the FAISS file format."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from assistant.dense import DenseIndex
+from assistant.index.dense import DenseIndex
 
 
 def unit_rows(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -170,7 +170,7 @@ def test_a_memory_mapped_index_reads_its_vectors_from_the_file(tmp_path):
     path = tmp_path / "dense.faiss"
     DenseIndex.build(big, exact_below=50_000).save(path)
     script = (
-        "import sys, faiss; from pathlib import Path; from assistant.dense import DenseIndex\n"
+        "import sys, faiss; from pathlib import Path; from assistant.index.dense import DenseIndex\n"
         "rss = lambda: int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])\n"
         "before = rss(); DenseIndex.load(Path(sys.argv[1]), mmap=sys.argv[2] == '1'); print(rss() - before)\n"
     )

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
-from assistant.store import load_index, read_manifest
+from assistant.index.store import load_index, read_manifest
 from tests.conftest import REPO
 
 MONGOLIA_DOC = "001_2c62cb16d225f48b"

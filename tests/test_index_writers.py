@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.store import LOCK_NAME, MANIFEST_NAME, load_index, writer_lock
+from assistant.index.store import LOCK_NAME, MANIFEST_NAME, load_index, writer_lock
 from tests.test_cli import CLI, subprocess_env
 
 WAIT_LIMIT_S = 120  # every loop below gives up after this long

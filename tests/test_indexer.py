@@ -20,7 +20,7 @@ from assistant.indexer import (
     is_up_to_date,
 )
 from assistant.ingest import IngestError
-from assistant.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
+from assistant.index.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
 
 
 def build(settings: Settings, force: bool = False):

@@ -1,4 +1,4 @@
-"""Tests for assistant.lexical: BM25 scores against the formula, df/idf, and the no-pickle save format."""
+"""Tests for assistant.index.lexical: BM25 scores against the formula, df/idf, and the no-pickle save format."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from assistant.lexical import LexicalIndex
+from assistant.index.lexical import LexicalIndex
 
 DOCS = [["苹果", "香蕉", "苹果"], ["香蕉", "橙子"], ["西瓜"]]
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.indexer import BuildReport
 from assistant.pipeline import Assistant, QuestionError, ensure_index, validate_question
-from assistant.store import MANIFEST_NAME, IndexStoreError, read_manifest
+from assistant.index.store import MANIFEST_NAME, IndexStoreError, read_manifest
 
 QUESTION = "遂宁市技术合同认定登记额是多少？"
 

@@ -1,4 +1,4 @@
-"""Tests for assistant.store: reading manifests, refusing bad folders, atomic replacement, open formats."""
+"""Tests for assistant.index.store: reading manifests, refusing bad folders, atomic replacement, open formats."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.dense import DenseIndex
+from assistant.index.dense import DenseIndex
 from assistant.indexer import build_index
-from assistant.lexical import LexicalIndex
+from assistant.index.lexical import LexicalIndex
 from assistant.pipeline import Assistant
-from assistant.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
+from assistant.index.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
 
 QUESTION = "遂宁市技术合同认定登记额是多少？"
 

@@ -22,7 +22,7 @@ from assistant.evaluation import metrics
 from assistant.indexer import corpus_fingerprint, index_articles
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.store import DamagedIndexError, load_index, read_manifest
+from assistant.index.store import DamagedIndexError, open_index, read_manifest
 from assistant.types import Article, Hit
 
 KS = (1, 5, 10)
@@ -174,7 +174,7 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
         keep = set(list(dict.fromkeys(q.id for q in questions))[:limit])
         questions = [q for q in questions if q.id in keep]
     ensure_bench_index(folder, settings.index_dir, settings, progress, script, reuse_from)
-    index = load_index(settings.index_dir)
+    index = open_index(settings)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir, AnswerSettings.from_config(settings))
     results: dict = {}

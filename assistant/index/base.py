@@ -42,6 +42,8 @@ class TermStats(Protocol):
 
     def idf(self, token: str) -> float: ...
 
+    def vocabulary(self) -> list[str]: ...
+
 
 class Index(Protocol):
     """A loaded index, read-only. Rows are chunk rows (``0 .. chunk_count-1``) unless named otherwise."""

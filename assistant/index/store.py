@@ -28,13 +28,13 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from collections import Counter
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from assistant.dense import DenseIndex
+from assistant.index.dense import DenseIndex
 from assistant.index.base import IndexedSentence, MatchText
-from assistant.lexical import LexicalIndex
+from assistant.index.lexical import LexicalIndex
 from assistant.text import tokenize_zh
 from assistant.types import Article, Chunk, Sentence
 
@@ -44,7 +44,7 @@ PARTIAL_NAME = ".partial"  # vectors an unfinished build already embedded, for t
 SOURCES_NAME = "sources.json"  # each data folder's own record of its sources, for repairs
 LOCK_NAME = ".write.lock"  # held by the one process allowed to write the folder
 # Files a fresh checkout's index/ folder may hold besides an index.
-_HARMLESS = {".gitignore", ".gitkeep", "README.md", LOCK_NAME, PARTIAL_NAME}
+_HARMLESS = {".gitignore", ".gitkeep", "README.md", LOCK_NAME, PARTIAL_NAME, "milvus.db"}  # milvus.db: Milvus Lite's default
 # Write errors that mean "no room": the disk or quota is full, or a file-size limit was hit.
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _TMP_MANIFEST = re.compile(rf"^\.{re.escape(MANIFEST_NAME)}\.[0-9a-f]+\.tmp$")
@@ -251,7 +251,7 @@ class StoredIndex:
         and those starting with its last (a term split between two words)."""
         if self._vocabulary_by_char is None:
             by_char: dict[str, list[str]] = {}
-            for token in self.lexical.vocabulary():
+            for token in self.terms.vocabulary():
                 for char in set(token):
                     by_char.setdefault(char, []).append(token)
             self._vocabulary_by_char = by_char
@@ -325,29 +325,49 @@ def _foreign_entries(index_dir: Path) -> list[str]:
             if p.name not in _HARMLESS and not p.name.startswith("data-") and not _TMP_MANIFEST.match(p.name)]
 
 
-_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "match.jsonl", "dense.faiss", "lexical",
-               "article_lexical")
+# Every generation's data folder holds these; the searchable parts add their own (SearchParts.files).
+_DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "match.jsonl")
+FAISS_FILES = ("dense.faiss", "lexical", "article_lexical")
+
+
+def store_files(manifest: Manifest) -> tuple[str, ...]:
+    if manifest.extra.get("store") == "milvus":
+        from assistant.index.milvus import MILVUS_FILES
+
+        return _DATA_FILES + MILVUS_FILES
+    return _DATA_FILES + FAISS_FILES
 
 
 def is_complete(index_dir: Path, manifest: Manifest) -> bool:
     """Cheap check that every part the manifest points at is on disk."""
     data = index_dir / manifest.data_dir
-    return bool(manifest.data_dir) and all((data / name).exists() for name in _DATA_FILES)
+    return bool(manifest.data_dir) and all((data / name).exists() for name in store_files(manifest))
 
 
-def load_index(index_dir: Path) -> StoredIndex:
+def open_index(settings) -> StoredIndex:
+    """The configured index (``ASSISTANT_INDEX_DIR``), opened as the settings say."""
+    return load_index(settings.index_dir, settings.index_mmap, settings.dense_nprobe,
+                      milvus_uri=settings.milvus_uri, milvus_token=settings.milvus_token)
+
+
+def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *, milvus_uri: str | None = None,
+               milvus_token: str | None = None) -> StoredIndex:
+    """The index at ``index_dir``; ``mmap``: map its FAISS and BM25 files instead of reading them,
+    ``nprobe``: IVF lists searched per question (None: as built). An index whose searchable parts
+    live in Milvus is opened there (``milvus_uri``: None for the one it was built in)."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexStoreError(f"no index at {index_dir}; build one with `assistant ingest --index {index_dir}`")
+    if manifest.extra.get("store") == "milvus":
+        from assistant.index.milvus import load_milvus_index
+
+        return load_milvus_index(index_dir, manifest, uri=milvus_uri, token=milvus_token)
     data = index_dir / manifest.data_dir
     try:
-        articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
-        chunks = [_chunk(c) for c in _read_jsonl(data / "chunks.jsonl")]
-        units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
-        match_texts = {m["doc_id"]: MatchText(m["title"], m["text"]) for m in _read_jsonl(data / "match.jsonl")}
-        dense = DenseIndex.load(data / "dense.faiss")
-        lexical = LexicalIndex.load(data / "lexical")
-        article_lexical = LexicalIndex.load(data / "article_lexical")
+        articles, chunks, units, match_texts = read_metadata(data)
+        dense = DenseIndex.load(data / "dense.faiss", mmap=mmap, nprobe=nprobe)
+        lexical = LexicalIndex.load(data / "lexical", mmap=mmap)
+        article_lexical = LexicalIndex.load(data / "article_lexical", mmap=mmap)
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise DamagedIndexError(
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
@@ -365,6 +385,15 @@ def load_index(index_dir: Path) -> StoredIndex:
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
         )
     return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
+
+
+def read_metadata(data: Path) -> tuple[dict[str, Article], list[Chunk], list[Unit], dict[str, MatchText]]:
+    """What every generation stores beside its searchable parts: articles, chunks, units, match forms."""
+    articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
+    chunks = [_chunk(c) for c in _read_jsonl(data / "chunks.jsonl")]
+    units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
+    match_texts = {m["doc_id"]: MatchText(m["title"], m["text"]) for m in _read_jsonl(data / "match.jsonl")}
+    return articles, chunks, units, match_texts
 
 
 def _chunk(record: dict) -> Chunk:
@@ -398,7 +427,7 @@ def _recorded(index_dir: Path) -> dict[str, list[str]]:
     candidates = [index_dir / MANIFEST_NAME]
     if index_dir.is_dir():
         folders = [p for p in index_dir.glob("data-*") if (p / SOURCES_NAME).is_file()
-                   and all((p / name).exists() for name in _DATA_FILES)]
+                   and all((p / name).exists() for name in _DATA_FILES)]  # complete enough to know its sources
         candidates += [p / SOURCES_NAME for p in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)]
     for path in candidates:
         try:
@@ -424,7 +453,10 @@ def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
             return {}
         folder = index_dir / data["data_dir"]
         keys = [u["key"] for u in _read_jsonl(folder / "units.jsonl")]
-        vectors = DenseIndex.load(folder / "dense.faiss").vectors()
+        if (folder / "dense.faiss").exists():
+            vectors = DenseIndex.load(folder / "dense.faiss").vectors()
+        else:  # an index searched in Milvus keeps its vectors beside it for rebuilds
+            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
     except Exception:  # missing, damaged or foreign: there is simply nothing to reuse
         return {}
     if len(keys) != len(vectors):
@@ -463,6 +495,36 @@ def drop_partial_vectors(index_dir: Path) -> None:
     shutil.rmtree(index_dir / PARTIAL_NAME, ignore_errors=True)
 
 
+class SearchParts(Protocol):
+    """The searchable side of a generation, written into (or beside) its data folder."""
+
+    files: tuple[str, ...]
+
+    def save(self, data: Path) -> None: ...
+
+    def discard(self, data: Path) -> None:
+        """Undo :meth:`save` of a generation that is not used (a failed build, an old generation)."""
+        ...
+
+
+@dataclass
+class FaissParts:
+    """FAISS vectors and bm25s matrices, as files in the data folder."""
+
+    dense: DenseIndex
+    lexical: LexicalIndex
+    article_lexical: LexicalIndex
+    files: tuple[str, ...] = FAISS_FILES
+
+    def save(self, data: Path) -> None:
+        self.dense.save(data / "dense.faiss")
+        self.lexical.save(data / "lexical")
+        self.article_lexical.save(data / "article_lexical")
+
+    def discard(self, data: Path) -> None:
+        pass  # the files go with the folder
+
+
 def write_index(
     index_dir: Path,
     manifest: Manifest,
@@ -470,9 +532,7 @@ def write_index(
     chunks: list[Chunk],
     units: list[Unit],
     match_texts: dict[str, MatchText],
-    dense: DenseIndex,
-    lexical: LexicalIndex,
-    article_lexical: LexicalIndex,
+    search: SearchParts,
 ) -> None:
     """Write a complete new generation, then switch ``manifest.json`` to it in one atomic step.
 
@@ -495,9 +555,7 @@ def write_index(
         _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks))
         _write_jsonl(data / "units.jsonl", (asdict(u) for u in units))
         _write_jsonl(data / "match.jsonl", ({"doc_id": d, "title": m.title, "text": m.text} for d, m in match_texts.items()))
-        dense.save(data / "dense.faiss")
-        lexical.save(data / "lexical")
-        article_lexical.save(data / "article_lexical")
+        search.save(data)
         (data / SOURCES_NAME).write_text(
             json.dumps({"sources": manifest.sources, "excluded": manifest.extra.get("excluded", [])}, ensure_ascii=False),
             encoding="utf-8")
@@ -509,6 +567,7 @@ def write_index(
             os.fsync(f.fileno())
         os.replace(tmp, index_dir / MANIFEST_NAME)
     except BaseException as exc:
+        search.discard(data)
         shutil.rmtree(data, ignore_errors=True)
         for path in cleanup:
             path.unlink(missing_ok=True)
@@ -524,6 +583,10 @@ def write_index(
 def _remove_stale_generations(index_dir: Path, keep: str) -> None:
     for path in index_dir.glob("data-*"):
         if path.is_dir() and path.name != keep:
+            if (path / "milvus.json").is_file():  # its searchable parts live in Milvus: drop them there too
+                from assistant.index.milvus import drop_generation
+
+                drop_generation(path)
             shutil.rmtree(path, ignore_errors=True)
     for path in index_dir.glob(f".{MANIFEST_NAME}.*.tmp"):
         path.unlink(missing_ok=True)
