@@ -217,5 +217,5 @@ class Assistant:
             "answer": round((done - retrieved) * 1000, 2),
             "total": round((done - started) * 1000, 2),
         }
-        return replace(result, question=text, timings_ms=timings, notice=notice,
+        return replace(result, question=text, timings_ms=timings, notice=notice or result.notice,
                        standalone_question=standalone if standalone != text else None)

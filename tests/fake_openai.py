@@ -29,6 +29,7 @@ class Reply:
     pieces: int = 4  # streamed in this many chunks
     drop_after: int | None = None  # streaming: close the connection after this many chunks
     chunk_delay: float = 0.0  # streaming: seconds between chunks (a server trickling tokens)
+    finish: str = "stop"  # the finish reason sent at the end ("length": cut at max_tokens)
 
 
 class FakeChatServer:
@@ -54,7 +55,7 @@ class FakeChatServer:
                     return
                 text = reply.content(body) if callable(reply.content) else reply.content
                 if body.get("stream"):
-                    self._stream(body, text, reply.pieces, reply.drop_after, reply.chunk_delay)
+                    self._stream(body, text, reply.pieces, reply.drop_after, reply.chunk_delay, reply.finish)
                 else:
                     self._send(200, _completion(body, text))
 
@@ -68,7 +69,8 @@ class FakeChatServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, body: dict, text: str, pieces: int, drop_after: int | None, delay: float) -> None:
+            def _stream(self, body: dict, text: str, pieces: int, drop_after: int | None, delay: float,
+                        finish: str = "stop") -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -84,7 +86,7 @@ class FakeChatServer:
                         self._event(_chunk(body, {"content": text[start:start + step]}))
                     except (BrokenPipeError, ConnectionResetError):  # the client gave up: fine
                         return
-                self._event(_chunk(body, {}, finish="stop"))
+                self._event(_chunk(body, {}, finish=finish))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = _chunk(body, None)
                     usage["usage"] = _usage(body, text)

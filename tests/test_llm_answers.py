@@ -74,6 +74,23 @@ def test_a_grounded_english_answer_is_verified_and_cited(llm_assistant, server):
     assert re.search(r'<passage n="1" title="[^"]+" source="[^"]*" date="[^"]*">', request["messages"][1]["content"])
 
 
+def test_a_reasoning_block_is_neither_streamed_nor_checked(llm_assistant, server):
+    thinking = "<think>The user asks about 备案 in 1998 [9]; passage 1 looks right.</think>"
+    server.script(Reply(lambda body: thinking + grounded_english(body), pieces=12))
+    streamed: list[str] = []
+    answer = llm_assistant.ask(REGISTER_EN, on_token=streamed.append)
+    assert "think" not in "".join(streamed) and "1998" not in "".join(streamed)
+    assert "".join(streamed).startswith("Inner Mongolia registers")
+    assert [s.status for s in answer.sentences] == ["verified", "verified"] and "1998" not in answer.text
+
+
+def test_a_reply_cut_at_the_token_limit_says_so(llm_assistant, server):
+    server.script(Reply(lambda body: grounded_english(body)[:-40], finish="length"))
+    answer = llm_assistant.ask(REGISTER_EN)
+    assert answer.mode == "llm" and "ASSISTANT_LLM_MAX_TOKENS" in answer.notice
+    assert answer.sentences[0].status == "verified"
+
+
 def test_a_citation_to_a_passage_never_given_is_flagged_not_shown(llm_assistant, server):
     server.script(Reply(lambda body: grounded_english(body) + " The scheme began in Shanghai in 1998 [9]."))
     answer = llm_assistant.ask(REGISTER_EN)

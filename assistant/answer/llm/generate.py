@@ -64,25 +64,30 @@ class ChatClient:
             self._model = load_chat_model(s.model, s.base_url, s.api_key, s.timeout, s.max_tokens)
         return self._model
 
-    def complete(self, messages: list[tuple[str, str]], on_token: TokenSink | None = None) -> tuple[str, dict[str, int]]:
-        """The model's whole reply (streamed into ``on_token`` as it comes) and the tokens used."""
+    def complete(self, messages: list[tuple[str, str]], on_token: TokenSink | None = None) -> "Completion":
+        """The model's whole reply (streamed into ``on_token`` as it comes, reasoning blocks left
+        out) and the tokens used."""
         model = self.model
         parts: list[str] = []
         usage = {"input_tokens": 0, "output_tokens": 0}
-        state = {"finished": False, "error": None}
+        state = {"finished": False, "cut_short": False, "error": None}
         abandoned = threading.Event()
+        visible = ReasoningFilter()
 
         def consume() -> None:
             try:
                 for chunk in model.stream(messages):
                     if abandoned.is_set():  # past the deadline: stop reading, show nothing more
                         return
-                    state["finished"] = state["finished"] or any(chunk.response_metadata.get(key) for key in _FINISH_KEYS)
+                    reasons = [chunk.response_metadata.get(key) for key in _FINISH_KEYS]
+                    state["finished"] = state["finished"] or any(reasons)
+                    state["cut_short"] = state["cut_short"] or any(r in _CUT_SHORT for r in reasons if r)
                     text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
                     if text:
                         parts.append(text)
-                        if on_token:
-                            on_token(text)
+                        shown = visible.feed(text)
+                        if on_token and shown:
+                            on_token(shown)
                     meta = getattr(chunk, "usage_metadata", None) or {}
                     for key in usage:
                         usage[key] += int(meta.get(key) or 0)
@@ -102,7 +107,7 @@ class ChatClient:
             exc = state["error"]
             raise LLMError(describe_failure(exc, self.settings.timeout, self.settings.base_url)) from exc
         finished = state["finished"]
-        reply = "".join(parts).strip()
+        reply = strip_reasoning("".join(parts)).strip()
         if not finished and self.settings.model and self.settings.model.partition(":")[0] in _REPORTS_FINISH:
             # An OpenAI-style stream that stops without a finish reason was cut off (the server
             # died or the connection dropped mid-answer): half an answer is not shown as one.
@@ -112,12 +117,49 @@ class ChatClient:
         if not usage["input_tokens"]:  # the server did not report usage: count as OpenAI would
             usage = {"input_tokens": sum(count_tokens(m) for _, m in messages), "output_tokens": count_tokens(reply),
                      "estimated": 1}
-        return reply, usage
+        return Completion(reply, usage, state["cut_short"])
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    usage: dict[str, int]
+    cut_short: bool = False  # the model stopped at the token limit (ASSISTANT_LLM_MAX_TOKENS)
+
+
+# Reasoning models (Qwen3, DeepSeek-R1 served by vLLM, Ollama or llama.cpp) may write their
+# reasoning inside the reply; it is neither shown nor checked as part of the answer.
+_REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
+
+
+def strip_reasoning(reply: str) -> str:
+    """The reply without its reasoning blocks (an unclosed one runs to the end)."""
+    return _REASONING.sub("", reply)
+
+
+class ReasoningFilter:
+    """Streamed text minus reasoning blocks, whose tags may arrive split across pieces."""
+
+    def __init__(self) -> None:
+        self._seen = ""
+        self._shown = 0
+
+    def feed(self, text: str) -> str:
+        self._seen += text
+        visible = strip_reasoning(self._seen)
+        # Hold back a trailing "<" that may open a tag in the next piece.
+        cut = visible.rfind("<")
+        if cut >= 0 and ">" not in visible[cut:] and len(visible) - cut < 12:
+            visible = visible[:cut]
+        new = visible[self._shown:] if len(visible) >= self._shown else ""
+        self._shown = max(self._shown, len(visible))
+        return new
 
 
 # Where providers put why a reply ended; these providers always send one at the end of a stream.
 _FINISH_KEYS = ("finish_reason", "done_reason", "stop_reason")
 _REPORTS_FINISH = frozenset({"openai", "azure_openai", "deepseek", "ollama"})
+_CUT_SHORT = frozenset({"length", "max_tokens", "MAX_TOKENS"})
 
 
 def _is_no_answer(reply: str) -> bool:
@@ -161,17 +203,18 @@ class LLMAnswerer:
         passages = pack_passages(hits, index, self.prompts_dir, self.client.settings.context_tokens)
         if not passages:
             return replace(self.extractive.refuse(query, hits), mode="llm")
-        reply, usage = self.client.complete(self.messages(query, passages), on_token)
-        if _is_no_answer(reply):
-            return replace(self.extractive.refuse(query, hits), mode="llm", usage=usage)
-        checked = self.checker.check(reply, passages, query.lang)
+        reply = self.client.complete(self.messages(query, passages), on_token)
+        if _is_no_answer(reply.text):
+            return replace(self.extractive.refuse(query, hits), mode="llm", usage=reply.usage)
+        checked = self.checker.check(reply.text, passages, query.lang)
         if not any(s.status in ("verified", "reattributed") for s in checked.sentences):
             raise LLMError("no sentence of the model's reply is supported by the passages it was given")
+        notice = (f"the model stopped at its limit of {self.client.settings.max_tokens} tokens "
+                  "(ASSISTANT_LLM_MAX_TOKENS): the answer may be incomplete") if reply.cut_short else None
         return Answer(query.text, checked.text, False, checked.citations, hits, query.lang, mode="llm",
-                      sentences=checked.sentences, usage=usage)
+                      sentences=checked.sentences, usage=reply.usage, notice=notice)
 
     def ask_model(self, prompt: str, **fields: str) -> str:
         """A one-shot reply to a template of ``prompts/`` (condensing, search terms)."""
         text = load_prompt(self.prompts_dir, prompt).format(**fields)
-        reply, _ = self.client.complete([("human", text)])
-        return reply.strip().splitlines()[0].strip()
+        return self.client.complete([("human", text)]).text.strip().splitlines()[0].strip()
