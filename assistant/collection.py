@@ -97,11 +97,13 @@ def add(settings: Settings, paths: Sequence[Path], progress: Progress | None = N
                        wait=wait, on_wait=on_wait)
 
 
-def remove(settings: Settings, items: Sequence[str], progress: Progress | None = None, *,
+def remove(settings: Settings, items: Sequence[str], progress: Progress | None = None, *, ids_only: bool = False,
            wait: bool = True, on_wait: Callable[[], None] | None = None) -> BuildReport:
     """Take articles out of the index by document id, file or folder; they stay out when it is synced again.
 
     A whole source is forgotten; a file inside a source folder is recorded as excluded.
+    ``ids_only``: the items are document ids, never paths (the chat: an upload named
+    ``corpus.txt`` must not match the ``corpus`` folder).
     """
     if not has_index(settings):
         raise CollectionError(f"no index at {settings.index_dir}; there is nothing to remove")
@@ -111,7 +113,11 @@ def remove(settings: Settings, items: Sequence[str], progress: Progress | None =
     for item in items:
         target = Path(item).resolve()
         by_id = [f for f in files if f.stem == item]
-        if target in {s.resolve() for s in sources}:
+        if ids_only:
+            if not by_id:
+                raise CollectionError(f"'{item}' is not a document of the index at {settings.index_dir}; nothing was removed")
+            exclude += by_id
+        elif target in {s.resolve() for s in sources}:
             sources = [s for s in sources if s.resolve() != target]
         elif by_id or target in files or any(target in f.parents for f in files):
             exclude += by_id or [f for f in files if f == target or target in f.parents]

@@ -16,12 +16,20 @@ from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.answer.llm.chat_model import LLMError
 from assistant.config import Settings
 from assistant.conversation import Turn, condense_by_rule, history_lines
-from assistant.embed import load_embedder
+from assistant.embed import EmbedderError, load_embedder
 from assistant.index import Index
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
-from assistant.index.store import DamagedIndexError, open_index, read_manifest, recorded_exclusions, recorded_sources
+from assistant.index.store import (
+    MANIFEST_NAME,
+    DamagedIndexError,
+    IndexStoreError,
+    open_index,
+    read_manifest,
+    recorded_exclusions,
+    recorded_sources,
+)
 from assistant.types import Answer
 
 
@@ -92,8 +100,17 @@ class _Loaded:
 
     index: Index
     answerer: ExtractiveAnswerer
+    stamp: tuple[int, int] | None  # the manifest's (mtime, size) when this generation was opened
     retrievers: dict[str, Retriever] = field(default_factory=dict)
     llm: object | None = None
+
+
+def _manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
+    try:
+        stat = (index_dir / MANIFEST_NAME).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 class Assistant:
@@ -109,10 +126,11 @@ class Assistant:
         self._loaded = self._load()
 
     def _load(self) -> _Loaded:
+        stamp = _manifest_stamp(self.settings.index_dir)  # taken first: a switch during the load is seen next time
         index = open_index(self.settings)
         check_encoder(index.manifest, self.embedder.name, self.settings.index_dir)
         return _Loaded(index, ExtractiveAnswerer(index, self.embedder, self.settings.prompts_dir,
-                                                 AnswerSettings.from_config(self.settings)))
+                                                 AnswerSettings.from_config(self.settings)), stamp)
 
     def reload(self) -> None:
         """Open the index again after its collection changed (the chat's upload and remove).
@@ -121,13 +139,28 @@ class Assistant:
         with self._swap:
             self._loaded = loaded
 
+    def _current(self) -> _Loaded:
+        """The loaded generation, reopened first when another process switched the index (an
+        `assistant add` while the chat runs); a switch that cannot be opened yet is retried
+        at the next question, which is answered from the generation already loaded."""
+        loaded = self._loaded
+        if _manifest_stamp(self.settings.index_dir) == loaded.stamp:
+            return loaded
+        with self._swap:
+            if _manifest_stamp(self.settings.index_dir) != self._loaded.stamp:
+                try:
+                    self._loaded = self._load()
+                except (IndexStoreError, EmbedderError):
+                    pass
+            return self._loaded
+
     @property
     def index(self) -> Index:
-        return self._loaded.index
+        return self._current().index
 
     @property
     def answerer(self) -> ExtractiveAnswerer:
-        return self._loaded.answerer
+        return self._current().answerer
 
     @property
     def llm(self):
@@ -190,7 +223,7 @@ class Assistant:
         mode = self.answer_mode(answer)
         k = validate_k(self.settings.top_k if k is None else k)
         started = time.perf_counter()
-        loaded = self._loaded  # this question's generation of the index, whatever reload() does meanwhile
+        loaded = self._current()  # this question's generation of the index, whatever reload() does meanwhile
         llm = self._llm_of(loaded) if mode == "llm" else None
         standalone = self.standalone(text, history or [], mode, llm)
         query = parse_query(standalone)

@@ -32,8 +32,9 @@ class FusionWeights:
 class Retriever:
     """One class, one ``run``: a parsed query in, ranked, de-duplicated chunk hits out.
 
-    Each side returns its best candidates through the index's searches; the fused ranking is
-    over their union, so a question's cost does not grow with the collection.
+    Each side returns its best candidates through the index's searches and the fused ranking is
+    over their union, so ranking and answering read a bounded number of chunks whatever the
+    collection's size (FAISS's BM25 side still scores every chunk, in numpy, to find its best).
     """
 
     def __init__(self, index: Index, embedder: Embedder, mode: str = "hybrid",
@@ -48,7 +49,7 @@ class Retriever:
         self.pool = pool  # the dense side's normalisation floor: the pool-th best chunk
         self.article_weight = article_weight  # share of the article-level BM25 in a chunk's lexical score
         # Chunks (and articles) taken from BM25: far more than any answer reads, so the fused top
-        # is the one a full ranking would give.
+        # is nearly always the one a full ranking gives (a chunk outside them has little BM25).
         self.lexical_candidates = lexical_candidates
         self.chunk_units_for_english = True
 
@@ -83,18 +84,17 @@ class Retriever:
         rest = order[~np.isin(order, leaders)]
         return np.concatenate([np.array(sorted(leaders, key=lambda r: int(np.where(order == r)[0][0]))), rest])
 
-    def lexical_scores(self, query: Query) -> dict[int, float]:
-        """Chunk BM25 blended with its article's BM25 (a chunk inherits the context of its article),
-        for the best chunks by BM25; each side is normalised by its best score."""
+    def lexical_scores(self, query: Query) -> "LexicalScores":
+        """Chunk BM25 of the best chunks and article BM25 of the best articles, each normalised by
+        its best score; a chunk's lexical score blends both (a chunk inherits the context of its
+        article), so a chunk found only by the dense side still gets its article's share."""
         rows, scores = self.index.lexical_search(query.lexical_tokens, self.lexical_candidates)
         docs, article_scores = self.index.article_search(query.lexical_tokens, self.lexical_candidates)
         top = float(scores[0]) if len(scores) and scores[0] > 0 else 0.0
         top_article = float(article_scores[0]) if len(article_scores) and article_scores[0] > 0 else 0.0
-        article = {d: float(a) / top_article for d, a in zip(docs, article_scores)} if top_article else {}
-        chunk_weight = 1.0 - self.article_weight
-        return {int(r): chunk_weight * (float(sc) / top if top else 0.0)
-                + self.article_weight * article.get(self.index.chunk(int(r)).doc_id, 0.0)
-                for r, sc in zip(rows, scores)}
+        return LexicalScores(
+            {int(r): float(sc) / top for r, sc in zip(rows, scores)} if top else {int(r): 0.0 for r in rows},
+            {d: float(a) / top_article for d, a in zip(docs, article_scores)} if top_article else {})
 
     def dense_scores(self, query: Query) -> dict[int, float]:
         """Per chunk: the best cosine over its units (the chunk with its title, and each sentence),
@@ -112,15 +112,20 @@ class Retriever:
         rows, sims = self.index.dense_search(vector, max(self.pool * 40, 4096), sentences=sentences)
         return {int(r): float(s) for r, s in zip(rows, sims)}
 
-    def _fuse(self, query: Query, lexical: dict[int, float] | None, dense: dict[int, float] | None) -> "Ranking":
+    def _fuse(self, query: Query, lexical: "LexicalScores | None", dense: dict[int, float] | None) -> "Ranking":
         """The candidates of both sides ranked by their fused score.
 
-        A candidate of one side that the other did not return gets that side's floor: 0 for BM25
-        (below every returned chunk) and the lowest similarity returned for the dense side.
+        A candidate of one side that the other did not return gets that side's floor: 0 for the
+        chunk's own BM25 (below every returned chunk; its article's share still counts) and the
+        lowest similarity returned for the dense side.
         """
-        rows = np.array(sorted(set(lexical or ()) | set(dense or ())), dtype=np.int64)
+        rows = np.array(sorted(set(lexical.chunks if lexical else ()) | set(dense or ())), dtype=np.int64)
         dense_floor = min(dense.values()) if dense else 0.0
-        lexical_of = None if lexical is None else np.array([lexical.get(int(r), 0.0) for r in rows])
+        lexical_of = None
+        if lexical is not None:
+            share = self.article_weight
+            lexical_of = np.array([(1.0 - share) * lexical.chunks.get(int(r), 0.0)
+                                   + share * lexical.articles.get(self.index.chunk(int(r)).doc_id, 0.0) for r in rows])
         dense_of = None if dense is None else np.array([dense.get(int(r), dense_floor) for r in rows])
         if dense_of is None:
             fused = lexical_of
@@ -153,6 +158,14 @@ class Retriever:
             if len(hits) == k:
                 break
         return hits
+
+
+@dataclass(frozen=True)
+class LexicalScores:
+    """BM25 of the best chunks (by row) and of the best articles (by doc id), each divided by its best."""
+
+    chunks: dict[int, float]
+    articles: dict[str, float]
 
 
 @dataclass(frozen=True)

@@ -275,40 +275,56 @@ def report_view(root: Path, name: str | None) -> tuple[str, str | None]:
 class RouteGuard:
     """ASGI middleware: Gradio's routes accept only what this app needs.
 
-    Gradio's upload route takes files only from this app's own page (a same-origin request: the
-    browser sends the page's ``Origin``; a script elsewhere or a bare ``curl`` does not match),
-    only of the types the collection takes, and within the size limit (Gradio enforces it as
-    well, with ``max_file_size``); the collection panel then checks each file's content itself.
-    Any other POST coming from a page of another site is refused, so another tab's page cannot
-    drive the assistant through the user's browser.
+    This is a guard against other sites, not authentication (anyone who can reach the server
+    can use the app): a POST whose ``Origin`` is another site's page is refused, so a page open
+    in another tab cannot drive the assistant or upload through the user's browser. Gradio's
+    upload route additionally takes only ``.txt``/``.md``/``.html`` files (names read from the
+    multipart headers with the parser Gradio itself uses), each within the size limit; the
+    collection panel then checks each file's content. Its recording route (audio, run through
+    ffmpeg) is closed: the app records nothing.
     """
 
-    def __init__(self, app, suffixes: tuple[str, ...] = UPLOAD_SUFFIXES, max_bytes: int = 5_000_000) -> None:
+    def __init__(self, app, suffixes: tuple[str, ...] = UPLOAD_SUFFIXES, max_bytes: int = 5_000_000,
+                 max_files: int = 20) -> None:
         self.app = app
         self.suffixes = suffixes
         self.max_bytes = max_bytes
+        self.max_files = max_files
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        origin = headers.get(b"origin", b"").decode("latin-1")
-        host = headers.get(b"host", b"").decode("latin-1")
+        headers = scope.get("headers") or []
+        first = {}
+        for name, value in headers:
+            first.setdefault(name.lower(), value)
+        origin = first.get(b"origin", b"").decode("latin-1")
+        host = first.get(b"host", b"").decode("latin-1")
         same_origin = bool(origin) and urlparse(origin).netloc == host
+        path = scope["path"].rstrip("/")
         status, reason = 403, None
-        if scope["path"].rstrip("/").endswith("/upload"):
+        if path.endswith("/process_recording"):
+            reason = "this app accepts no recordings"
+        elif path.endswith("/upload"):
             if not same_origin:
                 reason = "uploads are accepted only from this app's own page"
+            elif sum(1 for name, _ in headers if name.lower() == b"content-type") != 1:
+                reason = "an upload needs exactly one Content-Type header"
             else:
-                body = await self._body(receive, self.max_bytes + 64_000)  # multipart framing on top of the file
-                if body is None:
-                    status, reason = 413, f"uploads are limited to {self.max_bytes / 1e6:g} MB"
+                body = await self._body(receive, self.max_files * (self.max_bytes + 64_000))
+                parts = None if body is None else upload_parts(first[b"content-type"], body)
+                if parts is None:
+                    status, reason = 413, f"at most {self.max_files} files of {self.max_bytes / 1e6:g} MB each"
+                elif not parts:
+                    reason = "not a file upload"
                 else:
-                    names = upload_file_names(headers.get(b"content-type", b""), body)
-                    refused = [n for n in names if Path(n).suffix.lower() not in self.suffixes]
+                    refused = [n for n, _ in parts if Path(n).suffix.lower() not in self.suffixes]
+                    big = [n for n, size in parts if size > self.max_bytes]
                     if refused:
                         reason = f"{refused[0]}: only {', '.join(self.suffixes)} files are accepted"
+                    elif big or len(parts) > self.max_files:
+                        status, reason = 413, f"at most {self.max_files} files of {self.max_bytes / 1e6:g} MB each"
                     else:
                         receive = _replay(body)
         elif scope["method"] == "POST" and origin and not same_origin:
@@ -348,23 +364,32 @@ def _replay(body: bytes):
     return receive
 
 
-_BOUNDARY = re.compile(rb'boundary="?([^";]+)"?')
-_FILENAME = re.compile(rb'filename\*?=(?:"([^"]*)"|([^;\r\n]*))', re.IGNORECASE)
+def upload_parts(content_type: bytes, body: bytes) -> list[tuple[str, int]]:
+    """(file name, size) of each file part of a multipart/form-data body, read as Gradio reads
+    it (python-multipart's header parser); a part without a file name counts with name ""
+    (so it is refused). Not multipart: no parts."""
+    from python_multipart.multipart import parse_options_header
 
-
-def upload_file_names(content_type: bytes, body: bytes) -> list[str]:
-    """The file names of a multipart/form-data body, read from each part's headers only (never
-    from file content). A body that is not multipart gives one unusable name, so it is refused."""
-    boundary = _BOUNDARY.search(content_type)
-    if not content_type.lower().startswith(b"multipart/form-data") or not boundary:
-        return ["(not a file upload)"]
-    names = []
-    for part in body.split(b"--" + boundary.group(1))[1:]:
-        head = part[:part.find(b"\r\n\r\n")] if b"\r\n\r\n" in part else b""
-        found = _FILENAME.search(head)
-        if found:
-            names.append((found.group(1) or found.group(2) or b"").decode("utf-8", "replace").strip())
-    return names
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        return []
+    found = []
+    for part in body.split(b"--" + boundary)[1:]:
+        if part.startswith(b"--"):  # the closing delimiter
+            break
+        head, sep, content = part.partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        disposition = b""
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-disposition":
+                disposition = value.strip()
+        _, params = parse_options_header(disposition)
+        filename = params.get(b"filename")
+        found.append(((filename or b"").decode("utf-8", "replace"), len(content.removesuffix(b"\r\n"))))
+    return found
 
 
 # The page's own words, in the browser's language (Gradio picks by the browser's locale; English otherwise).
@@ -415,13 +440,17 @@ def _change_collection(assistant: Assistant, failed: str, change: Callable[[], s
     user (a failed build leaves the index as it was, so questions go on as before)."""
     try:
         message = change()
-        assistant.reload()
-        return message
     except (CollectionError, IngestError, IndexStoreError) as exc:
         return f"{failed}: {exc}"
     except Exception:
         log.exception("collection change failed")
         return f"{failed}. {UNEXPECTED_ERROR}"
+    try:
+        assistant.reload()
+    except Exception:  # the index did change; the next question tries to open it again
+        log.exception("reopening the index after a collection change failed")
+        return f"{message} · 新索引暂时无法打开 / the new index could not be opened yet; see the server log"
+    return message
 
 
 def add_uploaded(assistant: Assistant, paths: list[str], progress=None) -> str:
@@ -457,7 +486,7 @@ def remove_chosen(assistant: Assistant, doc_ids: list[str], progress=None) -> st
         return f"没有这篇文章 / No such article: {', '.join(unknown)}"
 
     def change() -> str:
-        report = collection.remove(assistant.settings, doc_ids, progress)
+        report = collection.remove(assistant.settings, doc_ids, progress, ids_only=True)
         return f"已移除 / Removed: {', '.join(doc_ids)} · {report.articles} 篇文章 / articles left"
 
     return _change_collection(assistant, "未移除，文章库未变。 / Not removed; the collection is unchanged", change)
@@ -502,7 +531,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         with gr.Tab(I18N("chat")):
             chat_tab(assistant, respond, feedback)
         with gr.Tab(I18N("collection")):
-            collection_tab(assistant)
+            collection_tab(assistant, app)
         with gr.Tab(I18N("evaluation")):
             reports = eval_reports(reports_root)
             chosen = gr.Dropdown(reports, value=reports[0] if reports else None, label=I18N("report"))
@@ -519,7 +548,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return app
 
 
-def collection_tab(assistant: Assistant) -> None:
+def collection_tab(assistant: Assistant, app: gr.Blocks) -> None:
     """The indexed articles; upload to add, choose to remove. One change at a time (the index has
     one writer); questions keep being answered from the current index while it is rebuilt."""
     table = gr.Dataframe(article_rows(assistant), headers=ARTICLE_COLUMNS, label=I18N("articles"),
@@ -543,6 +572,10 @@ def collection_tab(assistant: Assistant) -> None:
     def on_remove(doc_ids: list[str] | None, progress=gr.Progress()):
         return refreshed(remove_chosen(assistant, doc_ids or [], _build_progress(progress)))
 
+    def current():  # a page opened after a change (here or by `assistant add`) shows the index as it is now
+        return article_rows(assistant), gr.Dropdown(choices=sorted(assistant.index.article_ids()), value=[])
+
+    app.load(current, None, [table, chosen], api_visibility="private")
     outputs = [status, table, chosen, files]
     add_button.click(on_add, [files], outputs, api_visibility="private", concurrency_id="collection", concurrency_limit=1)
     remove_button.click(on_remove, [chosen], outputs, api_visibility="private", concurrency_id="collection",

@@ -161,6 +161,9 @@ def test_an_uploaded_article_is_listed_and_answers_questions(fresh_app_url, fres
     sync_api.expect(page.get_by_role("gridcell", name="兰州新区设立科技成果转化基金")).to_be_visible()
     assert (fresh_settings.corpus_dir / "uploads" / "lanzhou_fund.txt").is_file()
     shoot(page, "collection")
+    later = open_page(fresh_app_url, "en-US")  # a page opened after the change lists it too
+    later.get_by_role("tab", name="Collection").click()
+    sync_api.expect(later.get_by_role("gridcell", name="兰州新区设立科技成果转化基金")).to_be_visible()
 
     page.get_by_role("tab", name="对话").click()
     reply = ask(page, "兰州新区科技成果转化基金规模多大？")

@@ -101,3 +101,31 @@ def test_the_chat_panel_adds_and_removes_and_reports_in_one_line(fresh_settings,
     assert "lanzhou" not in assistant.index.articles
     assert all(c.doc_id != "lanzhou" for c in assistant.ask(QUESTION).citations)
     assert (fresh_settings.index_dir / MANIFEST_NAME).is_file()
+
+
+def test_a_running_assistant_sees_a_change_made_by_another_process(fresh_settings, tmp_path):
+    from assistant import collection
+    from assistant.pipeline import Assistant
+
+    assistant = Assistant.open(fresh_settings)
+    before = assistant.index
+    extra = tmp_path / "lanzhou.txt"
+    extra.write_bytes(UPLOADED)
+    collection.add(fresh_settings, [extra])  # what `assistant add` in another terminal does
+    answer = assistant.ask(QUESTION)
+    assert assistant.index is not before and answer.citations[0].doc_id == "lanzhou"
+    assert before.chunk_count < assistant.index.chunk_count
+
+
+def test_the_chat_removes_by_document_id_never_by_a_folder_of_that_name(fresh_settings, tmp_path, monkeypatch):
+    from assistant.pipeline import Assistant
+    from assistant.web import add_uploaded, remove_chosen
+
+    assistant = Assistant.open(fresh_settings)
+    monkeypatch.chdir(fresh_settings.corpus_dir.parent)  # ./corpus is the corpus folder
+    temp = tmp_path / "corpus.txt"
+    temp.write_bytes(UPLOADED)
+    assert add_uploaded(assistant, [str(temp)]).startswith("已加入 / Added: corpus")
+    before = len(list_articles(assistant.index))
+    assert remove_chosen(assistant, ["corpus"]).startswith("已移除 / Removed: corpus")
+    assert len(list_articles(assistant.index)) == before - 1 and "a_suining" in assistant.index.article_ids()

@@ -84,6 +84,19 @@ def test_a_reasoning_block_is_neither_streamed_nor_checked(llm_assistant, server
     assert [s.status for s in answer.sentences] == ["verified", "verified"] and "1998" not in answer.text
 
 
+@pytest.mark.parametrize("pieces, shown", [
+    (["Rates <", "5% [1]."], "Rates <5% [1]."),  # a "<" that opens no tag is shown once the next piece says so
+    (["<thi", "nk>plan</th", "ink>Answer [1]."], "Answer [1]."),
+    (["A <", "think>x</think>B"], "A B"),
+    (["A <thinking>never closed"], "A "),
+])
+def test_reasoning_is_filtered_from_a_stream_split_anywhere(pieces, shown):
+    from assistant.answer.llm.generate import ReasoningFilter
+
+    stream = ReasoningFilter()
+    assert "".join([stream.feed(p) for p in pieces] + [stream.flush()]) == shown
+
+
 def test_a_reply_cut_at_the_token_limit_says_so(llm_assistant, server):
     server.script(Reply(lambda body: grounded_english(body)[:-40], finish="length"))
     answer = llm_assistant.ask(REGISTER_EN)

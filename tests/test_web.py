@@ -281,6 +281,30 @@ def test_gradio_upload_route_takes_files_only_from_the_page_and_within_the_limit
     assert mixed.status_code == 403 and mixed.json()["detail"].startswith("d.js")  # names from part headers only
     raw = httpx.post(f"{app_url}gradio_api/upload", content=b"hello", headers={**page, "Content-Type": "text/plain"})
     assert raw.status_code == 403
+    several = [("files", (f"f{i}.txt", b"x" * 2_000_000)) for i in range(3)]  # each under the limit
+    assert httpx.post(f"{app_url}gradio_api/upload", files=several, headers=page).status_code == 200
+
+
+@pytest.mark.parametrize("disposition, boundary", [
+    ('form-data; name="files"; filename="ok.txt"; filename="evil.exe"', "XyZ"),  # Gradio takes the last
+    ('form-data; name="files"; filename ="evil.exe"', "XyZ"),
+    ('form-data; name="files"; filename="evil.exe"', "XyZ; boundary=Other"),
+])
+def test_an_upload_cannot_smuggle_another_file_type(app_url, disposition, boundary):
+    import httpx
+
+    body = (f'--XyZ\r\nContent-Disposition: {disposition}\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n').encode()
+    reply = httpx.post(f"{app_url}gradio_api/upload", content=body,
+                       headers={"Origin": app_url.rstrip("/"), "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert reply.status_code == 403, reply.text
+
+
+def test_the_recording_route_is_closed(app_url):
+    import httpx
+
+    reply = httpx.post(f"{app_url}gradio_api/process_recording", files={"files": ("a.wav", b"RIFF")},
+                       headers={"Origin": app_url.rstrip("/")})
+    assert reply.status_code == 403
 
 
 def test_nothing_outside_the_app_can_be_downloaded(app_url):

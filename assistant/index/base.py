@@ -3,7 +3,7 @@
 Every lookup a question makes goes through these methods: searches return the best ``k`` rows
 with their scores (never a score for every chunk), and text, sentences and vectors are fetched
 for the rows a question touches. So an implementation may keep its data on disk or in a server
-(Milvus), and a question's cost grows with ``k``, not with the collection.
+(Milvus), and ranking and answering read a bounded number of rows whatever the collection's size.
 """
 
 from __future__ import annotations

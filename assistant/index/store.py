@@ -269,7 +269,13 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=scores.dtype)
-    rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best score
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[: k - len(above)]  # lowest rows first, as a full sort would
+        rows = np.concatenate([above, tied])
+    else:
+        rows = np.arange(len(scores))
     rows = rows[np.lexsort((rows, -scores[rows]))]
     return rows.astype(np.int64), scores[rows]
 
@@ -544,7 +550,7 @@ def write_index(
     except DamagedIndexError:
         current = None  # ours but unreadable: replacing it is the repair
     if current is not None:
-        _remove_stale_generations(index_dir, keep=current.data_dir)
+        _remove_stale_generations(index_dir, keep={current.data_dir})
     index_dir.mkdir(parents=True, exist_ok=True)
     manifest.data_dir = f"data-{uuid.uuid4().hex[:12]}"
     data = index_dir / manifest.data_dir
@@ -577,12 +583,16 @@ def write_index(
                 "ingest again. The previous index is unchanged."
             ) from None
         raise
-    _remove_stale_generations(index_dir, keep=manifest.data_dir)
+    # The generation just replaced stays until the next build when it is searched in Milvus:
+    # questions still running on it, and processes that have not reopened the index yet, keep
+    # working (files of a FAISS generation stay readable to processes that mapped them).
+    previous = {current.data_dir} if current is not None and (index_dir / current.data_dir / "milvus.json").is_file() else set()
+    _remove_stale_generations(index_dir, keep={manifest.data_dir} | previous)
 
 
-def _remove_stale_generations(index_dir: Path, keep: str) -> None:
+def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
     for path in index_dir.glob("data-*"):
-        if path.is_dir() and path.name != keep:
+        if path.is_dir() and path.name not in keep:
             if (path / "milvus.json").is_file():  # its searchable parts live in Milvus: drop them there too
                 from assistant.index.milvus import drop_generation
 

@@ -91,6 +91,9 @@ class ChatClient:
                     meta = getattr(chunk, "usage_metadata", None) or {}
                     for key in usage:
                         usage[key] += int(meta.get(key) or 0)
+                rest = visible.flush()
+                if on_token and rest and not abandoned.is_set():
+                    on_token(rest)
             except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
                 state["error"] = exc
 
@@ -112,6 +115,9 @@ class ChatClient:
             # An OpenAI-style stream that stops without a finish reason was cut off (the server
             # died or the connection dropped mid-answer): half an answer is not shown as one.
             raise LLMError("the model's reply could not be read (the stream stopped before the reply was finished)")
+        if not reply and state["cut_short"]:
+            raise LLMError(f"the model used its whole limit of {self.settings.max_tokens} tokens "
+                           "(ASSISTANT_LLM_MAX_TOKENS) before answering")
         if not reply:
             raise LLMError("the model sent an empty reply")
         if not usage["input_tokens"]:  # the server did not report usage: count as OpenAI would
@@ -132,6 +138,9 @@ class Completion:
 _REASONING = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
 
 
+_OPENING_TAGS = ("<think>", "<thinking>", "<reasoning>")
+
+
 def strip_reasoning(reply: str) -> str:
     """The reply without its reasoning blocks (an unclosed one runs to the end)."""
     return _REASONING.sub("", reply)
@@ -147,12 +156,19 @@ class ReasoningFilter:
     def feed(self, text: str) -> str:
         self._seen += text
         visible = strip_reasoning(self._seen)
-        # Hold back a trailing "<" that may open a tag in the next piece.
+        # Hold back a tail that may be the start of an opening tag completed by the next piece.
         cut = visible.rfind("<")
-        if cut >= 0 and ">" not in visible[cut:] and len(visible) - cut < 12:
+        if cut >= 0 and any(tag.startswith(visible[cut:].lower()) for tag in _OPENING_TAGS):
             visible = visible[:cut]
         new = visible[self._shown:] if len(visible) >= self._shown else ""
         self._shown = max(self._shown, len(visible))
+        return new
+
+    def flush(self) -> str:
+        """What was held back at the end of the stream (a "<" that opened no tag)."""
+        visible = strip_reasoning(self._seen)
+        new = visible[self._shown:]
+        self._shown = len(visible)
         return new
 
 
