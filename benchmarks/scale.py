@@ -582,14 +582,20 @@ def write_report(rows: list[dict], meta: dict, out: Path, plot: Path) -> None:
         pts = [(r["n"], percentile(r[key][field], 50)) for r in rows if key in r and r[key].get(field)]
         if pts:
             ax.plot(*zip(*pts), marker="o", label=name)
+    save_log_plot(fig, ax, ns, plot, "chunks in the collection", "query latency p50, ms (1 thread)",
+                  "Query latency vs collection size")
+
+
+def save_log_plot(fig, ax, ns, plot: Path, xlabel: str, ylabel: str, title: str, legend_size: int = 8) -> None:
+    """Log-log axes over the collection sizes ``ns``, labelled, saved to ``plot``."""
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(ns, [f"{n:,}" for n in ns])
-    ax.set_xlabel("chunks in the collection")
-    ax.set_ylabel("query latency p50, ms (1 thread)")
-    ax.set_title("Query latency vs collection size")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=legend_size)
     fig.tight_layout()
     fig.savefig(plot, dpi=110)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -177,3 +180,21 @@ def test_a_memory_mapped_index_reads_its_vectors_from_the_file(tmp_path):
     grown = {m: int(subprocess.run([sys.executable, "-c", script, str(path), m], check=True, capture_output=True,
                                    text=True).stdout) for m in ("0", "1")}
     assert grown["0"] > 12_000 > 4_000 > grown["1"], grown  # KiB: a full copy vs a mapping
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file-size limit stands in for a full disk")
+def test_a_full_disk_while_saving_is_an_oserror_with_its_errno(tmp_path):
+    script = (
+        "import errno, resource, signal, numpy as np\n"
+        "from pathlib import Path\n"
+        "from assistant.index.dense import DenseIndex\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+        "index = DenseIndex.build(np.eye(384, dtype='float32').repeat(2, axis=0))\n"
+        "try:\n"
+        f"    index.save(Path({str(tmp_path / 'dense.faiss')!r}))\n"
+        "except OSError as exc:\n"
+        "    print('OSError', errno.errorcode[exc.errno])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "OSError EFBIG", run.stderr[-2000:]

@@ -155,6 +155,7 @@ class StoredIndex:
             if unit.kind == "sentence":
                 self._sentence_units[unit.chunk_row].append(row)
         self._mentions: dict[str, bool] = {}
+        self._article_ids = list(self.articles)  # article rows -> doc ids (the article BM25's order)
         self._vocabulary_by_char: dict[str, list[str]] | None = None  # built on first need
         self._chunk_rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
 
@@ -177,8 +178,7 @@ class StoredIndex:
 
     def article_search(self, tokens: Sequence[str], k: int) -> tuple[list[str], np.ndarray]:
         rows, scores = top_k(self.article_lexical.scores(tokens), k)
-        ids = list(self.articles)
-        return [ids[r] for r in rows], scores
+        return [self._article_ids[r] for r in rows], scores
 
     def dense_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
         rows, sims = self.dense.search(vector, k)
@@ -265,17 +265,25 @@ class StoredIndex:
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best rows of ``scores`` and their scores, best first (ties: lower row first),
-    without sorting all of them."""
+    without sorting all of them.
+
+    BM25 leaves most rows of a large collection at 0, so the selection runs over the scored
+    rows only; zeros (lowest rows first) fill up when fewer than ``k`` scored.
+    """
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=scores.dtype)
-    if k < len(scores):
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best score
-        above = np.flatnonzero(scores > kth)
-        tied = np.flatnonzero(scores == kth)[: k - len(above)]  # lowest rows first, as a full sort would
+    scored = np.flatnonzero(scores)
+    if len(scored) > k:
+        values = scores[scored]
+        kth = np.partition(values, len(values) - k)[len(values) - k]  # the k-th best score
+        above = scored[values > kth]
+        tied = scored[values == kth][: k - len(above)]  # lowest rows first, as a full sort would
         rows = np.concatenate([above, tied])
+    elif len(scored) < k:
+        rows = np.concatenate([scored, np.flatnonzero(scores == 0)[: k - len(scored)]])
     else:
-        rows = np.arange(len(scores))
+        rows = scored
     rows = rows[np.lexsort((rows, -scores[rows]))]
     return rows.astype(np.int64), scores[rows]
 
