@@ -151,10 +151,14 @@ def test_loaded_index_offsets_and_rows_agree(tiny_assistant):
     for row, chunk in enumerate(index.chunks):
         assert index.articles[chunk.doc_id].text[chunk.start:chunk.end] == chunk.text
         assert doc_ids[index.chunk_article_rows[row]] == chunk.doc_id
-    for i, unit in enumerate(index.units):
-        chunk = index.chunks[unit.chunk_row]
-        assert chunk.start <= unit.start < unit.end <= chunk.end
-        assert index.unit_chunk_rows[i] == unit.chunk_row
+    data = index.path / index.manifest.data_dir
+    units = [json.loads(line) for line in (data / "units.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(units) == len(index.units)
+    for i, unit in enumerate(units):
+        chunk = index.chunks[unit["chunk_row"]]
+        assert chunk.start <= unit["start"] < unit["end"] <= chunk.end
+        assert index.unit_chunk_rows[i] == unit["chunk_row"]
+        assert index.unit_is_sentence[i] == (unit["kind"] == "sentence")
     assert (index.dense.size, index.lexical.size, index.article_lexical.size) == (
         len(index.units), len(index.chunks), len(index.articles))
 

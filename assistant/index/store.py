@@ -109,6 +109,24 @@ class Unit:
     kind: str = "sentence"  # "chunk" (the chunk with its title) or "sentence"
 
 
+@dataclass(frozen=True)
+class UnitTable:
+    """The units of a loaded index as arrays (row i = dense vector i): millions of units open as
+    two arrays instead of as many Python objects. Offsets and keys stay in ``units.jsonl``."""
+
+    chunk_rows: np.ndarray  # the chunk each unit scores
+    is_sentence: np.ndarray  # a sentence of its chunk (else the chunk with its title)
+
+    def __len__(self) -> int:
+        return len(self.chunk_rows)
+
+    @classmethod
+    def read(cls, path: Path) -> "UnitTable":
+        records = _read_jsonl(path)
+        return cls(np.fromiter((r["chunk_row"] for r in records), dtype=np.int64, count=len(records)),
+                   np.fromiter((r.get("kind", "sentence") == "sentence" for r in records), dtype=bool, count=len(records)))
+
+
 @dataclass
 class Manifest:
     encoder: str
@@ -137,23 +155,23 @@ class StoredIndex:
     manifest: Manifest
     articles: dict[str, Article]
     chunks: list[Chunk]
-    units: list[Unit]
+    units: UnitTable
     dense: DenseIndex
     lexical: LexicalIndex  # one BM25 row per chunk
     article_lexical: LexicalIndex  # one BM25 row per article, in ``articles`` order
     match_texts: dict[str, MatchText]
 
     def __post_init__(self) -> None:
-        self.unit_chunk_rows = np.fromiter((u.chunk_row for u in self.units), dtype=np.int64, count=len(self.units))
-        self.unit_is_sentence = np.fromiter((u.kind == "sentence" for u in self.units), dtype=bool, count=len(self.units))
+        self.unit_chunk_rows = self.units.chunk_rows
+        self.unit_is_sentence = self.units.is_sentence
         article_row = {doc_id: i for i, doc_id in enumerate(self.articles)}
         self.chunk_article_rows = np.fromiter((article_row[c.doc_id] for c in self.chunks), dtype=np.int64,
                                               count=len(self.chunks))
-        # A chunk's sentence units are written in the order of ``Chunk.sentences``.
-        self._sentence_units: list[list[int]] = [[] for _ in self.chunks]
-        for row, unit in enumerate(self.units):
-            if unit.kind == "sentence":
-                self._sentence_units[unit.chunk_row].append(row)
+        # A chunk's sentence units are written in the order of ``Chunk.sentences``: grouped by
+        # chunk (stable sort), with where each chunk's group starts.
+        sentence_rows = np.flatnonzero(self.unit_is_sentence)
+        self._sentence_rows = sentence_rows[np.argsort(self.unit_chunk_rows[sentence_rows], kind="stable")]
+        self._sentence_start = np.searchsorted(self.unit_chunk_rows[self._sentence_rows], np.arange(len(self.chunks) + 1))
         self._mentions: dict[str, bool] = {}
         self._article_ids = list(self.articles)  # article rows -> doc ids (the article BM25's order)
         self._vocabulary_by_char: dict[str, list[str]] | None = None  # built on first need
@@ -200,7 +218,8 @@ class StoredIndex:
     def chunk_sentences(self, row: int) -> list[IndexedSentence]:
         chunk = self.chunks[row]
         return [IndexedSentence(chunk.doc_id, s.start, s.end, s.quotable, vector_row)
-                for s, vector_row in zip(chunk.sentences, self._sentence_units[row])]
+                for s, vector_row in zip(chunk.sentences,
+                                         self._sentence_rows[self._sentence_start[row]:self._sentence_start[row + 1]].tolist())]
 
     def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
         return self.dense.vectors_at(vector_rows)
@@ -295,8 +314,10 @@ def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    import orjson  # 2-4x faster than json on the millions of lines a large index has
+
+    with path.open("rb") as f:
+        return [orjson.loads(line) for line in f if line.strip()]
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -387,13 +408,11 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
             f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
             f"rebuild it with {repair_hint(index_dir)}"
         ) from None
-    sentence_units = [0] * len(chunks)
-    for unit in units:
-        if unit.kind == "sentence" and 0 <= unit.chunk_row < len(chunks):
-            sentence_units[unit.chunk_row] += 1
-    if (dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
+    in_range = (units.chunk_rows >= 0) & (units.chunk_rows < len(chunks))
+    sentence_units = np.bincount(units.chunk_rows[units.is_sentence & in_range], minlength=len(chunks))
+    if (not in_range.all() or dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
             or dense.dim != manifest.dim or match_texts.keys() != articles.keys()
-            or any(n != len(c.sentences) for n, c in zip(sentence_units, chunks))):
+            or any(n != len(c.sentences) for n, c in zip(sentence_units.tolist(), chunks))):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
@@ -401,11 +420,11 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
     return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
 
 
-def read_metadata(data: Path) -> tuple[dict[str, Article], list[Chunk], list[Unit], dict[str, MatchText]]:
+def read_metadata(data: Path) -> tuple[dict[str, Article], list[Chunk], UnitTable, dict[str, MatchText]]:
     """What every generation stores beside its searchable parts: articles, chunks, units, match forms."""
     articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
     chunks = [_chunk(c) for c in _read_jsonl(data / "chunks.jsonl")]
-    units = [Unit(**u) for u in _read_jsonl(data / "units.jsonl")]
+    units = UnitTable.read(data / "units.jsonl")
     match_texts = {m["doc_id"]: MatchText(m["title"], m["text"]) for m in _read_jsonl(data / "match.jsonl")}
     return articles, chunks, units, match_texts
 
