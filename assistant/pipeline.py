@@ -123,6 +123,7 @@ class Assistant:
         self.llm_configured = bool(settings.llm) or chat_model is not None
         self._chat_model = chat_model
         self._swap = threading.Lock()
+        self._unopenable: tuple[int, int] | None = None  # a switched-to manifest that could not be opened
         self._loaded = self._load()
 
     def _load(self) -> _Loaded:
@@ -143,15 +144,15 @@ class Assistant:
         """The loaded generation, reopened first when another process switched the index (an
         `assistant add` while the chat runs); a switch that cannot be opened yet is retried
         at the next question, which is answered from the generation already loaded."""
-        loaded = self._loaded
-        if _manifest_stamp(self.settings.index_dir) == loaded.stamp:
-            return loaded
+        stamp = _manifest_stamp(self.settings.index_dir)
+        if stamp in (self._loaded.stamp, self._unopenable):
+            return self._loaded
         with self._swap:
-            if _manifest_stamp(self.settings.index_dir) != self._loaded.stamp:
+            if stamp not in (self._loaded.stamp, self._unopenable):
                 try:
                     self._loaded = self._load()
                 except (IndexStoreError, EmbedderError):
-                    pass
+                    self._unopenable = stamp  # not tried again on every question; a new switch is
             return self._loaded
 
     @property
@@ -165,7 +166,7 @@ class Assistant:
     @property
     def llm(self):
         """The generated-answer path (imported on first use: an extractive process never loads it)."""
-        return self._llm_of(self._loaded)
+        return self._llm_of(self._current())
 
     def _llm_of(self, loaded: _Loaded):
         if loaded.llm is None:
@@ -182,7 +183,7 @@ class Assistant:
         return cls(settings)
 
     def retriever(self, mode: str | None = None) -> Retriever:
-        return self._retriever_of(self._loaded, mode)
+        return self._retriever_of(self._current(), mode)
 
     def _retriever_of(self, loaded: _Loaded, mode: str | None) -> Retriever:
         mode = mode or self.settings.retriever

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from assistant.types import Answer
+from assistant.types import Answer, Citation
+
+
+def by_passage(citations: list[Citation]) -> list[list[Citation]]:
+    """Citations grouped by the passage they quote, in order of first citation: one source entry
+    per passage, however many quotes it gives (the CLI's text and the chat's sources)."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.chunk_id, []).append(citation)
+    return list(groups.values())
 
 
 def answer_to_json(answer: Answer) -> dict:
@@ -66,10 +75,7 @@ def answer_to_text(answer: Answer) -> str:
     if answer.citations:
         lines.append("")
         lines.append("Sources:" if answer.lang == "en" else "出处：")
-    groups: dict[str, list] = {}  # one source entry per passage, however many quotes it gives
-    for c in answer.citations:
-        groups.setdefault(c.chunk_id, []).append(c)
-    for group in groups.values():
+    for group in by_passage(answer.citations):
         first = group[0]
         meta = " · ".join(x for x in (first.source, first.date, first.doc_id) if x)
         lines.append(f"{''.join(f'[{c.n}]' for c in group)} {first.title}  ({meta})")

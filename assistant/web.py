@@ -31,7 +31,7 @@ from assistant.config import PROJECT_ROOT
 from assistant.conversation import Turn
 from assistant.ingest import IngestError
 from assistant.pipeline import Assistant, QuestionError
-from assistant.render import answer_to_json
+from assistant.render import answer_to_json, by_passage
 from assistant.index.store import IndexStoreError
 from assistant.types import Answer, Citation, Hit
 
@@ -139,14 +139,6 @@ def passage_html(citations: list[Citation], hits: list[Hit], lang: str = "zh", a
 def related_html(hit: Hit) -> str:
     """A passage offered beside a refusal: collapsible, nothing marked (nothing was quoted)."""
     return f"<details><summary>{html.escape(hit.chunk.title)}</summary><p>{escape_text(hit.chunk.text)}</p></details>"
-
-
-def by_passage(citations: list[Citation]) -> list[list[Citation]]:
-    """Citations grouped by the passage they quote, in order of first citation."""
-    groups: dict[str, list[Citation]] = {}
-    for citation in citations:
-        groups.setdefault(citation.chunk_id, []).append(citation)
-    return list(groups.values())
 
 
 def answer_html(answer: Answer, reply_id: int | None = None) -> str:

@@ -35,6 +35,14 @@ class IndexedSentence:
     vector_row: int
 
 
+def best_per_chunk(chunk_rows: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Units' hits (the chunk each scores, its similarity; best first) as chunk hits: each chunk
+    once, with its best unit's similarity, best first."""
+    unique, first = np.unique(chunk_rows, return_index=True)
+    order = np.argsort(first, kind="stable")
+    return unique[order], sims[first[order]]
+
+
 class TermStats(Protocol):
     """Document frequencies of lexical tokens over the chunks (the answer stage weighs question terms by them)."""
 

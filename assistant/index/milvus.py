@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from assistant.config import Settings
-from assistant.index.base import MatchText
+from assistant.index.base import MatchText, best_per_chunk
 from assistant.index.lexical import LexicalIndex
 from assistant.index.store import (
     DamagedIndexError,
@@ -35,6 +35,7 @@ from assistant.index.store import (
     Unit,
     read_metadata,
     repair_hint,
+    unreadable,
 )
 from assistant.text import STOPWORDS
 from assistant.types import Article, Chunk
@@ -294,10 +295,7 @@ class MilvusIndex(StoredIndex):
         chunk_rows = np.array([int(h["entity"]["chunk_row"]) for h in hits], dtype=np.int64)
         sims = np.array([float(h["distance"]) for h in hits], dtype=np.float32)
         order = np.argsort(-sims, kind="stable")  # best first, whatever order the engine returns
-        chunk_rows, sims = chunk_rows[order], sims[order]
-        unique, first = np.unique(chunk_rows, return_index=True)
-        keep = np.argsort(first, kind="stable")
-        return unique[keep], sims[first[keep]]
+        return best_per_chunk(chunk_rows[order], sims[order])
 
     def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
         return np.asarray(self.vectors[np.asarray(vector_rows, dtype=np.int64)], dtype=np.float32)
@@ -312,8 +310,7 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
         terms = json.loads((data / "terms.json").read_text(encoding="utf-8"))
         table = TermTable(int(terms["documents"]), {str(t): int(n) for t, n in terms["df"].items()})
     except Exception as exc:
-        raise DamagedIndexError(f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
-                                f"rebuild it with {repair_hint(index_dir)}") from None
+        raise unreadable(index_dir, exc) from None
     uri = uri or recorded["uri"]
     client = connect(uri, token)
     names = recorded["collections"]

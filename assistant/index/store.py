@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator, Protocol, Sequence
 import numpy as np
 
 from assistant.index.dense import DenseIndex
-from assistant.index.base import IndexedSentence, MatchText
+from assistant.index.base import IndexedSentence, MatchText, best_per_chunk
 from assistant.index.lexical import LexicalIndex
 from assistant.text import tokenize_zh
 from assistant.types import Article, Chunk, Sentence
@@ -203,11 +203,7 @@ class StoredIndex:
         if not sentences:
             keep = ~self.unit_is_sentence[rows]
             rows, sims = rows[keep], sims[keep]
-        chunk_rows = self.unit_chunk_rows[rows]
-        # Units come best first, so a chunk's first unit is its best one.
-        unique, first = np.unique(chunk_rows, return_index=True)
-        order = np.argsort(first, kind="stable")
-        return unique[order], sims[first[order]]
+        return best_per_chunk(self.unit_chunk_rows[rows], sims)
 
     def chunk(self, row: int) -> Chunk:
         return self.chunks[row]
@@ -404,10 +400,7 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
         lexical = LexicalIndex.load(data / "lexical", mmap=mmap)
         article_lexical = LexicalIndex.load(data / "article_lexical", mmap=mmap)
     except Exception as exc:  # any unreadable part means the same thing to the user
-        raise DamagedIndexError(
-            f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
-            f"rebuild it with {repair_hint(index_dir)}"
-        ) from None
+        raise unreadable(index_dir, exc) from None
     in_range = (units.chunk_rows >= 0) & (units.chunk_rows < len(chunks))
     sentence_units = np.bincount(units.chunk_rows[units.is_sentence & in_range], minlength=len(chunks))
     if (not in_range.all() or dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
@@ -418,6 +411,12 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
             f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
         )
     return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
+
+
+def unreadable(index_dir: Path, exc: Exception) -> DamagedIndexError:
+    """The error for an index a part of which cannot be read, with the command that rebuilds it."""
+    return DamagedIndexError(f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
+                             f"rebuild it with {repair_hint(index_dir)}")
 
 
 def read_metadata(data: Path) -> tuple[dict[str, Article], list[Chunk], UnitTable, dict[str, MatchText]]:
