@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import gradio as gr
 
+from assistant.answer.llm.chat_model import ReplyAbandoned
 from assistant import collection
 from assistant.collection import UPLOAD_SUFFIXES, CollectionError, add_uploads, list_articles
 from assistant.config import PROJECT_ROOT
@@ -192,22 +193,33 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn], wait: f
         return
     tokens: queue.Queue = queue.Queue()
     outcome: dict = {}
+    closed = threading.Event()
+
+    def sink(text: str) -> None:
+        if closed.is_set():  # the tab is gone: stop the model instead of generating for nobody
+            raise ReplyAbandoned("the chat closed this reply")
+        tokens.put(text)
 
     def work() -> None:
         try:
-            outcome["answer"] = assistant.ask(question, history=turns, on_token=tokens.put, **options)
+            outcome["answer"] = assistant.ask(question, history=turns, on_token=sink, **options)
         except Exception as exc:  # reported below, in the chat
             outcome["error"] = exc
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     draft = ""
-    while worker.is_alive() or not tokens.empty():
-        try:
-            draft += tokens.get(timeout=wait)
-        except queue.Empty:
-            continue
-        yield f"<p>{escape_text(draft)} ▌</p>", None
+    try:
+        while worker.is_alive() or not tokens.empty():
+            try:
+                draft += tokens.get(timeout=wait)
+            except queue.Empty:
+                continue
+            yield f"<p>{escape_text(draft)} ▌</p>", None
+    finally:
+        # Gradio closes this generator when the page that asked goes away (GeneratorExit at
+        # the yield above); the model's next token then ends its stream.
+        closed.set()
     worker.join()
     if "answer" in outcome:
         yield answer_html(outcome["answer"]), outcome["answer"]

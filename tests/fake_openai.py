@@ -36,6 +36,7 @@ class FakeChatServer:
     def __init__(self, replies: list[Reply] | None = None, lifetime: float = 120.0) -> None:
         self.replies = list(replies or [Reply("")])
         self.requests: list[dict] = []
+        self.streams: list[dict] = []  # per streamed reply: chunks sent, and whether the client hung up
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,6 +76,8 @@ class FakeChatServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 step = max(1, -(-len(text) // pieces))
+                record = {"sent": 0, "hung_up": False}
+                server.streams.append(record)
                 for sent, start in enumerate(range(0, len(text), step)):
                     if sent == drop_after:  # the server dies mid-answer: no more bytes, connection closed
                         self.close_connection = True
@@ -85,7 +88,9 @@ class FakeChatServer:
                     try:
                         self._event(_chunk(body, {"content": text[start:start + step]}))
                     except (BrokenPipeError, ConnectionResetError):  # the client gave up: fine
+                        record["hung_up"] = True
                         return
+                    record["sent"] += 1
                 self._event(_chunk(body, {}, finish=finish))
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = _chunk(body, None)
@@ -122,6 +127,7 @@ class FakeChatServer:
         """The replies for the next requests (the last one repeats)."""
         self.replies = list(replies)
         self.requests.clear()
+        self.streams.clear()
 
 
 def _usage(body: dict, text: str) -> dict:

@@ -170,3 +170,40 @@ def test_an_uploaded_article_is_listed_and_answers_questions(fresh_app_url, fres
     assert "10亿元" in reply.inner_text()
     reply.locator("summary").first.click()
     sync_api.expect(reply.locator("summary").first).to_contain_text("兰州新区设立科技成果转化基金")
+
+
+def test_closing_the_tab_stops_a_streaming_model(tiny_assistant, browser):
+    """A generated answer streams into the page; closing the page ends the model's stream at once
+    (Gradio closes the reply's generator), instead of the model writing on for nobody."""
+    import time
+
+    from assistant.pipeline import Assistant
+    from assistant.web import build_app, launch_options
+    from tests.conftest import free_port
+    from tests.fake_openai import FakeChatServer, Reply
+
+    with FakeChatServer(lifetime=120) as server:
+        server.script(Reply("内蒙古共组建并备案各类创新联合体24个[1]。" * 10, pieces=200, chunk_delay=0.1))  # ~20 s
+        settings = tiny_assistant.settings.model_copy(update={"llm": "openai:fake-model",
+                                                              "llm_base_url": server.base_url, "llm_timeout": 60.0})
+        app = build_app(Assistant(settings))
+        _, url, _ = app.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                               **launch_options(settings))
+        try:
+            context = browser.new_context(locale="zh-CN")
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            box = page.locator("#question textarea")
+            box.fill("内蒙古组建了多少个创新联合体？")
+            box.press("Enter")
+            sync_api.expect(page.locator('[data-testid="bot"]').last).to_contain_text("▌")  # streaming
+            assert server.streams and not server.streams[-1]["hung_up"]
+            context.close()
+            closed = time.monotonic()
+            while not server.streams[-1]["hung_up"] and time.monotonic() - closed < 15:
+                time.sleep(0.1)
+            assert server.streams[-1]["hung_up"], "the model kept streaming after the tab was closed"
+            assert server.streams[-1]["sent"] < 150
+        finally:
+            app.close()

@@ -167,6 +167,28 @@ def test_a_failing_model_gives_the_extractive_answer_with_a_notice(llm_assistant
     assert answer.citations and all(c.quote in c.text for c in answer.citations)
 
 
+def test_a_closed_chat_tab_stops_the_model_mid_reply(tiny_assistant, tiny_settings, server):
+    """Gradio closes a reply's generator when its page goes away; the model's stream must end
+    there, not run on to the timeout with nobody reading."""
+    import time
+
+    from assistant.web import stream_reply
+
+    settings = tiny_settings.model_copy(update={"llm": "openai:fake-model", "llm_base_url": server.base_url,
+                                                "llm_timeout": 30.0})
+    server.script(Reply(grounded_english, pieces=60, chunk_delay=0.1))  # ~6 s of tokens
+    reply = stream_reply(Assistant(settings), REGISTER_EN, [])
+    first, answer = next(reply)  # the first draft is on the page
+    assert first.endswith("▌</p>") and answer is None
+    started = time.monotonic()
+    reply.close()  # what Gradio does when the tab is closed
+    while not server.streams[-1]["hung_up"] and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert server.streams[-1]["hung_up"], "the model kept streaming after the chat closed"
+    assert server.streams[-1]["sent"] < 30
+    assert time.monotonic() - started < 3
+
+
 def test_a_server_that_is_down_gives_the_extractive_answer(tiny_assistant, tiny_settings):
     with FakeChatServer() as gone:
         url = gone.base_url

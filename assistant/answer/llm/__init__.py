@@ -13,6 +13,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "LLMError": "chat_model",
+    "ReplyAbandoned": "chat_model",
     "NO_ANSWER": "generate",
     "ChatClient": "generate",
     "LLMAnswerer": "generate",

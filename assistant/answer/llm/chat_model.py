@@ -19,6 +19,12 @@ class LLMError(RuntimeError):
     """The chat model could not give a usable reply (down, slow, rate-limited, garbage, misconfigured)."""
 
 
+class ReplyAbandoned(Exception):
+    """Raised by a token sink whose reader went away (a closed chat tab). The model's stream is
+    closed at once, so its server stops generating, and the question ends with this exception
+    instead of a fallback answer nobody would see."""
+
+
 def describe_failure(exc: BaseException, timeout: float, base_url: str | None) -> str:
     """A one-line reason for a failed call, whichever client library raised it."""
     name = type(exc).__name__

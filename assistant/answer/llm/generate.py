@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.llm.chat_model import LLMError, describe_failure, load_chat_model
+from assistant.answer.llm.chat_model import LLMError, ReplyAbandoned, describe_failure, load_chat_model
 from assistant.answer.llm.context import Passage, pack_passages
 from assistant.answer.llm.verify import CitationChecker
 from assistant.answer.terms import question_terms
@@ -70,13 +70,14 @@ class ChatClient:
         model = self.model
         parts: list[str] = []
         usage = {"input_tokens": 0, "output_tokens": 0}
-        state = {"finished": False, "cut_short": False, "error": None}
+        state = {"finished": False, "cut_short": False, "error": None, "abandoned": None}
         abandoned = threading.Event()
         visible = ReasoningFilter()
 
         def consume() -> None:
+            stream = model.stream(messages)
             try:
-                for chunk in model.stream(messages):
+                for chunk in stream:
                     if abandoned.is_set():  # past the deadline: stop reading, show nothing more
                         return
                     reasons = [chunk.response_metadata.get(key) for key in _FINISH_KEYS]
@@ -94,8 +95,12 @@ class ChatClient:
                 rest = visible.flush()
                 if on_token and rest and not abandoned.is_set():
                     on_token(rest)
+            except ReplyAbandoned as exc:
+                state["abandoned"] = exc
             except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
                 state["error"] = exc
+            finally:
+                stream.close()  # closes the HTTP response: the server stops writing
 
         # The client's own timeout bounds each read, not the whole reply: a server trickling
         # tokens could take many times longer. The reply is read in a worker and given up on
@@ -106,6 +111,8 @@ class ChatClient:
         if worker.is_alive():
             abandoned.set()
             raise LLMError(f"the model did not finish its reply within {self.settings.timeout:g} s")
+        if state["abandoned"] is not None:
+            raise state["abandoned"]
         if state["error"] is not None:
             exc = state["error"]
             raise LLMError(describe_failure(exc, self.settings.timeout, self.settings.base_url)) from exc
