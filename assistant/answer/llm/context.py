@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,9 +10,11 @@ from assistant.index import Index
 from assistant.tokens import count_tokens
 from assistant.types import Hit
 
-# A passage must not be able to close its own fence or open a new one: the angle bracket
-# of any <passage ...> / </passage> inside article text becomes a full-width one.
-_FENCE = re.compile(r"<(/?\s*passage)", re.IGNORECASE)
+# A passage must not be able to close its own fence or open a new one. Every ASCII angle
+# bracket of article text becomes a full-width one: then no spelling of a tag (case, spaces,
+# a line break or a zero-width character inside it, another tag name the model might honour)
+# can form one, and the text still reads the same.
+_ANGLES = str.maketrans({"<": "＜", ">": "＞"})
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Passage:
 
 
 def fence_safe(text: str) -> str:
-    return _FENCE.sub(r"＜\1", text)
+    return text.translate(_ANGLES)
 
 
 def _attribute(value: str | None) -> str:
