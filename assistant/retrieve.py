@@ -76,7 +76,7 @@ class Retriever:
             if not len(weight) or weight.max() <= 0:
                 continue
             about = {d for d, w in zip(docs, weight) if w >= 0.5 * weight.max()}  # prominent, not just mentioned
-            best = next((int(row) for row in order if self.index.chunk(int(row)).doc_id in about), None)
+            best = next((int(row) for row, doc in zip(order, self.index.chunk_doc_ids(order)) if doc in about), None)
             if best is not None and best not in leaders:
                 leaders.append(best)
         if not leaders:
@@ -124,8 +124,8 @@ class Retriever:
         lexical_of = None
         if lexical is not None:
             share = self.article_weight
-            lexical_of = np.array([(1.0 - share) * lexical.chunks.get(int(r), 0.0)
-                                   + share * lexical.articles.get(self.index.chunk(int(r)).doc_id, 0.0) for r in rows])
+            lexical_of = np.array([(1.0 - share) * lexical.chunks.get(int(r), 0.0) + share * lexical.articles.get(doc, 0.0)
+                                   for r, doc in zip(rows, self.index.chunk_doc_ids(rows))])
         dense_of = None if dense is None else np.array([dense.get(int(r), dense_floor) for r in rows])
         if dense_of is None:
             fused = lexical_of

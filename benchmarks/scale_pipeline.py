@@ -653,18 +653,20 @@ def notes(results: list[dict], meta: dict) -> list[str]:
         m = r["measure"]
         raw = r["raw_vectors_mb"] + r["bm25_matrix_mb"]
         grown = m["rss_after_mb"] - m["rss_base_mb"]
-        mapped = r["files_mb"].get("dense.faiss", 0) + r["files_mb"].get("lexical", 0) + r["files_mb"].get("article_lexical", 0)
+        mapped = sum(r["files_mb"].get(name, 0) for name in ("dense.faiss", "lexical", "article_lexical", "articles.jsonl",
+                                                             "chunks.jsonl", "match.jsonl"))
         worst = (m["rss_open_mb"] - m["rss_base_mb"]) + mapped
         out.append(f"- RAM at {r['chunks']:,} chunks: raw vectors + BM25 matrix = {raw:,.0f} MiB; the process grew "
                    f"{grown:,.0f} MiB after opening and 400 questions ({grown / raw:.2f}x; the models and tables loaded "
                    f"lazily by the first questions are part of it: the whole growth at 10k is {fixed:,.0f} MiB); if every "
-                   f"page of the mapped FAISS/BM25 files were touched: {worst:,.0f} MiB ({worst / raw:.2f}x), of which "
-                   f"{m['rss_open_mb'] - m['rss_base_mb']:,.0f} MiB is what opening builds in Python (articles, chunks, "
-                   f"units, match forms read from the .jsonl files) and is not shared between processes.")
+                   f"page of the mapped files (FAISS, BM25, articles, chunks, match forms) were touched: {worst:,.0f} MiB ({worst / raw:.2f}x), of which "
+                   f"{m['rss_open_mb'] - m['rss_base_mb']:,.0f} MiB is what opening holds (the per-row tables of "
+                   f"tables.npz, the manifest, the models' and libraries' first allocations); articles, chunks and "
+                   f"match forms stay in their mapped .jsonl files and are parsed when a question reads them.")
     opens = ", ".join(f"{r['measure']['open_s']:.1f} s at {r['chunks']:,}" for r in faiss_rows)
     out += meta.get("extra_notes", [])
     out.append(f"- Opening: {opens} "
-               "(the .jsonl metadata parsed into Python objects; the FAISS and bm25s files are mapped).")
+               "(the per-row tables of tables.npz are loaded; the .jsonl metadata, FAISS and bm25s files are mapped).")
     out.append("")
     return out
 

@@ -121,8 +121,42 @@ def test_sentences_without_their_vectors_are_reported_as_inconsistent(built):
     chunks = [json.loads(line) for line in (data / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
     chunks[0]["sentences"].append(dict(chunks[0]["sentences"][-1]))
     (data / "chunks.jsonl").write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in chunks), encoding="utf-8")
-    with pytest.raises(IndexStoreError, match="inconsistent"):
+    index = load_index(built.index_dir)  # opening reads no chunk; reading that one is refused
+    assert len(index.chunk_sentences(1)) == len(chunks[1]["sentences"])
+    with pytest.raises(IndexStoreError, match="inconsistent.*chunk row 0 has"):
+        index.chunk_sentences(0)
+
+
+def test_metadata_that_disagrees_with_its_tables_is_reported_as_inconsistent(built):
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    lines = (data / "articles.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data / "articles.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    with pytest.raises(IndexStoreError, match="damaged|inconsistent"):
         load_index(built.index_dir)
+
+
+def test_a_line_changed_in_place_is_reported_when_read(built):
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    raw = (data / "chunks.jsonl").read_bytes()
+    first = raw.index(b"\n")
+    (data / "chunks.jsonl").write_bytes(b"{" * first + raw[first:])  # same size, first line garbled
+    index = load_index(built.index_dir)
+    assert index.chunk(1).chunk_id
+    with pytest.raises(IndexStoreError, match="line 1 of chunks.jsonl cannot be read"):
+        index.chunk(0)
+
+
+def test_a_data_folder_without_tables_opens_the_same(built):
+    """Folders written before tables.npz existed get the tables from their lines."""
+    before = load_index(built.index_dir)
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    (data / "tables.npz").unlink()
+    after = load_index(built.index_dir)
+    assert after.article_ids() == before.article_ids() and after.chunk_counts() == before.chunk_counts()
+    assert list(after.chunks) == list(before.chunks)
+    assert (after.unit_chunk_rows == before.unit_chunk_rows).all()
+    assert all(after.chunk_row(c.chunk_id) == before.chunk_row(c.chunk_id) for c in before.chunks)
+    assert after.chunk_doc_ids(range(after.chunk_count)) == [c.doc_id for c in before.chunks]
 
 
 def test_the_index_stores_sentences_and_match_forms(tiny_assistant):
@@ -166,10 +200,13 @@ def test_loaded_index_offsets_and_rows_agree(tiny_assistant):
 def test_index_files_are_open_formats_without_pickle(tiny_assistant):
     data = tiny_assistant.index.path / tiny_assistant.index.manifest.data_dir
     files = [p for p in data.rglob("*") if p.is_file()]
-    assert {p.suffix for p in files} <= {".jsonl", ".json", ".npy", ".faiss"}, sorted(p.name for p in files)
+    assert {p.suffix for p in files} <= {".jsonl", ".json", ".npy", ".npz", ".faiss"}, sorted(p.name for p in files)
     for path in files:
         if path.suffix == ".npy":
             np.load(path, allow_pickle=False)
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:
+                assert all(arrays[name].dtype != object for name in arrays.files)
         elif path.suffix == ".jsonl":
             assert all(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
         elif path.suffix == ".json":

@@ -305,7 +305,7 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
     data = index_dir / manifest.data_dir
     try:
         recorded = json.loads((data / "milvus.json").read_text(encoding="utf-8"))
-        articles, chunks, units, match_texts = read_metadata(data)
+        meta = read_metadata(data)
         vectors = np.load(data / "vectors.npy", mmap_mode="r", allow_pickle=False)
         terms = json.loads((data / "terms.json").read_text(encoding="utf-8"))
         table = TermTable(int(terms["documents"]), {str(t): int(n) for t, n in terms["df"].items()})
@@ -315,14 +315,14 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
     client = connect(uri, token)
     names = recorded["collections"]
     missing = [n for n in names.values() if not client.has_collection(n)]
-    if missing or len(vectors) != len(units) or match_texts.keys() != articles.keys():
+    if missing or len(vectors) != len(meta.units) or not meta.consistent():
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent with Milvus at {uri} (missing collections: {', '.join(missing) or 'none'}; "
-            f"{len(vectors)} vectors for {len(units)} units); rebuild it with {repair_hint(index_dir)}")
+            f"{len(vectors)} vectors for {len(meta.units)} units); rebuild it with {repair_hint(index_dir)}")
     for name in names.values():
         client.load_collection(name)  # a new process finds them released
-    return MilvusIndex(index_dir, manifest, articles, chunks, units, None, None, None, match_texts,
-                       client=client, names=names, vectors=vectors, term_table=table)
+    return MilvusIndex(index_dir, manifest, meta.articles, meta.chunks, meta.units, None, None, None, meta.match_texts,
+                       meta.tables, client=client, names=names, vectors=vectors, term_table=table)
 
 
 __all__ = ["MILVUS_FILES", "MatchText", "MilvusIndex", "MilvusParts", "TermTable", "connect", "drop_generation",

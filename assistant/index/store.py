@@ -7,12 +7,15 @@ Layout of an index folder::
     .partial/            vectors a killed build had embedded (npz), reused by the next build
     data-<id>/articles.jsonl, chunks.jsonl (with each chunk's sentences), units.jsonl,
               match.jsonl (each article's title and text in match form: Simplified,
-              half-width, lower case, offsets equal to the stored text), dense.faiss,
+              half-width, lower case, offsets equal to the stored text), tables.npz (per-row
+              arrays: a chunk's article, id and sentence count, a unit's chunk), dense.faiss,
               lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json),
               sources.json (the sources, again: a damaged manifest is rebuilt from them)
 
 A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
 (``os.replace``), so a crash mid-build leaves the previous index loadable. No pickle anywhere.
+Articles, chunks and match forms are read on demand from the mapped .jsonl files
+(``assistant/index/rows.py``), so opening costs the same at five articles as at a million chunks.
 """
 
 from __future__ import annotations
@@ -27,16 +30,25 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections import Counter
-from typing import Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from assistant.index.dense import DenseIndex
 from assistant.index.base import IndexedSentence, MatchText, best_per_chunk
 from assistant.index.lexical import LexicalIndex
+from assistant.index.rows import (
+    TABLES_NAME,
+    JsonlFile,
+    LazyById,
+    LazyChunks,
+    RowTables,
+    article_from_record,
+    chunk_from_record,
+    match_from_record,
+)
 from assistant.text import tokenize_zh
-from assistant.types import Article, Chunk, Sentence
+from assistant.types import Article, Chunk
 
 FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
@@ -120,11 +132,6 @@ class UnitTable:
     def __len__(self) -> int:
         return len(self.chunk_rows)
 
-    @classmethod
-    def read(cls, path: Path) -> "UnitTable":
-        records = _read_jsonl(path)
-        return cls(np.fromiter((r["chunk_row"] for r in records), dtype=np.int64, count=len(records)),
-                   np.fromiter((r.get("kind", "sentence") == "sentence" for r in records), dtype=bool, count=len(records)))
 
 
 @dataclass
@@ -153,29 +160,27 @@ class StoredIndex:
 
     path: Path
     manifest: Manifest
-    articles: dict[str, Article]
-    chunks: list[Chunk]
+    articles: Mapping[str, Article]  # read on demand (rows.LazyById)
+    chunks: Sequence[Chunk]  # read on demand (rows.LazyChunks)
     units: UnitTable
     dense: DenseIndex
     lexical: LexicalIndex  # one BM25 row per chunk
     article_lexical: LexicalIndex  # one BM25 row per article, in ``articles`` order
-    match_texts: dict[str, MatchText]
+    match_texts: Mapping[str, MatchText]
+    tables: RowTables
 
     def __post_init__(self) -> None:
         self.unit_chunk_rows = self.units.chunk_rows
         self.unit_is_sentence = self.units.is_sentence
-        article_row = {doc_id: i for i, doc_id in enumerate(self.articles)}
-        self.chunk_article_rows = np.fromiter((article_row[c.doc_id] for c in self.chunks), dtype=np.int64,
-                                              count=len(self.chunks))
+        self.chunk_article_rows = self.tables.chunk_articles
         # A chunk's sentence units are written in the order of ``Chunk.sentences``: grouped by
         # chunk (stable sort), with where each chunk's group starts.
         sentence_rows = np.flatnonzero(self.unit_is_sentence)
         self._sentence_rows = sentence_rows[np.argsort(self.unit_chunk_rows[sentence_rows], kind="stable")]
         self._sentence_start = np.searchsorted(self.unit_chunk_rows[self._sentence_rows], np.arange(len(self.chunks) + 1))
         self._mentions: dict[str, bool] = {}
-        self._article_ids = list(self.articles)  # article rows -> doc ids (the article BM25's order)
+        self._article_ids = self.tables.article_ids  # article rows -> doc ids (the article BM25's order)
         self._vocabulary_by_char: dict[str, list[str]] | None = None  # built on first need
-        self._chunk_rows = {c.chunk_id: row for row, c in enumerate(self.chunks)}
 
     # -- the Index interface (assistant/index/base.py) --------------------------------------
 
@@ -209,7 +214,11 @@ class StoredIndex:
         return self.chunks[row]
 
     def chunk_row(self, chunk_id: str) -> int | None:
-        return self._chunk_rows.get(chunk_id)
+        return self.tables.chunk_row(chunk_id)
+
+    def chunk_doc_ids(self, rows: Sequence[int]) -> list[str]:
+        ids = self._article_ids
+        return [ids[a] for a in self.chunk_article_rows[np.asarray(rows, dtype=np.int64)].tolist()]
 
     def chunk_sentences(self, row: int) -> list[IndexedSentence]:
         chunk = self.chunks[row]
@@ -227,10 +236,11 @@ class StoredIndex:
         return doc_id in self.articles
 
     def article_ids(self) -> list[str]:
-        return list(self.articles)
+        return list(self._article_ids)
 
     def chunk_counts(self) -> dict[str, int]:
-        return dict(Counter(c.doc_id for c in self.chunks))
+        counts = np.bincount(self.chunk_article_rows, minlength=len(self._article_ids))
+        return {doc_id: int(n) for doc_id, n in zip(self._article_ids, counts.tolist()) if n}
 
     def match_text(self, doc_id: str) -> MatchText:
         return self.match_texts[doc_id]
@@ -303,10 +313,17 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return rows.astype(np.int64), scores[rows]
 
 
-def _write_jsonl(path: Path, records: Iterable[dict]) -> None:
-    with path.open("w", encoding="utf-8") as f:
+def _write_jsonl(path: Path, records: Iterable[dict]) -> np.ndarray:
+    """Write one JSON record per line; returns where each line's newline is (for ``tables.npz``)."""
+    ends: list[int] = []
+    written = 0
+    with path.open("wb") as f:
         for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            written += len(line)
+            ends.append(written - 1)
+    return np.asarray(ends, dtype=np.int64)
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -395,22 +412,20 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
         return load_milvus_index(index_dir, manifest, uri=milvus_uri, token=milvus_token)
     data = index_dir / manifest.data_dir
     try:
-        articles, chunks, units, match_texts = read_metadata(data)
+        meta = read_metadata(data)
         dense = DenseIndex.load(data / "dense.faiss", mmap=mmap, nprobe=nprobe)
         lexical = LexicalIndex.load(data / "lexical", mmap=mmap)
         article_lexical = LexicalIndex.load(data / "article_lexical", mmap=mmap)
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise unreadable(index_dir, exc) from None
-    in_range = (units.chunk_rows >= 0) & (units.chunk_rows < len(chunks))
-    sentence_units = np.bincount(units.chunk_rows[units.is_sentence & in_range], minlength=len(chunks))
-    if (not in_range.all() or dense.size != len(units) or lexical.size != len(chunks) or article_lexical.size != len(articles)
-            or dense.dim != manifest.dim or match_texts.keys() != articles.keys()
-            or any(n != len(c.sentences) for n, c in zip(sentence_units.tolist(), chunks))):
+    if (not meta.consistent() or dense.size != len(meta.units) or lexical.size != len(meta.chunks)
+            or article_lexical.size != len(meta.articles) or dense.dim != manifest.dim):
         raise DamagedIndexError(
-            f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(units)} units, "
-            f"{lexical.size} BM25 rows for {len(chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
+            f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(meta.units)} units, "
+            f"{lexical.size} BM25 rows for {len(meta.chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
         )
-    return StoredIndex(index_dir, manifest, articles, chunks, units, dense, lexical, article_lexical, match_texts)
+    return StoredIndex(index_dir, manifest, meta.articles, meta.chunks, meta.units, dense, lexical, article_lexical,
+                       meta.match_texts, meta.tables)
 
 
 def unreadable(index_dir: Path, exc: Exception) -> DamagedIndexError:
@@ -419,18 +434,61 @@ def unreadable(index_dir: Path, exc: Exception) -> DamagedIndexError:
                              f"rebuild it with {repair_hint(index_dir)}")
 
 
-def read_metadata(data: Path) -> tuple[dict[str, Article], list[Chunk], UnitTable, dict[str, MatchText]]:
-    """What every generation stores beside its searchable parts: articles, chunks, units, match forms."""
-    articles = {a["doc_id"]: Article(**a) for a in _read_jsonl(data / "articles.jsonl")}
-    chunks = [_chunk(c) for c in _read_jsonl(data / "chunks.jsonl")]
-    units = UnitTable.read(data / "units.jsonl")
-    match_texts = {m["doc_id"]: MatchText(m["title"], m["text"]) for m in _read_jsonl(data / "match.jsonl")}
-    return articles, chunks, units, match_texts
+@dataclass(frozen=True)
+class Metadata:
+    """What every generation stores beside its searchable parts, opened for reading on demand."""
+
+    articles: LazyById[Article]
+    chunks: LazyChunks
+    units: UnitTable
+    match_texts: LazyById[MatchText]
+    tables: RowTables
+    unit_lines: int  # lines of units.jsonl (its keys are read only by a rebuild)
+
+    def consistent(self) -> bool:
+        """The files and tables describe the same rows (a cheap check: no line is parsed)."""
+        t, units = self.tables, self.units
+        n = len(self.chunks)
+        in_range = (units.chunk_rows >= 0) & (units.chunk_rows < n)
+        if (not in_range.all() or len(t.chunk_articles) != n or len(t.article_ids) != len(self.articles)
+                or self.unit_lines != len(units)):
+            return False
+        sentence_units = np.bincount(units.chunk_rows[units.is_sentence], minlength=n)
+        return (set(t.match_ids) == set(t.article_ids) and len(t.match_ids) == len(t.article_ids)
+                and bool((sentence_units == t.chunk_sentences).all())
+                and bool(((t.chunk_articles >= 0) & (t.chunk_articles < len(t.article_ids))).all()))
 
 
-def _chunk(record: dict) -> Chunk:
-    sentences = tuple(Sentence(**s) for s in record.pop("sentences", ()))
-    return Chunk(**record, sentences=sentences)
+def read_metadata(data: Path) -> Metadata:
+    """Articles, chunks, units and match forms of the data folder ``data``.
+
+    The .jsonl files are mapped, not parsed; the per-row tables come from ``tables.npz``. A
+    folder written before it existed gets them from one pass over its lines instead.
+    """
+    names = ("articles", "chunks", "match", "units")
+    if (data / TABLES_NAME).exists():
+        tables = RowTables.load(data / TABLES_NAME)
+        files = {name: JsonlFile(data / f"{name}.jsonl", tables.line_ends.get(name)) for name in names}
+    else:
+        files = {name: JsonlFile(data / f"{name}.jsonl") for name in names}
+        units = list(files["units"].records())
+        tables = RowTables.build([r["doc_id"] for r in files["articles"].records()],
+                                 [chunk_from_record(r) for r in files["chunks"].records()],
+                                 [u["chunk_row"] for u in units], [u.get("kind", "sentence") == "sentence" for u in units],
+                                 [r["doc_id"] for r in files["match"].records()],
+                                 {name: file.line_ends for name, file in files.items()})
+    if len(tables.article_ids) != len(files["articles"]) or len(tables.match_ids) != len(files["match"]):
+        raise ValueError(f"{TABLES_NAME} does not match the .jsonl files")
+    index_dir = data.parent
+
+    def mismatch(what: str) -> DamagedIndexError:
+        return DamagedIndexError(f"index at {index_dir} is inconsistent ({what}); rebuild it with {repair_hint(index_dir)}")
+
+    return Metadata(LazyById(files["articles"], tables.article_ids, article_from_record, mismatch),
+                    LazyChunks(files["chunks"], tables.chunk_sentences, mismatch),
+                    UnitTable(tables.unit_chunk_rows, tables.unit_is_sentence),
+                    LazyById(files["match"], tables.match_ids, match_from_record, mismatch),
+                    tables, len(files["units"]))
 
 
 def repair_hint(index_dir: Path) -> str:
@@ -583,10 +641,15 @@ def write_index(
     data.mkdir()
     cleanup: list[Path] = []
     try:
-        _write_jsonl(data / "articles.jsonl", (asdict(a) for a in articles))
-        _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks))
-        _write_jsonl(data / "units.jsonl", (asdict(u) for u in units))
-        _write_jsonl(data / "match.jsonl", ({"doc_id": d, "title": m.title, "text": m.text} for d, m in match_texts.items()))
+        ends = {
+            "articles": _write_jsonl(data / "articles.jsonl", (asdict(a) for a in articles)),
+            "chunks": _write_jsonl(data / "chunks.jsonl", (asdict(c) for c in chunks)),
+            "units": _write_jsonl(data / "units.jsonl", (asdict(u) for u in units)),
+            "match": _write_jsonl(data / "match.jsonl", ({"doc_id": d, "title": m.title, "text": m.text}
+                                                         for d, m in match_texts.items())),
+        }
+        RowTables.build([a.doc_id for a in articles], chunks, [u.chunk_row for u in units],
+                        [u.kind == "sentence" for u in units], list(match_texts), ends).save(data / TABLES_NAME)
         search.save(data)
         (data / SOURCES_NAME).write_text(
             json.dumps({"sources": manifest.sources, "excluded": manifest.extra.get("excluded", [])}, ensure_ascii=False),
