@@ -215,8 +215,9 @@ AnswerOpt = typer.Option(
 
 
 def _stream_to_stderr(text: str) -> None:
-    sys.stderr.write(text)
-    sys.stderr.flush()
+    if text:
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 @app.command()

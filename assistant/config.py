@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     dense_exact_below: int = Field(100_000, ge=0)
     dense_approximate: Literal["ivf", "hnsw"] = "ivf"
     dense_nprobe: int = Field(32, ge=1)  # IVF lists searched per question: more is slower and closer to exact
-    index_mmap: bool = True  # map index files instead of reading them: fast to open, shared between processes
+    index_mmap: bool = True  # map the FAISS and bm25s files instead of reading them (metadata is always mapped)
     # Answer-stage overrides; unset means the default chosen on the dev split
     # (assistant/answer/settings.py, and the selector model's calibrated refusal threshold).
     max_citations: int | None = Field(None, ge=1)  # sentences an answer quotes at most

@@ -198,7 +198,8 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn], wait: f
     def sink(text: str) -> None:
         if closed.is_set():  # the tab is gone: stop the model instead of generating for nobody
             raise ReplyAbandoned("the chat closed this reply")
-        tokens.put(text)
+        if text:
+            tokens.put(text)
 
     def work() -> None:
         try:
@@ -209,12 +210,17 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn], wait: f
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     draft = ""
+    shown = time.monotonic()
     try:
         while worker.is_alive() or not tokens.empty():
             try:
                 draft += tokens.get(timeout=wait)
             except queue.Empty:
-                continue
+                # While the model thinks (nothing to show yet) the draft is still yielded now
+                # and then: Gradio can close this generator only at a yield.
+                if time.monotonic() - shown < 10 * wait:
+                    continue
+            shown = time.monotonic()
             yield f"<p>{escape_text(draft)} ▌</p>", None
     finally:
         # Gradio closes this generator when the page that asked goes away (GeneratorExit at
@@ -223,7 +229,7 @@ def stream_reply(assistant: Assistant, question: str, turns: list[Turn], wait: f
     worker.join()
     if "answer" in outcome:
         yield answer_html(outcome["answer"]), outcome["answer"]
-    elif isinstance(outcome.get("error"), QuestionError):
+    elif isinstance(outcome.get("error"), (QuestionError, IndexStoreError)):  # e.g. an index damaged since it opened
         yield escape_text(str(outcome["error"])), None
     else:  # the user gets one line; the traceback goes to the server log
         log.error("chat question failed: %r", question[:200], exc_info=outcome.get("error"))

@@ -189,6 +189,28 @@ def test_a_closed_chat_tab_stops_the_model_mid_reply(tiny_assistant, tiny_settin
     assert time.monotonic() - started < 3
 
 
+def test_a_closed_chat_tab_stops_a_model_that_is_still_reasoning(tiny_assistant, tiny_settings, server):
+    """Nothing is shown while a reasoning model thinks, but the chat still yields now and then,
+    so Gradio can close the reply, and the model's stream ends at its next chunk."""
+    import time
+
+    from assistant.web import stream_reply
+
+    settings = tiny_settings.model_copy(update={"llm": "openai:fake-model", "llm_base_url": server.base_url,
+                                                "llm_timeout": 30.0})
+    thinking = "<think>" + "先看看第一段说了什么。" * 60 + "</think>"
+    server.script(Reply(lambda body: thinking + grounded_english(body), pieces=120, chunk_delay=0.05))  # ~6 s
+    reply = stream_reply(Assistant(settings), REGISTER_EN, [])
+    first, answer = next(reply)  # a draft with nothing in it yet: the model is thinking
+    assert first == "<p> ▌</p>" and answer is None
+    started = time.monotonic()
+    reply.close()
+    while not server.streams[-1]["hung_up"] and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert server.streams[-1]["hung_up"] and server.streams[-1]["sent"] < 60
+    assert time.monotonic() - started < 3
+
+
 def test_a_server_that_is_down_gives_the_extractive_answer(tiny_assistant, tiny_settings):
     with FakeChatServer() as gone:
         url = gone.base_url

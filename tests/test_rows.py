@@ -39,13 +39,23 @@ def test_stored_line_ends_are_used_only_when_they_fit_the_file(tmp_path):
 
 
 def test_ids_with_any_characters_survive_the_tables_file(tmp_path):
-    chunks = [Chunk(f"{i:016x}", doc, "文本", 0, 2, 0, "t", (Sentence(0, 2),)) for i, doc in enumerate(["a b", "文章·一", "a b"])]
-    tables = RowTables.build(["a b", "文章·一"], chunks, [0, 1, 2], [True, True, True])
+    docs = ["a b", "报告\n2024", "文章·一\t\"x\""]  # a file name may hold a newline, a tab, quotes
+    chunks = [Chunk(f"{i:016x}", doc, "文本", 0, 2, 0, "t", (Sentence(0, 2),)) for i, doc in enumerate(docs + ["a b"])]
+    tables = RowTables.build(docs, chunks, [0, 1, 2, 3], [True] * 4)
     tables.save(tmp_path / "t.npz")
     loaded = RowTables.load(tmp_path / "t.npz")
-    assert loaded.article_ids == ["a b", "文章·一"] and loaded.chunk_articles.tolist() == [0, 1, 0]
-    assert [loaded.chunk_row(c.chunk_id) for c in chunks] == [0, 1, 2]
+    assert loaded.article_ids == docs and loaded.chunk_articles.tolist() == [0, 1, 2, 0]
+    assert [loaded.chunk_row(c.chunk_id) for c in chunks] == [0, 1, 2, 3]
     assert loaded.chunk_row("ffffffffffffffff") is None and loaded.chunk_row("not hex") is None
+
+
+@pytest.mark.parametrize("spelling", ["0x0000000000000001", "000000000000000A", " 0000000000000001", "1",
+                                      "-1", "00000000000000001", None])
+def test_only_the_exact_spelling_of_a_chunk_id_finds_its_row(spelling):
+    chunks = [Chunk(f"{i:016x}", "d", "x", 0, 1, i, "t", ()) for i in range(12)]
+    tables = RowTables.build(["d"], chunks, [], [])
+    assert tables.chunk_row("0000000000000001") == 1 and tables.chunk_row("000000000000000a") == 10
+    assert tables.chunk_row(spelling) is None
 
 
 def test_a_repeated_chunk_id_maps_to_its_last_row_as_a_dict_would():

@@ -146,6 +146,17 @@ def test_a_line_changed_in_place_is_reported_when_read(built):
         index.chunk(0)
 
 
+def test_tables_that_disagree_with_each_other_are_reported_as_damaged(built):
+    data = built.index_dir / read_manifest(built.index_dir).data_dir
+    with np.load(data / "tables.npz", allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["chunk_sentences"] = arrays["chunk_sentences"][:-1]
+    with (data / "tables.npz").open("wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(IndexStoreError, match="damaged|inconsistent"):
+        load_index(built.index_dir)
+
+
 def test_a_data_folder_without_tables_opens_the_same(built):
     """Folders written before tables.npz existed get the tables from their lines."""
     before = load_index(built.index_dir)

@@ -306,6 +306,7 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
     try:
         recorded = json.loads((data / "milvus.json").read_text(encoding="utf-8"))
         meta = read_metadata(data)
+        consistent = meta.consistent()
         vectors = np.load(data / "vectors.npy", mmap_mode="r", allow_pickle=False)
         terms = json.loads((data / "terms.json").read_text(encoding="utf-8"))
         table = TermTable(int(terms["documents"]), {str(t): int(n) for t, n in terms["df"].items()})
@@ -315,7 +316,7 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
     client = connect(uri, token)
     names = recorded["collections"]
     missing = [n for n in names.values() if not client.has_collection(n)]
-    if missing or len(vectors) != len(meta.units) or not meta.consistent():
+    if missing or len(vectors) != len(meta.units) or not consistent:
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent with Milvus at {uri} (missing collections: {', '.join(missing) or 'none'}; "
             f"{len(vectors)} vectors for {len(meta.units)} units); rebuild it with {repair_hint(index_dir)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from assistant.index.base import MatchText
 from assistant.types import Article, Chunk, Sentence
 
 TABLES_NAME = "tables.npz"
+TABLES_FORMAT = 2  # 1: ids joined by newlines (could not hold a newline in a file name)
 _SCAN_BLOCK = 1 << 26  # newlines are looked for 64 MiB at a time (no file-sized temporary arrays)
 
 T = TypeVar("T")
@@ -169,8 +171,14 @@ def match_from_record(record: dict) -> MatchText:
     return MatchText(record["title"], record["text"])
 
 
+_CHUNK_ID = re.compile(r"[0-9a-f]{16}")  # chunk.chunk_id's spelling: 16 lower-case hex characters
+
+
 def chunk_key(chunk_id: str) -> int:
-    """A chunk id (16 hex characters) as the unsigned 64-bit number the tables store."""
+    """A chunk id (16 lower-case hex characters) as the unsigned 64-bit number the tables
+    store; ``ValueError`` for anything else (0x…, upper case, spaces: never an id we wrote)."""
+    if not isinstance(chunk_id, str) or not _CHUNK_ID.fullmatch(chunk_id):
+        raise ValueError(f"not a chunk id: {chunk_id!r}")
     return int(chunk_id, 16)
 
 
@@ -214,10 +222,10 @@ class RowTables:
             {name: np.asarray(ends, dtype=np.int64) for name, ends in (line_ends or {}).items()})
 
     def save(self, path: Path) -> None:
-        # Ids as one newline-joined UTF-8 blob: a fixed-width numpy string array would pad
-        # every id to the longest one. Doc ids never hold a newline (they are file stems).
+        # Ids as one JSON list in UTF-8 bytes: a fixed-width numpy string array would pad every
+        # id to the longest one, and any character (a newline in a file name) survives JSON.
         with path.open("wb") as f:
-            np.savez(f, article_ids=_blob(self.article_ids), match_ids=_blob(self.match_ids),
+            np.savez(f, format=np.asarray(TABLES_FORMAT), article_ids=_blob(self.article_ids), match_ids=_blob(self.match_ids),
                      chunk_articles=self.chunk_articles, chunk_sentences=self.chunk_sentences,
                      chunk_keys=self.chunk_keys, chunk_key_rows=self.chunk_key_rows,
                      unit_chunk_rows=self.unit_chunk_rows, unit_is_sentence=self.unit_is_sentence,
@@ -225,11 +233,28 @@ class RowTables:
 
     @classmethod
     def load(cls, path: Path) -> "RowTables":
+        """The tables saved at ``path``; ``ValueError`` for a file of another format."""
         with np.load(path, allow_pickle=False) as data:
+            if "format" not in data.files or int(data["format"]) != TABLES_FORMAT:
+                raise ValueError(f"{path.name} is not in format {TABLES_FORMAT}")
             return cls(_ids(data["article_ids"]), _ids(data["match_ids"]), data["chunk_articles"],
                        data["chunk_sentences"], data["chunk_keys"], data["chunk_key_rows"],
                        data["unit_chunk_rows"], data["unit_is_sentence"],
                        {name.removeprefix("line_ends_"): data[name] for name in data.files if name.startswith("line_ends_")})
+
+    def consistent(self, chunks: int, articles: int, matches: int, units: int) -> bool:
+        """The arrays agree with each other and with the files' line counts."""
+        n = chunks
+        if not (len(self.chunk_articles) == len(self.chunk_sentences) == len(self.chunk_keys) == len(self.chunk_key_rows) == n
+                and len(self.unit_chunk_rows) == len(self.unit_is_sentence) == units
+                and len(self.article_ids) == articles and len(self.match_ids) == matches == articles):
+            return False
+        rows_ok = all(((a >= 0) & (a < limit)).all() for a, limit in (
+            (self.chunk_articles, articles), (self.chunk_key_rows, n), (self.unit_chunk_rows, n)))
+        if not rows_ok or set(self.match_ids) != set(self.article_ids):
+            return False
+        sentence_units = np.bincount(self.unit_chunk_rows[self.unit_is_sentence], minlength=n)
+        return bool((sentence_units == self.chunk_sentences).all())
 
     def chunk_row(self, chunk_id: str) -> int | None:
         try:
@@ -242,9 +267,15 @@ class RowTables:
 
 
 def _blob(ids: Sequence[str]) -> np.ndarray:
-    return np.frombuffer("\n".join(ids).encode("utf-8"), dtype=np.uint8)
+    import orjson
+
+    return np.frombuffer(orjson.dumps(list(ids)), dtype=np.uint8)
 
 
 def _ids(blob: np.ndarray) -> list[str]:
-    text = blob.tobytes().decode("utf-8")
-    return text.split("\n") if text else []
+    import orjson
+
+    ids = orjson.loads(blob.tobytes())
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError("the ids in tables.npz are not a list of strings")
+    return ids

@@ -416,9 +416,10 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
         dense = DenseIndex.load(data / "dense.faiss", mmap=mmap, nprobe=nprobe)
         lexical = LexicalIndex.load(data / "lexical", mmap=mmap)
         article_lexical = LexicalIndex.load(data / "article_lexical", mmap=mmap)
+        consistent = meta.consistent()
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise unreadable(index_dir, exc) from None
-    if (not meta.consistent() or dense.size != len(meta.units) or lexical.size != len(meta.chunks)
+    if (not consistent or dense.size != len(meta.units) or lexical.size != len(meta.chunks)
             or article_lexical.size != len(meta.articles) or dense.dim != manifest.dim):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(meta.units)} units, "
@@ -447,16 +448,21 @@ class Metadata:
 
     def consistent(self) -> bool:
         """The files and tables describe the same rows (a cheap check: no line is parsed)."""
-        t, units = self.tables, self.units
-        n = len(self.chunks)
-        in_range = (units.chunk_rows >= 0) & (units.chunk_rows < n)
-        if (not in_range.all() or len(t.chunk_articles) != n or len(t.article_ids) != len(self.articles)
-                or self.unit_lines != len(units)):
-            return False
-        sentence_units = np.bincount(units.chunk_rows[units.is_sentence], minlength=n)
-        return (set(t.match_ids) == set(t.article_ids) and len(t.match_ids) == len(t.article_ids)
-                and bool((sentence_units == t.chunk_sentences).all())
-                and bool(((t.chunk_articles >= 0) & (t.chunk_articles < len(t.article_ids))).all()))
+        return self.tables.consistent(len(self.chunks), len(self.articles), len(self.match_texts), self.unit_lines)
+
+
+def _stored_tables(path: Path) -> RowTables | None:
+    """The tables written with the data folder; None when there are none in this version's
+    format (a folder written before they existed, or by a version that wrote them otherwise):
+    they are derived data, computed again from the lines."""
+    import zipfile
+
+    try:
+        return RowTables.load(path)
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, zipfile.BadZipFile, EOFError):
+        return None
 
 
 def read_metadata(data: Path) -> Metadata:
@@ -465,18 +471,26 @@ def read_metadata(data: Path) -> Metadata:
     The .jsonl files are mapped, not parsed; the per-row tables come from ``tables.npz``. A
     folder written before it existed gets them from one pass over its lines instead.
     """
-    names = ("articles", "chunks", "match", "units")
-    if (data / TABLES_NAME).exists():
-        tables = RowTables.load(data / TABLES_NAME)
+    names = ("articles", "chunks", "match")
+    tables = _stored_tables(data / TABLES_NAME)
+    if tables is not None:
         files = {name: JsonlFile(data / f"{name}.jsonl", tables.line_ends.get(name)) for name in names}
+        # units.jsonl is read only by rebuilds (for its keys): here its size says whether it is whole.
+        unit_ends = tables.line_ends.get("units")
+        size = (data / "units.jsonl").stat().st_size
+        whole = unit_ends is not None and (int(unit_ends[-1]) == size - 1 if len(unit_ends) else size == 0)
+        unit_lines = len(unit_ends) if whole else len(JsonlFile(data / "units.jsonl"))
+        tables.line_ends.pop("units", None)  # 8 bytes a vector, not needed again
     else:
         files = {name: JsonlFile(data / f"{name}.jsonl") for name in names}
-        units = list(files["units"].records())
+        unit_file = JsonlFile(data / "units.jsonl")
+        unit_lines = len(unit_file)
+        units = list(unit_file.records())
         tables = RowTables.build([r["doc_id"] for r in files["articles"].records()],
                                  [chunk_from_record(r) for r in files["chunks"].records()],
                                  [u["chunk_row"] for u in units], [u.get("kind", "sentence") == "sentence" for u in units],
                                  [r["doc_id"] for r in files["match"].records()],
-                                 {name: file.line_ends for name, file in files.items()})
+                                 {**{name: file.line_ends for name, file in files.items()}, "units": unit_file.line_ends})
     if len(tables.article_ids) != len(files["articles"]) or len(tables.match_ids) != len(files["match"]):
         raise ValueError(f"{TABLES_NAME} does not match the .jsonl files")
     index_dir = data.parent
@@ -488,7 +502,7 @@ def read_metadata(data: Path) -> Metadata:
                     LazyChunks(files["chunks"], tables.chunk_sentences, mismatch),
                     UnitTable(tables.unit_chunk_rows, tables.unit_is_sentence),
                     LazyById(files["match"], tables.match_ids, match_from_record, mismatch),
-                    tables, len(files["units"]))
+                    tables, unit_lines)
 
 
 def repair_hint(index_dir: Path) -> str:

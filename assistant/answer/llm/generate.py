@@ -84,11 +84,15 @@ class ChatClient:
                     state["finished"] = state["finished"] or any(reasons)
                     state["cut_short"] = state["cut_short"] or any(r in _CUT_SHORT for r in reasons if r)
                     text = chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
+                    shown = ""
                     if text:
                         parts.append(text)
                         shown = visible.feed(text)
-                        if on_token and shown:
-                            on_token(shown)
+                    if on_token:
+                        # Every chunk reaches the sink, "" when nothing is shown (reasoning, a
+                        # usage record): a reader that went away stops the stream at once
+                        # (ReplyAbandoned), not only when visible text comes.
+                        on_token(shown)
                     meta = getattr(chunk, "usage_metadata", None) or {}
                     for key in usage:
                         usage[key] += int(meta.get(key) or 0)
