@@ -99,10 +99,16 @@ def test_memory_mapped_load_scores_like_a_full_load(tmp_path):
 
     mapped = LexicalIndex.load(tmp_path / "lexical")  # mmap is the default
     full = LexicalIndex.load(tmp_path / "lexical", mmap=False)
-    assert isinstance(mapped._bm25.scores["data"], np.memmap)
-    assert not isinstance(full._bm25.scores["data"], np.memmap)
-    for query in (["词1"], ["词2", "词250", "词7"], words[:40], ["不存在"]):
+    assert isinstance(mapped._data, np.memmap) and isinstance(mapped._indices, np.memmap)
+    assert not isinstance(full._data, np.memmap)
+    import bm25s  # what wrote the files scores them the same way
+
+    reference = bm25s.BM25.load(str(tmp_path / "lexical"), allow_pickle=False, show_progress=False)
+    for query in (["词1"], ["词2", "词250", "词7"], words[:40], ["词9", "词9"], ["不存在"], []):
         np.testing.assert_array_equal(mapped.scores(query), full.scores(query))
+        ids = reference.get_tokens_ids(query)
+        expected = reference.get_scores_from_ids(ids) if ids else np.zeros(500, dtype=np.float32)
+        np.testing.assert_allclose(mapped.scores(query), expected, rtol=1e-6, atol=1e-7)
     assert mapped.size == full.size == 500
     assert [mapped.document_frequency(w) for w in words] == [full.document_frequency(w) for w in words]
     assert mapped.idf("词3") == full.idf("词3")
