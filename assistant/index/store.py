@@ -133,7 +133,6 @@ class UnitTable:
         return len(self.chunk_rows)
 
 
-
 @dataclass
 class Manifest:
     encoder: str
@@ -459,9 +458,7 @@ def _stored_tables(path: Path) -> RowTables | None:
 
     try:
         return RowTables.load(path)
-    except FileNotFoundError:
-        return None
-    except (ValueError, KeyError, zipfile.BadZipFile, EOFError):
+    except (FileNotFoundError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
         return None
 
 
