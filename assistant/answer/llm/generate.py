@@ -75,8 +75,9 @@ class ChatClient:
         visible = ReasoningFilter()
 
         def consume() -> None:
-            stream = model.stream(messages)
+            stream = None
             try:
+                stream = model.stream(messages)
                 for chunk in stream:
                     if abandoned.is_set():  # past the deadline: stop reading, show nothing more
                         return
@@ -104,7 +105,8 @@ class ChatClient:
             except Exception as exc:  # noqa: BLE001 - every client failure becomes one clear message
                 state["error"] = exc
             finally:
-                stream.close()  # closes the HTTP response: the server stops writing
+                if hasattr(stream, "close"):
+                    stream.close()  # closes the HTTP response: the server stops writing
 
         # The client's own timeout bounds each read, not the whole reply: a server trickling
         # tokens could take many times longer. The reply is read in a worker and given up on
