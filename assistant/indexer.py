@@ -38,7 +38,7 @@ from assistant.text import match_form, to_simplified, tokenize_zh
 from assistant.types import Article, Chunk
 
 # Bump when cleaning, chunking or tokenisation changes what an index holds.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

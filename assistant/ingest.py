@@ -14,6 +14,7 @@ more common Chinese (see :func:`decode_bytes`).  The document id is the file ste
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -191,6 +192,19 @@ def _trafilatura_config():
     return config
 
 
+def _any_date(html: str, params: dict) -> str | None:
+    """Last resort: the date htmldate's extensive search finds anywhere in the page."""
+    from htmldate import find_date
+
+    from assistant.clean import normalize_date
+
+    try:
+        found = find_date(html, **{**params, "extensive_search": True})
+    except ValueError:
+        return None
+    return normalize_date(found) if found else None
+
+
 def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     """The cleaned page, and the text trafilatura extracted (what the cleaner started from)."""
     import trafilatura
@@ -202,8 +216,12 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     tree = parse_html(html)
     if tree is not None and prepare_tree(tree):  # hidden article, layout tables, plugin fallbacks
         html = lxml_html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+    # Dates from markup and meta tags only: the "extensive" search takes any date of the page,
+    # such as the oldest entry of a related-news list; the cleaner reads the byline's instead.
+    dates = {"original_date": True, "extensive_search": False, "max_date": datetime.date.today().isoformat()}
     doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True, config=_trafilatura_config()
+        html, with_metadata=True, include_comments=False, include_tables=True, config=_trafilatura_config(),
+        date_extraction_params=dates,
     )
     if doc is None or not (doc.text or "").strip():
         raise IngestError(f"{path}: no article text found in the HTML; check it is a full article page.")
@@ -214,7 +232,7 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
         title=page.title,
         text=page.text,
         source=(doc.sitename or "").strip() or page.source,
-        date=(normalize_date(doc.date) if doc.date else None) or page.date,
+        date=(normalize_date(doc.date) if doc.date else None) or page.date or _any_date(html, dates),
         author=(doc.author or "").strip() or _meta_author(tree) or page.author,
         editor=page.editor,
         url=(doc.url or "").strip() or page.url,

@@ -212,3 +212,108 @@ def test_plugin_fallback_text_and_app_promos_are_dropped(tmp_path):
             + f"<p>{_PARAS[2]}</p><div class='app-download'><img src='qrcode.png'><span>某某新闻APP 让你先看到明天</span></div>"
             + "<p><a href='https://apps.apple.com/cn/app/id123'>打开某某新闻客户端</a></p>")
     assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_a_player_box_filled_by_a_script_leaves_no_placeholder(tmp_path):
+    # No <object>: the box is empty until the site's player script fills it.
+    body = ("<div class='video_area' id='myFlash'><div class='video_tips'>视频播放位置</div><p>下载安装Flash播放器</p></div>"
+            + "".join(f"<p>{p}</p>" for p in _PARAS))
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_a_box_named_video_that_holds_the_article_is_kept(tmp_path):
+    body = "<div class='video-news'>" + "".join(f"<p>{p}</p>" for p in _PARAS) + "</div>"
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+@pytest.mark.parametrize("mark", ["END", "- END -", "—THE END—", "（完）"])
+def test_an_end_mark_ends_the_article_and_the_credits_after_it_are_metadata(tmp_path, mark):
+    body = ("".join(f"<p>{p}</p>" for p in _PARAS)
+            + f"<p style='text-align:center'>{mark}</p><p>来源：某某日报</p><p>编辑：王琪</p>")
+    article = _read(tmp_path, _html(body)).article
+    assert article.text == "\n".join(_PARAS)
+    assert article.source == "某某日报"
+
+
+def test_a_sentence_ending_in_end_is_not_an_end_mark():
+    raw = "\n".join([*_PARAS[:2], "The weekend is the END of a busy week for the team, he said.", _PARAS[2]])
+    assert clean_page_text(raw).text.split("\n")[-1] == _PARAS[2]
+
+
+def test_a_copyright_notice_and_byline_above_the_body_are_not_article(tmp_path):
+    body = ("<h1>某市出台科技创新新政</h1><div class='content'>"
+            "<p>某某报业及其客户端所刊载内容的知识产权均属某某报社所有。未经书面授权，任何人不得以任何方式使用。</p>"
+            "<p>某某经济报道记者 林晓 广州报道</p>"
+            + "".join(f"<p>{p}</p><p>政策要点</p>" for p in _PARAS[:2]) + f"<p>{_PARAS[2]}</p></div>")
+    article = _read(tmp_path, _html(body, title="某市出台科技创新新政")).article
+    assert article.text == "\n".join([_PARAS[0], "政策要点", _PARAS[1], "政策要点", _PARAS[2]])
+    assert article.author == "林晓"
+
+
+def test_a_footer_word_above_a_subheading_and_more_paragraphs_does_not_end_the_article():
+    raw = "\n".join([_PARAS[0], "【版权声明】本文系本网原创稿件，未经授权不得转载，转载请联系本网版权中心。",
+                     _PARAS[1], "龙头带动 集群成势", _PARAS[2]])
+    assert clean_page_text(raw, title="某市出台科技创新新政").text == "\n".join([*_PARAS[:2], "龙头带动 集群成势", _PARAS[2]])
+
+
+def test_subheadings_among_the_paragraphs_are_kept(tmp_path):
+    long = [p + "业内人士认为，这将进一步激发企业创新活力，“政策含金量很高，企业获得感很强”。" for p in _PARAS]
+    body = (f"<div class='article'><p>{long[0]}</p><h3>设计环节：从“跟跑”到细分领域领先</h3><p>{long[1]}</p>"
+            f"<h3>制造环节：产线落地带动配套集聚</h3><p>{long[2]}</p></div>")
+    lines = _read(tmp_path, _html(body)).article.text.split("\n")
+    assert lines == [long[0], "设计环节：从“跟跑”到细分领域领先", long[1], "制造环节：产线落地带动配套集聚", long[2]]
+
+
+def test_a_sentence_caption_under_its_image_is_dropped_and_a_numbered_heading_after_one_is_kept(tmp_path):
+    body = ("<div class='content'>" + f"<p>{_PARAS[0]}</p>"
+            + "<div align='center'><img src='a.jpg'><br><font>图为工人在生产线上分拣马铃薯。记者 王锋 摄</font></div>"
+            + f"<p>{_PARAS[1]}</p><div><img src='b.jpg'></div><p><strong>二、费用分摊</strong></p><p>{_PARAS[2]}</p></div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join([_PARAS[0], _PARAS[1], "二、费用分摊", _PARAS[2]])
+
+
+def test_an_audio_box_and_a_credits_line_are_not_article(tmp_path):
+    body = ("<div class='audio-box'><audio src='a.mp3'>您的浏览器不支持 audio 标签。</audio><p>点击收听音频报道</p></div>"
+            + "".join(f"<p>{p}</p>" for p in _PARAS) + "<p>（作者：林晓 编辑：陈思）</p>")
+    article = _read(tmp_path, _html(body)).article
+    assert article.text == "\n".join(_PARAS)
+    assert (article.author, article.editor) == ("林晓", "陈思")
+
+
+def test_the_bylines_date_wins_over_the_oldest_date_of_a_related_list(tmp_path):
+    related = "".join(f"<div><a href='/n{i}'>相关新闻标题第{i}条</a><span>2019-07-0{i} 09:15</span></div>" for i in (6, 7, 8))
+    body = (f"<h1>某市出台科技创新新政</h1><div class='about'><p>2019-07-09 15:20 来源：某某新闻</p></div>"
+            f"<div class='txt'>{'<br/><br/>'.join(_PARAS)}</div><div class='related'><h2>相关新闻</h2>{related}</div>")
+    assert _read(tmp_path, _html(body, title="某市出台科技创新新政")).article.date == "2019-07-09"
+
+
+@pytest.mark.parametrize("line", ["栏目主编：王志彦 文字编辑：黄晓雯", "题图来源：受访者供图 图片编辑：雍凯",
+                                  "编辑邮箱：kechuang@example.com", "《工人日报》（2024年06月18日 05版）",
+                                  "□ 本报通讯员 孙立伟", "记者 陈嘉欣", "文/某某青年报记者 刘思远",
+                                  "版权和免责声明", "本日热门 某某日报 打开App 即时掌握产业脉动",
+                                  "请遵守本网讨论区规范，留言者发言内容不代表本网立场。"])
+def test_credit_edition_byline_and_widget_lines_after_the_body_are_not_article(line):
+    raw = "\n".join([*_PARAS, line])
+    assert clean_page_text(raw, title="某市出台科技创新新政").text == "\n".join(_PARAS)
+
+
+def test_a_heading_a_table_of_contents_links_to_is_kept(tmp_path):
+    headings = ["一、背景", "二、做法"]
+    toc = "<div class='toc'><ul>" + "".join(f"<li><a href='#_{i}'>{h}</a></li>" for i, h in enumerate(headings)) + "</ul></div>"
+    paras = [*_PARAS, "业内人士认为，这将进一步激发企业创新活力，政策含金量很高，企业获得感很强，申报积极性明显提高。"]
+    body = toc + "<div class='article'>" + "".join(
+        f"<h2><a name='t{i}'></a><a id='_{i}'></a>{h}</h2><p>{paras[2 * i]}</p><p>{paras[2 * i + 1]}</p>"
+        for i, h in enumerate(headings)) + "</div>"
+    lines = _read(tmp_path, _html(body)).article.text.split("\n")
+    assert lines == ["一、背景", *paras[:2], "二、做法", *paras[2:]]
+
+
+def test_a_caption_inside_a_centre_block_with_its_image_is_dropped(tmp_path):
+    body = ("<div class='txt'>" + f"{_PARAS[0]}<br><br>"
+            + "<center><img src='a.jpg'><br><font>放流前，工作人员为幼鱼植入声学标记。（保护区供图）</font></center><br>"
+            + f"{_PARAS[1]}<br><br>{_PARAS[2]}</div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_a_subheading_shaped_like_a_credit_is_kept():
+    raw = "\n".join([_PARAS[0], "基因编辑：一把双刃剑", *_PARAS[1:]])
+    assert clean_page_text(raw, title="某市出台科技创新新政").text == raw

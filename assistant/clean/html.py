@@ -15,7 +15,9 @@ Before that, :func:`prepare_tree` fixes the page shapes trafilatura misreads:
   plain blocks, so each cell is a line the cleaner judges like any other; data tables (a grid
   of short cells) stay tables and come out as ``|a|b|`` rows, which are article content;
 * the fallback text of plugins (``<object>``/``<embed>``/``<video>``: "请安装Flash播放器") goes;
-* a ``<section>`` holding no block is a paragraph (WeChat editors write ``<section><span>``).
+* a ``<section>`` holding no block is a paragraph (WeChat editors write ``<section><span>``);
+* a subheading (``<h2>``–``<h6>``) among the article's paragraphs is a paragraph: trafilatura
+  drops some headings, depending on the paragraph that follows.
 """
 
 from __future__ import annotations
@@ -51,8 +53,11 @@ def parse_html(html: str):
 
 def html_hints(tree) -> HtmlHints:
     linked = {_compact(a.text_content()) for a in tree.iter("a")}
+    # A table of contents links to the article's own headings: those stay article text.
+    headings = {_compact(h.text_content()) for h in tree.iter("h2", "h3", "h4", "h5", "h6", "p")
+                if not any(_compact(a.text_content()) for a in h.iter("a")) and next(h.iterancestors("a"), None) is None}
     return HtmlHints(
-        linked=frozenset(t for t in linked if len(t) >= 2),
+        linked=frozenset(t for t in linked - headings if len(t) >= 2),
         captions=frozenset(_captions(tree)),
         headings=tuple(h for h in [strip_site_name(_title_tag(tree))] if h),
         widgets=frozenset(_widgets(tree)),
@@ -85,7 +90,7 @@ def _byline(tree) -> set[str]:
     return found
 
 
-_INLINE = ("a", "span", "strong", "b", "em", "i", "center", "font", "u")
+_INLINE = ("a", "span", "strong", "b", "em", "i", "font", "u")  # not <center>: a block, often image plus caption
 # A photo credit closing a caption: "（新华社记者 张三 摄）", "（某某供图）", "（资料图）", "新华社发".
 _PHOTO_CREDIT = re.compile(r"(?:摄|供图|摄影|资料图|截图|图)\s*[）)]?$")
 # Class or id words of an element that labels a picture: "pic-info", "img_title", "photo-note", "caption".
@@ -123,6 +128,8 @@ def _captions(tree) -> set[str]:
         own = _compact(block.text_content())
         if own:
             found.add(own)
+            if _is_centred(block) or _PHOTO_CREDIT.search(own) or _CAPTION_CLASS.search(_class_words(block)):
+                marked.add(own)  # "图为…。记者 王锋 摄" under its image: a sentence, but a caption
             continue
         following = block.getnext()
         while following is not None and not _compact(following.text_content()) and not list(following.iter("img")):
@@ -140,9 +147,14 @@ def _captions(tree) -> set[str]:
             marked.add(_compact(element.text_content()))
     for caption in tree.iter("figcaption"):
         found.add(_compact(caption.text_content()))
-    return {c for c in found if 0 < len(c) <= _CAPTION_CHARS and not re.search(r"[。！？!?]", c)} | {
+    return {c for c in found
+            if 0 < len(c) <= _CAPTION_CHARS and not re.search(r"[。！？!?]", c) and not _OUTLINE_NUMBER.match(c)} | {
         c for c in marked if 0 < len(c) <= _MARKED_CAPTION_CHARS
     }
+
+
+# "二、费用分摊", "（三）", "3." open a numbered section heading, which may follow a picture.
+_OUTLINE_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[、.．](?!\d))")
 
 
 def _class_words(element) -> str:
@@ -204,6 +216,9 @@ _CONTENT_MARK = "data-assistant-content"  # set on an unhidden content container
 _HIDDEN_CONTENT_SHARE = 0.5  # a hidden element holding this much of the page's text is its content
 _PLUGINS = ("object", "embed", "video", "audio", "canvas", "applet")
 _PROSE = re.compile(r"[^。！？!?]{20,}[。！？!?]")
+# The id or class of a video, audio or Flash player's box ("myFlash", "audio-box", "player-wrap"); not
+# "video_title" or "video-news", which may hold the headline or the article.
+_PLAYER_BOX = re.compile(r"flash|player|(?:video|audio)[_\-]?(?:box|area|wrap|container|play)", re.IGNORECASE)
 
 
 def _text_chars(element) -> int:
@@ -243,9 +258,22 @@ def prepare_tree(tree) -> bool:
         if plugin.getparent() is not None:
             plugin.drop_tree()  # its text is the fallback shown when the plugin is missing
             changed = True
+    for box in [e for e in tree.iter() if isinstance(e.tag, str) and _PLAYER_BOX.search(_class_words(e))]:
+        if box.getparent() is not None and not _PROSE.search(_compact(box.text_content())):
+            box.drop_tree()  # a player's box, filled by a script: its own text is a placeholder
+            changed = True
     for table in list(tree.iter("table")):
         if not _is_data_table(table):
             _flatten(table)
+            changed = True
+    for anchor in [a for a in tree.iter("a") if len(a) == 0 and not (a.text or "").strip() and a.getparent() is not None]:
+        anchor.drop_tree()  # a named anchor (a table of contents' target) holds nothing, but counts as a link
+        changed = True
+    for heading in list(tree.iter("h2", "h3", "h4", "h5", "h6")):
+        parent = heading.getparent()
+        siblings = [] if parent is None else [e for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content()))]
+        if len(siblings) >= 2:
+            heading.tag = "p"  # a subheading among the article's paragraphs (trafilatura may drop an <hN>)
             changed = True
     for section in list(tree.iter("section")):
         if not any(isinstance(e.tag, str) and e.tag in _BLOCKS for e in section.iterdescendants()) and _compact(section.text_content()):

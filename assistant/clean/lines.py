@@ -34,7 +34,10 @@ _WIDGET_WORDS = {
     "上一篇", "下一篇", "上一页", "下一页", "字号", "字体", "大", "中", "小", "默认", "微信",
     "微博", "朋友圈", "QQ空间", "复制链接", "点赞", "阅读全文", "展开全文", "更多", "关注我们",
     "反馈", "我要反馈", "举报/反馈", "关注", "+关注", "赞", "踩", "回复", "回覆", "发表", "发布", "小字号", "大字号",
+    "留言", "写留言", "发表评论", "我要评论",
 }
+# A prompt to open or install the site's app, wherever it sits in a short line.
+_APP_PROMPT = re.compile(r"(?:打开|下载|安装)\s*(?:APP|App|app|客户端)")
 _WIDGET_SPLIT = re.compile(r"[\s【】\[\]()（）|｜>»·•]+")
 _WIDGET_SUFFIX = re.compile(r"(微博|微信|公众号|客户端|下载|二维码|APP|App|app)$")
 
@@ -51,12 +54,14 @@ def _is_widget(line: str) -> bool:
     if all(t in _WIDGET_WORDS or t.startswith("分享到") for t in tokens):  # also true for bare punctuation
         return True
     bare = "".join(tokens)
+    if len(bare) <= 40 and not _SENTENCE_END.search(line) and _APP_PROMPT.search(bare):
+        return True
     return len(bare) <= 12 and not _SENTENCE_END.search(line) and bool(_WIDGET_SUFFIX.search(bare))
 
 
 # Words that open the block after the article: disclaimers and related-link/navigation blocks...
 _TAIL_WORDS = (
-    "版权声明|版权所有|特别声明|免责声明|声明|原文链接|原文地址|精彩推荐|推荐阅读|相关阅读|相关新闻|"
+    "(?:版权|免责|法律|特别)[和及与、]?(?:免责|版权)?声明|版权所有|声明|原文链接|原文地址|精彩推荐|推荐阅读|相关阅读|相关新闻|"
     "相关文章|相关链接|相关稿件|延伸阅读|栏目导航|热点推荐|热门推荐|热点新闻|热门新闻|热门文章|"
     "热门资讯|即时播报|最新加入|最新资讯|最新文章|最新新闻|精选图文|阅读排行|点击排行|排行榜|"
     "猜你喜欢|网友评论|友情链接|联系我们|Copyright|©"
@@ -73,7 +78,8 @@ def _marker(words: str) -> re.Pattern[str]:
 
 _TAIL_MARKER = _marker(_TAIL_WORDS)
 _CREDIT_MARKER = _marker(_CREDIT_WORDS)
-_END_MARK = re.compile(r"^[\[【(（—-]*\s*完\s*[\]】)）—-]*$")  # "（完）", "【完】", "—完—"
+# The end of the article: "（完）", "【完】", "—完—", and WeChat's "END", "- THE END -".
+_END_MARK = re.compile(r"^[\[【(（—\-\s]*(?:完|(?:THE\s*)?END)\s*[\]】)）—\-\s]*$", re.IGNORECASE)
 
 
 def _is_tail_marker(line: str) -> bool:

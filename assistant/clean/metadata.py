@@ -145,14 +145,18 @@ _NAME = rf"(?:[{_HAN}]{{1,6}}·[{_HAN}·]{{1,10}}|[{_HAN}]{{2,5}})"
 _ROLE_WORDS = re.compile(r"(通讯员|实习生|摄影|摄|报道|整理|编译)")
 # "新甘肃·甘肃日报记者 李满福", "本报记者 张三 通讯员 李四", "作者：张三", "文/张三"
 _BYLINE = re.compile(
-    rf"^(?:[^。，,]{{0,20}}?(?:记者|作者|撰文)|文\s*(?=[:：/｜|]))\s*[:：/｜|]?\s*"
+    rf"^[□■◎●◆▲]?\s*(?:[^。，,]{{0,20}}?(?:记者|作者|撰文|通讯员)|文\s*(?=[:：/｜|]))\s*[:：/｜|]?\s*"
     rf"(?P<names>{_NAME}(?:[\s、，,]+{_NAME})*)"
 )
 
 
+# "广州报道", "发自北京", "北京电" closing a byline: where the reporter filed from.
+_DATELINE_END = re.compile(rf"\s+(?:[{_HAN}]{{1,6}}(?:报道|电)|发自[{_HAN}]{{1,8}})$")
+
+
 def _names(text: str) -> str | None:
     """Person names from a byline value: "张三 李四 通讯员 王五" -> "张三、李四"."""
-    text = _ROLE_WORDS.split(text)[0]
+    text = _ROLE_WORDS.split(_DATELINE_END.sub("", text.strip()))[0]  # "林晓 广州报道": not 广州
     names = [n for n in re.split(r"[\s、，,]+", text) if re.fullmatch(_NAME, n)]
     return "、".join(names) or None
 
@@ -162,6 +166,7 @@ def _read_byline(line: str, meta: _Metadata) -> bool:
     line = line.strip("【】[] ")  # "【文/观察者网 王世纯】"
     if len(line) > 40 or re.search(r"[。！？!?，,；;]", line):
         return False
+    line = _DATELINE_END.sub("", line).strip()  # "… 林晓 广州报道": the place is not a name
     match = _BYLINE.match(line)
     if not match:
         return False
@@ -212,11 +217,42 @@ _CREDIT_LINE = re.compile(
 _ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*原标题\s*[:：]?\s*(?P<value>.+?)\s*(?(open)[{_CLOSE}]|)$")
 
 
+# A line of credits only: "（作者：林晓 编辑：陈思）", "栏目主编：王志彦 文字编辑：黄晓雯",
+# "题图来源：受访者供图 图片编辑：雍凯", "编辑邮箱：kc@example.com". Two or more pairs, or one
+# in brackets, or one naming an editing role. Role qualifiers are listed, not any word before
+# 编辑: "基因编辑：一把双刃剑" is a subheading.
+_ROLE_QUALIFIER = r"(?:责任|值班|文字|图片|视频|美术|栏目|执行|新媒体|网络|融媒|本版|特约)?"
+_EDITING_ROLE = rf"{_ROLE_QUALIFIER}(?:编辑|主编|编审|审核|审校|校对|监制|制图)"
+_CREDIT_KEYS = rf"作者|记者|通讯员|摄影|摄像|{_EDITING_ROLE}|(?:图片|题图|视频)来源|编辑邮箱|投稿邮箱"
+_CREDIT_PAIR = rf"(?P<key>{_CREDIT_KEYS})\s*[:：]\s*(?P<value>[\w.@\-·\u4e00-\u9fff]{{1,30}})"
+_ANY_PAIR = _CREDIT_PAIR.replace("?P<key>", "?:").replace("?P<value>", "?:")
+_CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{_ANY_PAIR}\s*){{2,}}|"
+                           rf"{_ROLE_QUALIFIER}(?:编辑|主编|校对|审核|监制)\s*[:：]\s*[^:：\s]{{1,20}}|"
+                           rf"(?:编辑|投稿)邮箱\s*[:：]\s*\S+@\S+)$")
+
+
+# Where a reprint first ran: "《工人日报》（2024年06月18日 05版）", "《人民日报》2024年3月5日第6版".
+_PRINT_EDITION = re.compile(r"^(?:来源[:：]\s*)?《(?P<paper>[^》]{2,16})》\s*[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+                            r"\s*(?:第?\s*\d{1,3}\s*版)?\s*[）)]?$")
+
+
 def _read_credit_line(line: str, meta: _Metadata) -> bool:
-    """An editor credit or an original-title line, wherever it is: record it, it is not article text."""
+    """An editor credit, an original-title line or a print-edition line, wherever it is:
+    record it, it is not article text."""
+    edition = _PRINT_EDITION.match(line)
+    if edition:
+        meta.offer("source", edition["paper"])
+        return True
     match = _ORIGINAL_TITLE.match(line)
     if match and len(line) <= 100:
         meta.offer("original_title", match["value"])
+        return True
+    if len(line) <= 60 and not re.search(r"[。！？!?，,；;]", line) and _CREDITS_ONLY.match(line):
+        for pair in re.finditer(_CREDIT_PAIR, line):
+            if pair["key"] in ("作者", "记者", "通讯员"):
+                meta.offer("author", _names(pair["value"]))
+            elif pair["key"] in ("编辑", "责任编辑", "责编", "文字编辑"):
+                meta.offer("editor", pair["value"])
         return True
     match = _CREDIT_LINE.match(line)
     if not match or len(line) > 40 or re.search(r"[。！？!?]", match["value"]):

@@ -160,8 +160,8 @@ def _clean_lead(page: _Page, lead: range, titles: list[str], meta: _Metadata) ->
         if _is_name_line(line) and meta.author in (None, line):
             meta.offer("author", line)
             continue
-        if _is_tail_marker(line) and not _is_prose(line):  # stray nav heading above the body
-            continue
+        if (_is_tail_marker(line) and not _is_prose(line)) or _is_notice(line):  # stray nav heading, or a
+            continue  # copyright notice above the body
         if _is_subtitle(line) and kept == [] and meta.original_title and i > 0 and page.lines[i - 1].startswith("原标题"):
             meta.original_title += line  # "原标题：X" / "——Y": the original headline and its subtitle
             continue
@@ -174,6 +174,7 @@ def _clean_lead(page: _Page, lead: range, titles: list[str], meta: _Metadata) ->
 # ---------------------------------------------------------------------------------------
 
 _MIN_LIST_RUN = 3  # consecutive headline-list lines that count as a related-links block
+_SUBHEADING_CHARS = 20  # a subheading between paragraphs is a short line without a full stop
 
 # Prose that belongs to a page's footer rather than to an article.
 _FOOTER_PROSE = re.compile(r"版权|转载|侵权|免责|授权|联系电话|联系我们|邮箱|地址|备案|ICP|违法和不良")
@@ -182,7 +183,12 @@ _SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|
 
 
 # A reprint notice closing the article ("本文系X独家稿件，未经授权，不得转载…"): the site's, not the author's.
-_RIGHTS_NOTICE = re.compile(r"未经.{0,8}授权|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有")
+_RIGHTS_NOTICE = re.compile(r"未经.{0,8}授权|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]")
+
+
+def _is_notice(line: str) -> bool:
+    """A site's copyright, reprint or disclaimer notice ("【版权声明】本文系…未经授权不得转载")."""
+    return bool(_RIGHTS_NOTICE.search(line) or (_is_tail_marker(line) and _FOOTER_PROSE.search(line)))
 
 
 def _find_tail_start(page: _Page, start: int) -> int:
@@ -242,7 +248,14 @@ def _article_continues(page: _Page, i: int) -> bool:
     following = [j for j in range(i, len(page.lines)) if not page.is_furniture(j)]
     if not following or not _is_body_prose(page.lines[following[0]]):
         return False
-    return len(following) == 1 or _is_body_prose(page.lines[following[1]])
+    # Another paragraph next, or after a short subheading ("龙头带动 集群成势").
+    after = [page.lines[j] for j in following[1:3]]
+    return (len(following) == 1 or _is_body_prose(after[0])
+            or (_is_subheading(after[0]) and len(after) == 2 and _is_body_prose(after[1])))
+
+
+def _is_subheading(line: str) -> bool:
+    return len(line) <= _SUBHEADING_CHARS and not _SENTENCE_END.search(line) and not _is_tail_marker(line)
 
 
 def _starts_list_block(page: _Page, i: int) -> bool:
@@ -268,10 +281,17 @@ def _keep_in_body(page: _Page, i: int, meta: _Metadata) -> bool:
     if closing:
         meta.offer("author", _names(closing["names"]))
         return False
+    if _BODY_BYLINE.match(line) and _read_byline(line, meta):  # "记者 陈嘉欣" closing the article
+        return False
     if _is_tail_marker(line):  # a footer word the article goes on after: kept only as a heading
         match = _TAIL_MARKER.match(line)
         return match is not None and match.end() == len(line) and not match["after"]
     return True
+
+
+# A byline inside the body is set apart from its names ("记者 陈嘉欣", "文/张三"), unlike a
+# heading that starts with the same word ("作者简介").
+_BODY_BYLINE = re.compile(r"^.{0,24}?(?:记者|作者|撰文|通讯员|文)\s*[\s:：/｜|]\s*\S")
 
 
 def _read_tail(lines: list[str], title: str, meta: _Metadata) -> None:
@@ -355,7 +375,8 @@ def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     lines = [p for p in (normalize_paragraph(line) for line in raw.splitlines()) if p]
     page = _Page(lines, hints)
     meta = _Metadata()
-    first_prose = next((i for i, line in enumerate(lines) if _is_prose(line)), len(lines))
+    # A copyright or reprint notice above the article is not where it starts.
+    first_prose = next((i for i, line in enumerate(lines) if _is_prose(line) and not _is_notice(line)), len(lines))
 
     lead_start = 0
     if title is None:
