@@ -10,10 +10,12 @@ contain a gold answer. The "test" parts are never read here.
 Each question is also run with its gold passage taken out of the hits; a question naming a
 year again with that year moved to one its passage never mentions (``shift_years``); and a
 Chinese question again with its focus word swapped for a word its passage lacks
-(``swap_focus_word``). All their candidates are negatives, as for a question the collection
-cannot answer (a place it does not cover, a time outside it, a figure or attribute it does
-not give). These rows teach the model that a sentence resembling the question is not yet
-an answer, which is what the refusal threshold relies on.
+(``swap_focus_word``); and every question again against its own passage with the sentences
+holding its answer taken out (``collect_ablated``, in indexes of their own). All their
+candidates are negatives, as for a question the collection cannot answer (a place it does
+not cover, a time outside it, a figure or attribute it does not give). These rows teach
+the model that a sentence resembling the question is not yet an answer, which is what the
+refusal threshold relies on.
 
     python benchmarks/train_selector.py collect      # features -> index-bench/_selector/*.npz (slow: builds indexes)
     python benchmarks/train_selector.py fit          # cross-validated tree settings, model -> assistant/answer/selector.json
@@ -50,13 +52,15 @@ from assistant.evaluation.bench import ensure_bench_index, load_bench_questions,
 from assistant.evaluation.metrics import normalize_for_match  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
-from assistant.index.store import load_index  # noqa: E402
+from assistant.index.store import load_index, read_manifest  # noqa: E402
+from assistant.indexer import corpus_fingerprint, index_articles  # noqa: E402
 from assistant.text import tokenize_zh  # noqa: E402
 
 CACHE = ROOT / "index-bench" / "_selector"
 DEV_SET = "corpus_dev"  # our own dev split over the default corpus: the one in-domain training set
 SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh", DEV_SET)
 DEV_WEIGHT = 5.0  # a dev row counts this much against a public one (leave-one-article-out, fit report)
+ABLATED = "-ablated"  # suffix of a set's variant-4 rows (collect_ablated)
 CROSSFIT = CACHE / "crossfit"  # models without one dev article each, for tune_answers.py to score dev with
 
 
@@ -110,6 +114,98 @@ def collect(name: str) -> Path:
         if (qi + 1) % 200 == 0:
             print(f"{name}: {qi + 1}/{len(questions)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return _save(name, rows, ids, groups)
+
+
+MAX_ANSWER_SENTENCES = 2  # a gold answer in more sentences than this is the passage's subject, not a fact
+
+
+def without_answer(text: str, title: str, answers: list[str]) -> str | None:
+    """The passage with every sentence that holds a gold answer taken out, or None when the
+    answer is its subject (in the title or in many sentences) or too little would be left."""
+    from assistant.chunk import split_sentences
+
+    if not answers or any(a in normalize_for_match(title) for a in answers):
+        return None
+    spans = split_sentences(text)
+    holding = [any(a in normalize_for_match(text[s:e]) for a in answers) for s, e in spans]
+    if not any(holding) or sum(holding) > MAX_ANSWER_SENTENCES or len(spans) - sum(holding) < 2:
+        return None
+    kept, last = [], 0
+    for (s, e), hold in zip(spans, holding):
+        if hold:
+            kept.append(text[last:s])  # the text between sentences (line breaks) stays
+            last = e
+    kept.append(text[last:])
+    return "".join(kept).strip()
+
+
+def collect_ablated(name: str) -> Path:
+    """Variant 4: each question against its passage with the sentences holding its answer taken out.
+
+    The passage still names the question's subject and most of its words, but no longer
+    gives what was asked, as when a user asks for a figure or an attribute an article does
+    not state. All candidates are negatives. Passages are replaced in rounds (round r takes
+    the r-th question of every passage), so each round's index has every passage once and
+    its term statistics are those of the collection; unchanged passages reuse their vectors.
+    """
+    from dataclasses import replace
+
+    from assistant.evaluation.bench import load_passages
+
+    folder = resolve_bench(name)
+    base = ROOT / "index-bench" / folder.name
+    settings = Settings(index_dir=base)
+    ensure_bench_index(folder, base, settings)
+    passages = {a.doc_id: a for a in load_passages(folder)}
+    questions = load_bench_questions(folder, "train")
+    ablated: dict[str, str] = {}  # question id -> its passage without the answer
+    order: dict[str, list[str]] = {}  # passage -> ids of its ablatable questions
+    for q in questions:
+        if q.id in ablated:
+            continue  # the English twin of a Chinese question: same passage, same answer
+        passage = passages[q.passage_id]
+        text = without_answer(passage.text, passage.title,
+                              [normalize_for_match(a) for a in q.answers if normalize_for_match(a)])
+        if text:
+            ablated[q.id] = text
+            order.setdefault(q.passage_id, []).append(q.id)
+    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
+                                             "qtype", "doc", "start", "end")}
+    ids: list[str] = []
+    groups: list[str] = []
+    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
+    rounds = max((len(v) for v in order.values()), default=0)
+    started = time.perf_counter()
+    for r in range(rounds):
+        chosen = {pid: qids[r] for pid, qids in order.items() if r < len(qids)}
+        articles = [replace(a, text=ablated[chosen[a.doc_id]]) if a.doc_id in chosen else a for a in passages.values()]
+        digest = hashlib.sha256(json.dumps(sorted(chosen.items())).encode()).hexdigest()
+        index_dir = ROOT / "index-bench" / f"{folder.name}-ablated" / str(r)
+        fingerprint = corpus_fingerprint({"ablated": digest}, settings)
+        manifest = read_manifest(index_dir) if (index_dir / "manifest.json").exists() else None
+        if not manifest or manifest.corpus_fingerprint != fingerprint:
+            index_articles(articles, index_dir, settings, {"ablated": digest}, fingerprint,
+                           [str((folder / "passages.jsonl").resolve())], reuse_from=[base])
+        index = load_index(index_dir)
+        retriever = Retriever(index, embedder)
+        answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
+        wanted = set(chosen.values())
+        for q in questions:
+            if q.id not in wanted:
+                continue
+            query = parse_query(q.text)
+            candidates = answerer.candidates(query, retriever.run(query, k=10))
+            if candidates:
+                qtype = classify(query)
+                X = answerer.features(query, qtype, question_terms(query, index.lexical), candidates)
+                in_gold = [c.sentence.doc_id == q.passage_id for c in candidates]
+                _add_rows(rows, candidates, X, [False] * len(candidates), in_gold, question=len(ids), lang=q.lang,
+                          variant=4, qtype=qtype.kind)
+            ids.append(f"{q.id}:{q.lang}")
+            groups.append(passages[q.passage_id].title)  # as collect() groups it: the same fold
+        print(f"{name} ablated: round {r + 1}/{rounds}, {len(ids)} questions, {time.perf_counter() - started:.0f}s",
+              file=sys.stderr)
+    return _save(f"{name}{ABLATED}", rows, ids, groups)
 
 
 def collect_dev() -> Path:
@@ -238,7 +334,10 @@ def swap_focus_word(query, passage, gold_sentences: list[str], lexical, pool: li
     return None
 
 
-def load_rows(names=SETS) -> dict[str, np.ndarray]:
+PUBLIC_SETS = tuple(s for s in SETS if s != DEV_SET)
+
+
+def load_rows(names=SETS + tuple(s + ABLATED for s in PUBLIC_SETS)) -> dict[str, np.ndarray]:
     parts = []
     offset = 0
     for name in names:
@@ -249,7 +348,8 @@ def load_rows(names=SETS) -> dict[str, np.ndarray]:
         data["question"] = local + offset
         data["set"] = np.full(len(data["y"]), name)
         data["qid"] = data["ids"][local]
-        data["group"] = np.char.add(f"{name}/", data["groups"][local].astype(str))
+        # A set's ablated rows share its folds: the same article falls on the same side of a split.
+        data["group"] = np.char.add(f"{name.removesuffix(ABLATED)}/", data["groups"][local].astype(str))
         offset += len(data["ids"])
         parts.append(data)
     keys = ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length", "qtype", "doc", "start", "end",
@@ -388,9 +488,13 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
                          "dev_weight": DEV_WEIGHT,
                          "calibration_fold": f"public questions whose article hashes to fold {CALIBRATION_FOLD} "
                                              f"of {FOLDS}, held out"}
+    taken_out = {str(n): int(len(np.unique(rows["question"][rows["set"] == n])))
+                 for n in np.unique(rows["set"]) if str(n).endswith(ABLATED)}
+    report += ["", "Questions also run against their own passage with the answer taken out (all candidates "
+               "negative): " + ", ".join(f"{n} {c}" for n, c in taken_out.items()) + "."]
     report += ["", f"Chosen: {params}. Per training set and language (cross-validated):", ""]
     for lang in ("zh", "en"):
-        for name in np.unique(rows["set"][rows["lang"] == lang]):
+        for name in np.unique(rows["set"][(rows["lang"] == lang) & (rows["variant"] == 0)]):
             predictions = dev_p if name == DEV_SET else cv_p
             sub = selection_figures(predictions, rows, fitting & (rows["lang"] == lang) & (rows["set"] == name))
             model["training"][f"{name}/{lang}"] = sub
@@ -420,6 +524,8 @@ def main() -> None:
     if args.command == "collect":
         for name in args.sets:
             collect(name)
+            if name != DEV_SET:
+                collect_ablated(name)
     else:
         fit_and_write(load_rows())
 

@@ -52,7 +52,8 @@ from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
-from benchmarks.train_selector import CROSSFIT, FOLDS, dev_fold, in_calibration_fold  # noqa: E402
+from benchmarks.train_selector import (  # noqa: E402
+    ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, _fold, dev_fold, in_calibration_fold, load_rows)
 
 DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
@@ -136,10 +137,25 @@ def _compose(case: Case, settings: AnswerSettings):
 # ---------------------------------------------------------------- refusal threshold
 
 
+def removed_answer_best(lang: str) -> np.ndarray:
+    """Best probability per question of the calibration fold run against its passage with the
+    answer taken out (``train_selector.collect_ablated``): public questions made unanswerable."""
+    names = [f"{name}{ABLATED}" for name in PUBLIC if (CACHE / f"{name}{ABLATED}.npz").is_file()]
+    if not names:
+        return np.zeros(0)
+    rows = load_rows(names)
+    held = (_fold(rows["group"]) == CALIBRATION_FOLD) & (rows["lang"] == lang)
+    p = SentenceSelector.load().probabilities(rows["X"][held])
+    question = rows["question"][held]
+    return np.array([p[question == q].max() for q in np.unique(question)])
+
+
 def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[float, list[str]]:
     dev = [c for c in dev if c.lang == lang]
     public = [c for c in public if c.lang == lang]
-    lines = ["| threshold | dev unanswerable refused | dev false refusals | public false refusals |", "|---|---|---|---|"]
+    removed = removed_answer_best(lang)
+    lines = [f"| threshold | dev unanswerable refused | dev false refusals | public false refusals | "
+             f"public, answer taken out, refused ({len(removed)}) |", "|---|---|---|---|---|"]
     best = None
     floor = None  # false refusals with no threshold at all (the refusals that need no scoring)
     for t in np.round(np.arange(0.0, 0.61, 0.02), 2):
@@ -149,7 +165,8 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[flo
         ans = [refused(c) for c in dev if c.answerable]
         pub = [refused(c) for c in public]
         row = (float(t), float(np.mean(unans)), float(np.mean(ans)), float(np.mean(pub)) if pub else 0.0)
-        lines.append(f"| {row[0]:.2f} | {row[1]:.3f} | {row[2]:.3f} | {row[3]:.3f} |")
+        taken_out = f"{float(np.mean(removed < t)):.3f}" if len(removed) else "–"
+        lines.append(f"| {row[0]:.2f} | {row[1]:.3f} | {row[2]:.3f} | {row[3]:.3f} | {taken_out} |")
         floor = floor or row
         if row[2] - floor[2] <= MAX_FALSE_REFUSALS and row[3] - floor[3] <= MAX_FALSE_REFUSALS:
             if best is None or (row[1], row[0]) >= (best[1], best[0]):

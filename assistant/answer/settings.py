@@ -17,10 +17,10 @@ class AnswerSettings:
     passages: int = 5  # top hits whose sentences are candidates
     max_quotes: int = 3  # sentences quoted at most (each with all its duplicate passages)
     threshold: float | None = None  # refuse when no sentence is this probable; None: the model's own
-    extra_ratio: float = 0.7  # a further quote needs at least this share of the lead's probability
-    min_gain: float = 0.05  # ... and must cover this share of question-term weight no quote covers yet
+    extra_ratio: float = 0.3  # a further quote needs at least this share of the lead's probability
+    min_gain: float = 0.3  # ... and must cover this share of question-term weight no quote covers yet
     max_quote_chars: int = 200  # longer sentences are quoted by their relevant clauses
-    clause_quote_chars: int = 60  # the same for number, date, name and place questions
+    clause_quote_chars: int = 90  # the same for number, date, name and place questions
     neighbour_ratio: float = 0.2  # quote the lead with its neighbour when that is this likely relative to it
     max_window_chars: int = 160  # ... and both together are no longer than this
 
