@@ -202,7 +202,12 @@ def _any_date(html: str, params: dict) -> str | None:
         found = find_date(html, **{**params, "extensive_search": True})
     except ValueError:
         return None
-    return normalize_date(found) if found else None
+    if not found:
+        return None
+    # Only a date the page writes out: from a bare year ("©2024") htmldate guesses January 1st.
+    year, month, day = found[:10].split("-")
+    written = rf"{year}\s*[-/.年]\s*0?{int(month)}\s*[-/.月]\s*0?{int(day)}(?!\d)"
+    return normalize_date(found) if re.search(written, html) else None
 
 
 def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
@@ -226,7 +231,8 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     if doc is None or not (doc.text or "").strip():
         raise IngestError(f"{path}: no article text found in the HTML; check it is a full article page.")
     hints = html_hints(tree) if tree is not None else None
-    page = clean_page_text(doc.text, title=page_title(tree, doc.title or ""), hints=hints)
+    first = next((line for line in doc.text.splitlines() if len(line.strip()) >= 10), "")
+    page = clean_page_text(doc.text, title=page_title(tree, doc.title or "", first), hints=hints)
     # trafilatura's metadata comes from <meta> tags and markup; the cleaner's from the text.
     return CleanedPage(
         title=page.title,

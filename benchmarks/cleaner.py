@@ -13,7 +13,7 @@ plus ``NAME.expected.json`` with the reference ``title``, ``body`` paragraphs an
   cells come from a data table (a grid of at least two rows of two or more cells, no table
   inside) that sits inside the article body (right after or before a reference paragraph in
   the page's text) is counted as neither body nor furniture: the table is article content,
-  but the reference body lists paragraphs only;
+  but the reference body lists paragraphs only; so is a note right under the table ("注：…");
 * **title** – exact match; **rejected** – the page raised an error; **leaked** – listed
   furniture lines found in the cleaned text.
 
@@ -86,6 +86,19 @@ def is_table_row(line: str, tables: list[str]) -> bool:
     return bool(cells) and any(all(c in table for c in cells) for table in tables)
 
 
+_TABLE_NOTE = re.compile(r"^(?:注|说明|備註|备注|数据来源|資料來源|资料来源)[:：0-9１-９]")
+
+
+def table_lines(lines: list[str], tables: list[str]) -> list[str]:
+    """The kept lines that belong to a data table of the body: its rows, and a note right under
+    them ("注：数据为…"), which the references, like the rows, list as neither body nor furniture."""
+    out = []
+    for i, line in enumerate(lines):
+        if is_table_row(line, tables) or (i and lines[i - 1] in out and _TABLE_NOTE.match(line)):
+            out.append(line)
+    return out
+
+
 def score_page(html: Path) -> dict:
     expected = json.loads(html.with_suffix("").with_suffix(".expected.json").read_text(encoding="utf-8"))
     body = [compact(p) for p in expected["body"]]
@@ -99,7 +112,7 @@ def score_page(html: Path) -> dict:
     lines = [compact(line) for line in article.text.split("\n") if compact(line)]
     lines = [line for line in lines if line != compact(article.title)]
     tables = body_tables(html, body)
-    rows = [line for line in lines if is_table_row(line, tables)]
+    rows = table_lines(lines, tables)
     lines = [line for line in lines if line not in rows]  # neither body nor furniture
     furniture = [line for line in lines if not any(line in p or p in line for p in body)]
     return {

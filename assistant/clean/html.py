@@ -341,11 +341,14 @@ def strip_site_name(title: str) -> str:
     return title
 
 
-def page_title(tree, extracted: str) -> str:
+def page_title(tree, extracted: str, first_paragraph: str = "") -> str:
     """The headline: the page's heading that the ``<title>`` names, else og:title, else trafilatura's.
 
     og:title is checked against the ``<title>``: sites put unescaped quotes in its
     attribute (content="男孩因不想上补习班 写"辞职信"…"), which cuts it at the first quote.
+    When the ``<title>`` names only the site (no heading matches it, trafilatura's title is
+    the same text) and no og:title helps, the headline is the emphasised short line just
+    above the article's ``first_paragraph`` (e-paper pages: a ``<strong>`` in a table cell).
     """
     extracted = normalize_paragraph(extracted)
     if tree is None:
@@ -356,9 +359,35 @@ def page_title(tree, extracted: str) -> str:
     if matching:
         return max(matching, key=len)
     og = next((normalize_paragraph(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()), "")
+    if not og and _compact(extracted) == named and first_paragraph:
+        above = _headline_above(tree, first_paragraph)
+        if above:
+            return above
     for text in [og, extracted]:
         if not text:
             continue
         longer = [h for h in [strip_site_name(_title_tag(tree)), *headings] if _compact(h).startswith(_compact(text))]
         return max(longer, key=len) if longer else strip_site_name(text)
     return strip_site_name(_title_tag(tree))
+
+
+_EMPHASIS = ("strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "font", "big")
+_HEADLINE_LOOKBACK = 12  # text pieces above the first paragraph searched for the headline
+
+
+def _headline_above(tree, first_paragraph: str) -> str | None:
+    """The nearest emphasised, unlinked short text above the text that opens the article."""
+    start = _compact(first_paragraph)[:12]
+    texts = [t for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]") if _compact(t)]
+    at = next((i for i, t in enumerate(texts) if start and start in _compact(t)), None)
+    if at is None:
+        return None
+    for text in reversed(texts[max(0, at - _HEADLINE_LOOKBACK):at]):
+        parent = text.getparent()
+        line = normalize_paragraph(str(text))
+        if next(parent.iterancestors("a"), None) is not None or parent.tag == "a":
+            continue
+        emphasised = parent.tag in _EMPHASIS or any(a.tag in _EMPHASIS for a in parent.iterancestors())
+        if emphasised and 6 <= len(_compact(line)) <= 60 and not re.search(r"[。！？!?：:]", line):
+            return line
+    return None

@@ -222,18 +222,18 @@ _ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*原标题\s*[:：]?\s*(?
 # in brackets, or one naming an editing role. Role qualifiers are listed, not any word before
 # 编辑: "基因编辑：一把双刃剑" is a subheading.
 _ROLE_QUALIFIER = r"(?:责任|值班|文字|图片|视频|美术|栏目|执行|新媒体|网络|融媒|本版|特约)?"
-_EDITING_ROLE = rf"{_ROLE_QUALIFIER}(?:编辑|主编|编审|审核|审校|校对|监制|制图)"
-_CREDIT_KEYS = rf"作者|记者|通讯员|摄影|摄像|{_EDITING_ROLE}|(?:图片|题图|视频)来源|编辑邮箱|投稿邮箱"
+_EDITING_ROLE = rf"{_ROLE_QUALIFIER}(?:编辑|主编|编审|审核|审校|复审|终审|校对|监制|制图)"
+_CREDIT_KEYS = rf"作者单位|作者|记者|通讯员|摄影|摄像|{_EDITING_ROLE}|(?:图片|题图|视频)来源|编辑邮箱|投稿邮箱"
 _CREDIT_PAIR = rf"(?P<key>{_CREDIT_KEYS})\s*[:：]\s*(?P<value>[\w.@\-·\u4e00-\u9fff]{{1,30}})"
 _ANY_PAIR = _CREDIT_PAIR.replace("?P<key>", "?:").replace("?P<value>", "?:")
 _CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{_ANY_PAIR}\s*){{2,}}|"
-                           rf"{_ROLE_QUALIFIER}(?:编辑|主编|校对|审核|监制)\s*[:：]\s*[^:：\s]{{1,20}}|"
+                           rf"{_EDITING_ROLE}\s*[:：]\s*[^:：\s]{{1,20}}|"
                            rf"(?:编辑|投稿)邮箱\s*[:：]\s*\S+@\S+)$")
 
 
-# Where a reprint first ran: "《工人日报》（2024年06月18日 05版）", "《人民日报》2024年3月5日第6版".
+# Where a reprint first ran: "《工人日报》（2024年06月18日 A05版）", "《人民日报》2024年3月5日第6版".
 _PRINT_EDITION = re.compile(r"^(?:来源[:：]\s*)?《(?P<paper>[^》]{2,16})》\s*[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-                            r"\s*(?:第?\s*\d{1,3}\s*版)?\s*[）)]?$")
+                            r"\s*(?:第?\s*[A-Za-z]?\d{1,3}\s*版)?\s*[）)]?$")  # "05版", "A05版", "第6版"
 
 
 def _read_credit_line(line: str, meta: _Metadata) -> bool:
