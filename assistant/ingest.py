@@ -231,7 +231,7 @@ def _read_html(html: str, path: Path) -> tuple[CleanedPage, str]:
     if doc is None or not (doc.text or "").strip():
         raise IngestError(f"{path}: no article text found in the HTML; check it is a full article page.")
     hints = html_hints(tree) if tree is not None else None
-    first = next((line for line in doc.text.splitlines() if len(line.strip()) >= 10), "")
+    first = next((line for line in doc.text.splitlines() if len(line.strip()) >= 10 and re.search("[。！？!?]", line)), "")
     page = clean_page_text(doc.text, title=page_title(tree, doc.title or "", first), hints=hints)
     # trafilatura's metadata comes from <meta> tags and markup; the cleaner's from the text.
     return CleanedPage(

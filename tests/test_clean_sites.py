@@ -295,7 +295,9 @@ def test_the_bylines_date_wins_over_the_oldest_date_of_a_related_list(tmp_path):
                                   "版权和免责声明", "本日热门 某某日报 打开App 即时掌握产业脉动",
                                   "请遵守本网讨论区规范，留言者发言内容不代表本网立场。",
                                   "编审：刘宁", "（作者单位：某某科技发展战略研究院）", "《某某参考报》（2024年05月21日 A05版）",
-                                  "打开某某日报客户端，阅读更多精彩", "请遵守网路礼仪，留言内容由发言人自负责任。"])
+                                  "打开某某日报客户端，阅读更多精彩", "请遵守网路礼仪，留言内容由发言人自负责任。",
+                                  "暂无评论，说点什么吧", "发于2025.6.2总第1190期《某某周刊》杂志",
+                                  "如对本稿件有异议或投诉，请联系tougao@example.com"])
 def test_credit_edition_byline_and_widget_lines_after_the_body_are_not_article(line):
     raw = "\n".join([*_PARAS, line])
     assert clean_page_text(raw, title="某市出台科技创新新政").text == "\n".join(_PARAS)
@@ -337,3 +339,31 @@ def test_an_e_paper_headline_above_the_body_is_found_when_the_title_tag_names_on
 def test_a_page_that_shows_no_date_gets_none_made_up_from_a_copyright_year(tmp_path):
     body = "".join(f"<p>{p}</p>" for p in _PARAS) + "<div class='footer'>Copyright ©2024 某某网 版权所有</div>"
     assert _read(tmp_path, _html(body)).article.date is None
+
+
+def test_paragraphs_folded_under_read_more_are_article(tmp_path):
+    body = ("<div class='article-body'>" + "".join(f"<p>{p}</p>" for p in _PARAS[:2])
+            + f"<div class='unfold-field' style='display:none'><p>{_PARAS[2]}</p></div></div>"
+            + "<div class='unfold'>展开全文</div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+def test_a_list_of_sentences_after_a_picture_and_a_lead_in_is_kept(tmp_path):
+    items = ["对新认定的创新联合体，按牵头企业上年度研发投入的10%给予最高200万元组建补助；",
+             "对联合体承担的关键核心技术攻关任务，按项目实际研发投入的30%给予最高500万元支持。"]
+    body = ("<div class='news_txt'>" + "".join(f"<p>{p}</p>" for p in _PARAS[:2]) + "<p><img src='a.jpg'></p>"
+            + "<p>在资金支持方面，《措施》提出：</p><ol>" + "".join(f"<li>{i}</li>" for i in items) + f"</ol><p>{_PARAS[2]}</p></div>")
+    lines = _read(tmp_path, _html(body)).article.text.split("\n")
+    assert lines == [*_PARAS[:2], "在资金支持方面，《措施》提出：", *items, _PARAS[2]]
+
+
+@pytest.mark.parametrize("title_tag, headline_html", [
+    ("从实验室到生产线：一项技术的“十年转化路”----某某科学院", "<h1>从实验室到生产线：一项技术的“十年转化路”</h1>"),
+    ("某某日报数字报-县域科技成果转化如何打通“最后一公里”", "<p class='tit'>县域科技成果转化如何打通“最后一公里”</p>"),
+    ("某某每日电讯", "<table><tr><td id='ArticleTitle'>我国新一代海洋卫星投入业务运行</td></tr></table>"),
+])
+def test_the_headline_is_found_whatever_the_title_tag_adds_or_lacks(tmp_path, title_tag, headline_html):
+    body = headline_html + "<div class='content'>" + "".join(f"<p>{p}</p>" for p in _PARAS) + "</div>"
+    html = f"<html><head><meta charset='utf-8'><title>{title_tag}</title></head><body>{body}</body></html>"
+    expected = re.sub(r"<[^>]+>", "", headline_html)
+    assert _read(tmp_path, html).article.title == expected

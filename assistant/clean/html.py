@@ -16,8 +16,9 @@ Before that, :func:`prepare_tree` fixes the page shapes trafilatura misreads:
   of short cells) stay tables and come out as ``|a|b|`` rows, which are article content;
 * the fallback text of plugins (``<object>``/``<embed>``/``<video>``: "请安装Flash播放器") goes;
 * a ``<section>`` holding no block is a paragraph (WeChat editors write ``<section><span>``);
-* a subheading (``<h2>``–``<h6>``) among the article's paragraphs is a paragraph: trafilatura
-  drops some headings, depending on the paragraph that follows.
+* a subheading (``<h2>``–``<h6>``) among the article's paragraphs is a paragraph, and so is
+  each item of a list of sentences there: trafilatura drops some headings and lists,
+  depending on what follows them.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _captions(tree) -> set[str]:
     for caption in tree.iter("figcaption"):
         found.add(_compact(caption.text_content()))
     return {c for c in found
-            if 0 < len(c) <= _CAPTION_CHARS and not re.search(r"[。！？!?]", c) and not _OUTLINE_NUMBER.match(c)} | {
+            if 0 < len(c) <= _CAPTION_CHARS and not re.search(r"[。！？!?]|[：:]$", c) and not _OUTLINE_NUMBER.match(c)} | {
         c for c in marked if 0 < len(c) <= _MARKED_CAPTION_CHARS
     }
 
@@ -216,6 +217,7 @@ _CONTENT_MARK = "data-assistant-content"  # set on an unhidden content container
 _HIDDEN_CONTENT_SHARE = 0.5  # a hidden element holding this much of the page's text is its content
 _PLUGINS = ("object", "embed", "video", "audio", "canvas", "applet")
 _PROSE = re.compile(r"[^。！？!?]{20,}[。！？!?]")
+_LIST_ITEM_CHARS = 15  # mean item length of a list that is part of the article (not a menu of links)
 # The id or class of a video, audio or Flash player's box ("myFlash", "audio-box", "player-wrap"); not
 # "video_title" or "video-news", which may hold the headline or the article.
 _PLAYER_BOX = re.compile(r"flash|player|(?:video|audio)[_\-]?(?:box|area|wrap|container|play)", re.IGNORECASE)
@@ -247,6 +249,13 @@ def prepare_tree(tree) -> bool:
             element.set("style", _HIDDEN_STYLE.sub("", element.get("style")))  # the content, shown by a script
             element.set(_CONTENT_MARK, "")
             changed = True
+        elif element.getparent() is not None and _PROSE.search(_compact(element.text_content())) and any(
+            sibling is not element and _PROSE.search(_compact(sibling.text_content()))
+            for sibling in element.getparent() if isinstance(sibling.tag, str)
+        ):
+            # The rest of the article folded under "展开全文", next to the paragraphs shown.
+            element.set("style", _HIDDEN_STYLE.sub("", element.get("style")))
+            changed = True
         elif (
             _NOT_SHOWN.search(element.get("style"))
             and element.getparent() is not None
@@ -274,6 +283,17 @@ def prepare_tree(tree) -> bool:
         siblings = [] if parent is None else [e for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content()))]
         if len(siblings) >= 2:
             heading.tag = "p"  # a subheading among the article's paragraphs (trafilatura may drop an <hN>)
+            changed = True
+    for listing in list(tree.iter("ol", "ul")):
+        items = [li for li in listing if li.tag == "li"]
+        parent = listing.getparent()
+        if not items or parent is None or any(_compact(a.text_content()) for a in listing.iter("a")):
+            continue
+        prose = [e for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content()))]
+        if len(prose) >= 2 and sum(len(_compact(li.text_content())) for li in items) >= _LIST_ITEM_CHARS * len(items):
+            listing.tag = "div"  # items of the article's own list, one paragraph each (trafilatura may drop an <ol>)
+            for li in items:
+                li.tag = "p"
             changed = True
     for section in list(tree.iter("section")):
         if not any(isinstance(e.tag, str) and e.tag in _BLOCKS for e in section.iterdescendants()) and _compact(section.text_content()):
@@ -331,7 +351,7 @@ def _title_tag(tree) -> str:
 
 # "标题_网易新闻", "标题|新浪财经_新浪网", "标题--科技--人民网", "标题 - 观察者网", "标题-股票频道-和讯网".
 # A doubled dash "——" is part of Chinese headlines ("某某——访某某"), never a separator.
-_SITE_SUFFIX = re.compile(r"^(?P<head>.{4,}?)\s*(?:_|\||｜|--|(?<!—)[-–—](?!—))\s*(?P<site>[^_|｜\-–—。！？!?]{1,16})$")
+_SITE_SUFFIX = re.compile(r"^(?P<head>.{4,}?)\s*(?:_|\||｜|-{2,}|(?<!—)[-–—](?!—))\s*(?P<site>[^_|｜\-–—。！？!?]{1,16})$")
 
 
 def strip_site_name(title: str) -> str:
@@ -360,7 +380,7 @@ def page_title(tree, extracted: str, first_paragraph: str = "") -> str:
         return max(matching, key=len)
     og = next((normalize_paragraph(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()), "")
     if not og and _compact(extracted) == named and first_paragraph:
-        above = _headline_above(tree, first_paragraph)
+        above = _headline_above(tree, first_paragraph, named)
         if above:
             return above
     for text in [og, extracted]:
@@ -375,8 +395,9 @@ _EMPHASIS = ("strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "font", "big")
 _HEADLINE_LOOKBACK = 12  # text pieces above the first paragraph searched for the headline
 
 
-def _headline_above(tree, first_paragraph: str) -> str | None:
-    """The nearest emphasised, unlinked short text above the text that opens the article."""
+def _headline_above(tree, first_paragraph: str, named: str) -> str | None:
+    """The nearest unlinked short text above the text that opens the article that the
+    ``<title>`` (``named``, whitespace-free) contains, or that is emphasised or classed a title."""
     start = _compact(first_paragraph)[:12]
     texts = [t for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]") if _compact(t)]
     at = next((i for i, t in enumerate(texts) if start and start in _compact(t)), None)
@@ -387,7 +408,14 @@ def _headline_above(tree, first_paragraph: str) -> str | None:
         line = normalize_paragraph(str(text))
         if next(parent.iterancestors("a"), None) is not None or parent.tag == "a":
             continue
-        emphasised = parent.tag in _EMPHASIS or any(a.tag in _EMPHASIS for a in parent.iterancestors())
-        if emphasised and 6 <= len(_compact(line)) <= 60 and not re.search(r"[。！？!?：:]", line):
+        if not 6 <= len(_compact(line)) <= 60 or re.search(r"[。！？!?]", line):
+            continue
+        marked = [parent, *parent.iterancestors()][:3]
+        if (_compact(line) in named  # "经济日报数字报-县域科技成果转化如何…": the <title> holds it
+                or any(e.tag in _EMPHASIS for e in marked) and not re.search(r"[：:]", line)
+                or any(_TITLE_CLASS.search(_class_words(e)) for e in marked)):  # td#ArticleTitle
             return line
     return None
+
+
+_TITLE_CLASS = re.compile(r"(?<!sub)title|headline", re.IGNORECASE)

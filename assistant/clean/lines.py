@@ -46,9 +46,15 @@ _WIDGET_SUFFIX = re.compile(r"(微博|微信|公众号|客户端|下载|二维�
 _NAV_PREFIX = re.compile(r"^[«‹<]?\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)|^分享(?!.*[，。])")
 
 
+# The empty state of a comment box: "暂无评论，说点什么吧", "快来抢沙发".
+_COMMENT_PROMPT = re.compile(r"暂无评论|抢沙发|说点什么吧|还没有(?:人)?(?:评论|留言)|发表你的(?:看法|评论)")
+
+
 def _is_widget(line: str) -> bool:
     """A line of buttons/labels ("投稿", "【字号 大 中 小】", "分享到：微信 微博", "X网微博")."""
     if len(line) <= 40 and _NAV_PREFIX.match(line):
+        return True
+    if len(line) <= 20 and _COMMENT_PROMPT.search(line):
         return True
     tokens = [t for t in (t.strip(":：") for t in _WIDGET_SPLIT.split(line)) if t]
     if all(t in _WIDGET_WORDS or t.startswith("分享到") for t in tokens):  # also true for bare punctuation

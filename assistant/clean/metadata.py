@@ -214,7 +214,7 @@ _OPEN, _CLOSE = r"\[【(（", r"\]】)）"
 _CREDIT_LINE = re.compile(
     rf"^[{_OPEN}]?\s*(?P<key>责任编辑|值班编辑|责编|编辑|主编|审核|审校|校对|监制|复审|终审)\s*[:：]\s*(?P<value>[^{_CLOSE}]*?)\s*[{_CLOSE}]?$"
 )
-_ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*原标题\s*[:：]?\s*(?P<value>.+?)\s*(?(open)[{_CLOSE}]|)$")
+_ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*(?:原标题|原题|杂志标题)\s*[:：]?\s*(?P<value>.+?)\s*(?(open)[{_CLOSE}]|)$")
 
 
 # A line of credits only: "（作者：林晓 编辑：陈思）", "栏目主编：王志彦 文字编辑：黄晓雯",
@@ -231,9 +231,11 @@ _CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{
                            rf"(?:编辑|投稿)邮箱\s*[:：]\s*\S+@\S+)$")
 
 
-# Where a reprint first ran: "《工人日报》（2024年06月18日 A05版）", "《人民日报》2024年3月5日第6版".
+# Where a reprint first ran: "《工人日报》（2024年06月18日 A05版）", "《人民日报》2024年3月5日第6版",
+# "发于2025.6.2总第1190期《中国新闻周刊》杂志".
 _PRINT_EDITION = re.compile(r"^(?:来源[:：]\s*)?《(?P<paper>[^》]{2,16})》\s*[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-                            r"\s*(?:第?\s*[A-Za-z]?\d{1,3}\s*版)?\s*[）)]?$")  # "05版", "A05版", "第6版"
+                            r"\s*(?:第?\s*[A-Za-z]?\d{1,3}\s*版)?\s*[）)]?$"  # "05版", "A05版", "第6版"
+                            r"|^[（(]?发于\s*[\d.年月日\s]{6,14}\s*总第\s*\d+\s*期\s*《(?P<magazine>[^》]{2,16})》\s*(?:杂志)?[）)]?$")
 
 
 def _read_credit_line(line: str, meta: _Metadata) -> bool:
@@ -241,7 +243,7 @@ def _read_credit_line(line: str, meta: _Metadata) -> bool:
     record it, it is not article text."""
     edition = _PRINT_EDITION.match(line)
     if edition:
-        meta.offer("source", edition["paper"])
+        meta.offer("source", edition["paper"] or edition["magazine"])
         return True
     match = _ORIGINAL_TITLE.match(line)
     if match and len(line) <= 100:

@@ -184,8 +184,9 @@ _SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|
 
 # A reprint notice closing the article ("本文系X独家稿件，未经授权，不得转载…"): the site's, not the author's.
 # ...and the rules of a comment box ("请遵守网路礼仪，留言内容由发言人自负责任").
-_RIGHTS_NOTICE = re.compile(r"未经.{0,8}授权|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|"
-                            r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)个人")
+_RIGHTS_NOTICE = re.compile(r"未经.{0,8}(?:授权|允许)|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|作者独立观点|"
+                            r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)个人|"
+                            r"(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)")
 
 
 def _is_notice(line: str) -> bool:
