@@ -13,7 +13,8 @@ plus ``NAME.expected.json`` with the reference ``title``, ``body`` paragraphs an
   cells come from a data table (a grid of at least two rows of two or more cells, no table
   inside) that sits inside the article body (right after or before a reference paragraph in
   the page's text) is counted as neither body nor furniture: the table is article content,
-  but the reference body lists paragraphs only; so is a note right under the table ("注：…");
+  but the reference body lists paragraphs only; so is a note right under the table ("注：…") and
+  its title right above it ("表：…");
 * **title** – exact match; **rejected** – the page raised an error; **leaked** – listed
   furniture lines found in the cleaned text.
 
@@ -91,12 +92,18 @@ _TABLE_NOTE = re.compile(r"^(?:注|说明|備註|备注|数据来源|資料來�
 
 def table_lines(lines: list[str], tables: list[str]) -> list[str]:
     """The kept lines that belong to a data table of the body: its rows, and a note right under
-    them ("注：数据为…"), which the references, like the rows, list as neither body nor furniture."""
+    them ("注：数据为…") or its title right above ("表：…"), which the references, like the rows,
+    list as neither body nor furniture."""
     out = []
     for i, line in enumerate(lines):
         if is_table_row(line, tables) or (i and lines[i - 1] in out and _TABLE_NOTE.match(line)):
             out.append(line)
+        elif _TABLE_TITLE.match(line) and i + 1 < len(lines) and is_table_row(lines[i + 1], tables):
+            out.append(line)  # the table's own title right above it ("表：…")
     return out
+
+
+_TABLE_TITLE = re.compile(r"^(?:表|表格|附表)\s*\d*\s*[:：]")
 
 
 def score_page(html: Path) -> dict:

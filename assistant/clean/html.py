@@ -144,7 +144,8 @@ def _captions(tree) -> set[str]:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag in ("html", "body") or list(element.iter("img")):
             continue
-        if _CAPTION_CLASS.search(_class_words(element)) and not list(element.iter("p", "div", "table", "ul", "section")):
+        if _CAPTION_CLASS.search(_class_words(element)) and not list(
+                element.iterdescendants("p", "div", "table", "ul", "section")):  # a <p class="pic-txt"> too
             marked.add(_compact(element.text_content()))
     for caption in tree.iter("figcaption"):
         found.add(_compact(caption.text_content()))

@@ -50,11 +50,17 @@ _NAV_PREFIX = re.compile(r"^[«‹<]?\s*(?:上一篇|下一篇|上一条|下一�
 _COMMENT_PROMPT = re.compile(r"暂无评论|抢沙发|说点什么吧|还没有(?:人)?(?:评论|留言)|发表你的(?:看法|评论)")
 
 
+# A prompt to follow the site: "#欢迎关注某某官方微信公众号…", "追踪某某Google新闻，第一手掌握…".
+_FOLLOW_PROMPT = re.compile(r"^[#＃]?\s*(?:欢迎)?(?:关注|追踪|订阅)(?:我们|本号)?.{0,16}(?:公众号|微信号|微博|Google新闻|频道|官方号)")
+
+
 def _is_widget(line: str) -> bool:
     """A line of buttons/labels ("投稿", "【字号 大 中 小】", "分享到：微信 微博", "X网微博")."""
     if len(line) <= 40 and _NAV_PREFIX.match(line):
         return True
     if len(line) <= 20 and _COMMENT_PROMPT.search(line):
+        return True
+    if len(line) <= 80 and _FOLLOW_PROMPT.search(line):
         return True
     tokens = [t for t in (t.strip(":：") for t in _WIDGET_SPLIT.split(line)) if t]
     if all(t in _WIDGET_WORDS or t.startswith("分享到") for t in tokens):  # also true for bare punctuation

@@ -150,8 +150,8 @@ _BYLINE = re.compile(
 )
 
 
-# "广州报道", "发自北京", "北京电" closing a byline: where the reporter filed from.
-_DATELINE_END = re.compile(rf"\s+(?:[{_HAN}]{{1,6}}(?:报道|电)|发自[{_HAN}]{{1,8}})$")
+# "广州报道", "发自北京", "北京电", "／台北报导" closing a byline: where the reporter filed from.
+_DATELINE_END = re.compile(rf"(?:\s+|\s*[／/]\s*)(?:[{_HAN}]{{1,6}}(?:报道|报导|电)|发自[{_HAN}]{{1,8}})$")  # "／台北报导"
 
 
 def _names(text: str) -> str | None:
@@ -227,7 +227,8 @@ _CREDIT_KEYS = rf"作者单位|作者|记者|通讯员|摄影|摄像|{_EDITING_R
 _CREDIT_PAIR = rf"(?P<key>{_CREDIT_KEYS})\s*[:：]\s*(?P<value>[\w.@\-·\u4e00-\u9fff]{{1,30}})"
 _ANY_PAIR = _CREDIT_PAIR.replace("?P<key>", "?:").replace("?P<value>", "?:")
 _CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{_ANY_PAIR}\s*){{2,}}|"
-                           rf"{_EDITING_ROLE}\s*[:：]\s*[^:：\s]{{1,20}}|"
+                           rf"(?:{_EDITING_ROLE}|(?:图片|题图|视频)来源)\s*[:：]\s*[^:：\s]{{1,20}}|"
+                           rf"[{_OPEN}]\s*(?:(?:{_EDITING_ROLE}|记者|作者|通讯员)\s+{_NAME}\s*){{2,}}[{_CLOSE}]|"  # （编辑 王凯 校对 李娜）
                            rf"(?:编辑|投稿)邮箱\s*[:：]\s*\S+@\S+)$")
 
 
@@ -235,7 +236,9 @@ _CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{
 # "发于2025.6.2总第1190期《中国新闻周刊》杂志".
 _PRINT_EDITION = re.compile(r"^(?:来源[:：]\s*)?《(?P<paper>[^》]{2,16})》\s*[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
                             r"\s*(?:第?\s*[A-Za-z]?\d{1,3}\s*版)?\s*[）)]?$"  # "05版", "A05版", "第6版"
-                            r"|^[（(]?发于\s*[\d.年月日\s]{6,14}\s*总第\s*\d+\s*期\s*《(?P<magazine>[^》]{2,16})》\s*(?:杂志)?[）)]?$")
+                            r"|^[（(]?发于\s*[\d.年月日\s]{6,14}\s*总第\s*\d+\s*期\s*《(?P<magazine>[^》]{2,16})》\s*(?:杂志)?[）)]?$"
+                            r"|^[（(]?(?:本文)?(?:原)?(?:刊|载|刊载|刊发|发表)于\s*《(?P<journal>[^》]{2,16})》\s*(?:杂志)?"
+                            r"\s*\d{4}\s*年\s*第?\s*\d{1,3}\s*期[）)]?$")  # "本文刊于《人民论坛》杂志2024年第9期"
 
 
 def _read_credit_line(line: str, meta: _Metadata) -> bool:
@@ -243,7 +246,7 @@ def _read_credit_line(line: str, meta: _Metadata) -> bool:
     record it, it is not article text."""
     edition = _PRINT_EDITION.match(line)
     if edition:
-        meta.offer("source", edition["paper"] or edition["magazine"])
+        meta.offer("source", edition["paper"] or edition["magazine"] or edition["journal"])
         return True
     match = _ORIGINAL_TITLE.match(line)
     if match and len(line) <= 100:

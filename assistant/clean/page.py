@@ -56,6 +56,8 @@ class CleanedPage:
 # ---------------------------------------------------------------------------------------
 
 _LINKED = 0.6  # a line this much inside links is a link to another page, not article text
+_MARKED_CAPTION = 120  # a line opened by ▲ up to this long is a picture's caption
+_PULL_QUOTE = 60  # a line up to this long that repeats words of a longer kept line is a pull quote
 _LIST_HEADING = 12  # "小编最近文章", "相关推荐": a short heading right above a list of entries
 
 
@@ -98,6 +100,7 @@ class _Page:
             or _is_widget(line)
             or _compact(line) in self.hints.captions
             or _compact(line) in self.hints.widgets
+            or (len(line) <= _MARKED_CAPTION and line.startswith(("▲", "△")))  # "▲图为…" under a picture
         )
 
 
@@ -185,7 +188,7 @@ _SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|
 # A reprint notice closing the article ("本文系X独家稿件，未经授权，不得转载…"): the site's, not the author's.
 # ...and the rules of a comment box ("请遵守网路礼仪，留言内容由发言人自负责任").
 _RIGHTS_NOTICE = re.compile(r"未经.{0,8}(?:授权|允许)|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|作者独立观点|"
-                            r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)个人|"
+                            r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)(?:个人)?(?:观点|立场)?|"
                             r"(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)")
 
 
@@ -297,6 +300,16 @@ def _keep_in_body(page: _Page, i: int, meta: _Metadata) -> bool:
 _BODY_BYLINE = re.compile(r"^.{0,24}?(?:记者|作者|撰文|通讯员|文)\s*[\s:：/｜|]\s*\S")
 
 
+def _without_pull_quotes(body: list[str]) -> list[str]:
+    """Drop a short line whose words stand whole in a longer line of the article: a pull quote
+    set in large type between paragraphs (「常常一个下午下来，连水都没时间喝。」)."""
+    compact = [re.sub(r"\W", "", line) for line in body]  # words only: a quote moves its full stop
+    return [line for i, line in enumerate(body)
+            if not (4 <= len(compact[i]) <= _PULL_QUOTE
+                    and any(j != i and len(other) > len(compact[i]) and compact[i] in other
+                            for j, other in enumerate(compact)))]
+
+
 def _read_tail(lines: list[str], title: str, meta: _Metadata) -> None:
     """Harvest metadata from the tail; the article's own entry in a news list gives its date."""
     for line in lines:
@@ -378,8 +391,11 @@ def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     lines = [p for p in (normalize_paragraph(line) for line in raw.splitlines()) if p]
     page = _Page(lines, hints)
     meta = _Metadata()
-    # A copyright or reprint notice above the article is not where it starts.
-    first_prose = next((i for i, line in enumerate(lines) if _is_prose(line) and not _is_notice(line)), len(lines))
+    # A copyright or reprint notice above the article is not where it starts...
+    # ...nor is the headline itself, when it asks a question ("学研技转卡关？…").
+    headline = _compact(title) if title else None
+    first_prose = next((i for i, line in enumerate(lines)
+                        if _is_prose(line) and not _is_notice(line) and _compact(line) != headline), len(lines))
 
     lead_start = 0
     if title is None:
@@ -403,6 +419,7 @@ def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     body += [lines[i] for i in range(first_prose, tail_start) if _keep_in_body(page, i, meta)]
     while len(body) > 1 and _RIGHTS_NOTICE.search(body[-1]):
         body.pop()
+    body = _without_pull_quotes([line for line in body if _compact(line) != headline])  # the headline again: a link to itself
     _read_tail(lines[tail_start:], title, meta)
 
     if meta.author is None and body:
