@@ -14,7 +14,7 @@ plus ``NAME.expected.json`` with the reference ``title``, ``body`` paragraphs an
   inside) that sits inside the article body (right after or before a reference paragraph in
   the page's text) is counted as neither body nor furniture: the table is article content,
   but the reference body lists paragraphs only; so is a note right under the table ("注：…") and
-  its title right above it ("表：…");
+  its title right above it ("表：…"), and an attachment line ("附件：…");
 * **title** – exact match; **rejected** – the page raised an error; **leaked** – listed
   furniture lines found in the cleaned text.
 
@@ -103,6 +103,8 @@ def table_lines(lines: list[str], tables: list[str]) -> list[str]:
     return out
 
 
+# "附件：…", "附件1：…": the references list attachment lines in neither body nor furniture.
+ATTACHMENT = re.compile(r"^附件\s*[\d一二三四五六七八九十]*\s*[:：]")
 _TABLE_TITLE = re.compile(r"^(?:表|表格|附表)\s*\d*\s*[:：]")
 
 
@@ -119,7 +121,7 @@ def score_page(html: Path) -> dict:
     lines = [compact(line) for line in article.text.split("\n") if compact(line)]
     lines = [line for line in lines if line != compact(article.title)]
     tables = body_tables(html, body)
-    rows = table_lines(lines, tables)
+    rows = table_lines(lines, tables) + [line for line in lines if ATTACHMENT.match(line)]
     lines = [line for line in lines if line not in rows]  # neither body nor furniture
     furniture = [line for line in lines if not any(line in p or p in line for p in body)]
     return {

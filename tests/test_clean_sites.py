@@ -14,7 +14,7 @@ import pytest
 
 from assistant.clean import clean_page_text
 from assistant.ingest import read_article
-from benchmarks.cleaner import body_tables, table_lines
+from benchmarks.cleaner import ATTACHMENT, body_tables, table_lines
 
 DEV = Path(__file__).resolve().parent / "data" / "pages" / "dev"
 PAGES = sorted(DEV.glob("*.html"))
@@ -54,7 +54,7 @@ def test_dev_page(page):
     # A data table in the article ("table": its rows) is kept, row by row, and is neither body nor furniture.
     assert [r for r in expected.get("table", []) if _compact("|" + "|".join(r) + "|") not in lines] == []
     table = table_lines(lines, body_tables(page, body))
-    lines = [line for line in lines if line not in table]
+    lines = [line for line in lines if line not in table and not ATTACHMENT.match(line)]
     assert [line for line in lines if not any(line in p or p in line for p in body)] == []  # nothing but article
     if expected["published"]:
         assert (article.date or "").startswith(expected["published"])
@@ -309,7 +309,9 @@ def test_the_bylines_date_wins_over_the_oldest_date_of_a_related_list(tmp_path):
                                   "刊于《某某谈》2024年第12期", "本文刊于《某某论坛》杂志2024年第9期", "（编辑 王凯 校对 李娜）",
                                   "图片来源：企业官方", "#欢迎关注某某官方微信公众号：某某（微信号：abc），更多精彩内容第一时间为您奉上。",
                                   "追踪某某新闻网Google新闻，第一手掌握最新消息",
-                                  "本文来自【某某日报】，仅代表作者观点。全国党媒信息公共平台提供信息发布传播服务。"])
+                                  "本文来自【某某日报】，仅代表作者观点。全国党媒信息公共平台提供信息发布传播服务。",
+                                  "【字体：大 中 小】", "文字：乌日娜\u3000图片：受访团队", "初审：高娃\u3000复审：刘志刚\u3000终审：孟和",
+                                  "郑重声明：用户在社区发表的所有资料、言论等仅代表个人观点，与本网站立场无关，不对您构成任何投资建议。"])
 def test_credit_edition_byline_and_widget_lines_after_the_body_are_not_article(line):
     raw = "\n".join([*_PARAS, line])
     assert clean_page_text(raw, title="某市出台科技创新新政").text == "\n".join(_PARAS)
@@ -401,3 +403,13 @@ def test_a_headline_that_asks_a_question_and_a_taiwan_byline_are_not_article():
     page = clean_page_text(raw, title="学研技转卡关？国科会拟松绑教授新创持股上限 学界忧利益冲突")
     assert page.text == "\n".join(_PARAS)
     assert page.author == "林又青"
+
+
+def test_an_overlay_before_a_caption_and_a_numbered_heading_after_a_picture(tmp_path):
+    body = ("<div class='post_body'>" + f"<p>{_PARAS[0]}</p>"
+            + "<p class='f_center'><img src='a.jpg'><span class='watermark'>打开某某新闻 查看精彩图片</span><br/>"
+              "位于嘉兴的产业合作园。图片来源：受访者供图</p>"
+            + f"<p>{_PARAS[1]}</p><section style='text-align:center'><img src='b.jpg'></section>"
+            + "<section style='text-align:center'><p><strong>二、主要内容</strong></p></section>"
+            + f"<p>{_PARAS[2]}</p></div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join([*_PARAS[:2], "二、主要内容", _PARAS[2]])

@@ -93,7 +93,7 @@ def _byline(tree) -> set[str]:
 
 _INLINE = ("a", "span", "strong", "b", "em", "i", "font", "u")  # not <center>: a block, often image plus caption
 # A photo credit closing a caption: "（新华社记者 张三 摄）", "（某某供图）", "（资料图）", "新华社发".
-_PHOTO_CREDIT = re.compile(r"(?:摄|供图|摄影|资料图|截图|图)\s*[）)]?$")
+_PHOTO_CREDIT = re.compile(r"(?:摄|供图|摄影|资料图|截图|图)\s*[）)]?$|图片来源[:：]\S{1,16}$")
 # Class or id words of an element that labels a picture: "pic-info", "img_title", "photo-note", "caption".
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_\-])(?:pic|img|image|photo|caption|figure)", re.IGNORECASE)
 
@@ -131,6 +131,8 @@ def _captions(tree) -> set[str]:
             found.add(own)
             if _is_centred(block) or _PHOTO_CREDIT.search(own) or _CAPTION_CLASS.search(_class_words(block)):
                 marked.add(own)  # "图为…。记者 王锋 摄" under its image: a sentence, but a caption
+            # A block may hold an overlay ("打开X 查看精彩图片") before the caption: each piece on its own.
+            marked.update(piece for piece in (_compact(t) for t in block.itertext()) if _PHOTO_CREDIT.search(piece))
             continue
         following = block.getnext()
         while following is not None and not _compact(following.text_content()) and not list(following.iter("img")):
@@ -151,7 +153,7 @@ def _captions(tree) -> set[str]:
         found.add(_compact(caption.text_content()))
     return {c for c in found
             if 0 < len(c) <= _CAPTION_CHARS and not re.search(r"[。！？!?]|[：:]$", c) and not _OUTLINE_NUMBER.match(c)} | {
-        c for c in marked if 0 < len(c) <= _MARKED_CAPTION_CHARS
+        c for c in marked if 0 < len(c) <= _MARKED_CAPTION_CHARS and not _OUTLINE_NUMBER.match(c)
     }
 
 

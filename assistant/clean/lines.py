@@ -37,8 +37,9 @@ _WIDGET_WORDS = {
     "留言", "写留言", "发表评论", "我要评论",
 }
 # A prompt to open or install the site's app, wherever it sits in a short line.
-_APP_PROMPT = re.compile(r"(?:打开|下载|安装)\s*[^\s，,。]{0,10}?(?:APP|App|app|客户端)")  # "打开湖北日报客户端"
-_WIDGET_SPLIT = re.compile(r"[\s【】\[\]()（）|｜>»·•]+")
+_APP_PROMPT = re.compile(r"(?:打开|下载|安装)\s*[^\s，,。]{0,10}?(?:APP|App|app|客户端)"  # "打开湖北日报客户端"
+                         r"|^打开\S{2,10}\s*(?:查看|阅读|看)\S{0,8}$")  # "打开网易新闻 查看精彩图片"
+_WIDGET_SPLIT = re.compile(r"[\s【】\[\]()（）|｜>»·•:：]+")  # "【字体：大 中 小】"
 _WIDGET_SUFFIX = re.compile(r"(微博|微信|公众号|客户端|下载|二维码|APP|App|app)$")
 
 

@@ -222,8 +222,8 @@ _ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*(?:原标题|原题|杂�
 # in brackets, or one naming an editing role. Role qualifiers are listed, not any word before
 # 编辑: "基因编辑：一把双刃剑" is a subheading.
 _ROLE_QUALIFIER = r"(?:责任|值班|文字|图片|视频|美术|栏目|执行|新媒体|网络|融媒|本版|特约)?"
-_EDITING_ROLE = rf"{_ROLE_QUALIFIER}(?:编辑|主编|编审|审核|审校|复审|终审|校对|监制|制图)"
-_CREDIT_KEYS = rf"作者单位|作者|记者|通讯员|摄影|摄像|{_EDITING_ROLE}|(?:图片|题图|视频)来源|编辑邮箱|投稿邮箱"
+_EDITING_ROLE = rf"{_ROLE_QUALIFIER}(?:编辑|主编|编审|审核|审校|初审|复审|终审|校对|监制|制图)"
+_CREDIT_KEYS = rf"作者单位|作者|记者|通讯员|摄影|摄像|文字|图片|{_EDITING_ROLE}|(?:图片|题图|视频)来源|编辑邮箱|投稿邮箱"
 _CREDIT_PAIR = rf"(?P<key>{_CREDIT_KEYS})\s*[:：]\s*(?P<value>[\w.@\-·\u4e00-\u9fff]{{1,30}})"
 _ANY_PAIR = _CREDIT_PAIR.replace("?P<key>", "?:").replace("?P<value>", "?:")
 _CREDITS_ONLY = re.compile(rf"^(?:[{_OPEN}]\s*(?:{_ANY_PAIR}\s*)+[{_CLOSE}]|(?:{_ANY_PAIR}\s*){{2,}}|"

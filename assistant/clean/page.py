@@ -189,7 +189,8 @@ _SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|
 # ...and the rules of a comment box ("请遵守网路礼仪，留言内容由发言人自负责任").
 _RIGHTS_NOTICE = re.compile(r"未经.{0,8}(?:授权|允许)|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|作者独立观点|"
                             r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)(?:个人)?(?:观点|立场)?|"
-                            r"(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)")
+                            r"(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)|与本(?:网站?|站|平台)立场无关|仅提供信息存储|"
+                            r"\bprovides? information storage|uploaded and posted by a user")
 
 
 def _is_notice(line: str) -> bool:
