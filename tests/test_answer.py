@@ -288,6 +288,25 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     assert not lenient.run(query, hits).refused
 
 
+@pytest.mark.parametrize("question", ["内蒙古备案了多少家实验室？", "How many laboratories has Inner Mongolia registered?"])
+def test_a_count_of_something_else_is_not_an_answer(tiny_assistant, question):
+    # Lenient threshold: only the counted-noun check can refuse here.
+    query = parse_query(question)
+    hits = tiny_assistant.retriever().run(query, k=10)
+    checked = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, counted_noun_gate=True))
+    unchecked = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, counted_noun_gate=False))
+    assert checked.run(query, hits).refused
+    assert not unchecked.run(query, hits).refused  # the 24 consortia would be quoted
+
+
+@pytest.mark.parametrize("question", ["内蒙古共备案了多少个创新联合体？", "How many innovation consortia has Inner Mongolia registered?"])
+def test_a_count_of_the_thing_asked_is_answered_with_the_check_on(tiny_assistant, question):
+    query = parse_query(question)
+    hits = tiny_assistant.retriever().run(query, k=10)
+    answer = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, counted_noun_gate=True)).run(query, hits)
+    assert not answer.refused and "24" in answer.text
+
+
 # ---------------------------------------------------------------------------------------
 # The answerer on its own: prompt templates, and only the hits it was given
 # ---------------------------------------------------------------------------------------

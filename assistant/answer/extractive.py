@@ -22,7 +22,8 @@ from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
-from assistant.answer.refusal import instruction, missing_names, off_collection, place_articles, small_talk
+from assistant.answer.refusal import (
+    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.terms import Term, question_terms
@@ -101,8 +102,11 @@ class ExtractiveAnswerer:
         return None
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
-        """Refuse when no sentence is probable enough, else compose the quotes."""
+        """Refuse when no sentence is probable enough (or a count names something else), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
+            return self.refuse(query, hits)
+        best = max(selection.scored, key=lambda s: s.probability).candidate
+        if self.settings.counted_noun_gate and counted_unnamed(selection.qtype, best):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 

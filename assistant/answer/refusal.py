@@ -10,12 +10,16 @@ Three grounds, checked in this order:
    Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
+4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
+   of something else is not the answer (whether this check is on was chosen on dev data).
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.answer.candidates import Candidate
+from assistant.answer.qtype import QuestionType
 from assistant.answer.terms import Term
 from assistant.query import Query
 from assistant.index import Index
@@ -83,3 +87,11 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
                            if any(f in index.match_text(d).text or f in index.match_text(d).title for f in forms)}
     return out
 
+
+
+def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
+    """A "how many X" question, and neither the best sentence nor its neighbours name X."""
+    if not qtype.counted_forms:
+        return False
+    around = f"{best.before} {best.match} {best.after}"
+    return not any(form in around for form in qtype.counted_forms)
