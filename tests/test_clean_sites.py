@@ -413,3 +413,67 @@ def test_an_overlay_before_a_caption_and_a_numbered_heading_after_a_picture(tmp_
             + "<section style='text-align:center'><p><strong>二、主要内容</strong></p></section>"
             + f"<p>{_PARAS[2]}</p></div>")
     assert _read(tmp_path, _html(body)).article.text == "\n".join([*_PARAS[:2], "二、主要内容", _PARAS[2]])
+
+
+# ---------------------------------------------------------------------------------------
+# Article text that looks like furniture and must stay (found in review)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "对公示内容如有异议，请于公示期内联系区住房和城乡建设局，联系电话：12345678。",
+    "节假日出行时请遵守交通规定，服从现场工作人员指挥，注意安全。",
+    "下载安装“国家反诈中心”APP",
+    "打开视野看世界",
+    "关注这一话题的微博用户超过百万，不少网友留言表示支持。",
+    "▲坚持稳中求进工作总基调，推动经济实现质的有效提升和量的合理增长",
+    "原题目难度偏高，不少考生反映时间不够用。",
+    "争做新时代记者 勇担使命",
+])
+def test_article_lines_that_resemble_furniture_are_kept(line):
+    raw = "\n".join([*_PARAS, line])
+    assert clean_page_text(raw, title="某市出台科技创新新政").text.split("\n")[-1] == line
+
+
+def test_a_paragraph_about_acting_without_permission_opens_the_article():
+    first = "近日，一名男子未经允许擅自在机场净空保护区放飞无人机，被警方依法处以行政拘留。"
+    assert clean_page_text("\n".join([first, *_PARAS]), title="某市出台科技创新新政").text.split("\n")[0] == first
+
+
+def test_a_subheading_whose_words_the_next_paragraph_repeats_is_kept():
+    raw = "\n".join([_PARAS[0], "加快发展新质生产力", "要加快发展新质生产力，" + _PARAS[1], _PARAS[2]])
+    assert clean_page_text(raw, title="某市出台科技创新新政").text == raw
+
+
+def test_a_byline_above_the_body_is_not_taken_for_the_headline(tmp_path):
+    body = ("<div class='title'>某市出台科技创新新政</div><p><strong>本报记者 张三 李四</strong></p>"
+            + "".join(f"<p>{p}</p>" for p in _PARAS))
+    html = f"<html><head><meta charset='utf-8'><title>某市出台科技创新新政</title></head><body>{body}</body></html>"
+    article = _read(tmp_path, html).article
+    assert article.title == "某市出台科技创新新政"
+    assert article.author == "张三、李四"
+
+
+def test_a_subheading_in_the_block_that_holds_a_picture_is_kept(tmp_path):
+    body = (f"<div class='content'><p>{_PARAS[0]}</p><img src='a.jpg'><p><strong>共绘发展新蓝图</strong></p>"
+            f"<p>{_PARAS[1]}</p><p>{_PARAS[2]}</p></div>")
+    assert "共绘发展新蓝图" in _read(tmp_path, _html(body)).article.text.split("\n")
+
+
+def test_boxes_named_like_players_but_holding_content_are_kept(tmp_path):
+    body = ("<div class='newsflash-item'><p>某科技公司完成亿元B轮融资，本轮由多家机构联合投资。</p></div>"
+            "<div class='player-info'><p>身高 1.85米</p></div>")
+    article = _read(tmp_path, _html(body)).article
+    assert "某科技公司完成亿元B轮融资" in article.text
+
+
+def test_a_hidden_dialog_does_not_become_article_text(tmp_path):
+    dialog = "<div class='leave-dialog' style='display:none'><p>温馨提示：您即将离开本站前往第三方网站，请注意保护个人信息安全。</p></div>"
+    body = "<div class='content'>" + "".join(f"<p>{p}</p>" for p in _PARAS) + dialog + "</div>"
+    assert "温馨提示" not in _read(tmp_path, _html(body)).article.text
+
+
+def test_a_comment_between_a_picture_and_its_caption_is_read(tmp_path):
+    body = ("<div class='content'>" + f"<p>{_PARAS[0]}</p><p><img src='a.jpg'></p><!-- caption --><p>图为会场 张三 摄</p>"
+            + "".join(f"<p>{p}</p>" for p in _PARAS[1:]) + "</div>")
+    assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)

@@ -32,7 +32,7 @@ _INSTRUCTION = re.compile(
     r"\bsystem prompt\b|\byou are (?:now|a|an)\b|\bact as\b|\bpretend\b|\bjailbreak\b|"
     r"\b(?:drop|truncate|delete from|insert into|alter)\s+table\b|\bselect\b.+\bfrom\b.+;|;\s*--|<\s*script|"
     r"忽略.{0,12}(?:指令|指示|提示|要求|规则|说明|以上|之前|前面)|系统提示|提示词|你现在是|"
-    r"(?:你|请你?)(?:来|现在)?扮演|扮演(?:一个|一名|一位)|假装你",  # not "扮演…角色" (plays a role), which is prose
+    r"(?:你|请你?)(?:来|现在)?扮演|假装你",  # role play addressed to the assistant, not "X在剧中扮演一名…" or "扮演…角色"
     re.IGNORECASE)
 
 

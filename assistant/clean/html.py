@@ -94,6 +94,7 @@ def _byline(tree) -> set[str]:
 _INLINE = ("a", "span", "strong", "b", "em", "i", "font", "u")  # not <center>: a block, often image plus caption
 # A photo credit closing a caption: "（新华社记者 张三 摄）", "（某某供图）", "（资料图）", "新华社发".
 _PHOTO_CREDIT = re.compile(r"(?:摄|供图|摄影|资料图|截图|图)\s*[）)]?$|图片来源[:：]\S{1,16}$")
+_CREDITED = re.compile(r"(?:摄|供图|摄影|资料图)\s*[）)]?$|图片来[源自][:：]?\S{1,16}$")  # not a bare 图 ("新蓝图")
 # Class or id words of an element that labels a picture: "pic-info", "img_title", "photo-note", "caption".
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_\-])(?:pic|img|image|photo|caption|figure)", re.IGNORECASE)
 
@@ -132,10 +133,13 @@ def _captions(tree) -> set[str]:
             if _is_centred(block) or _PHOTO_CREDIT.search(own) or _CAPTION_CLASS.search(_class_words(block)):
                 marked.add(own)  # "图为…。记者 王锋 摄" under its image: a sentence, but a caption
             # A block may hold an overlay ("打开X 查看精彩图片") before the caption: each piece on its own.
-            marked.update(piece for piece in (_compact(t) for t in block.itertext()) if _PHOTO_CREDIT.search(piece))
+            if not any(_PROSE.search(_compact(p.text_content())) for p in block.iterdescendants("p")):
+                # the image's own block, not the article holding it: a piece with a photographer's credit
+                marked.update(piece for piece in (_compact(t) for t in block.itertext()) if _CREDITED.search(piece))
             continue
         following = block.getnext()
-        while following is not None and not _compact(following.text_content()) and not list(following.iter("img")):
+        while following is not None and (not isinstance(following.tag, str)  # a comment between image and caption
+                                         or not _compact(following.text_content()) and not list(following.iter("img"))):
             following = following.getnext()  # empty spacer blocks between image and caption
         if following is None or list(following.iter("img")) or not isinstance(following.tag, str):
             continue
@@ -223,7 +227,10 @@ _PROSE = re.compile(r"[^。！？!?]{20,}[。！？!?]")
 _LIST_ITEM_CHARS = 15  # mean item length of a list that is part of the article (not a menu of links)
 # The id or class of a video, audio or Flash player's box ("myFlash", "audio-box", "player-wrap"); not
 # "video_title" or "video-news", which may hold the headline or the article.
-_PLAYER_BOX = re.compile(r"flash|player|(?:video|audio)[_\-]?(?:box|area|wrap|container|play)", re.IGNORECASE)
+_PLAYER_BOX = re.compile(r"^(?:my)?(?:(?:video|audio)[_\-]?)?(?:flash|player)(?:[_\-]?(?:box|wrap|area|container|main))?$|"
+                         r"^(?:video|audio)[_\-]?(?:box|area|wrap|container|play)$", re.IGNORECASE)  # one class or id word
+_READ_MORE = re.compile(r"展开全文|阅读全文|展开剩余|查看全文|点击展开")
+_DIALOG = re.compile(r"dialog|modal|popup|pop-up|toast|tips?\b|mask|layer|confirm|alert", re.IGNORECASE)
 
 
 def _text_chars(element) -> int:
@@ -247,15 +254,16 @@ def prepare_tree(tree) -> bool:
     measure = _prose_chars if _prose_chars(body) else _text_chars  # most of the prose, or of the text
     total = measure(body)
     hidden = [e for e in tree.iter() if isinstance(e.tag, str) and _HIDDEN_STYLE.search(e.get("style") or "")]
+    folded = bool(_READ_MORE.search(_compact(body.text_content())))  # a "展开全文" control on the page
     for element in hidden:
         if total and measure(element) >= _HIDDEN_CONTENT_SHARE * total:
             element.set("style", _HIDDEN_STYLE.sub("", element.get("style")))  # the content, shown by a script
             element.set(_CONTENT_MARK, "")
             changed = True
-        elif element.getparent() is not None and _PROSE.search(_compact(element.text_content())) and any(
-            sibling is not element and _PROSE.search(_compact(sibling.text_content()))
-            for sibling in element.getparent() if isinstance(sibling.tag, str)
-        ):
+        elif (folded and element.getparent() is not None and not _DIALOG.search(_class_words(element))
+              and _PROSE.search(_compact(element.text_content()))
+              and any(sibling is not element and _PROSE.search(_compact(sibling.text_content()))
+                      for sibling in element.getparent() if isinstance(sibling.tag, str))):
             # The rest of the article folded under "展开全文", next to the paragraphs shown.
             element.set("style", _HIDDEN_STYLE.sub("", element.get("style")))
             changed = True
@@ -270,7 +278,8 @@ def prepare_tree(tree) -> bool:
         if plugin.getparent() is not None:
             plugin.drop_tree()  # its text is the fallback shown when the plugin is missing
             changed = True
-    for box in [e for e in tree.iter() if isinstance(e.tag, str) and _PLAYER_BOX.search(_class_words(e))]:
+    for box in [e for e in tree.iter() if isinstance(e.tag, str)
+                and any(_PLAYER_BOX.match(word) for word in _class_words(e).split())]:
         if box.getparent() is not None and not _PROSE.search(_compact(box.text_content())):
             box.drop_tree()  # a player's box, filled by a script: its own text is a placeholder
             changed = True
@@ -281,10 +290,16 @@ def prepare_tree(tree) -> bool:
     for anchor in [a for a in tree.iter("a") if len(a) == 0 and not (a.text or "").strip() and a.getparent() is not None]:
         anchor.drop_tree()  # a named anchor (a table of contents' target) holds nothing, but counts as a link
         changed = True
+    prose_children: dict = {}  # parent -> how many of its <p> children are prose (counted once per parent)
+
+    def prose_paragraphs(parent) -> int:
+        if parent not in prose_children:
+            prose_children[parent] = sum(1 for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content())))
+        return prose_children[parent]
+
     for heading in list(tree.iter("h2", "h3", "h4", "h5", "h6")):
         parent = heading.getparent()
-        siblings = [] if parent is None else [e for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content()))]
-        if len(siblings) >= 2:
+        if parent is not None and prose_paragraphs(parent) >= 2:
             heading.tag = "p"  # a subheading among the article's paragraphs (trafilatura may drop an <hN>)
             changed = True
     for listing in list(tree.iter("ol", "ul")):
@@ -292,8 +307,7 @@ def prepare_tree(tree) -> bool:
         parent = listing.getparent()
         if not items or parent is None or any(_compact(a.text_content()) for a in listing.iter("a")):
             continue
-        prose = [e for e in parent if e.tag == "p" and _PROSE.search(_compact(e.text_content()))]
-        if len(prose) >= 2 and sum(len(_compact(li.text_content())) for li in items) >= _LIST_ITEM_CHARS * len(items):
+        if prose_paragraphs(parent) >= 2 and sum(len(_compact(li.text_content())) for li in items) >= _LIST_ITEM_CHARS * len(items):
             listing.tag = "div"  # items of the article's own list, one paragraph each (trafilatura may drop an <ol>)
             for li in items:
                 li.tag = "p"
@@ -382,7 +396,7 @@ def page_title(tree, extracted: str, first_paragraph: str = "") -> str:
     if matching:
         return max(matching, key=len)
     og = next((normalize_paragraph(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()), "")
-    if not og and _compact(extracted) == named and first_paragraph:
+    if not og and _compact(extracted) == named and first_paragraph and not _shows(tree, named):
         above = _headline_above(tree, first_paragraph, named)
         if above:
             return above
@@ -407,11 +421,14 @@ def _headline_above(tree, first_paragraph: str, named: str) -> str | None:
     if at is None:
         return None
     for text in reversed(texts[max(0, at - _HEADLINE_LOOKBACK):at]):
-        parent = text.getparent()
+        # lxml gives a tail text the element it follows as "parent": its container is one up.
+        parent = text.getparent() if text.is_text else text.getparent().getparent()
+        if parent is None:
+            continue
         line = normalize_paragraph(str(text))
         if next(parent.iterancestors("a"), None) is not None or parent.tag == "a":
             continue
-        if not 6 <= len(_compact(line)) <= 60 or re.search(r"[。！？!?]", line):
+        if not 6 <= len(_compact(line)) <= 60 or re.search(r"[。！？!?]", line) or _BYLINE_WORDS.search(line):
             continue
         marked = [parent, *parent.iterancestors()][:3]
         if (_compact(line) in named  # "经济日报数字报-县域科技成果转化如何…": the <title> holds it
@@ -422,3 +439,9 @@ def _headline_above(tree, first_paragraph: str, named: str) -> str | None:
 
 
 _TITLE_CLASS = re.compile(r"(?<!sub)title|headline", re.IGNORECASE)
+_BYLINE_WORDS = re.compile(r"记者|通讯员|作者|编辑|来源|责编|记者|通訊員|來源|編輯")
+
+
+def _shows(tree, named: str) -> bool:
+    """Whether the page's body shows the ``<title>``'s text as a line of its own (then it is a headline)."""
+    return bool(named) and any(_compact(t) == named for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]"))

@@ -37,8 +37,10 @@ _WIDGET_WORDS = {
     "留言", "写留言", "发表评论", "我要评论",
 }
 # A prompt to open or install the site's app, wherever it sits in a short line.
-_APP_PROMPT = re.compile(r"(?:打开|下载|安装)\s*[^\s，,。]{0,10}?(?:APP|App|app|客户端)"  # "打开湖北日报客户端"
-                         r"|^打开\S{2,10}\s*(?:查看|阅读|看)\S{0,8}$")  # "打开网易新闻 查看精彩图片"
+# Not "下载安装“国家反诈中心”APP": an article may tell readers to install an app it names.
+_APP_PROMPT = re.compile(r"(?:打开|下载)\s*[^，,。“”]{0,12}?(?:APP|App|app|客户端)\s*(?:[，,、]?\s*(?:阅读|查看|看|获取|了解|体验|抢先|立即|"
+                         r"即时|关注|掌握|参与)|$)"  # "打开湖北日报客户端，阅读更多精彩", "打开App 即时掌握…"
+                         r"|^打开\S{2,10}\s+(?:查看|阅读)\S{0,8}$")  # "打开网易新闻 查看精彩图片"
 _WIDGET_SPLIT = re.compile(r"[\s【】\[\]()（）|｜>»·•:：]+")  # "【字体：大 中 小】"
 _WIDGET_SUFFIX = re.compile(r"(微博|微信|公众号|客户端|下载|二维码|APP|App|app)$")
 
@@ -52,7 +54,8 @@ _COMMENT_PROMPT = re.compile(r"暂无评论|抢沙发|说点什么吧|还没有(
 
 
 # A prompt to follow the site: "#欢迎关注某某官方微信公众号…", "追踪某某Google新闻，第一手掌握…".
-_FOLLOW_PROMPT = re.compile(r"^[#＃]?\s*(?:欢迎)?(?:关注|追踪|订阅)(?:我们|本号)?.{0,16}(?:公众号|微信号|微博|Google新闻|频道|官方号)")
+_FOLLOW_PROMPT = re.compile(r"^[#＃]?\s*(?:(?:欢迎|请|扫码|点击|长按\S{0,6})关注|追踪|订阅)(?:我们|本号)?.{0,16}"
+                            r"(?:公众号|微信号|微博|Google新闻|频道|官方号)")
 
 
 def _is_widget(line: str) -> bool:
@@ -67,7 +70,7 @@ def _is_widget(line: str) -> bool:
     if all(t in _WIDGET_WORDS or t.startswith("分享到") for t in tokens):  # also true for bare punctuation
         return True
     bare = "".join(tokens)
-    if len(bare) <= 40 and not _SENTENCE_END.search(line) and _APP_PROMPT.search(bare):
+    if len(bare) <= 40 and not _SENTENCE_END.search(line) and _APP_PROMPT.search(line.lstrip("> ")):
         return True
     return len(bare) <= 12 and not _SENTENCE_END.search(line) and bool(_WIDGET_SUFFIX.search(bare))
 

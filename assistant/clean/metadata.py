@@ -214,7 +214,7 @@ _OPEN, _CLOSE = r"\[【(（", r"\]】)）"
 _CREDIT_LINE = re.compile(
     rf"^[{_OPEN}]?\s*(?P<key>责任编辑|值班编辑|责编|编辑|主编|审核|审校|校对|监制|复审|终审)\s*[:：]\s*(?P<value>[^{_CLOSE}]*?)\s*[{_CLOSE}]?$"
 )
-_ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*(?:原标题|原题|杂志标题)\s*[:：]?\s*(?P<value>.+?)\s*(?(open)[{_CLOSE}]|)$")
+_ORIGINAL_TITLE = re.compile(rf"^(?P<open>[{_OPEN}])?\s*(?:原标题\s*[:：]?|(?:原题|杂志标题)\s*[:：])\s*(?P<value>.+?)\s*(?(open)[{_CLOSE}]|)$")
 
 
 # A line of credits only: "（作者：林晓 编辑：陈思）", "栏目主编：王志彦 文字编辑：黄晓雯",

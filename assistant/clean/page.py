@@ -100,7 +100,8 @@ class _Page:
             or _is_widget(line)
             or _compact(line) in self.hints.captions
             or _compact(line) in self.hints.widgets
-            or (len(line) <= _MARKED_CAPTION and line.startswith(("▲", "△")))  # "▲图为…" under a picture
+            or (len(line) <= _MARKED_CAPTION and line.startswith(("▲", "△"))  # "▲图为…" under a picture,
+                and bool(re.search(r"^.\s*图|摄|供图|图片来[源自]|资料图|截图", line)))  # not a ▲ bullet point
         )
 
 
@@ -186,16 +187,20 @@ _SITE_FOOTER = re.compile(r"版权所有|Copyright|©|All [Rr]ights [Rr]eserved|
 
 
 # A reprint notice closing the article ("本文系X独家稿件，未经授权，不得转载…"): the site's, not the author's.
-# ...and the rules of a comment box ("请遵守网路礼仪，留言内容由发言人自负责任").
-_RIGHTS_NOTICE = re.compile(r"未经.{0,8}(?:授权|允许)|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|作者独立观点|"
-                            r"请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|仅代表(?:网友|用户|作者)(?:个人)?(?:观点|立场)?|"
-                            r"(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)|与本(?:网站?|站|平台)立场无关|仅提供信息存储|"
-                            r"\bprovides? information storage|uploaded and posted by a user")
+_RIGHTS_NOTICE = re.compile(r"未经.{0,8}授权|不得转载|禁止转载|谢绝转载|转载请|版权归|版权所有|不代表本[网站台报]|与本(?:网站?|站|平台)立场无关|"
+                            r"仅提供信息存储|\bprovides? information storage|uploaded and posted by a user")
+# Wordings that are a site's notice only when they speak of the site, its stories or its readers
+# ("如对本稿件有异议或投诉，请联系…", "留言内容由发言人自负责任"); an article's own sentence may say
+# "对公示内容如有异议，请…联系…" or "出行时请遵守交通规定".
+_SITE_NOTICE = re.compile(r"未经.{0,8}允许|作者独立观点|请遵守.{0,12}(?:规范|礼仪|公约|规定)|发言人自负|"
+                          r"仅代表(?:网友|用户|作者)(?:个人)?(?:观点|立场)?|(?:异议|投诉).{0,12}(?:请?联系|请致电|请发邮件)")
+_SITE_WORDS = re.compile(r"本网|本站|本平台|本文|本稿|本内容|稿件|网友|留言|跟帖|评论|发言|转载|平台")
 
 
 def _is_notice(line: str) -> bool:
     """A site's copyright, reprint or disclaimer notice ("【版权声明】本文系…未经授权不得转载")."""
-    return bool(_RIGHTS_NOTICE.search(line) or (_is_tail_marker(line) and _FOOTER_PROSE.search(line)))
+    return bool(_RIGHTS_NOTICE.search(line) or (_SITE_NOTICE.search(line) and _SITE_WORDS.search(line))
+                or (_is_tail_marker(line) and _FOOTER_PROSE.search(line)))
 
 
 def _find_tail_start(page: _Page, start: int) -> int:
@@ -298,17 +303,19 @@ def _keep_in_body(page: _Page, i: int, meta: _Metadata) -> bool:
 
 # A byline inside the body is set apart from its names ("记者 陈嘉欣", "文/张三"), unlike a
 # heading that starts with the same word ("作者简介").
-_BODY_BYLINE = re.compile(r"^.{0,24}?(?:记者|作者|撰文|通讯员|文)\s*[\s:：/｜|]\s*\S")
+_BODY_BYLINE = re.compile(r"^[□■◎●◆]?\s*(?:(?:[\u4e00-\u9fff·\-－—]{0,14}(?:报|网|社|台|刊|新闻|客户端)|本报|本台|本刊)?\s*(?:记者|通讯员)|作者|撰文|文)"
+                          r"\s*[\s:：/｜|]\s*\S")  # "记者 陈嘉欣", "文/某某报记者 刘思远"; not "争做新时代记者 勇担使命"
 
 
 def _without_pull_quotes(body: list[str]) -> list[str]:
-    """Drop a short line whose words stand whole in a longer line of the article: a pull quote
-    set in large type between paragraphs (「常常一个下午下来，连水都没时间喝。」)."""
-    compact = [re.sub(r"\W", "", line) for line in body]  # words only: a quote moves its full stop
-    return [line for i, line in enumerate(body)
-            if not (4 <= len(compact[i]) <= _PULL_QUOTE
-                    and any(j != i and len(other) > len(compact[i]) and compact[i] in other
-                            for j, other in enumerate(compact)))]
+    """Drop a quotation set apart between paragraphs whose words stand whole in another line of
+    the article: a pull quote in large type (「常常一个下午下来，连水都没时间喝。」). Only a line
+    that opens with a quote mark and holds a full stop counts (a subheading does neither)."""
+    words = [re.sub(r"\W", "", line) for line in body]  # words only: a quote moves its full stop
+    joined = "\n".join(words)
+    return [line for line, w in zip(body, words)
+            if not (line.startswith(("「", "“", "『", '"')) and _SENTENCE_END.search(line)
+                    and 4 <= len(w) <= _PULL_QUOTE and joined.count(w) >= 2)]
 
 
 def _read_tail(lines: list[str], title: str, meta: _Metadata) -> None:
@@ -418,7 +425,7 @@ def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     tail_start = _find_tail_start(page, first_prose)
     body = _clean_lead(page, range(lead_start, first_prose), [title, *hints.headings], meta)
     body += [lines[i] for i in range(first_prose, tail_start) if _keep_in_body(page, i, meta)]
-    while len(body) > 1 and _RIGHTS_NOTICE.search(body[-1]):
+    while len(body) > 1 and (_RIGHTS_NOTICE.search(body[-1]) or (_SITE_NOTICE.search(body[-1]) and _SITE_WORDS.search(body[-1]))):
         body.pop()
     body = _without_pull_quotes([line for line in body if _compact(line) != headline])  # the headline again: a link to itself
     _read_tail(lines[tail_start:], title, meta)
