@@ -79,8 +79,7 @@ def collect(name: str) -> Path:
     titles = {a.doc_id: a.title for a in index.articles.values()}
     questions = load_bench_questions(folder, "train")
     pool = substitute_pool(index.lexical)
-    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
-                                             "qtype", "doc", "start", "end")}
+    rows = _empty_rows()
     ids: list[str] = []
     groups: list[str] = []
     started = time.perf_counter()
@@ -169,8 +168,7 @@ def collect_ablated(name: str) -> Path:
         if text:
             ablated[q.id] = text
             order.setdefault(q.passage_id, []).append(q.id)
-    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
-                                             "qtype", "doc", "start", "end")}
+    rows = _empty_rows()
     ids: list[str] = []
     groups: list[str] = []
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
@@ -226,8 +224,7 @@ def collect_dev() -> Path:
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     retriever = Retriever(index, embedder)
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
-    rows: dict[str, list] = {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length",
-                                             "qtype", "doc", "start", "end")}
+    rows = _empty_rows()
     ids, groups = [], []
     for q in load_questions(ROOT / "eval" / "corpus_zh_en.dev.jsonl").questions:
         query = parse_query(q.question)
@@ -243,6 +240,12 @@ def collect_dev() -> Path:
         ids.append(f"{q.id}:{q.lang}")
         groups.append(group)
     return _save(DEV_SET, rows, ids, groups)
+
+
+def _empty_rows() -> dict[str, list]:
+    """The columns ``_add_rows`` appends to and ``_save`` writes."""
+    return {k: [] for k in ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length", "qtype", "doc",
+                            "start", "end")}
 
 
 def _add_rows(rows: dict[str, list], candidates, X, labels: list[bool], in_gold: list[bool], *, question: int,

@@ -293,9 +293,7 @@ def main() -> None:
         selector.model.setdefault("refusal", {})["threshold"] = thresholds
     gate, lines = gate_table(dev, public, base)
     report += [f"## Counted-noun check: {'on' if gate else 'off'}", "", *lines, ""]
-    base = replace(base, counted_noun_gate=gate)
-    for case in dev + public:
-        case.answerer = case.answerer.with_settings(base)
+    base = replace(base, counted_noun_gate=gate)  # what quoting and extra quotes are tuned with
     quoting, lines = quoting_table(public, base)
     report += [f"## Quoting: neighbour_ratio {quoting.neighbour_ratio}, max_quote_chars {quoting.max_quote_chars}, "
                f"clause_quote_chars {quoting.clause_quote_chars}",

@@ -88,7 +88,6 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
     return out
 
 
-
 def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
     """A "how many X" question, and neither the best sentence nor its neighbours name X."""
     if not qtype.counted_forms:

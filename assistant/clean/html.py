@@ -396,9 +396,10 @@ def page_title(tree, extracted: str, first_paragraph: str = "") -> str:
     if matching:
         return max(matching, key=len)
     og = next((normalize_paragraph(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()), "")
-    if not og and _compact(extracted) == named and first_paragraph and not _shows(tree, named):
-        above = _headline_above(tree, first_paragraph, named)
-        if above:
+    if not og and _compact(extracted) == named and first_paragraph:
+        texts = _body_texts(tree)
+        above = None if named in (_compact(t) for t in texts) else _headline_above(texts, first_paragraph, named)
+        if above:  # (a <title> whose text the page shows as a line of its own names the headline)
             return above
     for text in [og, extracted]:
         if not text:
@@ -412,11 +413,16 @@ _EMPHASIS = ("strong", "b", "h1", "h2", "h3", "h4", "h5", "h6", "font", "big")
 _HEADLINE_LOOKBACK = 12  # text pieces above the first paragraph searched for the headline
 
 
-def _headline_above(tree, first_paragraph: str, named: str) -> str | None:
-    """The nearest unlinked short text above the text that opens the article that the
-    ``<title>`` (``named``, whitespace-free) contains, or that is emphasised or classed a title."""
+def _body_texts(tree) -> list:
+    """The page's non-blank text pieces in document order (lxml strings that know their element)."""
+    return [t for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]") if _compact(t)]
+
+
+def _headline_above(texts: list, first_paragraph: str, named: str) -> str | None:
+    """Among the page's ``texts``, the nearest unlinked short one above the text that opens the
+    article that the ``<title>`` (``named``, whitespace-free) contains, or that is emphasised or
+    classed a title."""
     start = _compact(first_paragraph)[:12]
-    texts = [t for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]") if _compact(t)]
     at = next((i for i, t in enumerate(texts) if start and start in _compact(t)), None)
     if at is None:
         return None
@@ -439,9 +445,4 @@ def _headline_above(tree, first_paragraph: str, named: str) -> str | None:
 
 
 _TITLE_CLASS = re.compile(r"(?<!sub)title|headline", re.IGNORECASE)
-_BYLINE_WORDS = re.compile(r"记者|通讯员|作者|编辑|来源|责编|记者|通訊員|來源|編輯")
-
-
-def _shows(tree, named: str) -> bool:
-    """Whether the page's body shows the ``<title>``'s text as a line of its own (then it is a headline)."""
-    return bool(named) and any(_compact(t) == named for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]"))
+_BYLINE_WORDS = re.compile(r"记者|通讯员|作者|编辑|来源|责编|通訊員|來源|編輯")

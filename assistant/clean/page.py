@@ -56,7 +56,9 @@ class CleanedPage:
 # ---------------------------------------------------------------------------------------
 
 _LINKED = 0.6  # a line this much inside links is a link to another page, not article text
-_MARKED_CAPTION = 120  # a line opened by ▲ up to this long is a picture's caption
+_MARKED_CAPTION = 120  # a line opened by ▲ up to this long is a picture's caption...
+# ...when it speaks of the picture ("▲图为…", "…摄", "图片来自…"), not a ▲ bullet point.
+_TRIANGLE_CAPTION = re.compile(r"^[▲△](?:\s*图|.*(?:摄|供图|图片来[源自]|资料图|截图))")
 _PULL_QUOTE = 60  # a line up to this long that repeats words of a longer kept line is a pull quote
 _LIST_HEADING = 12  # "小编最近文章", "相关推荐": a short heading right above a list of entries
 
@@ -100,8 +102,7 @@ class _Page:
             or _is_widget(line)
             or _compact(line) in self.hints.captions
             or _compact(line) in self.hints.widgets
-            or (len(line) <= _MARKED_CAPTION and line.startswith(("▲", "△"))  # "▲图为…" under a picture,
-                and bool(re.search(r"^.\s*图|摄|供图|图片来[源自]|资料图|截图", line)))  # not a ▲ bullet point
+            or (len(line) <= _MARKED_CAPTION and bool(_TRIANGLE_CAPTION.match(line)))
         )
 
 
@@ -197,10 +198,14 @@ _SITE_NOTICE = re.compile(r"未经.{0,8}允许|作者独立观点|请遵守.{0,1
 _SITE_WORDS = re.compile(r"本网|本站|本平台|本文|本稿|本内容|稿件|网友|留言|跟帖|评论|发言|转载|平台")
 
 
+def _site_notice(line: str) -> bool:
+    """A site's copyright, reprint or disclaimer wording ("…未经授权不得转载", "如对本稿件有异议…")."""
+    return bool(_RIGHTS_NOTICE.search(line) or (_SITE_NOTICE.search(line) and _SITE_WORDS.search(line)))
+
+
 def _is_notice(line: str) -> bool:
-    """A site's copyright, reprint or disclaimer notice ("【版权声明】本文系…未经授权不得转载")."""
-    return bool(_RIGHTS_NOTICE.search(line) or (_SITE_NOTICE.search(line) and _SITE_WORDS.search(line))
-                or (_is_tail_marker(line) and _FOOTER_PROSE.search(line)))
+    """A site's notice, or a footer heading's prose ("【版权声明】本文系…未经授权不得转载")."""
+    return _site_notice(line) or bool(_is_tail_marker(line) and _FOOTER_PROSE.search(line))
 
 
 def _find_tail_start(page: _Page, start: int) -> int:
@@ -425,7 +430,7 @@ def _clean(raw: str, title: str | None, hints: HtmlHints) -> CleanedPage:
     tail_start = _find_tail_start(page, first_prose)
     body = _clean_lead(page, range(lead_start, first_prose), [title, *hints.headings], meta)
     body += [lines[i] for i in range(first_prose, tail_start) if _keep_in_body(page, i, meta)]
-    while len(body) > 1 and (_RIGHTS_NOTICE.search(body[-1]) or (_SITE_NOTICE.search(body[-1]) and _SITE_WORDS.search(body[-1]))):
+    while len(body) > 1 and _site_notice(body[-1]):
         body.pop()
     body = _without_pull_quotes([line for line in body if _compact(line) != headline])  # the headline again: a link to itself
     _read_tail(lines[tail_start:], title, meta)
