@@ -477,3 +477,11 @@ def test_a_comment_between_a_picture_and_its_caption_is_read(tmp_path):
     body = ("<div class='content'>" + f"<p>{_PARAS[0]}</p><p><img src='a.jpg'></p><!-- caption --><p>图为会场 张三 摄</p>"
             + "".join(f"<p>{p}</p>" for p in _PARAS[1:]) + "</div>")
     assert _read(tmp_path, _html(body)).article.text == "\n".join(_PARAS)
+
+
+@pytest.mark.parametrize("line, editor", [("责任编辑：王晓易_NE0011", "王晓易"), ("栏目主编：王志彦 文字编辑：黄晓雯", "黄晓雯"),
+                                          ("（作者：林晓 编辑：陈思）", "陈思")])
+def test_an_editor_credit_gives_the_editor_without_a_desk_code(line, editor):
+    page = clean_page_text("\n".join([*_PARAS, line]), title="某市出台科技创新新政")
+    assert page.text == "\n".join(_PARAS)
+    assert page.editor == editor

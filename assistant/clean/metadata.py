@@ -241,6 +241,11 @@ _PRINT_EDITION = re.compile(r"^(?:来源[:：]\s*)?《(?P<paper>[^》]{2,16})》
                             r"\s*\d{4}\s*年\s*第?\s*\d{1,3}\s*期[）)]?$")  # "本文刊于《人民论坛》杂志2024年第9期"
 
 
+def _editor_name(value: str) -> str | None:
+    """An editor credit's value without the site's desk code ("王晓易_NE0011" -> "王晓易")."""
+    return _EDITOR_CODE.sub("", value).strip(_VALUE_JUNK) or None
+
+
 def _read_credit_line(line: str, meta: _Metadata) -> bool:
     """An editor credit, an original-title line or a print-edition line, wherever it is:
     record it, it is not article text."""
@@ -257,11 +262,11 @@ def _read_credit_line(line: str, meta: _Metadata) -> bool:
             if pair["key"] in ("作者", "记者", "通讯员"):
                 meta.offer("author", _names(pair["value"]))
             elif pair["key"] in ("编辑", "责任编辑", "责编", "文字编辑"):
-                meta.offer("editor", pair["value"])
+                meta.offer("editor", _editor_name(pair["value"]))
         return True
     match = _CREDIT_LINE.match(line)
     if not match or len(line) > 40 or re.search(r"[。！？!?]", match["value"]):
         return False
     if "编" in match["key"]:
-        meta.offer("editor", _EDITOR_CODE.sub("", match["value"]).strip(_VALUE_JUNK) or None)
+        meta.offer("editor", _editor_name(match["value"]))
     return True
