@@ -62,6 +62,7 @@ SETS = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh", DEV_SET)
 DEV_WEIGHT = 5.0  # a dev row counts this much against a public one (leave-one-article-out, fit report)
 ABLATED = "-ablated"  # suffix of a set's variant-4 rows (collect_ablated)
 CROSSFIT = CACHE / "crossfit"  # models without one dev article each, for tune_answers.py to score dev with
+OUT_OF_FOLD = CACHE / "folds"  # models without one public fold each, for tune_answers.py to score that fold with
 
 
 def collect(name: str) -> Path:
@@ -424,16 +425,29 @@ def in_calibration_fold(benchmark: str, title: str) -> bool:
     return _fold(np.asarray([f"{benchmark}/{title}"]))[0] == CALIBRATION_FOLD
 
 
-def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> np.ndarray:
-    """Predictions for the fitting folds, each from a model trained on the others."""
+def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> tuple[np.ndarray, dict]:
+    """Predictions for the fitting folds, each from a model trained on the others; and those models by fold."""
     folds = _fold(rows["group"])
     p = np.zeros(len(rows["y"]))
+    models = {}
     for f in range(FOLDS):
         if f == CALIBRATION_FOLD:
             continue
         train, held = mask & (folds != f), mask & (folds == f)
-        p[held] = _fit(rows, train, params).predict_proba(rows["X"][held])[:, 1]
-    return p
+        models[f] = _fit(rows, train, params)
+        p[held] = models[f].predict_proba(rows["X"][held])[:, 1]
+    return p, models
+
+
+def save_fold_models(models: dict) -> None:
+    """The cross-validation models, one per public fitting fold: tune_answers.py scores a fold's
+    training questions with the model that was not fitted on it, so every public training
+    question, not only the calibration fold's, gives an honest probability."""
+    OUT_OF_FOLD.mkdir(parents=True, exist_ok=True)
+    for fold, model in models.items():
+        (OUT_OF_FOLD / f"{fold}.json").write_text(json.dumps(
+            {"features": list(FEATURES), "trees": export(model), "fold": fold},
+            separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def dev_fold(group: str, articles: list[str]) -> int:
@@ -478,12 +492,13 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
     fitting = (_fold(rows["group"]) != CALIBRATION_FOLD) | (rows["set"] == DEV_SET)
     best = None
     for params in GRID:
-        p = cross_validated(rows, fitting, params)
+        p, fold_models = cross_validated(rows, fitting, params)
         zh, en = (selection_figures(p, rows, fitting & (rows["lang"] == lang))["top1"] for lang in ("zh", "en"))
         report.append(f"| {params} | {zh:.4f} | {en:.4f} |")
         if best is None or zh + en > best[1]:
-            best = (params, zh + en, p)
-    params, _, cv_p = best
+            best = (params, zh + en, p, fold_models)
+    params, _, cv_p, fold_models = best
+    save_fold_models(fold_models)
     model["trees"] = export(_fit(rows, fitting, params))
     dev_p = crossfit_dev(rows, fitting, params)
     model["training"] = {"rows": int(fitting.sum()), "trees_leaves_rate": list(params),

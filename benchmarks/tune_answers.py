@@ -2,18 +2,24 @@
 
 Dev data: the dev split of our own question set (``eval/corpus_zh_en.dev.jsonl``, over the
 default corpus; each question scored by a model cross-fitted without its article, since the
-shipped model also trains on this split) and the calibration fold of the public training questions (``cmrc2018_trial``
-and the "train" part of CMRC 2018 dev and XQuAD-zh; the fold the selector was not fitted on,
-see ``benchmarks/train_selector.py``). The test split and the public "test" parts are never
-read here.
+shipped model also trains on this split) and the public training questions (``cmrc2018_trial``
+and the "train" part of CMRC 2018 dev and XQuAD-zh), each scored by a model not fitted on its
+fold: the shipped model for the calibration fold it was never fitted on, the cross-validation
+model of ``benchmarks/train_selector.py fit`` for each other fold. Scoring every fold, not only
+the calibration fold, gives the English questions weight: one fold held only 58 of them. The
+test split and the public "test" parts are never read here.
 
-- Refusal threshold, per question language: among the thresholds that add at most 3 points of
-  false refusals (on our dev split, and on the public training questions) to those the
-  threshold-free refusals already make, the one refusing the most unanswerable dev questions
-  (the higher on a tie).
-- The counted-noun check (refuse "how many X" when the best sentence and its neighbours never
-  name X): on if it refuses more unanswerable dev questions at no more than 3 points of added
-  false refusals (dev and public), at the chosen thresholds.
+- False refusals have one budget per question language, the issue's targets: at most 5% of
+  our dev split's answerable questions and 3% of the public training questions, counting every
+  refusal (early refusals, threshold and checks together). Budgets spent step by step (3
+  points per setting) would add up past the targets.
+- Refusal threshold, per question language: among the thresholds within the budget, the one
+  refusing the most unanswerable dev questions (the higher on a tie).
+- The refusal checks, each per question language: the counted-noun check (refuse "how many X"
+  when the best sentence and its neighbours never name X) and the year check (refuse a question
+  naming a year the best sentence's article never mentions). A check is on if it refuses more
+  unanswerable dev questions and stays within the budget, at the chosen thresholds and with
+  the checks decided before it.
 - Quoting (neighbour_ratio, max_quote_chars, clause_quote_chars): the shortest quotes (mean
   quoted characters) among the combinations within 0.01 of the most gold answers inside the
   first quote on the public training questions, at no more than 100 mean quoted characters
@@ -56,11 +62,12 @@ from assistant.retrieve import Retriever  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import (  # noqa: E402
-    ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, _fold, dev_fold, in_calibration_fold, load_rows)
+    ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows)
 
 DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
-MAX_FALSE_REFUSALS = 0.03
+MAX_FALSE_REFUSALS_DEV = 0.05  # our own split's target (issue 6)
+MAX_FALSE_REFUSALS_PUBLIC = 0.03  # the public sets' target (issue 6)
 MAX_MEAN_QUOTED = 100
 MAX_DEV_QUOTED = 130
 
@@ -113,7 +120,22 @@ def dev_cases() -> list[Case]:
     return out
 
 
-def public_cases() -> list[Case]:
+def fold_selectors() -> dict[int, SentenceSelector]:
+    """For each public fold, a model that was not fitted on it: the shipped model for the
+    calibration fold, the cross-validation model for each other fold."""
+    selectors = {CALIBRATION_FOLD: SentenceSelector.load()}
+    for fold in range(FOLDS):
+        path = OUT_OF_FOLD / f"{fold}.json"
+        if fold != CALIBRATION_FOLD:
+            if not path.is_file():
+                raise SystemExit(f"no out-of-fold model {path}: run `python benchmarks/train_selector.py fit` first")
+            selectors[fold] = SentenceSelector(json.loads(path.read_text(encoding="utf-8")))
+    return selectors
+
+
+def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
+    """Every training question of the public sets, each scored by the model not fitted on its
+    fold, so that its probabilities are honest."""
     out = []
     for name in PUBLIC:
         folder = resolve_bench(name)
@@ -121,12 +143,15 @@ def public_cases() -> list[Case]:
         ensure_bench_index(folder, settings.index_dir, settings)
         index = load_index(settings.index_dir)
         embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-        answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
-        # Only the fold the selector was not fitted on: its probabilities are honest.
+        answerers = {fold: ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=selector)
+                     for fold, selector in selectors.items()}
+        retriever = Retriever(index, embedder)
         titles = {a.doc_id: a.title for a in index.articles.values()}
-        questions = [q for q in load_bench_questions(folder, "train")
-                     if in_calibration_fold(name, titles.get(q.passage_id, q.passage_id))]
-        out += _cases(answerer, Retriever(index, embedder), [(q.text, True, q.answers, (), ()) for q in questions])
+        questions = load_bench_questions(folder, "train")
+        folds = _fold(np.asarray([f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]))
+        for fold, answerer in answerers.items():
+            out += _cases(answerer, retriever, [(q.text, True, q.answers, (), ())
+                                                for q, f in zip(questions, folds) if f == fold])
         print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
     return out
 
@@ -140,27 +165,30 @@ def _compose(case: Case, settings: AnswerSettings):
 # ---------------------------------------------------------------- refusal threshold
 
 
-def removed_answer_best(lang: str) -> np.ndarray:
-    """Best probability per question of the calibration fold run against its passage with the
-    answer taken out (``train_selector.collect_ablated``): public questions made unanswerable."""
+def removed_answer_best(lang: str, selectors: dict[int, SentenceSelector]) -> np.ndarray:
+    """Best probability per public training question run against its passage with the answer
+    taken out (``train_selector.collect_ablated``; questions made unanswerable), each scored
+    by the model not fitted on its fold."""
     names = [f"{name}{ABLATED}" for name in PUBLIC if (CACHE / f"{name}{ABLATED}.npz").is_file()]
     if not names:
         return np.zeros(0)
     rows = load_rows(names)
-    held = (_fold(rows["group"]) == CALIBRATION_FOLD) & (rows["lang"] == lang)
-    p = SentenceSelector.load().probabilities(rows["X"][held])
-    question = rows["question"][held]
-    return np.array([p[question == q].max() for q in np.unique(question)])
+    folds = _fold(rows["group"])
+    best = []
+    for fold, selector in selectors.items():
+        held = (folds == fold) & (rows["lang"] == lang)
+        p = selector.probabilities(rows["X"][held])
+        question = rows["question"][held]
+        best += [p[question == q].max() for q in np.unique(question)]
+    return np.array(best)
 
 
-def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[float, list[str]]:
+def threshold_table(dev: list[Case], public: list[Case], lang: str, removed: np.ndarray) -> tuple[float, list[str]]:
     dev = [c for c in dev if c.lang == lang]
     public = [c for c in public if c.lang == lang]
-    removed = removed_answer_best(lang)
     lines = [f"| threshold | dev unanswerable refused | dev false refusals | public false refusals | "
              f"public, answer taken out, refused ({len(removed)}) |", "|---|---|---|---|---|"]
     best = None
-    floor = None  # false refusals with no threshold at all (the refusals that need no scoring)
     for t in np.round(np.arange(0.0, 0.61, 0.02), 2):
         def refused(c: Case) -> bool:
             return c.selection is None or c.selection.best_probability < t
@@ -170,8 +198,7 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[flo
         row = (float(t), float(np.mean(unans)), float(np.mean(ans)), float(np.mean(pub)) if pub else 0.0)
         taken_out = f"{float(np.mean(removed < t)):.3f}" if len(removed) else "–"
         lines.append(f"| {row[0]:.2f} | {row[1]:.3f} | {row[2]:.3f} | {row[3]:.3f} | {taken_out} |")
-        floor = floor or row
-        if row[2] - floor[2] <= MAX_FALSE_REFUSALS and row[3] - floor[3] <= MAX_FALSE_REFUSALS:
+        if row[2] <= MAX_FALSE_REFUSALS_DEV and row[3] <= MAX_FALSE_REFUSALS_PUBLIC:
             if best is None or (row[1], row[0]) >= (best[1], best[0]):
                 best = row
     return (best[0] if best else 0.0), lines
@@ -180,14 +207,26 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str) -> tuple[flo
 # ---------------------------------------------------------------- the counted-noun check
 
 
-def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings) -> tuple[bool, list[str]]:
-    """Whether to refuse "how many X" when the best sentence never names X: on if it refuses more
-    unanswerable dev questions and adds at most 3 points of false refusals (dev and public)."""
-    lines = ["| counted-noun check | dev unanswerable refused | dev false refusals | public false refusals |",
+GATES = {  # AnswerSettings field -> what the check refuses
+    "counted_noun_langs": "Counted-noun check (\"how many X\" whose best sentence and its neighbours never name X)",
+    "year_gate_langs": "Year check (a question naming a year that the best sentence's article never mentions)",
+}
+
+
+def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings, field: str,
+               lang: str) -> tuple[bool, list[str]]:
+    """Whether a refusal check (an AnswerSettings field listing the languages it is on for) should
+    be on for questions in ``lang``: on if it refuses more unanswerable dev questions and keeps
+    false refusals within the budget (dev, and the public training questions), in that language."""
+    dev = [c for c in dev if c.lang == lang]
+    public = [c for c in public if c.lang == lang]
+    lines = [f"| check | dev unanswerable refused ({sum(not c.answerable for c in dev)}) | "
+             f"dev false refusals ({sum(c.answerable for c in dev)}) | public false refusals ({len(public)}) |",
              "|---|---|---|---|"]
     rows = {}
+    others = tuple(x for x in getattr(base, field) if x != lang)
     for on in (False, True):
-        settings = replace(base, counted_noun_gate=on)
+        settings = replace(base, **{field: others + ((lang,) if on else ())})
 
         def refused(c: Case) -> bool:
             answer = _compose(c, settings)
@@ -198,7 +237,7 @@ def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings) -> tup
         rows[on] = row
         lines.append(f"| {'on' if on else 'off'} | {row[0]:.3f} | {row[1]:.3f} | {row[2]:.3f} |")
     off, on = rows[False], rows[True]
-    chosen = on[0] > off[0] and on[1] - off[1] <= MAX_FALSE_REFUSALS and on[2] - off[2] <= MAX_FALSE_REFUSALS
+    chosen = on[0] > off[0] and on[1] <= MAX_FALSE_REFUSALS_DEV and on[2] <= MAX_FALSE_REFUSALS_PUBLIC
     return chosen, lines
 
 
@@ -274,14 +313,17 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="store the chosen thresholds in selector.json")
     args = parser.parse_args()
     dev = dev_cases()
-    public = public_cases()
+    selectors = fold_selectors()
+    public = public_cases(selectors)
     report = ["# Answer settings chosen on dev data", "", "Command: `python benchmarks/tune_answers.py --write`", "",
-              f"Dev data: {DEV_SET.relative_to(ROOT)} ({len(dev)} questions) and the calibration fold of the "
-              f"training parts of {', '.join(PUBLIC)} ({len(public)} questions, which the selector was not "
-              "fitted on).", ""]
+              f"Dev data: {DEV_SET.relative_to(ROOT)} ({len(dev)} questions; each scored by a model cross-fitted "
+              f"without its article) and the training parts of {', '.join(PUBLIC)} ({len(public)} questions: "
+              f"{sum(c.lang == 'zh' for c in public)} Chinese, {sum(c.lang == 'en' for c in public)} English; "
+              f"each scored by the model not fitted on its fold: the shipped model for the calibration fold, "
+              f"a cross-validation model for each other fold).", ""]
     thresholds = {}
     for lang in ("zh", "en"):
-        thresholds[lang], lines = threshold_table(dev, public, lang)
+        thresholds[lang], lines = threshold_table(dev, public, lang, removed_answer_best(lang, selectors))
         report += [f"## Refusal threshold, {lang}: {thresholds[lang]:.2f}", "", *lines, ""]
     base = replace(AnswerSettings(), threshold=None)
     # Quoting and extra quotes are tuned at the chosen thresholds.
@@ -291,9 +333,14 @@ def main() -> None:
     # chosen thresholds in memory, so that quoting is tuned at them; --write stores them.
     for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + public}.values():
         selector.model.setdefault("refusal", {})["threshold"] = thresholds
-    gate, lines = gate_table(dev, public, base)
-    report += [f"## Counted-noun check: {'on' if gate else 'off'}", "", *lines, ""]
-    base = replace(base, counted_noun_gate=gate)  # what quoting and extra quotes are tuned with
+    # Each check is decided at the thresholds and the checks decided before it; quoting and extra
+    # quotes are tuned with all of them.
+    for field, label in GATES.items():
+        base = replace(base, **{field: ()})
+        for lang in ("zh", "en"):
+            on, lines = gate_table(dev, public, base, field, lang)
+            report += [f"## {label}, {lang}: {'on' if on else 'off'}", "", *lines, ""]
+            base = replace(base, **{field: getattr(base, field) + ((lang,) if on else ())})
     quoting, lines = quoting_table(public, base)
     report += [f"## Quoting: neighbour_ratio {quoting.neighbour_ratio}, max_quote_chars {quoting.max_quote_chars}, "
                f"clause_quote_chars {quoting.clause_quote_chars}",
@@ -301,7 +348,7 @@ def main() -> None:
     extra, lines = extra_table(dev, quoting)
     report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "", *lines, ""]
     chosen = {k: getattr(extra, k) for k in ("neighbour_ratio", "max_quote_chars", "clause_quote_chars", "extra_ratio",
-                                              "min_gain", "counted_noun_gate")}
+                                              "min_gain", *GATES)}
     shipped = {k: getattr(AnswerSettings(), k) for k in chosen}
     report += ["## Defaults", "", f"Chosen: {chosen}.",
                "The defaults in `assistant/answer/settings.py` "

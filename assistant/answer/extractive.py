@@ -23,7 +23,7 @@ from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
 from assistant.answer.refusal import (
-    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk)
+    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, year_unmentioned)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.terms import Term, question_terms
@@ -102,11 +102,14 @@ class ExtractiveAnswerer:
         return None
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
-        """Refuse when no sentence is probable enough (or a count names something else), else compose the quotes."""
+        """Refuse when no sentence is probable enough (or a count names something else, or the
+        article is of another year), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         best = max(selection.scored, key=lambda s: s.probability).candidate
-        if self.settings.counted_noun_gate and counted_unnamed(selection.qtype, best):
+        if query.lang in self.settings.counted_noun_langs and counted_unnamed(selection.qtype, best):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.year_gate_langs and year_unmentioned(query, best, self.index):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 

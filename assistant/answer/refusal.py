@@ -11,7 +11,11 @@ Three grounds, checked in this order:
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
-   of something else is not the answer (whether this check is on was chosen on dev data).
+   of something else is not the answer.
+5. A question naming a year that the best sentence's article never mentions (in its text, its
+   title or its date): a figure for another year is not the answer.
+
+Whether checks 4 and 5 are on, per question language, was chosen on dev data.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import re
 
 from assistant.answer.candidates import Candidate
+from assistant.answer.features import YEAR
 from assistant.answer.qtype import QuestionType
 from assistant.answer.terms import Term
 from assistant.query import Query
@@ -94,3 +99,14 @@ def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
         return False
     around = f"{best.before} {best.match} {best.after}"
     return not any(form in around for form in qtype.counted_forms)
+
+
+def year_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
+    """The question names a year, and the best sentence's article mentions none of the years it names."""
+    years = set(YEAR.findall(query.normalized))
+    if not years:
+        return False
+    doc_id = best.sentence.doc_id
+    article = index.match_text(doc_id)
+    date = index.article(doc_id).date or ""
+    return not any(y in article.text or y in article.title or date.startswith(y) for y in years)

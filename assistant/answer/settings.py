@@ -23,7 +23,11 @@ class AnswerSettings:
     clause_quote_chars: int = 90  # the same for number, date, name and place questions
     neighbour_ratio: float = 0.2  # quote the lead with its neighbour when that is this likely relative to it
     max_window_chars: int = 160  # ... and both together are no longer than this
-    counted_noun_gate: bool = True  # refuse "how many X" when the best sentence and its neighbours never name X
+    # Question languages in which "how many X" is refused when the best sentence and its
+    # neighbours never name X (English questions name X through dictionary translations).
+    counted_noun_langs: tuple[str, ...] = ()
+    # ... and in which a question naming a year the best sentence's article never mentions is refused.
+    year_gate_langs: tuple[str, ...] = ("en",)
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
