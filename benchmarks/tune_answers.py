@@ -10,9 +10,10 @@ the calibration fold, gives the English questions weight: one fold held only 58 
 test split and the public "test" parts are never read here.
 
 - False refusals have one budget per question language, the issue's targets: at most 5% of
-  our dev split's answerable questions and 3% of the public training questions, counting every
-  refusal (early refusals, threshold and checks together). Budgets spent step by step (3
-  points per setting) would add up past the targets.
+  our dev split's answerable questions and 3% of each public set's training questions (the
+  target holds per set: XQuAD's translated questions are refused more often than CMRC's),
+  counting every refusal (early refusals, threshold and checks together). Budgets spent step
+  by step (3 points per setting) would add up past the targets.
 - Refusal threshold, per question language: among the thresholds within the budget, the one
   refusing the most unanswerable dev questions (the higher on a tie).
 - The refusal checks, each per question language: the counted-noun check (refuse "how many X"
@@ -68,6 +69,7 @@ DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
 MAX_FALSE_REFUSALS_DEV = 0.05  # our own split's target (issue 6)
 MAX_FALSE_REFUSALS_PUBLIC = 0.03  # the public sets' target (issue 6)
+MIN_SET_QUESTIONS = 100  # a public set judges a budget in a language only with this many questions in it
 MAX_MEAN_QUOTED = 100
 MAX_DEV_QUOTED = 130
 
@@ -85,9 +87,10 @@ class Case:
     answers: tuple[str, ...] = ()  # public sets: gold answers
     evidence: tuple[str, ...] = ()  # our set: evidence strings
     docs: tuple[str, ...] = ()  # our set: gold articles
+    source: str = ""  # public sets: which one
 
 
-def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items) -> list[Case]:
+def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items, source: str = "") -> list[Case]:
     out = []
     for text, answerable, answers, evidence, docs in items:
         query = parse_query(text)
@@ -95,7 +98,7 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items) -> list[Ca
         terms = question_terms(query, answerer.index.lexical)
         early = answerer.refuse_early(query, hits, terms)
         selection = None if early else answerer.select(query, hits, classify(query), terms)
-        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs))
+        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs, source))
     return out
 
 
@@ -151,7 +154,7 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
         folds = _fold(np.asarray([f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]))
         for fold, answerer in answerers.items():
             out += _cases(answerer, retriever, [(q.text, True, q.answers, (), ())
-                                                for q, f in zip(questions, folds) if f == fold])
+                                                for q, f in zip(questions, folds) if f == fold], name)
         print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
     return out
 
@@ -183,24 +186,51 @@ def removed_answer_best(lang: str, selectors: dict[int, SentenceSelector]) -> np
     return np.array(best)
 
 
+def judged_sets(public: list[Case]) -> list[str]:
+    """The public sets with enough questions (of the language at hand) to judge a budget on:
+    cmrc2018_trial has one question that reads as English."""
+    counts: dict[str, int] = {}
+    for c in public:
+        counts[c.source] = counts.get(c.source, 0) + 1
+    return [name for name, n in counts.items() if n >= MIN_SET_QUESTIONS]
+
+
+def public_false_refusals(public: list[Case], refused) -> dict[str, float]:
+    """Share of each judged public set's questions refused: the target holds for each set, not for their pool."""
+    return {name: float(np.mean([refused(c) for c in public if c.source == name])) for name in judged_sets(public)}
+
+
+def _sets_header(public: list[Case]) -> str:
+    return " | ".join(f"false refusals, {name} ({sum(c.source == name for c in public)})"
+                      for name in judged_sets(public))
+
+
+def within_budget(dev_false: float, public_false: dict[str, float]) -> bool:
+    return dev_false <= MAX_FALSE_REFUSALS_DEV and max(public_false.values(), default=0.0) <= MAX_FALSE_REFUSALS_PUBLIC
+
+
+# Fine steps where the calibrated probabilities of long policy sentences sit, coarse above.
+THRESHOLDS = np.round(np.concatenate([np.arange(0.0, 0.1, 0.01), np.arange(0.1, 0.61, 0.02)]), 2)
+
+
 def threshold_table(dev: list[Case], public: list[Case], lang: str, removed: np.ndarray) -> tuple[float, list[str]]:
     dev = [c for c in dev if c.lang == lang]
     public = [c for c in public if c.lang == lang]
-    lines = [f"| threshold | dev unanswerable refused | dev false refusals | public false refusals | "
-             f"public, answer taken out, refused ({len(removed)}) |", "|---|---|---|---|---|"]
+    sets = judged_sets(public)
+    lines = [f"| threshold | dev unanswerable refused | dev false refusals | {_sets_header(public)} | "
+             f"public, answer taken out, refused ({len(removed)}) |", "|---" * (4 + len(sets)) + "|"]
     best = None
-    for t in np.round(np.arange(0.0, 0.61, 0.02), 2):
+    for t in THRESHOLDS:
         def refused(c: Case) -> bool:
             return c.selection is None or c.selection.best_probability < t
-        unans = [refused(c) for c in dev if not c.answerable]
-        ans = [refused(c) for c in dev if c.answerable]
-        pub = [refused(c) for c in public]
-        row = (float(t), float(np.mean(unans)), float(np.mean(ans)), float(np.mean(pub)) if pub else 0.0)
+        unans = float(np.mean([refused(c) for c in dev if not c.answerable]))
+        ans = float(np.mean([refused(c) for c in dev if c.answerable]))
+        pub = public_false_refusals(public, refused)
         taken_out = f"{float(np.mean(removed < t)):.3f}" if len(removed) else "–"
-        lines.append(f"| {row[0]:.2f} | {row[1]:.3f} | {row[2]:.3f} | {row[3]:.3f} | {taken_out} |")
-        if row[2] <= MAX_FALSE_REFUSALS_DEV and row[3] <= MAX_FALSE_REFUSALS_PUBLIC:
-            if best is None or (row[1], row[0]) >= (best[1], best[0]):
-                best = row
+        lines.append(f"| {t:.2f} | {unans:.3f} | {ans:.3f} | " + " | ".join(f"{pub[n]:.3f}" for n in sets)
+                     + f" | {taken_out} |")
+        if within_budget(ans, pub) and (best is None or (unans, t) >= (best[1], best[0])):
+            best = (float(t), unans)
     return (best[0] if best else 0.0), lines
 
 
@@ -220,9 +250,10 @@ def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings, field:
     false refusals within the budget (dev, and the public training questions), in that language."""
     dev = [c for c in dev if c.lang == lang]
     public = [c for c in public if c.lang == lang]
+    sets = judged_sets(public)
     lines = [f"| check | dev unanswerable refused ({sum(not c.answerable for c in dev)}) | "
-             f"dev false refusals ({sum(c.answerable for c in dev)}) | public false refusals ({len(public)}) |",
-             "|---|---|---|---|"]
+             f"dev false refusals ({sum(c.answerable for c in dev)}) | {_sets_header(public)} |",
+             "|---" * (3 + len(sets)) + "|"]
     rows = {}
     others = tuple(x for x in getattr(base, field) if x != lang)
     for on in (False, True):
@@ -231,13 +262,12 @@ def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings, field:
         def refused(c: Case) -> bool:
             answer = _compose(c, settings)
             return answer is None or answer.refused
-        row = (float(np.mean([refused(c) for c in dev if not c.answerable])),
-               float(np.mean([refused(c) for c in dev if c.answerable])),
-               float(np.mean([refused(c) for c in public])))
-        rows[on] = row
-        lines.append(f"| {'on' if on else 'off'} | {row[0]:.3f} | {row[1]:.3f} | {row[2]:.3f} |")
-    off, on = rows[False], rows[True]
-    chosen = on[0] > off[0] and on[1] <= MAX_FALSE_REFUSALS_DEV and on[2] <= MAX_FALSE_REFUSALS_PUBLIC
+        rows[on] = (float(np.mean([refused(c) for c in dev if not c.answerable])),
+                    float(np.mean([refused(c) for c in dev if c.answerable])),
+                    public_false_refusals(public, refused))
+        unans, ans, pub = rows[on]
+        lines.append(f"| {'on' if on else 'off'} | {unans:.3f} | {ans:.3f} | " + " | ".join(f"{pub[n]:.3f}" for n in sets) + " |")
+    chosen = rows[True][0] > rows[False][0] and within_budget(rows[True][1], rows[True][2])
     return chosen, lines
 
 
