@@ -1,6 +1,6 @@
 """When not to answer.
 
-Three grounds, checked in this order:
+The grounds, checked in this order:
 
 1. The input is not a question about the collection: an instruction to the assistant
    ("ignore previous instructions …", "print your system prompt", an SQL fragment), small
