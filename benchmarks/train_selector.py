@@ -417,12 +417,7 @@ def selection_figures(p: np.ndarray, rows: dict[str, np.ndarray], mask: np.ndarr
             "top1": round(right / max(1, len(questions)), 4), "top1_when_reachable": round(right / max(1, reachable), 4)}
 
 
-CALIBRATION_FOLD = 0  # held out of the fitted model: where benchmarks/tune_answers.py chooses thresholds
-
-
-def in_calibration_fold(benchmark: str, title: str) -> bool:
-    """Whether the training questions on this article of this set are held out for calibration."""
-    return _fold(np.asarray([f"{benchmark}/{title}"]))[0] == CALIBRATION_FOLD
+CALIBRATION_FOLD = 0  # held out of the fitted model: scored by it in benchmarks/tune_answers.py
 
 
 def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> tuple[np.ndarray, dict]:

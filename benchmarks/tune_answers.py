@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -168,31 +169,29 @@ def _compose(case: Case, settings: AnswerSettings):
 # ---------------------------------------------------------------- refusal threshold
 
 
-def removed_answer_best(lang: str, selectors: dict[int, SentenceSelector]) -> np.ndarray:
-    """Best probability per public training question run against its passage with the answer
-    taken out (``train_selector.collect_ablated``; questions made unanswerable), each scored
-    by the model not fitted on its fold."""
+def removed_answer_best(selectors: dict[int, SentenceSelector]) -> dict[str, np.ndarray]:
+    """Per question language, the best probability per public training question run against its
+    passage with the answer taken out (``train_selector.collect_ablated``; questions made
+    unanswerable), each scored by the model not fitted on its fold."""
     names = [f"{name}{ABLATED}" for name in PUBLIC if (CACHE / f"{name}{ABLATED}.npz").is_file()]
     if not names:
-        return np.zeros(0)
+        return {}
     rows = load_rows(names)
     folds = _fold(rows["group"])
-    best = []
+    best: dict[str, list[float]] = {}
     for fold, selector in selectors.items():
-        held = (folds == fold) & (rows["lang"] == lang)
-        p = selector.probabilities(rows["X"][held])
-        question = rows["question"][held]
-        best += [p[question == q].max() for q in np.unique(question)]
-    return np.array(best)
+        for lang in np.unique(rows["lang"]):
+            held = (folds == fold) & (rows["lang"] == lang)
+            p = selector.probabilities(rows["X"][held])
+            question = rows["question"][held]
+            best.setdefault(str(lang), []).extend(p[question == q].max() for q in np.unique(question))
+    return {lang: np.array(values) for lang, values in best.items()}
 
 
 def judged_sets(public: list[Case]) -> list[str]:
     """The public sets with enough questions (of the language at hand) to judge a budget on:
     cmrc2018_trial has one question that reads as English."""
-    counts: dict[str, int] = {}
-    for c in public:
-        counts[c.source] = counts.get(c.source, 0) + 1
-    return [name for name, n in counts.items() if n >= MIN_SET_QUESTIONS]
+    return [name for name, n in Counter(c.source for c in public).items() if n >= MIN_SET_QUESTIONS]
 
 
 def public_false_refusals(public: list[Case], refused) -> dict[str, float]:
@@ -234,7 +233,7 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str, removed: np.
     return (best[0] if best else 0.0), lines
 
 
-# ---------------------------------------------------------------- the counted-noun check
+# ---------------------------------------------------------------- refusal checks
 
 
 GATES = {  # AnswerSettings field -> what the check refuses
@@ -352,8 +351,9 @@ def main() -> None:
               f"each scored by the model not fitted on its fold: the shipped model for the calibration fold, "
               f"a cross-validation model for each other fold).", ""]
     thresholds = {}
+    removed = removed_answer_best(selectors)
     for lang in ("zh", "en"):
-        thresholds[lang], lines = threshold_table(dev, public, lang, removed_answer_best(lang, selectors))
+        thresholds[lang], lines = threshold_table(dev, public, lang, removed.get(lang, np.zeros(0)))
         report += [f"## Refusal threshold, {lang}: {thresholds[lang]:.2f}", "", *lines, ""]
     base = replace(AnswerSettings(), threshold=None)
     # Quoting and extra quotes are tuned at the chosen thresholds.
