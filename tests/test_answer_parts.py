@@ -89,6 +89,51 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     assert classify(parse_query(question)).kind == kind
 
 
+@pytest.mark.parametrize("question, kind", [
+    # "when" inside the question is a conjunction: the question asks for what comes before it.
+    ("How many projects were left unfinished when the plan ended?", "number"),
+    ("What platform was built when the consortium was formed?", "entity"),
+    ("When did the consortium register?", "date"),
+    ("The consortium registered when?", "date"),
+    ("In 2021, when was the list published?", "date"),
+    # The noun after "what/which" names the answer's kind (WordNet's commonest sense).
+    ("Which official announced the first batch?", "person"),
+    ("What famous scientist leads the lab?", "person"),
+    ("What was the name of the engineer who led the project?", "person"),
+    ("Which district hosts the pilot base?", "place"),
+    ("In what decade did the reform begin?", "date"),
+    ("Which scientists joined the consortium?", "list"),  # a plural still asks for a list
+    ("Which company leads the consortium?", "entity"),  # a company is not a person
+])
+def test_the_noun_a_question_asks_about_sets_its_type(question, kind):
+    assert classify(parse_query(question)).kind == kind
+
+
+def test_wordnet_classes_come_from_the_commonest_sense():
+    from assistant.answer.noun_class import is_noun, is_plural_noun, noun_answer_type
+
+    assert [noun_answer_type(w) for w in ("player", "chairmen", "city", "decade", "ton")] == [
+        "person", "person", "place", "date", "number"]
+    assert noun_answer_type("company") is None and noun_answer_type("glorp") is None
+    assert is_noun("Consortium") and not is_noun("quickly")
+    assert is_plural_noun("players") and is_plural_noun("cities") and not is_plural_noun("player")
+
+
+def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypatch):
+    from assistant.answer.noun_class import noun_answer_type, tables
+
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path))
+    tables.cache_clear()
+    try:
+        assert noun_answer_type("player") == "person"
+        stored = list(tmp_path.glob("wordnet-*.sqlite"))
+        assert len(stored) == 1
+        tables.cache_clear()  # a new process: reads the file
+        assert noun_answer_type("city") == "place" and list(tmp_path.glob("wordnet-*.sqlite")) == stored
+    finally:
+        tables.cache_clear()
+
+
 @pytest.mark.parametrize("question, thing", [
     ("How many patents did the consortia file?", "patents"),
     ("How many national high-tech enterprises does Suining have?", "high tech enterprises"),

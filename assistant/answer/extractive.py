@@ -1,6 +1,6 @@
 """The extractive answerer: quote the sentences that answer, cite each one, or refuse.
 
-    question ──> refusal checks (instruction, nothing in the collection, unknown name)
+    question ──> refusal checks (instruction, small talk, nothing in the collection, unknown name)
              ──> candidates: the stored sentences of the top passages
              ──> features ──> selector: P(sentence holds the answer)
              ──> refuse if no sentence reaches the threshold, else compose the quotes
@@ -26,6 +26,7 @@ from assistant.answer.refusal import (
     counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, year_unmentioned)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
+from assistant.answer.smalltalk_model import smalltalk_model_for
 from assistant.answer.terms import Term, question_terms
 from assistant.embed import Embedder
 from assistant.prompts import load_prompt
@@ -94,12 +95,19 @@ class ExtractiveAnswerer:
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the
         collection does not have, or a name no article mentions."""
-        if instruction(query) or small_talk(query) or off_collection(terms):
+        if instruction(query) or small_talk(query) or self.learned_small_talk(query) or off_collection(terms):
             return self.refuse(query, hits, related=False)
         missing = missing_names(query, self.index)
         if missing:
             return self.refuse(query, hits, missing=missing)
         return None
+
+    def learned_small_talk(self, query: Query) -> bool:
+        """The learned check (``smalltalk_model.py``): talk with the assistant, in wordings no pattern knows."""
+        if not self.settings.smalltalk_check:
+            return False
+        model = smalltalk_model_for(self.embedder.name)
+        return model is not None and model.is_small_talk(self.embedder.embed_query(query.normalized))
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough (or a count names something else, or the
@@ -191,13 +199,14 @@ class ExtractiveAnswerer:
 
     def _span(self, lead: Candidate, selection: Selection, probability: float) -> tuple[int, int]:
         """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
-        when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)."""
+        when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)
+        and in the same paragraph (past a paragraph break another subject begins)."""
         s = self.settings
         neighbour = self._likely_neighbour(lead, selection, probability)
         if neighbour is not None:
             start = min(lead.sentence.start, neighbour.sentence.start)
             end = max(lead.sentence.end, neighbour.sentence.end)
-            if end - start <= s.max_window_chars:
+            if end - start <= s.max_window_chars and "\n" not in self.index.article(lead.sentence.doc_id).text[start:end]:
                 return start, end
         return compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars, s.clause_quote_chars)
 

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.answer.noun_class import is_inflected_verb, is_noun, is_plural_noun, noun_answer_type
 from assistant.query import Query
 
 _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
@@ -43,7 +44,11 @@ _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
-    ("date", re.compile(r"\b(?:when|what (?:year|date|time|day|month|century|decade|period)|which (?:year|date|month|"
+    # "when" asks only as a question word (first, or before its verb, or last): in "how many
+    # seconds were left when …" it is a conjunction, and the question asks for a number.
+    ("date", re.compile(r"^\W*when\b|\bwhen (?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
+                        r"should|might|must)\b|\bwhen\W*$|"
+                        r"\b(?:what (?:year|date|time|day|month|century|decade|period)|which (?:year|date|month|"
                         r"century|decade|period)|since when|how long ago|in what year)\b")),
     ("number", re.compile(r"\b(?:how (?:many|much|large|big|long|far|old|high|tall|often|fast|deep|wide|heavy)|"
                           r"what (?:percentage|percent|share|proportion|fraction|number|amount|total|size|sum|ratio|rate)|"
@@ -87,8 +92,44 @@ def classify(query: Query) -> QuestionType:
         kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
     if kind == "other":
         kind = next((k for k, rule in _EN_RULES if rule.search(english)), "other")
+        head = _asked_noun(english) if kind in ("entity", "other", "list") else None
+        # A plural ("which cities") still asks for a list; "which Panthers player" does not.
+        if head and not (kind == "list" and is_plural_noun(head)):
+            kind = noun_answer_type(head) or kind
     counted, forms = _counted(query)
     return QuestionType(kind, counted, forms)
+
+
+# "what/which <noun phrase>", and "the name of <noun phrase>", where the noun phrase names the answer's kind.
+_ASKED_NOUN_PHRASE = re.compile(r"\b(?:what|which|name of(?: the| an?)?)\s+")
+# Words that end the noun phrase after "what/which" (its verb, a preposition, a clause).
+_ENDS_NOUN_PHRASE = frozenset(
+    "is are was were be been do does did has have had can could will would should may might must shall "
+    "of in on at to for from by with about as into than that which who whom whose when where why how "
+    "and or the a an this these those it its his her their".split())
+
+
+def _asked_noun(english: str) -> str | None:
+    """The head noun after "what/which" (or "the name of") whose kind the question asks for:
+    "what famous author …" -> "author", "which Panthers player got …" -> "player".
+
+    The head is the last noun (WordNet's, ``assistant.answer.noun_class``) among the words
+    before the phrase's verb (an auxiliary, or a word with a verb's ending after the first
+    noun: "which district hosts …") or preposition; the first phrase with a head wins.
+    """
+    for match in _ASKED_NOUN_PHRASE.finditer(english):
+        head = None
+        for raw in english[match.end():].split()[:4]:
+            word = re.sub(r"(?:'s|’s|')$", "", raw.strip("?,.;:!\"()"))
+            if not word.isalpha() or word in _ENDS_NOUN_PHRASE or (head and is_inflected_verb(word)):
+                break
+            if is_noun(word):
+                head = word
+            elif head:
+                break
+        if head:
+            return head
+    return None
 
 
 def _counted(query: Query) -> tuple[str, tuple[str, ...]]:

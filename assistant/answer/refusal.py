@@ -4,8 +4,9 @@ The grounds, checked in this order:
 
 1. The input is not a question about the collection: an instruction to the assistant
    ("ignore previous instructions …", "print your system prompt", an SQL fragment), small
-   talk (greetings, the weather, a joke, questions about the assistant itself), or text none
-   of whose words occur in the collection (keyboard mash).
+   talk (greetings, the weather, a joke, questions about the assistant itself), talk with
+   the assistant in wordings no pattern knows (a model over the question's vector,
+   ``smalltalk_model.py``), or text none of whose words occur in the collection (keyboard mash).
 2. The question names a place or organisation no article mentions (a question about
    Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the

