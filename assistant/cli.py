@@ -188,11 +188,14 @@ def remove(
 
 def _build_and_report(settings, quiet: bool, build) -> None:
     """Run ``build(progress)`` (one of the collection changes) with a progress bar and report its result."""
+    from assistant.answer.noun_class import tables as wordnet_tables
     from assistant.query import load_dictionary
 
     with _progress(not quiet) as progress:
         report = build(progress)
-    load_dictionary()  # built and stored on first use; doing it here keeps the first English `ask` fast
+    # Both are built and stored on first use; doing it here keeps the first English `ask` fast.
+    load_dictionary()
+    wordnet_tables()
     for file, reason in report.skipped:
         _warn(f"skipped {file}: {reason}")
     for file, what in report.warnings:

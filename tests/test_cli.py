@@ -228,6 +228,23 @@ def test_ingest_reports_what_it_did_then_that_the_index_is_current(good):
     assert again.exit_code == 0 and "is up to date (3 articles" in again.stdout
 
 
+def test_ingest_prepares_the_english_lookups_in_the_cache_folder(good, tmp_path):
+    from assistant.answer.noun_class import tables
+    from assistant.query import load_dictionary
+
+    cache = tmp_path / "cache"
+    load_dictionary.cache_clear()
+    tables.cache_clear()
+    try:
+        result = invoke(["ingest", "-q", str(good["corpus"])], tmp_path / "index", good["corpus"],
+                        ASSISTANT_CACHE_DIR=str(cache))
+        assert result.exit_code == 0, result.output
+        assert len(list(cache.glob("cedict-*.sqlite"))) == 1 and len(list(cache.glob("wordnet-*.sqlite"))) == 1
+    finally:
+        load_dictionary.cache_clear()
+        tables.cache_clear()
+
+
 def test_ingest_skips_an_unreadable_file_lists_it_and_indexes_the_rest(good, tmp_path):
     folder = tmp_path / "mixed"
     shutil.copytree(good["corpus"], folder)
