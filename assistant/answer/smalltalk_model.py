@@ -2,9 +2,10 @@
 
 A logistic regression over the question's vector from the query encoder, trained on public
 data by ``benchmarks/train_smalltalk.py`` (chatterbot-corpus dialogue turns against public
-reading-comprehension questions) and stored as JSON beside this module. Its threshold was
-chosen there so that almost no public question (≤ 0.5% out of fold) and no answerable dev
-question is taken for small talk.
+reading-comprehension questions) and stored as JSON beside this module. Its thresholds, one
+per question language, were chosen there so that almost no public question (≤ 0.5% out of
+fold), few questions about a subject in a user's words and no answerable dev question is
+taken for small talk.
 
 The weights belong to the encoder they were trained with: with another encoder the vector
 space differs and the check is off (the pattern checks of ``refusal.py`` still apply).
@@ -27,14 +28,16 @@ class SmallTalkModel:
     encoder: str
     weights: np.ndarray
     bias: float
-    threshold: float
+    thresholds: dict[str, float]  # per question language
 
     def probability(self, vector: np.ndarray) -> float:
         """P(small talk) for one unit-length query vector of ``encoder``."""
         return float(1.0 / (1.0 + np.exp(-(float(np.dot(self.weights, vector)) + self.bias))))
 
-    def is_small_talk(self, vector: np.ndarray) -> bool:
-        return self.probability(vector) >= self.threshold
+    def is_small_talk(self, vector: np.ndarray, lang: str) -> bool:
+        """Whether a question in ``lang`` ("zh" or "en") with this vector is small talk."""
+        threshold = self.thresholds.get(lang)
+        return threshold is not None and self.probability(vector) >= threshold
 
 
 @cache
@@ -44,7 +47,7 @@ def load_smalltalk_model(path: Path = MODEL_PATH) -> SmallTalkModel | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     return SmallTalkModel(str(data["encoder"]), np.asarray(data["weights"], dtype=np.float32),
-                             float(data["bias"]), float(data["threshold"]))
+                          float(data["bias"]), {str(k): float(v) for k, v in data["threshold"].items()})
 
 
 def smalltalk_model_for(encoder: str) -> SmallTalkModel | None:
