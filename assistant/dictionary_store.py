@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
-from assistant.sqlite_files import open_readonly, write_atomically
+from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
 DICTIONARY_VERSION = "1"
@@ -61,31 +61,15 @@ def fingerprint(sources: Sequence[Path]) -> str:
 def open_dictionary(cache_dir: Path, sources: Sequence[Path], build: Callable[[], tuple[Entries, Entries]]) -> Dictionary:
     """The stored index for ``sources``, built with ``build()`` (english, pinyin) when there is none yet."""
     path = Path(cache_dir) / f"cedict-{fingerprint(sources)}.sqlite"
-    stored = _open_stored(path)
-    if stored is not None:
-        return stored
-    english, pinyin = build()
-    try:
-        _write(path, english, pinyin)
-    except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep it for this process only
-        return _in_memory(english, pinyin)
-    return _open_stored(path) or _in_memory(english, pinyin)
+
+    def built() -> Callable[[sqlite3.Connection], None]:
+        english, pinyin = build()
+        return lambda connection: _fill(connection, english, pinyin)
+
+    return Dictionary(*open_or_build(path, _PROBES, built))
 
 
-def _in_memory(english: Entries, pinyin: Entries) -> Dictionary:
-    memory = sqlite3.connect(":memory:", check_same_thread=False)
-    _fill(memory, english, pinyin)
-    return Dictionary(memory, ":memory:")
-
-
-def _open_stored(path: Path) -> Dictionary | None:
-    """The file at ``path`` opened read-only, or None when it is missing or unreadable (then it is rebuilt)."""
-    connection = open_readonly(path, "SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1")
-    return None if connection is None else Dictionary(connection, str(path))
-
-
-def _write(path: Path, english: Entries, pinyin: Entries) -> None:
-    write_atomically(path, lambda connection: _fill(connection, english, pinyin))
+_PROBES = ("SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1")
 
 
 def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries) -> None:

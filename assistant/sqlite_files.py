@@ -1,5 +1,5 @@
-"""SQLite files built once per machine (the English dictionary index, jieba's word tags): how they
-are written so readers never see half a file, and how they are opened for reading."""
+"""SQLite files built once per machine (the English dictionary index, jieba's word tags, WordNet's
+noun classes): how they are written so readers never see half a file, and how they are opened for reading."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 
 def open_readonly(path: Path, *probes: str) -> sqlite3.Connection | None:
@@ -38,3 +38,26 @@ def write_atomically(path: Path, fill: Callable[[sqlite3.Connection], None]) -> 
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def open_or_build(path: Path, probes: Sequence[str],
+                  build: Callable[[], Callable[[sqlite3.Connection], None]]) -> tuple[sqlite3.Connection, str]:
+    """The file at ``path`` opened read-only (``probes`` as in :func:`open_readonly`), or, when it
+    is missing or unreadable, built: ``build()`` does the costly reading once and returns the
+    function that fills a database, which writes the file atomically. When the folder cannot be
+    written, the database lives in memory for this process. Returns the connection and where it is."""
+    connection = open_readonly(path, *probes)
+    if connection is not None:
+        return connection, str(path)
+    fill = build()
+    try:
+        write_atomically(path, fill)
+        connection = open_readonly(path, *probes)
+    except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep it for this process only
+        connection = None
+    if connection is not None:
+        return connection, str(path)
+    memory = sqlite3.connect(":memory:", check_same_thread=False)
+    fill(memory)
+    return memory, ":memory:"
+

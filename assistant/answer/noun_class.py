@@ -22,8 +22,9 @@ import sqlite3
 import threading
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Callable
 
-from assistant.sqlite_files import open_readonly, write_atomically
+from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
 TABLES_VERSION = "1"
@@ -97,25 +98,19 @@ def tables() -> WordNetTables:
     stat = (folder / "index.sense").stat()
     name = hashlib.sha256(f"{TABLES_VERSION}|{folder.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     path = Path(Settings().cache_dir) / f"wordnet-{name.hexdigest()[:16]}.sqlite"
-    connection = open_readonly(path, "SELECT lemma FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1")
-    if connection is not None:
-        return WordNetTables(connection)
-    nouns, verbs = read_noun_types(folder), read_verbs(folder)
 
-    def fill(db: sqlite3.Connection) -> None:
-        db.execute("CREATE TABLE nouns (lemma TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID")
-        db.executemany("INSERT INTO nouns VALUES (?, ?)", nouns.items())
-        db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
-        db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
+    def built() -> Callable[[sqlite3.Connection], None]:
+        nouns, verbs = read_noun_types(folder), read_verbs(folder)
 
-    try:
-        write_atomically(path, fill)
-        connection = open_readonly(path, "SELECT lemma FROM nouns LIMIT 1")
-    except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep them for this process only
-        connection = None
-    if connection is None:
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
-        fill(connection)
+        def fill(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("CREATE TABLE nouns (lemma TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID")
+                db.executemany("INSERT INTO nouns VALUES (?, ?)", nouns.items())
+                db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
+                db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
+        return fill
+
+    connection, _location = open_or_build(path, ("SELECT lemma FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1"), built)
     return WordNetTables(connection)
 
 
