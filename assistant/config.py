@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     max_citations: int | None = Field(None, ge=1)  # sentences an answer quotes at most
     refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
     max_quote_chars: int | None = Field(None, ge=10)  # longer sentences are quoted by their relevant clauses
+    reader: bool = True  # reorder the best few sentences with the cross-encoder (assistant/answer/reader.py)
     retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
     # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,
     # e.g. "openai:deepseek-chat" (any OpenAI-compatible server, with llm_base_url) or "ollama:qwen2.5".

@@ -7,7 +7,9 @@ and the "train" part of CMRC 2018 dev and XQuAD-zh), each scored by a model not 
 fold: the shipped model for the calibration fold it was never fitted on, the cross-validation
 model of ``benchmarks/train_selector.py fit`` for each other fold. Scoring every fold, not only
 the calibration fold, gives the English questions weight: one fold held only 58 of them. The
-test split and the public "test" parts are never read here.
+reader (the cross-encoder that reorders the selector's shortlist) is likewise the one trained
+without the question's half of the articles (``benchmarks/train_reader.py fit``). The test
+split and the public "test" parts are never read here.
 
 - False refusals have one budget per question language, the issue's targets: at most 5% of
   our dev split's answerable questions and 3% of each public set's training questions (the
@@ -62,6 +64,7 @@ from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
+from assistant.answer.reader import SentenceReader  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import (  # noqa: E402
     ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows)
@@ -103,9 +106,23 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items, source: st
     return out
 
 
+def half_readers() -> dict[int, SentenceReader]:
+    """The readers trained without one half of the articles each (``train_reader.py fit``)."""
+    from benchmarks.train_reader import HALF_MODEL, HALVES
+
+    paths = [Path(HALF_MODEL.format(half)) for half in range(HALVES)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit` first")
+    return {half: SentenceReader.load(path) for half, path in enumerate(paths)}
+
+
 def dev_cases() -> list[Case]:
     """Our dev split, each question scored by the cross-fitted model that never saw its article
-    (the shipped model trained on all of the dev split: its own probabilities there flatter)."""
+    (the shipped model trained on all of the dev split: its own probabilities there flatter),
+    and reordered by the reader trained without its half."""
+    from benchmarks.train_reader import half_of
+
     settings = Settings()
     ensure_index(settings)
     index = load_index(settings.index_dir)
@@ -114,12 +131,15 @@ def dev_cases() -> list[Case]:
     if not models:
         raise SystemExit(f"no cross-fitted models in {CROSSFIT}: run `python benchmarks/train_selector.py fit` first")
     articles = [m["article"] for m in models]
-    answerers = [ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=SentenceSelector(m)) for m in models]
+    readers = half_readers()
+    answerers = {(fold, half): ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=SentenceSelector(m),
+                                                  reader=reader)
+                 for fold, m in enumerate(models) for half, reader in readers.items()}
     retriever = Retriever(index, embedder)
     out = []
     for q in load_questions(DEV_SET).questions:
         group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
-        out += _cases(answerers[dev_fold(group, articles)], retriever,
+        out += _cases(answerers[dev_fold(group, articles), half_of(f"corpus_dev/{group}")], retriever,
                       [(q.question, q.answerable, (), q.evidence, q.docs)])
     return out
 
@@ -139,7 +159,10 @@ def fold_selectors() -> dict[int, SentenceSelector]:
 
 def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
     """Every training question of the public sets, each scored by the model not fitted on its
-    fold, so that its probabilities are honest."""
+    fold, so that its probabilities are honest (and reordered by the reader not trained on it)."""
+    from benchmarks.train_reader import half_of
+
+    readers = half_readers()
     out = []
     for name in PUBLIC:
         folder = resolve_bench(name)
@@ -147,15 +170,19 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
         ensure_bench_index(folder, settings.index_dir, settings)
         index = load_index(settings.index_dir)
         embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-        answerers = {fold: ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=selector)
-                     for fold, selector in selectors.items()}
+        answerers = {(fold, half): ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=selector,
+                                                      reader=reader)
+                     for fold, selector in selectors.items() for half, reader in readers.items()}
         retriever = Retriever(index, embedder)
         titles = {a.doc_id: a.title for a in index.articles.values()}
         questions = load_bench_questions(folder, "train")
-        folds = _fold(np.asarray([f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]))
-        for fold, answerer in answerers.items():
+        groups = [f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]
+        folds = _fold(np.asarray(groups))
+        halves = [half_of(g) for g in groups]
+        for (fold, half), answerer in answerers.items():
             out += _cases(answerer, retriever, [(q.text, True, q.answers, (), ())
-                                                for q, f in zip(questions, folds) if f == fold], name)
+                                                for q, f, h in zip(questions, folds, halves) if (f, h) == (fold, half)],
+                          name)
         print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
     return out
 

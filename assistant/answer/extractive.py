@@ -3,6 +3,7 @@
     question ──> refusal checks (instruction, small talk, nothing in the collection, unknown name)
              ──> candidates: the stored sentences of the top passages
              ──> features ──> selector: P(sentence holds the answer)
+             ──> reader: the most probable few reordered by a cross-encoder (reader.py)
              ──> refuse if no sentence reaches the threshold, else compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
@@ -22,6 +23,7 @@ from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
+from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
     counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, year_unmentioned)
 from assistant.answer.selector import SentenceSelector
@@ -57,12 +59,14 @@ class ExtractiveAnswerer:
     """Quotes the sentences the selector finds most likely to answer; refuses when none is likely enough."""
 
     def __init__(self, index: Index, embedder: Embedder, prompts_dir: Path,
-                 settings: AnswerSettings = AnswerSettings(), selector: SentenceSelector | None = None) -> None:
+                 settings: AnswerSettings = AnswerSettings(), selector: SentenceSelector | None = None,
+                 reader: SentenceReader | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.prompts_dir = Path(prompts_dir)
         self.settings = settings
         self._selector = selector
+        self._reader = reader
 
     @property
     def selector(self) -> SentenceSelector:
@@ -71,9 +75,18 @@ class ExtractiveAnswerer:
             self._selector = SentenceSelector.load()
         return self._selector
 
+    @property
+    def reader(self) -> SentenceReader | None:
+        """The cross-encoder, loaded on first use; None when it is off or the package has none."""
+        if not self.settings.reader:
+            return None
+        if self._reader is None:
+            self._reader = load_reader()
+        return self._reader
+
     def with_settings(self, settings: AnswerSettings) -> "ExtractiveAnswerer":
-        """The same answerer (index, encoder, model shared) with other settings."""
-        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self._selector)
+        """The same answerer (index, encoder, models shared) with other settings."""
+        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self._selector, self._reader)
 
     def threshold(self, lang: str) -> float:
         """Refusal threshold: the user's setting, else the one calibrated with the model."""
@@ -142,6 +155,8 @@ class ExtractiveAnswerer:
                 scores = self.selector.probabilities(self.features(
                     part, classify(part), question_terms(part, self.index.terms), [candidates[i] for i in rows]))
                 probabilities[rows] = np.maximum(probabilities[rows], scores)
+        if self.reader is not None:
+            probabilities = self.reader.rerank(match_form(query.text), [c.match for c in candidates], probabilities)
         return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:

