@@ -27,7 +27,7 @@ class AnswerSettings:
     # talk with the assistant, as the pattern checks refuse the wordings they know.
     smalltalk_check: bool = True
     # Reorder the selector's most probable sentences with the cross-encoder (reader.py): better
-    # leads, ~0.25 s more per answer on one core. The refusal threshold reads the same best
+    # leads, 0.25-0.35 s more per answer on one core. The refusal threshold reads the same best
     # probability either way.
     reader: bool = True
     # Question languages in which "how many X" is refused when the best sentence and its
