@@ -217,7 +217,7 @@ def _torch_model(weights: E5Weights):
 
 
 def _tokenized(weights: E5Weights, groups: list[dict]) -> list[list[list[int]]]:
-    return [[pair_ids(weights, g["question"], s, LIMITS) for s in g["sentences"]] for g in groups]
+    return [pair_ids(weights, g["question"], g["sentences"], LIMITS) for g in groups]
 
 
 def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]], label: str):

@@ -41,7 +41,7 @@ def test_the_reader_ranks_the_stating_sentence_above_ones_that_share_its_words(r
 
 def test_a_pair_is_cut_to_its_limits_and_keeps_the_question_first(reader):
     weights = reader.weights
-    ids = pair_ids(weights, "问题" * 200, "句子" * 500, reader.limits)
+    (ids,) = pair_ids(weights, "问题" * 200, ["句子" * 500], reader.limits)
     assert len(ids) <= reader.limits.total_tokens
     tok = weights.tokenizer
     assert ids[0] == tok.bos and ids[-1] == tok.eos

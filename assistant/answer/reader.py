@@ -47,13 +47,14 @@ class PairLimits:
     total_tokens: int  # the whole pair, specials included
 
 
-def pair_ids(weights: E5Weights, question: str, sentence: str, limits: PairLimits) -> list[int]:
-    """``<s> query: question </s></s> passage: sentence </s>``, the sentence cut to fit."""
+def pair_ids(weights: E5Weights, question: str, sentences: list[str], limits: PairLimits) -> list[list[int]]:
+    """``<s> query: question </s></s> passage: sentence </s>`` per sentence, each sentence cut
+    to fit (the question is tokenised once for all of them)."""
     tok = weights.tokenizer
     q = tok.content_ids(QUERY_PREFIX + _as_c_string(question))[: limits.question_tokens]
     room = max(1, limits.total_tokens - len(q) - 4)
-    s = tok.content_ids(PASSAGE_PREFIX + _as_c_string(sentence))[:room]
-    return [tok.bos, *q, tok.eos, tok.eos, *s, tok.eos]
+    return [[tok.bos, *q, tok.eos, tok.eos, *tok.content_ids(PASSAGE_PREFIX + _as_c_string(s))[:room], tok.eos]
+            for s in sentences]
 
 
 def padded(sequences: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +95,7 @@ class SentenceReader:
         """One score per sentence (the head's logit), in order."""
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        ids, lengths = padded([pair_ids(self.weights, question, s, self.limits) for s in sentences],
-                              self.weights.tokenizer.pad)
+        ids, lengths = padded(pair_ids(self.weights, question, sentences, self.limits), self.weights.tokenizer.pad)
         # One core, as a question's embedding: a few short pairs gain nothing from BLAS threads,
         # and under load (the chat answering several questions) spinning threads cost.
         with _blas_threads(1):
