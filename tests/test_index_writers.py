@@ -130,6 +130,11 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_one(built):
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([LOCK_NAME, MANIFEST_NAME, manifest["data_dir"]])
 
 
+def _finished_checkpoints(index_dir: Path) -> list[Path]:
+    """Checkpoint files fully written (a file still being written is hidden under a dot-name)."""
+    return [p for p in (index_dir / ".partial").glob("*.npz") if not p.name.startswith(".")]
+
+
 def test_a_killed_ingest_keeps_what_it_had_embedded_and_the_next_one_reuses_it(built):
     index_dir = built["index_dir"]
     places = ["兰州", "天水", "白银", "武威", "张掖", "酒泉", "庆阳", "定西", "陇南", "平凉"]
@@ -138,7 +143,7 @@ def test_a_killed_ingest_keeps_what_it_had_embedded_and_the_next_one_reuses_it(b
     before = (index_dir / MANIFEST_NAME).read_bytes()
     run = _start(["ingest", "-q"], built)
     deadline = time.monotonic() + WAIT_LIMIT_S
-    while time.monotonic() < deadline and run.poll() is None and not list((index_dir / ".partial").glob("*.npz")):
+    while time.monotonic() < deadline and run.poll() is None and not _finished_checkpoints(index_dir):
         time.sleep(0.05)
     assert run.poll() is None, "the ingest finished before it could be killed; give it more text"
     run.kill()

@@ -575,8 +575,9 @@ def save_partial_vectors(index_dir: Path, encoder: str, keys: list[str], vectors
     folder = index_dir / PARTIAL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{_partial_prefix(encoder)}-{uuid.uuid4().hex[:8]}"
-    tmp = folder / f".{name}.tmp.npz"
-    np.savez(tmp, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors, dtype=np.float32))
+    tmp = folder / f".{name}.npz.tmp"  # not "*.npz" until complete: a reader never sees a half-written file
+    with open(tmp, "wb") as out:  # a file object, so numpy does not append ".npz" to the name
+        np.savez(out, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors, dtype=np.float32))
     os.replace(tmp, folder / f"{name}.npz")
 
 
