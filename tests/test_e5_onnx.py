@@ -17,7 +17,7 @@ pytest.importorskip("onnxruntime")
 from assistant.embed.e5_numpy import (  # noqa: E402
     E5Engine,
     _length_batches,
-    _load_weights,
+    load_weights,
     default_weights_path,
     load_engine,
 )
@@ -94,7 +94,7 @@ def test_query_and_passage_prefixes_are_added_by_the_engine(engine, nano):
 def test_graph_is_valid_onnx_with_dynamic_batch_and_length():
     import onnx
 
-    weights = _load_weights(str(default_weights_path().resolve()))
+    weights = load_weights(str(default_weights_path().resolve()))
     for q8 in (False, True):
         model = build_model(weights, q8=q8)
         onnx.checker.check_model(model)
@@ -107,7 +107,7 @@ def test_graph_is_valid_onnx_with_dynamic_batch_and_length():
 
 
 def test_q8_blocks_round_trip():
-    weights = _load_weights(str(default_weights_path().resolve()))
+    weights = load_weights(str(default_weights_path().resolve()))
     w = weights.layers[0].ffn_in_w  # (in, out)
     blocks, scales = _q8_blocks(w)
     n_in, n_out = w.shape

@@ -10,7 +10,7 @@ import pytest
 from assistant.answer import AnswerSettings
 from assistant.answer.reader import MODEL_PATH, SentenceReader, combine, load_reader, pair_ids
 from assistant.config import Settings
-from assistant.embed.e5_numpy import _load_weights, default_weights_path
+from assistant.embed.e5_numpy import load_weights, default_weights_path
 from assistant.query import parse_query
 from assistant.text import match_form
 
@@ -92,7 +92,7 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
 
     monkeypatch.setattr(train_reader, "LAYERS", 2)
     monkeypatch.setattr(train_reader, "QUESTIONS_PER_STEP", 2)
-    weights = _load_weights(str(default_weights_path()))
+    weights = load_weights(str(default_weights_path()))
     groups = [
         {"set": "made-up", "question": match_form("兰州的年平均降水量是多少？"), "sentences": [match_form(s) for s in RAIN],
          "labels": [0, 1, 0], "p": [0.5, 0.3, 0.2], "shortlist": 3},

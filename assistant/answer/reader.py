@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.e5_numpy import (
-    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, _as_c_string, _blas_threads, _Forward, _load_weights,
+    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, as_c_string, blas_threads, E5Forward, load_weights,
     default_weights_path)
 
 MODEL_PATH = Path(__file__).with_name("reader.npz")
@@ -51,9 +51,9 @@ def pair_ids(weights: E5Weights, question: str, sentences: list[str], limits: Pa
     """``<s> query: question </s></s> passage: sentence </s>`` per sentence, each sentence cut
     to fit (the question is tokenised once for all of them)."""
     tok = weights.tokenizer
-    q = tok.content_ids(QUERY_PREFIX + _as_c_string(question))[: limits.question_tokens]
+    q = tok.content_ids(QUERY_PREFIX + as_c_string(question))[: limits.question_tokens]
     room = max(1, limits.total_tokens - len(q) - 4)
-    return [[tok.bos, *q, tok.eos, tok.eos, *tok.content_ids(PASSAGE_PREFIX + _as_c_string(s))[:room], tok.eos]
+    return [[tok.bos, *q, tok.eos, tok.eos, *tok.content_ids(PASSAGE_PREFIX + as_c_string(s))[:room], tok.eos]
             for s in sentences]
 
 
@@ -80,7 +80,7 @@ class SentenceReader:
                       @ adapters[f"l{i}.{m}.b"].astype(np.float32) for m in ADAPTED}
             layers.append(replace(layer, **merged))
         self.weights = replace(weights, layers=layers)
-        self._forward = _Forward(self.weights)
+        self._forward = E5Forward(self.weights)
         self._head_w = adapters["head.w"].astype(np.float32)
         self._head_b = float(adapters["head.b"])
 
@@ -89,7 +89,7 @@ class SentenceReader:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays.pop("meta")))
-        return cls(_load_weights(str(weights_path or default_weights_path())), arrays, meta)
+        return cls(load_weights(str(weights_path or default_weights_path())), arrays, meta)
 
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
         """One score per sentence (the head's logit), in order."""
@@ -98,7 +98,7 @@ class SentenceReader:
         ids, lengths = padded(pair_ids(self.weights, question, sentences, self.limits), self.weights.tokenizer.pad)
         # One core, as a question's embedding: a few short pairs gain nothing from BLAS threads,
         # and under load (the chat answering several questions) spinning threads cost.
-        with _blas_threads(1):
+        with blas_threads(1):
             pooled = self._forward.mean_pooled(ids, lengths)
         return pooled @ self._head_w + self._head_b
 

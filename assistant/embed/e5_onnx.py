@@ -56,7 +56,7 @@ from assistant.embed.e5_numpy import (
     E5Weights,
     _available_cores,
     _Layer,
-    _load_weights,
+    load_weights,
     default_weights_path,
 )
 
@@ -295,7 +295,7 @@ def make_session(model: Any, intra_op_threads: int = 1) -> Any:
 
 
 class _OnnxForward:
-    """Stands in for e5_numpy's _Forward: padded ids + lengths -> (B, H) mean-pooled vectors."""
+    """Stands in for e5_numpy's E5Forward: padded ids + lengths -> (B, H) mean-pooled vectors."""
 
     def __init__(self, session: Any) -> None:
         self.session = session
@@ -348,7 +348,7 @@ class E5OnnxEngine(E5Engine):
 
 @functools.lru_cache(maxsize=None)
 def _load_session(path: str, precision: Precision, intra_op_threads: int) -> Any:
-    model = build_model(_load_weights(path), q8=precision == "q8")
+    model = build_model(load_weights(path), q8=precision == "q8")
     if precision == "int8":
         model = quantize_int8(model)
     return make_session(model, intra_op_threads)
