@@ -354,6 +354,9 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("counted_noun_langs", "How many laboratories has Inner Mongolia registered?"),
     ("year_gate_langs", "截至2019年,内蒙古共备案了多少个创新联合体？"),  # the article speaks of 2022 only
     ("year_gate_langs", "How many innovation consortia had Inner Mongolia registered by 2019?"),
+    # The filing channel is described, but no person or office holder is named near it.
+    ("type_gate_langs", "谁负责受理内蒙古创新联合体的网上备案？"),
+    ("type_gate_langs", "Who handles the online filing of innovation consortia in Inner Mongolia?"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.
@@ -369,7 +372,8 @@ def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, ques
 def test_a_count_of_the_thing_asked_is_answered_with_the_check_on(tiny_assistant, question):
     query = parse_query(question)
     hits = tiny_assistant.retriever().run(query, k=10)
-    answer = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, counted_noun_langs=("zh", "en"))).run(query, hits)
+    checks = AnswerSettings(threshold=0.0, counted_noun_langs=("zh", "en"), type_gate_langs=("zh", "en"))
+    answer = tiny_assistant.answerer.with_settings(checks).run(query, hits)
     assert not answer.refused and "24" in answer.text
 
 

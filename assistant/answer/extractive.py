@@ -25,7 +25,8 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, year_unmentioned)
+    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, type_unsupplied,
+    year_unmentioned)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
@@ -123,14 +124,17 @@ class ExtractiveAnswerer:
         return model is not None and model.is_small_talk(self.embedder.embed_query(query.normalized), query.lang)
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
-        """Refuse when no sentence is probable enough (or a count names something else, or the
-        article is of another year), else compose the quotes."""
+        """Refuse when no sentence is probable enough (or a count names something else, the
+        article is of another year, or the asked kind of thing is not there), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         best = max(selection.scored, key=lambda s: s.probability).candidate
         if query.lang in self.settings.counted_noun_langs and counted_unnamed(selection.qtype, best):
             return self.refuse(query, hits)
         if query.lang in self.settings.year_gate_langs and year_unmentioned(query, best, self.index):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.type_gate_langs and type_unsupplied(selection.qtype, best,
+                                                                           match_form(query.text)):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 

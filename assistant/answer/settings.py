@@ -17,11 +17,11 @@ class AnswerSettings:
     passages: int = 5  # top hits whose sentences are candidates
     max_quotes: int = 3  # sentences quoted at most (each with all its duplicate passages)
     threshold: float | None = None  # refuse when no sentence is this probable; None: the model's own
-    extra_ratio: float = 0.7  # a further quote needs at least this share of the lead's probability
-    min_gain: float = 0.05  # ... and must cover this share of question-term weight no quote covers yet
-    max_quote_chars: int = 120  # longer sentences are quoted by their relevant clauses
+    extra_ratio: float = 0.3  # a further quote needs at least this share of the lead's probability
+    min_gain: float = 0.3  # ... and must cover this share of question-term weight no quote covers yet
+    max_quote_chars: int = 200  # longer sentences are quoted by their relevant clauses
     clause_quote_chars: int = 90  # the same for number, date, name and place questions
-    neighbour_ratio: float = 0.1  # quote the lead with its neighbour when that is this likely relative to it
+    neighbour_ratio: float = 0.2  # quote the lead with its neighbour when that is this likely relative to it
     max_window_chars: int = 160  # ... and both together are no longer than this
     # Refuse inputs the small-talk model (smalltalk_model.py, trained on public data) takes for
     # talk with the assistant, as the pattern checks refuse the wordings they know.
@@ -35,6 +35,9 @@ class AnswerSettings:
     counted_noun_langs: tuple[str, ...] = ()
     # ... and in which a question naming a year the best sentence's article never mentions is refused.
     year_gate_langs: tuple[str, ...] = ("en",)
+    # ... and in which a question asking for a number, date, person or place is refused when the
+    # best sentence and its neighbours hold none the question does not already name.
+    type_gate_langs: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
