@@ -182,8 +182,7 @@ def main() -> None:
     d = default_mem
     report = "\n".join([
         "# Concurrent questions to the chat app", "",
-        f"- measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({os.cpu_count()} cores, shared with another "
-        f"developer's jobs); command: `python benchmarks/concurrency.py` ({minutes:.0f} min)",
+        f"- measured {time.strftime('%Y-%m-%d')} on {platform.machine()} ({os.cpu_count()} cores); command: `python benchmarks/concurrency.py` ({minutes:.0f} min)",
         f"- the app (`assistant.web.build_app`) in its own process over the default index ({manifest.counts['articles']} "
         f"articles, {manifest.counts['chunks']} chunks), default settings (`chat_concurrency` = "
         f"{settings.chat_concurrency}): one `Assistant`, one loaded index, shared by every request",

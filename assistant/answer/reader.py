@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.e5_numpy import (
-    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, as_c_string, blas_threads, E5Forward, load_weights,
-    default_weights_path)
+    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, as_c_string, blas_threads, E5Forward, default_weights_path)
 
 MODEL_PATH = Path(__file__).with_name("reader.npz")
 # The engine's projections the adapters modify, by their names in ``e5_numpy._Layer``.
@@ -89,7 +88,9 @@ class SentenceReader:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays.pop("meta")))
-        return cls(load_weights(str(weights_path or default_weights_path())), arrays, meta)
+        # Read afresh, not through the shared cache: the reader keeps only its merged copy, so the
+        # base float32 weights (~85 MB) are freed once merged instead of living on in the cache.
+        return cls(E5Weights.load(weights_path or default_weights_path()), arrays, meta)
 
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
         """One score per sentence (the head's logit), in order."""
