@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.answer import AnswerSettings
-from assistant.answer.reader import MODEL_PATH, SentenceReader, combine, load_reader, pair_ids
+from assistant.answer.reader import MODEL_PATH, SentenceReader, combine, load_reader, pair_ids, preload_reader
 from assistant.config import Settings
 from assistant.embed.e5_numpy import load_weights, default_weights_path
 from assistant.query import parse_query
@@ -111,3 +111,22 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
     for i, group in enumerate(groups):
         got = exported.scores(group["question"], group["sentences"])
         np.testing.assert_allclose(got, expected[i], atol=2e-3)
+
+
+def test_a_preload_still_running_and_the_first_answer_share_one_load(tmp_path, monkeypatch):
+    path = tmp_path / "reader.npz"  # a path of its own, so no earlier test has cached it
+    path.write_bytes(MODEL_PATH.read_bytes())
+    loads = []
+    real_load = SentenceReader.load.__func__
+
+    def counted_load(cls, *args, **kwargs):
+        loads.append(args)
+        return real_load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(SentenceReader, "load", classmethod(counted_load))
+    thread = preload_reader(path)
+    first = load_reader(path)  # asked at once, while the preload is loading: waits for it
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert load_reader(path) is first and first is not None
+    assert len(loads) == 1

@@ -24,6 +24,7 @@ JSON string (rank, token limits, combination weight, training figures).
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -120,7 +121,24 @@ def combine(probabilities: np.ndarray, scores: np.ndarray, weight: float) -> np.
     return np.log(p / (1 - p)) + weight * np.asarray(scores, dtype=np.float64)
 
 
-@cache
+_LOADING = threading.Lock()  # one load per process, even when a preload is still running
+
+
 def load_reader(path: Path = MODEL_PATH) -> SentenceReader | None:
     """The packaged reader, loaded once per process; None when the package ships none."""
+    with _LOADING:
+        return _load_reader(path)
+
+
+@cache
+def _load_reader(path: Path) -> SentenceReader | None:
     return SentenceReader.load(path) if path.is_file() else None
+
+
+def preload_reader(path: Path = MODEL_PATH) -> threading.Thread:
+    """Start loading the reader in the background (~0.6 s of dequantising, reading the
+    tokenizer table and merging), so that it overlaps opening the index and embedding the
+    first question; the first answer then finds it loaded, or waits for the load to end."""
+    thread = threading.Thread(target=load_reader, args=(path,), name="reader-preload", daemon=True)
+    thread.start()
+    return thread
