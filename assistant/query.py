@@ -37,6 +37,7 @@ from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
     detect_lang,
+    match_form,
     to_halfwidth,
     to_simplified,
     tokenize_zh,
@@ -100,6 +101,7 @@ class Query:
     text: str  # the original question (stripped)
     lang: str  # "zh" | "en"
     normalized: str  # Simplified, half-width text for dense embedding (case kept)
+    match: str  # match form (assistant.text.match_form), as the index stores its articles
     lexical_tokens: list[str]  # BM25 tokens, tokenised like the index
     expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
     expansion_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (English word/phrase, its terms)
@@ -140,8 +142,8 @@ def parse_query(
                       for n in chinese_names(normalized))
     else:
         names = english_names(text, groups_tuple, is_romanised_chinese)
-    return Query(text=text, lang=lang, normalized=normalized, lexical_tokens=tokens, expansion=expansion,
-                 expansion_groups=groups_tuple, names=names)
+    return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
+                 expansion=expansion, expansion_groups=groups_tuple, names=names)
 
 
 def is_romanised_chinese(word: str) -> bool:

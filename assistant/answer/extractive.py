@@ -133,8 +133,7 @@ class ExtractiveAnswerer:
             return self.refuse(query, hits)
         if query.lang in self.settings.year_gate_langs and year_unmentioned(query, best, self.index):
             return self.refuse(query, hits)
-        if query.lang in self.settings.type_gate_langs and type_unsupplied(selection.qtype, best,
-                                                                           match_form(query.text)):
+        if query.lang in self.settings.type_gate_langs and type_unsupplied(selection.qtype, best, query.match):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 
@@ -160,7 +159,7 @@ class ExtractiveAnswerer:
                     part, classify(part), question_terms(part, self.index.terms), [candidates[i] for i in rows]))
                 probabilities[rows] = np.maximum(probabilities[rows], scores)
         if self.reader is not None:
-            probabilities = self.reader.rerank(match_form(query.text), [c.match for c in candidates], probabilities)
+            probabilities = self.reader.rerank(query.match, [c.match for c in candidates], probabilities)
         return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:

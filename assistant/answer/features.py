@@ -20,7 +20,7 @@ from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_
 from assistant.index import TermStats
 from assistant.query import Query
 from assistant.index import Index
-from assistant.text import match_form, tokenize_zh
+from assistant.text import tokenize_zh
 
 _DESCRIPTIONS = {
     "lex": "IDF-weighted share of the question's terms in the sentence",
@@ -102,7 +102,7 @@ class QuestionContext:
         weights = {b: lexical.idf(b) for b in bigrams if lexical.document_frequency(b) > 0}
         tokens = frozenset(query.lexical_tokens) | frozenset(t for term in terms for t in term.tokens)
         return cls(query, qtype, terms, core, bigrams, weights, tuple(dict.fromkeys(_NUMBER.findall(query.normalized))),
-                   tuple(dict.fromkeys(YEAR.findall(query.normalized))), tokens, match_form(query.normalized), vector)
+                   tuple(dict.fromkeys(YEAR.findall(query.normalized))), tokens, query.match, vector)
 
 
 @lru_cache(maxsize=50_000)

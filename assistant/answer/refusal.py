@@ -114,8 +114,8 @@ def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -
     its neighbours hold one that the question (in match form) does not already contain."""
     if qtype.kind not in _CHECKED_TYPES:
         return False
-    return not any(supplies_new(qtype, type_evidence(text), question_match) for text in (best.before, best.match, best.after)
-                   if text)
+    around = (text for text in (best.before, best.match, best.after) if text)
+    return not any(supplies_new(qtype, type_evidence(text), question_match) for text in around)
 
 
 def year_unmentioned(query: Query, best: Candidate, index: Index) -> bool:

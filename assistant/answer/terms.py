@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.index import TermStats
 from assistant.query import Query
-from assistant.text import match_form, tokenize_zh
+from assistant.text import tokenize_zh
 
 # Question words and glue: they are in the question, not in the sentence that answers it.
 _QUESTION_GLUE = re.compile(
@@ -86,7 +86,7 @@ def question_core(query: Query) -> str:
     """
     if query.lang != "zh":
         return ""
-    text = match_form(query.normalized)
+    text = query.match
     return _NOT_CONTENT.sub(" ", _QUESTION_GLUE.sub(" ", text)).strip()
 
 
