@@ -31,6 +31,11 @@ LONG_SUINING = """遂宁市科技成果转化答记者问
 代萍:近年来,我市先后出台《进一步支持科技创新加快建设成渝地区具有重要影响力的科技创新中心的若干政策》《遂宁市支持科技成果转移转化若干政策》《遂宁市支持中试平台建设的若干政策》等,先进技术成果西部转化中心省内首个共建基地落户遂宁,全市技术合同认定登记额达17.73亿元、同比增长33.21%。下一步,我们将大力实施科技成果转化示范工程,建立完善成果评价、技术交易等科技成果转化服务体系。
 """
 
+# A long sentence that opens with the date a question names: that clause holds no new figure.
+LONG_DATED = """某市技术转移示范机构建设情况
+截至2023年6月,全市依托龙头企业、高校院所和新型研发机构等各方面创新主体的资源,累计认定并备案各类技术转移示范机构,总数达到38家,覆盖新材料、装备制造、电子信息等重点产业领域,服务企业超过一千家次。
+"""
+
 # A page whose subtitle and 原标题 line restate the topic better than any body sentence.
 FURNITURE = """甘肃省组建首批企业创新联合体
 原标题:甘肃组建企业创新联合体
@@ -59,8 +64,8 @@ def build(tmp_path_factory, articles: dict[str, str], encoding: str = "utf-8") -
 
 @pytest.fixture(scope="module")
 def long_sentence(tmp_path_factory) -> Assistant:
-    return build(tmp_path_factory, {"d_suining_long": LONG_SUINING, "b_mongolia": TINY_ARTICLES["b_mongolia"],
-                                    "c_gansu": TINY_ARTICLES["c_gansu"]})
+    return build(tmp_path_factory, {"d_suining_long": LONG_SUINING, "g_dated_long": LONG_DATED,
+                                    "b_mongolia": TINY_ARTICLES["b_mongolia"], "c_gansu": TINY_ARTICLES["c_gansu"]})
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +165,14 @@ def test_a_number_question_quotes_the_clause_that_holds_the_figure(long_sentence
     assert "17.73" in citation.quote and "《进一步支持科技创新" not in citation.quote
     assert len(citation.quote) < 60
     assert citation.quote == text[citation.quote_start:citation.quote_end]
+
+
+def test_a_number_question_naming_a_date_quotes_the_clause_with_the_new_figure(long_sentence):
+    answer = long_sentence.ask("截至2023年6月，全市累计备案了多少家技术转移示范机构？")
+    assert not answer.refused
+    quote = answer.citations[0].quote
+    assert answer.citations[0].doc_id == "g_dated_long"
+    assert "38家" in quote and len(quote) < 60, quote
 
 
 def test_headings_subtitles_and_original_title_lines_are_never_quoted(furniture):

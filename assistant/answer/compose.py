@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, is_typed, sentence_types, supplies
+from assistant.answer.qtype import QuestionType, is_typed, supplies_new, type_evidence
 from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.query import Query
 from assistant.text import tokenize_zh
@@ -91,13 +91,15 @@ CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
 
 
 def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
-               clause_chars: int | None = None) -> tuple[int, int]:
+               clause_chars: int | None = None, question_match: str = "") -> tuple[int, int]:
     """Offsets (in the article) of what to quote of the candidate sentence.
 
     A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
     or place question) is quoted whole; a longer one by its best clause (most question terms;
-    for a typed question the clause must hold the type when one does) grown over neighbouring
-    clauses that also carry the terms, within the limit.
+    for a typed question the clause must hold the type when one does, not counting what the
+    question (``question_match``) already names: "截至2022年5月" holds no new figure for a
+    question about May 2022) grown over neighbouring clauses that also carry the terms, within
+    the limit.
     """
     if clause_chars is not None and qtype.kind in CLAUSE_TYPES:
         max_chars = clause_chars
@@ -109,7 +111,7 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     clauses = split_clauses(text, 0, end - start)
     gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
     if is_typed(qtype):
-        typed = [supplies(qtype, sentence_types(text[s:e])) for s, e in clauses]
+        typed = [supplies_new(qtype, type_evidence(text[s:e]), question_match) for s, e in clauses]
         if any(typed):
             gains = [g + (1.0 if t else 0.0) for g, t in zip(gains, typed)]
     if max(gains) <= 0:

@@ -198,7 +198,7 @@ class ExtractiveAnswerer:
         parts: list[tuple[str, str, list[int]]] = []  # (English lead-in, quote, markers)
         for i, group in enumerate(groups):
             lead = group[0].candidate
-            start, end = self._span(lead, selection, group[0].probability)
+            start, end = self._span(lead, query, selection, group[0].probability)
             quote = self.index.article(lead.sentence.doc_id).text[start:end]
             markers = []
             for scored in group:
@@ -215,7 +215,7 @@ class ExtractiveAnswerer:
         template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
         return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
 
-    def _span(self, lead: Candidate, selection: Selection, probability: float) -> tuple[int, int]:
+    def _span(self, lead: Candidate, query: Query, selection: Selection, probability: float) -> tuple[int, int]:
         """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
         when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)
         and in the same paragraph (past a paragraph break another subject begins)."""
@@ -226,7 +226,8 @@ class ExtractiveAnswerer:
             end = max(lead.sentence.end, neighbour.sentence.end)
             if end - start <= s.max_window_chars and "\n" not in self.index.article(lead.sentence.doc_id).text[start:end]:
                 return start, end
-        return compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars, s.clause_quote_chars)
+        return compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars, s.clause_quote_chars,
+                                  query.match)
 
     def _likely_neighbour(self, lead: Candidate, selection: Selection, probability: float) -> Candidate | None:
         best = None
