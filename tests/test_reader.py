@@ -130,3 +130,17 @@ def test_a_preload_still_running_and_the_first_answer_share_one_load(tmp_path, m
     assert not thread.is_alive()
     assert load_reader(path) is first and first is not None
     assert len(loads) == 1
+
+
+def test_the_reader_runs_only_for_questions_the_threshold_lets_through(tiny_assistant, monkeypatch):
+    answerer = tiny_assistant.answerer
+    reader = answerer.reader
+    calls = []
+    real_scores = reader.scores
+    monkeypatch.setattr(reader, "scores", lambda *a: calls.append(a) or real_scores(*a))
+    query = parse_query("遂宁市技术合同认定登记额是多少？")
+    hits = tiny_assistant.retriever().run(query, k=10)
+    refused = answerer.with_settings(replace(answerer.settings, threshold=1.0)).run(query, hits)
+    assert refused.refused and calls == []
+    answered = answerer.with_settings(replace(answerer.settings, threshold=0.0)).run(query, hits)
+    assert not answered.refused and len(calls) == 1

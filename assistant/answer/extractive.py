@@ -12,7 +12,7 @@ No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -104,7 +104,12 @@ class ExtractiveAnswerer:
         refusal = self.refuse_early(query, hits, terms)
         if refusal is not None:
             return refusal
-        return self.answer(query, hits, self.select(query, hits, qtype, terms))
+        selection = self.select(query, hits, qtype, terms, rerank=False)
+        # The reader only reorders, so the best probability the threshold reads is the same
+        # before it: a question refused here is spared its ~0.3 s.
+        if selection.scored and selection.best_probability >= self.threshold(query.lang):
+            selection = self.reranked(query, selection)
+        return self.answer(query, hits, selection)
 
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the
@@ -138,8 +143,9 @@ class ExtractiveAnswerer:
         return self._compose(query, hits, selection)
 
     def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
-               terms: list[Term] | None = None) -> Selection:
-        """Score the candidate sentences of the top passages (public: tuning scripts use it too)."""
+               terms: list[Term] | None = None, rerank: bool = True) -> Selection:
+        """Score the candidate sentences of the top passages, reordered by the reader unless
+        ``rerank`` is off (public: tuning scripts use it too)."""
         qtype = qtype or classify(query)
         terms = question_terms(query, self.index.terms) if terms is None else terms
         candidates = self.candidates(query, hits)
@@ -158,9 +164,17 @@ class ExtractiveAnswerer:
                 scores = self.selector.probabilities(self.features(
                     part, classify(part), question_terms(part, self.index.terms), [candidates[i] for i in rows]))
                 probabilities[rows] = np.maximum(probabilities[rows], scores)
-        if self.reader is not None:
-            probabilities = self.reader.rerank(query.match, [c.match for c in candidates], probabilities)
-        return Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
+        selection = Selection(qtype, terms, [Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
+        return self.reranked(query, selection) if rerank else selection
+
+    def reranked(self, query: Query, selection: Selection) -> Selection:
+        """The selection with its most probable sentences reordered by the reader (when it is on)."""
+        if self.reader is None or not selection.scored:
+            return selection
+        candidates = [s.candidate for s in selection.scored]
+        probabilities = self.reader.rerank(query.match, [c.match for c in candidates],
+                                           np.array([s.probability for s in selection.scored]))
+        return replace(selection, scored=[Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         """The quotable sentences of the top passages (of the places the question names, if any).
