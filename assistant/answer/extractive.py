@@ -3,8 +3,9 @@
     question ──> refusal checks (instruction, small talk, nothing in the collection, unknown name)
              ──> candidates: the stored sentences of the top passages
              ──> features ──> selector: P(sentence holds the answer)
+             ──> refuse if no sentence reaches the threshold
              ──> reader: the most probable few reordered by a cross-encoder (reader.py)
-             ──> refuse if no sentence reaches the threshold, else compose the quotes
+             ──> refusal checks on the lead (counted noun, year, answer type), else compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 """
