@@ -73,10 +73,12 @@ def main() -> None:
         for q in questions[:5]:  # warm-up: first-use costs (jieba, dictionary) are the cold numbers' job
             assistant.ask(q.question)
         timings = {"retrieve": [], "answer": [], "total": []}
+        by_outcome = {"answered": [], "refused": []}  # a refusal skips the reader (and often the scoring)
         for q in questions:
             answer = assistant.ask(q.question)
             for part in timings:
                 timings[part].append(answer.timings_ms[part])
+            by_outcome["refused" if answer.refused else "answered"].append(answer.timings_ms["answer"])
         encoder = assistant.index.manifest.encoder
         counts = assistant.index.manifest.counts
 
@@ -100,6 +102,10 @@ def main() -> None:
     for part, values in timings.items():
         lines.append(f"| warm {part} ({len(values)} questions), p50 / p95 | "
                      f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f} ms |")
+    for outcome, values in by_outcome.items():
+        if values:
+            lines.append(f"| warm answer, {outcome} questions ({len(values)}), p50 / p95 | "
+                         f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f} ms |")
     report = "\n".join(lines) + "\n"
     args.out.write_text(report, encoding="utf-8")
     print(report)
