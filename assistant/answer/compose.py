@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, is_typed, supplies_new, type_evidence
+from assistant.answer.qtype import QuestionType, gives_new, is_typed
 from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.query import Query
 from assistant.text import tokenize_zh
@@ -111,7 +111,7 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     clauses = split_clauses(text, 0, end - start)
     gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
     if is_typed(qtype):
-        typed = [supplies_new(qtype, type_evidence(text[s:e]), question_match) for s, e in clauses]
+        typed = [gives_new(qtype, text[s:e], question_match) for s, e in clauses]
         if any(typed):
             gains = [g + (1.0 if t else 0.0) for g, t in zip(gains, typed)]
     if max(gains) <= 0:

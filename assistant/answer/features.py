@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, is_typed, supplies_new, type_evidence
+from assistant.answer.qtype import QuestionType, gives_new, is_typed
 from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core
 from assistant.index import TermStats
 from assistant.query import Query
@@ -203,7 +203,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Ind
         if core_len:
             row[col["lcs"]] = min(1.0, longest_common_run(ctx.core, cand.match) / core_len)
         if typed:
-            fits = supplies_new(ctx.qtype, type_evidence(cand.match), ctx.question_match)
+            fits = gives_new(ctx.qtype, cand.match, ctx.question_match)
             row[col["type_match"]] = float(fits)
             row[col["type_missing"]] = float(not fits)
         if tokens:

@@ -204,6 +204,11 @@ def supplies_new(qtype: QuestionType, evidence: tuple[tuple[str, str], ...], que
     return supplies(qtype, fresh)
 
 
+def gives_new(qtype: QuestionType, match_text: str, question_match: str) -> bool:
+    """Whether ``match_text`` holds the asked kind of thing beyond what the question already names."""
+    return supplies_new(qtype, type_evidence(match_text), question_match)
+
+
 def is_typed(qtype: QuestionType) -> bool:
     """Whether the question asks for a specific kind of thing (so a sentence can lack it)."""
     return qtype.kind not in ("other", "entity")

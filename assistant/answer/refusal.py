@@ -28,7 +28,7 @@ import re
 
 from assistant.answer.candidates import Candidate
 from assistant.answer.features import YEAR
-from assistant.answer.qtype import QuestionType, supplies_new, type_evidence
+from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.terms import Term
 from assistant.query import Query
 from assistant.index import Index
@@ -115,7 +115,7 @@ def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -
     if qtype.kind not in _CHECKED_TYPES:
         return False
     around = (text for text in (best.before, best.match, best.after) if text)
-    return not any(supplies_new(qtype, type_evidence(text), question_match) for text in around)
+    return not any(gives_new(qtype, text, question_match) for text in around)
 
 
 def year_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
