@@ -21,8 +21,8 @@ split and the public "test" parts are never read here.
 - The refusal checks, each per question language: the counted-noun check (refuse "how many X"
   when the best sentence and its neighbours never name X) and the year check (refuse a question
   naming a year the best sentence's article never mentions), and the answer-type check (refuse
-  a number, date, person or place question whose best sentence and its neighbours hold none
-  the question does not already name). A check is on if it refuses more
+  a number question whose best sentence and its neighbours hold none the question does not
+  already name). A check is on if it refuses more
   unanswerable dev questions and stays within the budget, at the chosen thresholds and with
   the checks decided before it.
 - Quoting (neighbour_ratio, max_quote_chars, clause_quote_chars): the shortest quotes (mean
@@ -268,7 +268,7 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str, removed: np.
 GATES = {  # AnswerSettings field -> what the check refuses
     "counted_noun_langs": "Counted-noun check (\"how many X\" whose best sentence and its neighbours never name X)",
     "year_gate_langs": "Year check (a question naming a year that the best sentence's article never mentions)",
-    "type_gate_langs": "Answer-type check (a number, date, person or place question whose best sentence and its "
+    "type_gate_langs": "Answer-type check (a number question whose best sentence and its "
                        "neighbours hold none the question does not name)",
 }
 

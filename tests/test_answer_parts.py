@@ -119,6 +119,16 @@ def test_wordnet_classes_come_from_the_commonest_sense():
     assert is_plural_noun("players") and is_plural_noun("cities") and not is_plural_noun("player")
 
 
+def test_wordnet_tells_nouns_chinese_counts_with_a_measure_word():
+    from assistant.answer.noun_class import names_counted_things
+
+    # Acts, events, times and quantities: 两次, 308分, 17秒, 136次擒杀.
+    assert not any(names_counted_things(w) for w in ("times", "points", "seconds", "sacks", "minutes"))
+    assert all(names_counted_things(w) for w in ("patents", "academicians", "laboratories", "players", "cities"))
+    assert not names_counted_things("contain")  # a verb read as the end of the noun phrase
+    assert names_counted_things("glorpians")  # unknown to WordNet: taken as a thing
+
+
 def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypatch):
     from assistant.answer.noun_class import noun_answer_type, tables
 

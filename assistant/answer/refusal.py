@@ -15,9 +15,9 @@ The grounds, checked in this order:
    of something else is not the answer.
 5. A question naming a year that the best sentence's article never mentions (in its text, its
    title or its date): a figure for another year is not the answer.
-6. A question asking for a number, a date, a person or a place whose best sentence, with its
-   neighbours, holds none the question does not already name: a sentence on the topic that
-   never states the figure ("how large is the fund?" → "a fund will be set up") is not an answer.
+6. A question asking for a number whose best sentence, with its neighbours, holds none the
+   question does not already name: a sentence on the topic that never states the figure ("how
+   large is the fund?" → "a fund will be set up") is not an answer.
 
 Whether checks 4 to 6 are on, per question language, was chosen on dev data.
 """
@@ -28,6 +28,7 @@ import re
 
 from assistant.answer.candidates import Candidate
 from assistant.answer.features import YEAR
+from assistant.answer.noun_class import names_counted_things
 from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.terms import Term
 from assistant.query import Query
@@ -98,20 +99,29 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
 
 
 def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
-    """A "how many X" question, and neither the best sentence nor its neighbours name X."""
+    """A "how many X" question, and neither the best sentence nor its neighbours name X.
+
+    An English X that Chinese counts with a measure word ("how many times / points / seconds")
+    is not looked for: the answer says 两次, 308分, 17秒 and never translates X."""
     if not qtype.counted_forms:
+        return False
+    head = qtype.counted.split()[-1]
+    if head.isascii() and not names_counted_things(head):
         return False
     around = f"{best.before} {best.match} {best.after}"
     return not any(form in around for form in qtype.counted_forms)
 
 
-# The types a sentence pattern or name tagger sees reliably enough to refuse for their absence.
-_CHECKED_TYPES = ("number", "date", "person", "place")
+# The types a sentence pattern sees reliably enough to refuse for their absence: a figure. A
+# person, place or date is often given without the pattern's cues (业主, 律师 answer "who";
+# a clause answers "when …"): on the public training questions and the dev split, checking them
+# refused 21 English and 73 Chinese answerable questions, checking numbers 4 and 6 (issue 6).
+_CHECKED_TYPES = ("number",)
 
 
 def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -> bool:
-    """The question asks for a number, date, person or place, and neither the best sentence nor
-    its neighbours hold one that the question (in match form) does not already contain."""
+    """The question asks for a number, and neither the best sentence nor its neighbours hold one
+    that the question (in match form) does not already contain."""
     if qtype.kind not in _CHECKED_TYPES:
         return False
     around = (text for text in (best.before, best.match, best.after) if text)

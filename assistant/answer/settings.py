@@ -31,13 +31,14 @@ class AnswerSettings:
     # probability either way.
     reader: bool = True
     # Question languages in which "how many X" is refused when the best sentence and its
-    # neighbours never name X (English questions name X through dictionary translations).
-    counted_noun_langs: tuple[str, ...] = ()
+    # neighbours never name X (English questions name X through dictionary translations; an X
+    # Chinese counts with a measure word, "how many times / points", is not checked).
+    counted_noun_langs: tuple[str, ...] = ("en",)
     # ... and in which a question naming a year the best sentence's article never mentions is refused.
     year_gate_langs: tuple[str, ...] = ("en",)
-    # ... and in which a question asking for a number, date, person or place is refused when the
-    # best sentence and its neighbours hold none the question does not already name.
-    type_gate_langs: tuple[str, ...] = ()
+    # ... and in which a question asking for a number is refused when the best sentence and its
+    # neighbours hold none the question does not already name.
+    type_gate_langs: tuple[str, ...] = ("en",)
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
