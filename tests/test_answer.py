@@ -36,6 +36,11 @@ LONG_DATED = """某市技术转移示范机构建设情况
 截至2023年6月,全市依托龙头企业、高校院所和新型研发机构等各方面创新主体的资源,累计认定并备案各类技术转移示范机构,总数达到38家,覆盖新材料、装备制造、电子信息等重点产业领域,服务企业超过一千家次。
 """
 
+# A long sentence with two counts: of the consortia, and of the members they bring together.
+LONG_COUNTS = """某区创新联合体建设情况
+截至2023年底,全区以重大科技任务为牵引,累计组建并备案各类创新联合体16个,产业方向覆盖新材料、装备制造、生物医药等多个领域,这些联合体共联合区内外企业、高校、科研机构132家,集聚各类创新平台58个。
+"""
+
 # A page whose subtitle and 原标题 line restate the topic better than any body sentence.
 FURNITURE = """甘肃省组建首批企业创新联合体
 原标题:甘肃组建企业创新联合体
@@ -65,6 +70,7 @@ def build(tmp_path_factory, articles: dict[str, str], encoding: str = "utf-8") -
 @pytest.fixture(scope="module")
 def long_sentence(tmp_path_factory) -> Assistant:
     return build(tmp_path_factory, {"d_suining_long": LONG_SUINING, "g_dated_long": LONG_DATED,
+                                    "h_counts_long": LONG_COUNTS,
                                     "b_mongolia": TINY_ARTICLES["b_mongolia"], "c_gansu": TINY_ARTICLES["c_gansu"]})
 
 
@@ -173,6 +179,16 @@ def test_a_number_question_naming_a_date_quotes_the_clause_with_the_new_figure(l
     quote = answer.citations[0].quote
     assert answer.citations[0].doc_id == "g_dated_long"
     assert "38家" in quote and len(quote) < 60, quote
+
+
+@pytest.mark.parametrize("question", ["某区累计组建并备案的各类创新联合体中有多少家企业？",
+                                      "How many enterprises are in the innovation consortia the district has set up and registered?"])
+def test_a_how_many_x_question_quotes_the_clause_that_counts_x(long_sentence, question):
+    answer = long_sentence.ask(question)
+    assert not answer.refused
+    assert answer.citations[0].doc_id == "h_counts_long"
+    quote = answer.citations[0].quote
+    assert "132家" in quote and "16个" not in quote, quote
 
 
 def test_headings_subtitles_and_original_title_lines_are_never_quoted(furniture):

@@ -182,6 +182,12 @@ def test_clauses_split_at_commas_without_the_mark():
     assert [text[s:e] for s, e in split_clauses(text, 0, len(text))] == ["甲乙丙", "丁戊己", "庚辛。"]
 
 
+def test_a_comma_or_colon_inside_a_figure_does_not_split_a_clause():
+    text = "体育场可以容纳6,476名观众,比赛还剩4:51时,他们拿到了球:最后得分。"
+    assert [text[s:e] for s, e in split_clauses(text, 0, len(text))] == [
+        "体育场可以容纳6,476名观众", "比赛还剩4:51时", "他们拿到了球", "最后得分。"]
+
+
 def test_a_chinese_body_joins_quotes_with_their_markers():
     assert chinese_body([("第一句。", [1]), ("第二句", [2, 3])]) == "第一句[1]。第二句[2][3]。"
 

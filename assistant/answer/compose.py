@@ -21,7 +21,8 @@ from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.query import Query
 from assistant.text import tokenize_zh
 
-CLAUSE_END = re.compile(r"[，,；;：:]")
+# A comma or colon between digits is part of a figure (6,476; 4:51), not a clause mark.
+CLAUSE_END = re.compile(r"[，；;：]|(?<!\d)[,:]|[,:](?!\d)")
 _CLOSING = "。.;；!！?？"
 
 
@@ -112,6 +113,11 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
     if is_typed(qtype):
         typed = [gives_new(qtype, text[s:e], question_match) for s, e in clauses]
+        # "How many X": the figure that counts X is in a clause that names X ("…24个, 共联合
+        # 企业…244家" answers "how many enterprises" with 244家), when a clause does.
+        counting = [t and any(form in text[s:e] for form in qtype.counted_forms) for t, (s, e) in zip(typed, clauses)]
+        if any(counting):
+            typed = counting
         if any(typed):
             gains = [g + (1.0 if t else 0.0) for g, t in zip(gains, typed)]
     if max(gains) <= 0:
