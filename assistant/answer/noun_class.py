@@ -187,7 +187,9 @@ def names_counted_things(word: str) -> bool:
     patents" -> 专利, "how many academicians" -> 院士), not with a measure word: False for a noun
     with an act, event, time or quantity sense ("times", "points", "seconds", "sacks") and for a
     word WordNet knows only as a verb ("how many nations contain …" read up to "contain").
-    A word WordNet does not know (a rare plural, a name) is taken to name things."""
+    A word WordNet does not know (a rare plural, a name) is taken to name things. The test errs
+    towards answering: "projects" and "enterprises" have an act sense (an undertaking), so a
+    count of them is not checked either, though Chinese names them (项目, 企业)."""
     forms = _noun_forms(word.lower())
     nouns = [form for form in forms if tables().noun_type(form) is not None]
     if nouns:  # "minutes" is a noun of its own (a record) and the plural of "minute"

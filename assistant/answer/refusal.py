@@ -105,8 +105,8 @@ def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
     is not looked for: the answer says 两次, 308分, 17秒 and never translates X."""
     if not qtype.counted_forms:
         return False
-    head = qtype.counted.split()[-1]
-    if head.isascii() and not names_counted_things(head):
+    words = qtype.counted.split()
+    if words and words[-1].isascii() and not names_counted_things(words[-1]):
         return False
     around = f"{best.before} {best.match} {best.after}"
     return not any(form in around for form in qtype.counted_forms)
