@@ -394,10 +394,11 @@ def main() -> None:
     # chosen thresholds in memory, so that quoting is tuned at them; --write stores them.
     for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + public}.values():
         selector.model.setdefault("refusal", {})["threshold"] = thresholds
-    # Each check is decided at the thresholds and the checks decided before it; quoting and extra
-    # quotes are tuned with all of them.
+    # Each check is decided at the thresholds and the checks decided before it (those after it
+    # off, whatever the shipped defaults are, so that the choice does not depend on them);
+    # quoting and extra quotes are tuned with all of them.
+    base = replace(base, **{field: () for field in GATES})
     for field, label in GATES.items():
-        base = replace(base, **{field: ()})
         for lang in ("zh", "en"):
             on, lines = gate_table(dev, public, base, field, lang)
             report += [f"## {label}, {lang}: {'on' if on else 'off'}", "", *lines, ""]
