@@ -15,7 +15,13 @@ split and the public "test" parts are never read here.
   our dev split's answerable questions and 3% of each public set's training questions (the
   target holds per set: XQuAD's translated questions are refused more often than CMRC's),
   counting every refusal (early refusals, threshold and checks together). Budgets spent step
-  by step (3 points per setting) would add up past the targets.
+  by step (3 points per setting) would add up past the targets. A public set's rate is judged
+  by the upper end of its 95% article bootstrap, not by its point estimate: questions come in
+  clusters by article (XQuAD's training part is 26 articles), so a point estimate just under
+  3% is as likely as not to be over it on unseen articles. (Adopted after the English checks
+  chosen on point estimates refused more on the public test parts than the training parts
+  predicted: a rule prompted by test figures, so disclosed in eval/README.md.) Our dev
+  split's 5% is judged on its point estimate: it holds five articles, too few to resample.
 - Refusal threshold, per question language: among the thresholds within the budget, the one
   refusing the most unanswerable dev questions (the higher on a tie).
 - The refusal checks, each per question language: the counted-noun check (refuse "how many X"
@@ -76,6 +82,8 @@ PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
 MAX_FALSE_REFUSALS_DEV = 0.05  # our own split's target (issue 6)
 MAX_FALSE_REFUSALS_PUBLIC = 0.03  # the public sets' target (issue 6)
 MIN_SET_QUESTIONS = 100  # a public set judges a budget in a language only with this many questions in it
+BOOTSTRAP_RESAMPLES = 2000  # article resamples behind a public set's upper end
+BOOTSTRAP_CONFIDENCE = 0.95  # the budget is judged by the upper end of this two-sided interval
 MAX_MEAN_QUOTED = 100
 MAX_DEV_QUOTED = 130
 
@@ -94,17 +102,19 @@ class Case:
     evidence: tuple[str, ...] = ()  # our set: evidence strings
     docs: tuple[str, ...] = ()  # our set: gold articles
     source: str = ""  # public sets: which one
+    article: str = ""  # public sets: the article the question is about (bootstrap clusters)
 
 
 def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items, source: str = "") -> list[Case]:
     out = []
-    for text, answerable, answers, evidence, docs in items:
+    for text, answerable, answers, evidence, docs, article in items:
         query = parse_query(text)
         hits = retriever.run(query, k=10)
         terms = question_terms(query, answerer.index.lexical)
         early = answerer.refuse_early(query, hits, terms)
         selection = None if early else answerer.select(query, hits, classify(query), terms)
-        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs, source))
+        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs, source,
+                        article))
     return out
 
 
@@ -142,7 +152,7 @@ def dev_cases() -> list[Case]:
     for q in load_questions(DEV_SET).questions:
         group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
         out += _cases(answerers[dev_fold(group, articles), half_of(f"corpus_dev/{group}")], retriever,
-                      [(q.question, q.answerable, (), q.evidence, q.docs)])
+                      [(q.question, q.answerable, (), q.evidence, q.docs, group)])
     return out
 
 
@@ -182,8 +192,9 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
         folds = _fold(np.asarray(groups))
         halves = [half_of(g) for g in groups]
         for (fold, half), answerer in answerers.items():
-            out += _cases(answerer, retriever, [(q.text, True, q.answers, (), ())
-                                                for q, f, h in zip(questions, folds, halves) if (f, h) == (fold, half)],
+            out += _cases(answerer, retriever, [(q.text, True, q.answers, (), (), g)
+                                                for q, g, f, h in zip(questions, groups, folds, halves)
+                                                if (f, h) == (fold, half)],
                           name)
         print(f"{name}: {len(questions)} questions scored", file=sys.stderr)
     return out
@@ -223,18 +234,49 @@ def judged_sets(public: list[Case]) -> list[str]:
     return [name for name, n in Counter(c.source for c in public).items() if n >= MIN_SET_QUESTIONS]
 
 
-def public_false_refusals(public: list[Case], refused) -> dict[str, float]:
-    """Share of each judged public set's questions refused: the target holds for each set, not for their pool."""
-    return {name: float(np.mean([refused(c) for c in public if c.source == name])) for name in judged_sets(public)}
+@dataclass(frozen=True)
+class RefusalRate:
+    """A public set's false-refusal rate and the upper end of its article-bootstrap interval."""
+
+    rate: float
+    upper: float
+
+    def __str__(self) -> str:
+        return f"{self.rate:.3f} (≤ {self.upper:.3f})"
+
+
+def article_bootstrap_upper(refused: np.ndarray, articles: np.ndarray) -> float:
+    """Upper end of the two-sided ``BOOTSTRAP_CONFIDENCE`` interval of the share refused, resampling
+    whole articles (fixed seed: the choice must not change from run to run)."""
+    names, index = np.unique(articles, return_inverse=True)
+    refused_per_article = np.bincount(index, weights=refused.astype(float), minlength=len(names))
+    questions_per_article = np.bincount(index, minlength=len(names))
+    draws = np.random.default_rng(0).integers(0, len(names), size=(BOOTSTRAP_RESAMPLES, len(names)))
+    shares = refused_per_article[draws].sum(axis=1) / questions_per_article[draws].sum(axis=1)
+    return float(np.quantile(shares, 1 - (1 - BOOTSTRAP_CONFIDENCE) / 2))
+
+
+def public_false_refusals(public: list[Case], refused) -> dict[str, RefusalRate]:
+    """Each judged public set's share of questions refused, with its article-bootstrap upper end:
+    the target holds for each set, not for their pool."""
+    out = {}
+    for name in judged_sets(public):
+        cases = [c for c in public if c.source == name]
+        flags = np.array([refused(c) for c in cases], dtype=bool)
+        out[name] = RefusalRate(float(flags.mean()), article_bootstrap_upper(flags, np.array([c.article for c in cases])))
+    return out
 
 
 def _sets_header(public: list[Case]) -> str:
-    return " | ".join(f"false refusals, {name} ({sum(c.source == name for c in public)})"
+    return " | ".join(f"false refusals (upper end), {name} ({sum(c.source == name for c in public)})"
                       for name in judged_sets(public))
 
 
-def within_budget(dev_false: float, public_false: dict[str, float]) -> bool:
-    return dev_false <= MAX_FALSE_REFUSALS_DEV and max(public_false.values(), default=0.0) <= MAX_FALSE_REFUSALS_PUBLIC
+def within_budget(dev_false: float, public_false: dict[str, RefusalRate]) -> bool:
+    """Our dev split by its point estimate (five articles are too few to resample), each public
+    set by its article-bootstrap upper end."""
+    return dev_false <= MAX_FALSE_REFUSALS_DEV and all(r.upper <= MAX_FALSE_REFUSALS_PUBLIC
+                                                       for r in public_false.values())
 
 
 # Fine steps where the calibrated probabilities of long policy sentences sit, coarse above.
@@ -255,7 +297,7 @@ def threshold_table(dev: list[Case], public: list[Case], lang: str, removed: np.
         ans = float(np.mean([refused(c) for c in dev if c.answerable]))
         pub = public_false_refusals(public, refused)
         taken_out = f"{float(np.mean(removed < t)):.3f}" if len(removed) else "–"
-        lines.append(f"| {t:.2f} | {unans:.3f} | {ans:.3f} | " + " | ".join(f"{pub[n]:.3f}" for n in sets)
+        lines.append(f"| {t:.2f} | {unans:.3f} | {ans:.3f} | " + " | ".join(str(pub[n]) for n in sets)
                      + f" | {taken_out} |")
         if within_budget(ans, pub) and (best is None or (unans, t) >= (best[1], best[0])):
             best = (float(t), unans)
@@ -296,7 +338,7 @@ def gate_table(dev: list[Case], public: list[Case], base: AnswerSettings, field:
                     float(np.mean([refused(c) for c in dev if c.answerable])),
                     public_false_refusals(public, refused))
         unans, ans, pub = rows[on]
-        lines.append(f"| {'on' if on else 'off'} | {unans:.3f} | {ans:.3f} | " + " | ".join(f"{pub[n]:.3f}" for n in sets) + " |")
+        lines.append(f"| {'on' if on else 'off'} | {unans:.3f} | {ans:.3f} | " + " | ".join(str(pub[n]) for n in sets) + " |")
     chosen = rows[True][0] > rows[False][0] and within_budget(rows[True][1], rows[True][2])
     return chosen, lines
 
@@ -380,7 +422,11 @@ def main() -> None:
               f"without its article) and the training parts of {', '.join(PUBLIC)} ({len(public)} questions: "
               f"{sum(c.lang == 'zh' for c in public)} Chinese, {sum(c.lang == 'en' for c in public)} English; "
               f"each scored by the model not fitted on its fold: the shipped model for the calibration fold, "
-              f"a cross-validation model for each other fold).", ""]
+              f"a cross-validation model for each other fold).", "",
+              f"Budget: false refusals at most {MAX_FALSE_REFUSALS_DEV:.0%} of the dev split's answerable questions "
+              f"(point estimate) and at most {MAX_FALSE_REFUSALS_PUBLIC:.0%} of each public set's, judged by the upper "
+              f"end of its {BOOTSTRAP_CONFIDENCE:.0%} article bootstrap ({BOOTSTRAP_RESAMPLES} resamples; cells read "
+              f"'share (≤ upper end)').", ""]
     thresholds = {}
     removed = removed_answer_best(selectors)
     for lang in ("zh", "en"):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from benchmarks.tune_answers import (
-    MAX_FALSE_REFUSALS_DEV, MAX_FALSE_REFUSALS_PUBLIC, MIN_SET_QUESTIONS, Case, judged_sets, public_false_refusals,
-    within_budget)
+    MAX_FALSE_REFUSALS_DEV, MAX_FALSE_REFUSALS_PUBLIC, MIN_SET_QUESTIONS, Case, RefusalRate, article_bootstrap_upper,
+    judged_sets, public_false_refusals, within_budget)
 
 
-def _case(source: str, n: int) -> Case:
-    return Case(lang="zh", query=n, hits=[], selection=None, answerer=None, answerable=True, source=source)
+def _case(source: str, n: int, article: str = "") -> Case:
+    return Case(lang="zh", query=n, hits=[], selection=None, answerer=None, answerable=True, source=source,
+                article=article or f"{source}/{n // 10}")
 
 
 def test_each_public_set_is_judged_on_its_own_and_a_set_too_small_is_not():
@@ -22,7 +25,27 @@ def test_each_public_set_is_judged_on_its_own_and_a_set_too_small_is_not():
         return c.query < (MIN_SET_QUESTIONS // 100 if c.source == "cmrc" else 5 * MIN_SET_QUESTIONS // 100)
     rates = public_false_refusals(big + translated + tiny, refused)
     assert set(rates) == {"cmrc", "xquad"}
-    assert rates["cmrc"] == 0.01 and rates["xquad"] == 0.05
+    assert rates["cmrc"].rate == 0.01 and rates["xquad"].rate == 0.05
+    assert rates["cmrc"].upper >= rates["cmrc"].rate
     assert not within_budget(0.0, rates)
-    assert within_budget(MAX_FALSE_REFUSALS_DEV, {"cmrc": 0.01, "xquad": MAX_FALSE_REFUSALS_PUBLIC})
-    assert not within_budget(MAX_FALSE_REFUSALS_DEV + 0.01, {"cmrc": 0.0})
+    at_target = RefusalRate(MAX_FALSE_REFUSALS_PUBLIC, MAX_FALSE_REFUSALS_PUBLIC)
+    assert within_budget(MAX_FALSE_REFUSALS_DEV, {"cmrc": RefusalRate(0.01, 0.01), "xquad": at_target})
+    assert not within_budget(MAX_FALSE_REFUSALS_DEV + 0.01, {"cmrc": RefusalRate(0.0, 0.0)})
+
+
+def test_a_public_set_is_judged_by_the_upper_end_of_its_article_bootstrap():
+    # 2% refused either way, over 50 articles of 20 questions each.
+    articles = np.repeat(np.arange(50), 20)
+    spread = np.zeros(1000, dtype=bool)
+    spread[::50] = True  # one refusal in every other article
+    clustered = np.zeros(1000, dtype=bool)
+    clustered[:20] = True  # every refusal in one article
+    spread_upper = article_bootstrap_upper(spread, articles)
+    clustered_upper = article_bootstrap_upper(clustered, articles)
+    # Refusals that cluster in a few articles say less about unseen articles.
+    assert 0.02 < spread_upper < clustered_upper
+    assert clustered_upper > MAX_FALSE_REFUSALS_PUBLIC > spread_upper
+    # The same input gives the same bound: a tuning run must not change its choice by chance.
+    assert article_bootstrap_upper(clustered, articles) == clustered_upper
+    # A point estimate under the target is not enough when its upper end is over it.
+    assert not within_budget(0.0, {"xquad": RefusalRate(0.02, clustered_upper)})
