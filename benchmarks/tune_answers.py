@@ -102,7 +102,7 @@ class Case:
     evidence: tuple[str, ...] = ()  # our set: evidence strings
     docs: tuple[str, ...] = ()  # our set: gold articles
     source: str = ""  # public sets: which one
-    article: str = ""  # public sets: the article the question is about (bootstrap clusters)
+    article: str = ""  # the article the question is about: the clusters of a public set's bootstrap
 
 
 def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items, source: str = "") -> list[Case]:

@@ -9,9 +9,9 @@ from benchmarks.tune_answers import (
     judged_sets, public_false_refusals, within_budget)
 
 
-def _case(source: str, n: int, article: str = "") -> Case:
+def _case(source: str, n: int) -> Case:
     return Case(lang="zh", query=n, hits=[], selection=None, answerer=None, answerable=True, source=source,
-                article=article or f"{source}/{n // 10}")
+                article=f"{source}/{n // 10}")  # ten questions per article
 
 
 def test_each_public_set_is_judged_on_its_own_and_a_set_too_small_is_not():
