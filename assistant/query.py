@@ -246,21 +246,30 @@ def _is_skippable(word: str) -> bool:
 def _inflections(word: str, plural_only: bool = False) -> list[str]:
     """The word and its plausible base forms: plural, and unless ``plural_only`` (names),
     irregular forms, past tense and -ing. Forms that are not words simply find nothing."""
-    forms = [word, *_plural_bases(word)]
+    forms = [word, *singular_forms(word)]
     if not plural_only:
         forms += _verb_bases(word)
     base_forms = [f for f in forms[1:] if len(f) >= 3 and f not in _NOT_EXPANDED]
     return list(dict.fromkeys([word, *base_forms]))
 
 
-def _plural_bases(word: str) -> list[str]:
+def singular_forms(word: str) -> list[str]:
+    """Plausible singulars of an English plural, most likely first: cities -> city,
+    enterprises -> enterprise, classes -> class, chairmen -> chairman. Rules, not a lexicon:
+    callers look each form up (in CC-CEDICT, in WordNet), and forms that are not words find
+    nothing there."""
+    if len(word) <= 3:
+        return []
+    forms = []
     if word.endswith("ies"):
-        return [word[:-3] + "y"]  # cities -> city
+        forms.append(word[:-3] + "y")
+    if word.endswith("men"):
+        forms.append(word[:-3] + "man")
+    if word.endswith("s") and not word.endswith("ss"):
+        forms.append(word[:-1])
     if word.endswith("es"):
-        return [word[:-1], word[:-2]]  # enterprises -> enterprise, classes -> class
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return [word[:-1]]
-    return []
+        forms.append(word[:-2])
+    return forms
 
 
 def _verb_bases(word: str) -> list[str]:

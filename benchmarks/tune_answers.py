@@ -105,16 +105,28 @@ class Case:
     article: str = ""  # the article the question is about: the clusters of a public set's bootstrap
 
 
-def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, items, source: str = "") -> list[Case]:
+@dataclass(frozen=True)
+class Asked:
+    """A question to score, with what counts as its answer (the fields Case keeps of it)."""
+
+    text: str
+    answerable: bool
+    article: str
+    answers: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+
+
+def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Asked], source: str = "") -> list[Case]:
     out = []
-    for text, answerable, answers, evidence, docs, article in items:
-        query = parse_query(text)
+    for q in asked:
+        query = parse_query(q.text)
         hits = retriever.run(query, k=10)
         terms = question_terms(query, answerer.index.lexical)
         early = answerer.refuse_early(query, hits, terms)
         selection = None if early else answerer.select(query, hits, classify(query), terms)
-        out.append(Case(query.lang, query, hits, selection, answerer, answerable, answers, evidence, docs, source,
-                        article))
+        out.append(Case(query.lang, query, hits, selection, answerer, q.answerable, q.answers, q.evidence, q.docs,
+                        source, q.article))
     return out
 
 
@@ -152,7 +164,7 @@ def dev_cases() -> list[Case]:
     for q in load_questions(DEV_SET).questions:
         group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
         out += _cases(answerers[dev_fold(group, articles), half_of(f"corpus_dev/{group}")], retriever,
-                      [(q.question, q.answerable, (), q.evidence, q.docs, group)])
+                      [Asked(q.question, q.answerable, group, evidence=q.evidence, docs=q.docs)])
     return out
 
 
@@ -192,7 +204,7 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
         folds = _fold(np.asarray(groups))
         halves = [half_of(g) for g in groups]
         for (fold, half), answerer in answerers.items():
-            out += _cases(answerer, retriever, [(q.text, True, q.answers, (), (), g)
+            out += _cases(answerer, retriever, [Asked(q.text, True, g, answers=q.answers)
                                                 for q, g, f, h in zip(questions, groups, folds, halves)
                                                 if (f, h) == (fold, half)],
                           name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.compose import chinese_body, english_body, english_lead_in, split_clauses
-from assistant.answer.qtype import classify, sentence_types, supplies, supplies_new, type_evidence
+from assistant.answer.qtype import classify, supplies, supplies_new, type_evidence
 from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core, question_terms, text_coverage
 from assistant.index.lexical import LexicalIndex
 from assistant.query import parse_query
@@ -157,6 +157,10 @@ def test_how_many_questions_name_the_counted_thing(question, thing):
 def test_other_questions_count_nothing():
     for question in ("How does Inner Mongolia register consortia?", "遂宁市技术合同认定登记额是多少？"):
         assert classify(parse_query(question)).counted == ""
+
+
+def sentence_types(match_text: str) -> frozenset[str]:
+    return frozenset(kind for kind, _ in type_evidence(match_text))
 
 
 def test_sentences_carry_the_types_they_can_answer():

@@ -46,6 +46,7 @@ def test_expand_english_finds_base_forms():
     assert "位于" in expand_english("located")  # past participle
     assert "剧院" in expand_english("theatre")  # British spelling
     assert "企业" in expand_english("enterprises")
+    assert "主席" in expand_english("chairmen")  # -men plural, the rule WordNet lookups share
 
 
 def test_expand_english_keeps_acronyms_apart_from_words():

@@ -29,6 +29,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Callable
 
+from assistant.query import singular_forms
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
@@ -138,16 +139,7 @@ def tables() -> WordNetTables:
 
 def _noun_forms(word: str) -> list[str]:
     """The word and its plausible singulars (cities -> city, classes -> class, players -> player)."""
-    forms = [word]
-    if word.endswith("ies") and len(word) > 4:
-        forms.append(word[:-3] + "y")
-    if word.endswith("es") and len(word) > 3:
-        forms.append(word[:-2])
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        forms.append(word[:-1])
-    if word.endswith("men"):
-        forms.append(word[:-3] + "man")  # chairmen -> chairman
-    return forms
+    return [word, *singular_forms(word)]
 
 
 def is_noun(word: str) -> bool:

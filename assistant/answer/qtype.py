@@ -178,10 +178,6 @@ def type_evidence(match_text: str) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(found))
 
 
-def sentence_types(match_text: str) -> frozenset[str]:
-    return frozenset(kind for kind, _ in type_evidence(match_text))
-
-
 def _posseg_flags(text: str) -> list[tuple[str, str]]:
     from assistant.entities import posseg
 
