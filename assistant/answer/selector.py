@@ -91,7 +91,10 @@ class SentenceSelector:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)
-        return 1.0 / (1.0 + np.exp(-self._trees.raw(np.asarray(features, dtype=np.float64))))
+        raw = self._trees.raw(np.asarray(features, dtype=np.float64))
+        # exp overflows to inf below a logit of about -709, which gives the right limit, 0
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-raw))
 
 
 @lru_cache(maxsize=4)
