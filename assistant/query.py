@@ -254,7 +254,7 @@ def _inflections(word: str, plural_only: bool = False) -> list[str]:
 
 
 def singular_forms(word: str) -> list[str]:
-    """Plausible singulars of an English plural, most likely first: cities -> city,
+    """Plausible singulars of an English plural: cities -> city,
     enterprises -> enterprise, classes -> class, chairmen -> chairman. Rules, not a lexicon:
     callers look each form up (in CC-CEDICT, in WordNet), and forms that are not words find
     nothing there."""
