@@ -1,0 +1,71 @@
+"""How widely each reader's scores spread within a shortlist: the half models against the shipped one.
+
+    python benchmarks/reader_scale.py [--questions 150]   # -> benchmarks/reader_scale.md (~2 min)
+
+Needs ``train_reader.py pairs`` and ``fit`` (the shortlists and the two half models in
+index-bench/_reader/). The combination weight (selector logit + weight x reader score) is
+chosen on the half models' out-of-fold scores; a reader whose scores spread wider gets more say
+at the same weight. A half model is scored on questions of its own training half ("trained
+on") and of the other ("held out"), so the table also shows whether a wider spread is
+memorisation (only on trained questions) or the model's scale (on both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer.reader import MODEL_PATH, SentenceReader  # noqa: E402
+from benchmarks.train_reader import HALF_MODEL, HALVES, half_of, load_groups  # noqa: E402
+
+REPORT = ROOT / "benchmarks" / "reader_scale.md"
+SEED = 0
+
+
+def spread(reader: SentenceReader, groups: list[dict]) -> float:
+    """Mean standard deviation of the reader's scores within a shortlist."""
+    return float(np.mean([np.std(reader.scores(g["question"], g["sentences"])) for g in groups]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=150, help="shortlists sampled (fixed seed)")
+    args = parser.parse_args()
+    groups = [g for g in load_groups() if len(g["sentences"]) > 1]
+    random.Random(SEED).shuffle(groups)
+    sample = groups[: args.questions]
+    rows = []
+    for half in range(HALVES):
+        path = Path(HALF_MODEL.format(half))
+        if not path.is_file():
+            raise SystemExit(f"no {path}: run `python benchmarks/train_reader.py fit` first")
+        reader = SentenceReader.load(path)
+        # half model k is trained without half k's articles
+        held = [g for g in sample if half_of(g["group"]) == half]
+        trained = [g for g in sample if half_of(g["group"]) != half]
+        rows.append((f"half model {half}", len(trained), spread(reader, trained), len(held), spread(reader, held)))
+        print(rows[-1], file=sys.stderr)
+    shipped = SentenceReader.load(MODEL_PATH)
+    trained_on = shipped.meta.get("training", {}).get("trained_on", "?")
+    rows.append((f"shipped ({trained_on})", len(sample), spread(shipped, sample), 0, float("nan")))
+    lines = ["# Reader score spread", "", "Command: `python benchmarks/reader_scale.py`", "",
+             f"Mean standard deviation of reader scores within a shortlist, over {len(sample)} training "
+             f"shortlists (seed {SEED}). The combination weight ({shipped.meta['weight']:g}) was chosen on "
+             "the half models' out-of-fold scores.", "",
+             "| reader | questions trained on | spread | questions held out | spread |", "|---|---|---|---|---|"]
+    for name, n_in, s_in, n_out, s_out in rows:
+        held_cell = f"{s_out:.3f}" if n_out else "–"
+        lines.append(f"| {name} | {n_in} | {s_in:.3f} | {n_out} | {held_cell} |")
+    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"-> {REPORT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
