@@ -30,7 +30,8 @@ SEED = 0
 
 
 def spread(reader: SentenceReader, groups: list[dict]) -> float:
-    """Mean standard deviation of the reader's scores within a shortlist."""
+    """Mean standard deviation of the reader's scores within a question's training group (its
+    shortlist, with the gold sentence added when the shortlist misses it)."""
     return float(np.mean([np.std(reader.scores(g["question"], g["sentences"])) for g in groups]))
 
 
@@ -57,7 +58,7 @@ def main() -> None:
     rows.append((f"shipped ({trained_on})", len(sample), spread(shipped, sample), 0, float("nan")))
     lines = ["# Reader score spread", "", "Command: `python benchmarks/reader_scale.py`", "",
              f"Mean standard deviation of reader scores within a shortlist, over {len(sample)} training "
-             f"shortlists (seed {SEED}). The combination weight ({shipped.meta['weight']:g}) was chosen on "
+             f"shortlists (seed {SEED}). The combination weight ({shipped.weight:g}) was chosen on "
              "the half models' out-of-fold scores.", "",
              "| reader | questions trained on | spread | questions held out | spread |", "|---|---|---|---|---|"]
     for name, n_in, s_in, n_out, s_out in rows:

@@ -89,7 +89,19 @@ MAX_DEV_QUOTED = 130
 
 
 @dataclass
-class Case:
+class Asked:
+    """A question to score, and what counts as its answer."""
+
+    text: str
+    answerable: bool
+    article: str = ""  # the article the question is about: the clusters of a public set's bootstrap
+    answers: tuple[str, ...] = ()  # public sets: gold answers
+    evidence: tuple[str, ...] = ()  # our set: evidence strings
+    docs: tuple[str, ...] = ()  # our set: gold articles
+
+
+@dataclass(kw_only=True)
+class Case(Asked):
     """One question, retrieved and scored once; composition is re-run per setting."""
 
     lang: str
@@ -97,24 +109,7 @@ class Case:
     hits: list
     selection: Selection | None  # None: refused before scoring (instruction, unknown name ...)
     answerer: ExtractiveAnswerer
-    answerable: bool
-    answers: tuple[str, ...] = ()  # public sets: gold answers
-    evidence: tuple[str, ...] = ()  # our set: evidence strings
-    docs: tuple[str, ...] = ()  # our set: gold articles
     source: str = ""  # public sets: which one
-    article: str = ""  # the article the question is about: the clusters of a public set's bootstrap
-
-
-@dataclass(frozen=True)
-class Asked:
-    """A question to score, with what counts as its answer (the fields Case keeps of it)."""
-
-    text: str
-    answerable: bool
-    article: str
-    answers: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()
-    docs: tuple[str, ...] = ()
 
 
 def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Asked], source: str = "") -> list[Case]:
@@ -125,8 +120,8 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Asked
         terms = question_terms(query, answerer.index.lexical)
         early = answerer.refuse_early(query, hits, terms)
         selection = None if early else answerer.select(query, hits, classify(query), terms)
-        out.append(Case(query.lang, query, hits, selection, answerer, q.answerable, q.answers, q.evidence, q.docs,
-                        source, q.article))
+        out.append(Case(**vars(q), lang=query.lang, query=query, hits=hits, selection=selection, answerer=answerer,
+                        source=source))
     return out
 
 

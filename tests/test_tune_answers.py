@@ -10,7 +10,7 @@ from benchmarks.tune_answers import (
 
 
 def _case(source: str, n: int) -> Case:
-    return Case(lang="zh", query=n, hits=[], selection=None, answerer=None, answerable=True, source=source,
+    return Case(text=f"q{n}", lang="zh", query=n, hits=[], selection=None, answerer=None, answerable=True, source=source,
                 article=f"{source}/{n // 10}")  # ten questions per article
 
 
