@@ -5,43 +5,33 @@
 Needs ``train_reader.py pairs`` and ``fit`` (the shortlists and the two half models in
 index-bench/_reader/). The combination weight (selector logit + weight x reader score) is
 chosen on the half models' out-of-fold scores; a reader whose scores spread wider gets more say
-at the same weight. A half model is scored on questions of its own training half ("trained
-on") and of the other ("held out"), so the table also shows whether a wider spread is
-memorisation (only on trained questions) or the model's scale (on both).
+at the same weight (so ``train_reader.py rescale`` scales it). A half model is scored on
+questions of its own training half ("trained on") and of the other ("held out"), so the table
+also shows whether a wider spread is memorisation (only on trained questions) or the model's
+scale (on both).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import MODEL_PATH, SentenceReader  # noqa: E402
-from benchmarks.train_reader import HALF_MODEL, HALVES, half_of, load_groups  # noqa: E402
+from benchmarks.train_reader import (  # noqa: E402
+    HALF_MODEL, HALVES, SEED, SPREAD_QUESTIONS, half_of, load_groups, spread, spread_sample)
 
 REPORT = ROOT / "benchmarks" / "reader_scale.md"
-SEED = 0
-
-
-def spread(reader: SentenceReader, groups: list[dict]) -> float:
-    """Mean standard deviation of the reader's scores within a question's training group (its
-    shortlist, with the gold sentence added when the shortlist misses it)."""
-    return float(np.mean([np.std(reader.scores(g["question"], g["sentences"])) for g in groups]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=150, help="shortlists sampled (fixed seed)")
+    parser.add_argument("--questions", type=int, default=SPREAD_QUESTIONS, help="shortlists sampled (fixed seed)")
     args = parser.parse_args()
-    groups = [g for g in load_groups() if len(g["sentences"]) > 1]
-    random.Random(SEED).shuffle(groups)
-    sample = groups[: args.questions]
+    sample = spread_sample(load_groups(), args.questions)
     rows = []
     for half in range(HALVES):
         path = Path(HALF_MODEL.format(half))
@@ -58,8 +48,9 @@ def main() -> None:
     rows.append((f"shipped ({trained_on})", len(sample), spread(shipped, sample), 0, float("nan")))
     lines = ["# Reader score spread", "", "Command: `python benchmarks/reader_scale.py`", "",
              f"Mean standard deviation of reader scores within a shortlist, over {len(sample)} training "
-             f"shortlists (seed {SEED}). The combination weight ({shipped.weight:g}) was chosen on "
-             "the half models' out-of-fold scores.", "",
+             f"shortlists (seed {SEED}). The combination weight was chosen on the half models' out-of-fold "
+             f"scores ({shipped.meta['training'].get('chosen_weight', shipped.weight):g}); the shipped reader "
+             f"carries it at its own scale ({shipped.weight:g}, `python benchmarks/train_reader.py rescale`).", "",
              "| reader | questions trained on | spread | questions held out | spread |", "|---|---|---|---|---|"]
     for name, n_in, s_in, n_out, s_out in rows:
         held_cell = f"{s_out:.3f}" if n_out else "–"

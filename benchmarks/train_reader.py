@@ -15,7 +15,8 @@ gold sentences. The base weights stay frozen; the product runs the merged weight
 Honest figures: the questions are split into two halves by article; a reader trained on
 one half scores the other. On those out-of-fold scores the combination weight (selector
 logit + weight x reader score) is chosen, and top-1 before / after is reported per set and
-language. The shipped reader is then trained on all of them.
+language. The shipped reader is then trained on all of them, and ships with the chosen weight
+scaled to how widely its scores spread (``rescale``).
 
     pip install torch==2.13.0                 # CPU build; training only
     python benchmarks/train_reader.py pairs   # shortlists -> index-bench/_reader/groups.jsonl (~2 min)
@@ -23,6 +24,8 @@ language. The shipped reader is then trained on all of them.
                                               # benchmarks/reader.md (about 90 minutes on 2 cores;
                                               # --halves-only: ship a half model, about 45 minutes)
     python benchmarks/train_reader.py full    # only the full model, reusing the saved halves' weight and table
+    python benchmarks/train_reader.py rescale # the shipped reader's weight at its score scale (~2 min; part of
+                                              # fit and full)
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer.reader import ADAPTED, MODEL_PATH, PairLimits, combine, padded, pair_ids  # noqa: E402
+from assistant.answer.reader import ADAPTED, MODEL_PATH, PairLimits, SentenceReader, combine, padded, pair_ids  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed.e5_numpy import E5Weights, load_weights, default_weights_path  # noqa: E402
@@ -70,6 +73,7 @@ DEV_REPEAT = 2  # our dev split's questions are seen this many times per epoch (
 HALVES = 2
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 1000.0)  # combination weights tried (1000: the reader alone)
 SEED = 0
+SPREAD_QUESTIONS = 150  # training shortlists on which the readers' score spreads are compared (fixed seed)
 
 
 # ---------------------------------------------------------------- shortlists
@@ -368,26 +372,87 @@ def fit(halves_only: bool = False) -> None:
 
 def fit_full(groups: list[dict], weights: E5Weights, tokens: list[list[list[int]]], table: list[str],
              weight: float) -> None:
-    """Train the shipped reader on all the questions, with the weight chosen out of fold."""
+    """Train the shipped reader on all the questions, with the weight chosen out of fold (then
+    scaled to its scores' spread, ``rescale``)."""
     model = train(weights, groups, tokens, "all")
     trained_on = f"all {len(groups)} questions"
-    write_report(table, weight, trained_on)
-    export(model, {"table": table, "trained_on": trained_on}, weight)
+    export(model, {"table": table, "trained_on": trained_on, "chosen_weight": weight}, weight)
+    write_report(table, weight, trained_on, rescale(groups))
 
 
-def full_from_halves() -> None:
-    """``fit`` without the two half models: reuse the table and weight the saved halves carry."""
+# ---------------------------------------------------------------- the weight at the shipped reader's scale
+
+
+def spread(reader: SentenceReader, groups: list[dict]) -> float:
+    """Mean standard deviation of the reader's scores within a question's training group (its
+    shortlist, with the gold sentence added when the shortlist misses it)."""
+    return float(np.mean([np.std(reader.scores(g["question"], g["sentences"])) for g in groups]))
+
+
+def spread_sample(groups: list[dict], n: int = SPREAD_QUESTIONS) -> list[dict]:
+    """The training groups the spreads are measured on (``n`` of them, fixed seed)."""
+    usable = [g for g in groups if len(g["sentences"]) > 1]
+    random.Random(SEED).shuffle(usable)
+    return usable[:n]
+
+
+def rescale(groups: list[dict], path: Path = MODEL_PATH) -> dict:
+    """Store in the reader at ``path`` the chosen weight at its own score scale.
+
+    The weight was chosen on the half models' out-of-fold scores. A reader trained longer (the
+    full one: about 490 steps against 270) spreads its scores wider, and at the same weight
+    would have more say against the selector than the choice gave it. So the shipped weight is
+    the chosen one times the halves' spread on their held-out questions over the shipped
+    reader's spread on the same sample. Rewrites the file's meta only; run again, it gives the
+    same weight."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    chosen = float(meta["training"].setdefault("chosen_weight", meta["weight"]))
+    sample = spread_sample(groups)
+    held_out = []
+    for half in range(HALVES):
+        half_path = Path(HALF_MODEL.format(half))
+        if not half_path.is_file():
+            raise SystemExit(f"no {half_path}: run `python benchmarks/train_reader.py fit` first")
+        held_out.append(spread(SentenceReader.load(half_path), [g for g in sample if half_of(g["group"]) == half]))
+    shipped = spread(SentenceReader.load(path), sample)
+    scale = {"questions": len(sample), "half_spreads_held_out": [round(x, 4) for x in held_out],
+             "spread": round(shipped, 4), "weight": round(chosen * float(np.mean(held_out)) / shipped, 4)}
+    meta["weight"] = scale["weight"]
+    meta["training"]["scale"] = scale
+    arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
+    np.savez_compressed(path, **arrays)
+    print(f"weight {chosen:g} -> {scale['weight']:g} (spread {shipped:.3f} against the halves' "
+          f"{', '.join(f'{x:.3f}' for x in held_out)}) -> {path}", file=sys.stderr)
+    return scale
+
+
+def _halves_meta() -> dict:
+    """What the saved half models carry: the out-of-fold table and the weight chosen on it."""
     path = Path(HALF_MODEL.format(0))
     if not path.exists():
         sys.exit(f"{path} is missing: run `fit` (or `fit --halves-only`) first")
     with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
+        return json.loads(str(data["meta"]))
+
+
+def full_from_halves() -> None:
+    """``fit`` without the two half models: reuse the table and weight the saved halves carry."""
+    meta = _halves_meta()
     groups = load_groups()
     weights = load_weights(str(default_weights_path()))
     fit_full(groups, weights, _tokenized(weights, groups), meta["training"]["table"], float(meta["weight"]))
 
 
-def write_report(table: list[str], weight: float, trained_on: str) -> None:
+def rescale_shipped() -> None:
+    """``rescale`` on the shipped reader, and its report rewritten."""
+    meta = _halves_meta()
+    trained_on = SentenceReader.load(MODEL_PATH).meta["training"]["trained_on"]
+    write_report(meta["training"]["table"], float(meta["weight"]), trained_on, rescale(load_groups()))
+
+
+def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None) -> None:
     report = [
         "# Reader: the selector's shortlist reordered by a cross-encoder", "",
         "Command: `python benchmarks/train_reader.py pairs && python benchmarks/train_reader.py fit` "
@@ -403,14 +468,21 @@ def write_report(table: list[str], weight: float, trained_on: str) -> None:
         *table, "",
         f"Chosen weight: **{weight:g}** (best overall, our dev split weighted 5x as in the selector's fit). "
         f"The shipped reader is trained on {trained_on}.", ""]
+    if scale:
+        report += [f"Its scores spread wider than the half models' (mean standard deviation within a shortlist, "
+                   f"{scale['questions']} training shortlists: {scale['spread']:.3f} against "
+                   f"{' and '.join(f'{x:.3f}' for x in scale['half_spreads_held_out'])} on held-out questions), so it "
+                   f"ships with the weight at its scale: **{scale['weight']:g}** (`python benchmarks/train_reader.py "
+                   f"rescale` recomputes it).", ""]
     REPORT.write_text("\n".join(report), encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=("pairs", "fit", "full"),
+    parser.add_argument("step", choices=("pairs", "fit", "full", "rescale"),
                         help="pairs: build the shortlists; fit: half models, weight, then the full model; "
-                             "full: only the full model, with the weight the saved half models chose")
+                             "full: only the full model, with the weight the saved half models chose; "
+                             "rescale: recompute the shipped reader's weight at its score scale")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "
                              "(saves about 45 minutes on 2 cores)")
@@ -419,6 +491,8 @@ def main() -> None:
         build_groups()
     elif args.step == "full":
         full_from_halves()
+    elif args.step == "rescale":
+        rescale_shipped()
     else:
         fit(args.halves_only)
 

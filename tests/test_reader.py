@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,6 +113,39 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
         got = exported.scores(group["question"], group["sentences"])
         np.testing.assert_allclose(got, expected[i], atol=2e-3)
 
+
+def _with_head_scaled(source: Path, target: Path, factor: float) -> None:
+    """A copy of the reader at ``source`` whose scores are ``factor`` times its own."""
+    with np.load(source, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["head.w"] = arrays["head.w"] * np.float32(factor)
+    arrays["head.b"] = arrays["head.b"] * np.float32(factor)
+    np.savez_compressed(target, **arrays)
+
+
+def test_a_reader_whose_scores_spread_twice_as_wide_ships_with_half_the_weight(tmp_path, monkeypatch):
+    import benchmarks.train_reader as train_reader
+
+    # The half models are the packaged reader; the "shipped" one is it with every score doubled.
+    monkeypatch.setattr(train_reader, "HALF_MODEL", str(tmp_path / "half{}.npz"))
+    for half in range(train_reader.HALVES):
+        _with_head_scaled(MODEL_PATH, tmp_path / f"half{half}.npz", 1.0)
+    shipped = tmp_path / "reader.npz"
+    _with_head_scaled(MODEL_PATH, shipped, 2.0)
+    meta = SentenceReader.load(shipped).meta
+    chosen = meta["training"].get("chosen_weight", meta["weight"])  # the weight chosen out of fold
+    names = [f"made-up/article {i}" for i in range(8)]
+    assert {train_reader.half_of(n) for n in names} == set(range(train_reader.HALVES))
+    groups = [{"group": n, "question": match_form(q), "sentences": [match_form(s) for s in RAIN]}
+              for n in names for q in ("兰州的年平均降水量是多少？", "Which river runs through Lanzhou?")]
+    scale = train_reader.rescale(groups, shipped)
+    rescaled = SentenceReader.load(shipped)
+    assert rescaled.weight == pytest.approx(chosen / 2, rel=1e-3) and scale["weight"] == rescaled.weight
+    # Only the weight changes: the scores are the doubled reader's, and a second run changes nothing.
+    doubled = 2 * SentenceReader.load(MODEL_PATH).scores(match_form("兰州的年平均降水量是多少？"), RAIN)
+    np.testing.assert_allclose(rescaled.scores(match_form("兰州的年平均降水量是多少？"), RAIN), doubled, rtol=1e-4)
+    train_reader.rescale(groups, shipped)
+    assert SentenceReader.load(shipped).weight == rescaled.weight
 
 def test_a_preload_still_running_and_the_first_answer_share_one_load(tmp_path, monkeypatch):
     path = tmp_path / "reader.npz"  # a path of its own, so no earlier test has cached it

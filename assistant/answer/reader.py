@@ -11,7 +11,8 @@ questions (and our dev split) to give the gold sentence the highest score among 
 selector's shortlist.
 
 It only reorders: the answerer asks it about the selector's most probable few sentences and
-ranks them by ``logit(p) + weight * reader score``, the weight chosen out of fold there. The
+ranks them by ``logit(p) + weight * reader score``, the weight chosen out of fold there (and
+scaled to this reader's score spread, ``train_reader.py rescale``). The
 probabilities, and so every threshold calibrated on them (refusal, extra quotes), keep their
 values rank by rank; only which sentence holds each rank changes.
 
