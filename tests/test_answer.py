@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
+from assistant.answer.refusal import asked_years
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
@@ -440,6 +441,39 @@ def test_a_year_the_article_names_or_is_dated_passes_the_year_check(tiny_assista
     hits = tiny_assistant.retriever().run(query, k=10)
     answer = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, year_gate_langs=("zh", "en"))).run(query, hits)
     assert not answer.refused, answer.text
+
+
+def test_a_year_is_not_checked_against_an_article_that_names_no_year(tmp_path, tiny_corpus):
+    # A passage cut from a longer text ("the defence intercepted 24 passes") never says which
+    # season it speaks of: a question naming one is not refused for it.
+    from assistant.pipeline import Assistant
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    (corpus / "d_team.txt").write_text("雄鹰队防守表现出色\n雄鹰队的防守只丢了308分,在联赛中排名第六,同时以24次拦截领先联赛。\n"
+                                       "防守截锋张强以11次擒杀领先全队。\n", encoding="utf-8")
+    assistant = Assistant.open(Settings(index_dir=tmp_path / "index", corpus_dir=corpus))
+    checked = assistant.answerer.with_settings(AnswerSettings(threshold=0.0, year_gate_langs=("zh",),
+                                                              counted_noun_langs=(), type_gate_langs=()))
+    query = parse_query("2015年雄鹰队的防守有多少次拦截？")
+    answer = checked.run(query, assistant.retriever().run(query, k=10))
+    assert not answer.refused and "24次拦截" in answer.text, answer.text
+    # The same check still refuses a year the Inner Mongolia article (2022) never names.
+    query = parse_query("截至2019年,内蒙古共备案了多少个创新联合体？")
+    assert checked.run(query, assistant.retriever().run(query, k=10)).refused
+
+@pytest.mark.parametrize("question, mentioned, unmentioned", [
+    ("Which network led the ratings in the 1970s?", ["1974年", "70年代", "1970年代"], ["1980年", "1969年"]),
+    ("Who wrote the play of the 1980's?", ["1989年"], ["1990年"]),
+    ("1970年代哪家电视网收视第一？", ["1977年", "七十年代初即70年代"], ["1960年"]),
+    ("截至2019年内蒙古备案了多少个？", ["2019年"], ["2018年", "2010年代"]),
+])
+def test_a_decade_is_mentioned_by_any_year_in_it(question, mentioned, unmentioned):
+    forms = [form for year in asked_years(parse_query(question).normalized) for form in year]
+    for text in mentioned:
+        assert any(form in text for form in forms), text
+    for text in unmentioned:
+        assert not any(form in text for form in forms), text
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ The grounds, checked in this order:
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
    of something else is not the answer.
-5. A question naming a year that the best sentence's article never mentions (in its text, its
-   title or its date): a figure for another year is not the answer.
+5. A question naming a year (or a decade) that the best sentence's article never mentions (in
+   its text, its title or its date), while the article names other years: a figure for another
+   year is not the answer.
 6. A question asking for a number whose best sentence, with its neighbours, holds none the
    question does not already name: a sentence on the topic that never states the figure ("how
    large is the fund?" → "a fund will be set up") is not an answer.
@@ -128,12 +129,30 @@ def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -
     return not any(gives_new(qtype, text, question_match) for text in around)
 
 
+# A decade, not a year: "the 1970s", "1970's", "1970年代".
+_DECADE = re.compile(r"(?<!\d)(1[5-9]\d0|20\d0)(?:'?s\b|\s*年代)")
+
+
+def asked_years(text: str) -> list[tuple[str, ...]]:
+    """Each year the text names, as the forms an article mentions it by: the year itself, or
+    for a decade any year in it and its short form ("the 1970s": 1970 … 1979, 70年代)."""
+    decades = set(_DECADE.findall(text))
+    return [tuple(str(int(y) + i) for i in range(10)) + (f"{y[2:]}年代",) if y in decades else (y,)
+            for y in dict.fromkeys(YEAR.findall(text))]
+
+
 def year_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
-    """The question names a year, and the best sentence's article mentions none of the years it names."""
-    years = set(YEAR.findall(query.normalized))
-    if not years:
+    """The question names a year, and the best sentence's article mentions none of the years it
+    names but is dated, or dates what it says, by other years.
+
+    An article that names no year at all (a passage cut from a longer text, "the defence
+    intercepted 24 passes") says nothing about which year it speaks of: absence is not a conflict."""
+    forms = [form for year in asked_years(query.normalized) for form in year]
+    if not forms:
         return False
     doc_id = best.sentence.doc_id
     article = index.match_text(doc_id)
     date = index.article(doc_id).date or ""
-    return not any(y in article.text or y in article.title or date.startswith(y) for y in years)
+    if any(f in article.text or f in article.title or date.startswith(f) for f in forms):
+        return False
+    return bool(YEAR.search(article.text) or YEAR.search(article.title) or YEAR.match(date))

@@ -34,8 +34,9 @@ class AnswerSettings:
     # neighbours never name X (English questions name X through dictionary translations; an X
     # Chinese counts with a measure word, "how many times / points", is not checked).
     counted_noun_langs: tuple[str, ...] = ("en",)
-    # ... and in which a question naming a year the best sentence's article never mentions is refused.
-    year_gate_langs: tuple[str, ...] = ()
+    # ... and in which a question naming a year the best sentence's article never mentions (while
+    # naming other years) is refused.
+    year_gate_langs: tuple[str, ...] = ("zh", "en")
     # ... and in which a question asking for a number is refused when the best sentence and its
     # neighbours hold none the question does not already name.
     type_gate_langs: tuple[str, ...] = ("en",)
