@@ -469,9 +469,9 @@ def write_report(table: list[str], weight: float, trained_on: str, scale: dict |
         f"Chosen weight: **{weight:g}** (best overall, our dev split weighted 5x as in the selector's fit). "
         f"The shipped reader is trained on {trained_on}.", ""]
     if scale:
-        report += [f"Its scores spread wider than the half models' (mean standard deviation within a shortlist, "
-                   f"{scale['questions']} training shortlists: {scale['spread']:.3f} against "
-                   f"{' and '.join(f'{x:.3f}' for x in scale['half_spreads_held_out'])} on held-out questions), so it "
+        report += [f"Its scores spread {scale['spread']:.3f} (mean standard deviation within a shortlist, "
+                   f"{scale['questions']} training shortlists), the half models' "
+                   f"{' and '.join(f'{x:.3f}' for x in scale['half_spreads_held_out'])} on held-out questions, so it "
                    f"ships with the weight at its scale: **{scale['weight']:g}** (`python benchmarks/train_reader.py "
                    f"rescale` recomputes it).", ""]
     REPORT.write_text("\n".join(report), encoding="utf-8")
