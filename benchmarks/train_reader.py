@@ -428,13 +428,18 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH) -> dict:
     return scale
 
 
+def _meta(path: Path) -> dict:
+    """A saved reader's meta (its arrays are not needed to read what it says about itself)."""
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(str(data["meta"]))
+
+
 def _halves_meta() -> dict:
     """What the saved half models carry: the out-of-fold table and the weight chosen on it."""
     path = Path(HALF_MODEL.format(0))
     if not path.exists():
         sys.exit(f"{path} is missing: run `fit` (or `fit --halves-only`) first")
-    with np.load(path, allow_pickle=False) as data:
-        return json.loads(str(data["meta"]))
+    return _meta(path)
 
 
 def full_from_halves() -> None:
@@ -448,7 +453,7 @@ def full_from_halves() -> None:
 def rescale_shipped() -> None:
     """``rescale`` on the shipped reader, and its report rewritten."""
     meta = _halves_meta()
-    trained_on = SentenceReader.load(MODEL_PATH).meta["training"]["trained_on"]
+    trained_on = _meta(MODEL_PATH)["training"]["trained_on"]
     write_report(meta["training"]["table"], float(meta["weight"]), trained_on, rescale(load_groups()))
 
 

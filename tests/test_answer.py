@@ -462,6 +462,7 @@ def test_a_year_is_not_checked_against_an_article_that_names_no_year(tmp_path, t
     query = parse_query("截至2019年,内蒙古共备案了多少个创新联合体？")
     assert checked.run(query, assistant.retriever().run(query, k=10)).refused
 
+
 @pytest.mark.parametrize("question, mentioned, unmentioned", [
     ("Which network led the ratings in the 1970s?", ["1974年", "70年代", "1970年代"], ["1980年", "1969年"]),
     ("Who wrote the play of the 1980's?", ["1989年"], ["1990年"]),
