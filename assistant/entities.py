@@ -24,9 +24,16 @@ def posseg():
     return load_posseg(Settings().cache_dir)
 
 
+# A word right after a question word is what is asked for, not a name given: 哪个城市 asks for a
+# city (jieba tags 城市 as a place), 哪家公司 for a company.
+_ASKING = re.compile(r"^(?:哪|什么|何|几)")
+
+
 def proper_names(text: str, tags: frozenset[str] = NAME_TAGS) -> list[str]:
     """Distinct names of two or more characters with one of ``tags``, in order of appearance."""
-    names = [w.word for w in posseg().cut(text) if w.flag in tags and len(w.word) >= 2]
+    words = list(posseg().cut(text))
+    names = [w.word for previous, w in zip([None, *words], words)
+             if w.flag in tags and len(w.word) >= 2 and not (previous is not None and _ASKING.match(previous.word))]
     return list(dict.fromkeys(names))
 
 
@@ -64,9 +71,106 @@ class Name:
     spelled_reliably: bool = True
 
 
+# What a Chinese organisation's name ends with: 富美达公司, 兰石集团, 浙江大学, 遂宁研究院. jieba
+# tags few company names (富美达 reads as a place), so the suffix is what marks them. A chain of
+# suffixes is one suffix (集团有限公司), so that 有限公司 is not read as a name of its own.
+_ORGANISATION_SUFFIX = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|公司|集团|大学|学院|研究院|研究所|实验室|"
+                                  r"银行|协会|医院|委员会)+")
+_CJK_BEFORE = re.compile(r"[\u4e00-\u9fff]+$")
+# Where the text before the suffix is not a name: a question word (哪家公司), a determiner or
+# pronoun (该公司, 这所大学, 我们公司), or right before the suffix a conjunction, a particle or a
+# count, which make it a common noun (高校和实验室, 新型的研究院, 两个公司).
+_NOT_ORGANISATION = re.compile(r"哪|什么|谁|几|多少|怎|何|^[这那该本此其我你他她它各每某全]|[和与及或的了在是为等、]$|"
+                               r"[一二两三四五六七八九十百千万多0-9][个家所座位]$")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """An organisation a text names by a Chinese suffix, as the spellings an article may use."""
+
+    full: tuple[str, ...]  # with its suffix, longest first: 请问富美达公司 … 富美达公司, 美达公司
+    stems: tuple[str, ...]  # without it: … 富美达, 美达 (an article may write 富美达 for 富美达公司)
+
+
+def _in_order(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(char in rest for char in short)
+
+
+# The text an organisation's name may take before its suffix: 内蒙古北方重工业, 酒泉钢铁(集团).
+_NAME_RUN = re.compile(r"[\u4e00-\u9fff()（）]{1,20}$")
+
+
+def abbreviated_in(name: str, text: str) -> bool:
+    """Whether ``text`` names an organisation of which ``name`` is the Chinese abbreviation: the
+    characters of its stem in order within a longer name of the same suffix's kind (北重集团 for
+    内蒙古北方重工业集团有限公司, 酒钢集团 for 酒泉钢铁(集团)有限责任公司)."""
+    suffix = _ORGANISATION_SUFFIX.search(name)
+    stem = name[:suffix.start()] if suffix else ""
+    if len(stem) < 2:
+        return False
+    for m in _ORGANISATION_SUFFIX.finditer(text):
+        run = _NAME_RUN.search(text, 0, m.start())
+        if run and len(run.group(0)) > len(stem) and _in_order(stem, run.group(0)):
+            return True
+    return False
+
+
+def short_forms(name: str) -> tuple[str, ...]:
+    """How Chinese shortens a university's name: its first character and 大 (芝加哥大学 -> 芝大)."""
+    return (name[0] + "大",) if name.endswith("大学") and len(name) > 3 else ()
+
+
+# Tags of the word before the suffix that make the whole a proper name: a person's or place's
+# name (兰石 reads as a person's, 金川 as a place's), an organisation's, or no word jieba knows.
+_PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz", "x", "eng"})
+
+
+def is_organisation_name(name: str) -> bool:
+    """Whether a Chinese name ending in an organisation suffix names one organisation rather than
+    a kind of them: 兰石集团, 浙江大学 do; 建筑公司, 保险公司 (construction, insurance companies) do not."""
+    words = [(w.word, w.flag) for w in posseg().cut(name)]
+    if len(words) == 1:
+        return words[0][1] in _PROPER_TAGS
+    suffix = _ORGANISATION_SUFFIX.search(name)
+    before = [flag for word, flag in words if suffix is None or name.find(word) < suffix.start()]
+    return not before or before[-1] in _PROPER_TAGS
+
+
+def organisations(match: str) -> list[Organisation]:
+    """Organisations a text (in match form) names by a Chinese suffix.
+
+    The characters before the suffix run back to the start of the phrase (请问富美达公司), so
+    every tail of at least two characters that reads as a proper name is a possible spelling;
+    the caller keeps those its collection knows."""
+    out = []
+    previous_end = 0
+    for m in _ORGANISATION_SUFFIX.finditer(match):
+        run = _CJK_BEFORE.search(match, previous_end, m.start())  # the phrase since the last name
+        previous_end = m.end()
+        before = run.group(0) if run else ""
+        stems = [before[i:] for i in range(len(before) - 1)
+                 if not _NOT_ORGANISATION.search(before[i:]) and is_organisation_name(before[i:] + m.group(0))]
+        out.append(Organisation(tuple(stem + m.group(0) for stem in stems), tuple(stems)))
+    return out
+
+
+# A conjunction in a name jieba assembled from unknown characters joins two names: 天齐和富美达
+# ("Tianqi and Fumeida") is cut 天齐和富 / 美达, 长虹和富美达 长虹 / 和富 / 美达, and 天齐和富 or
+# 和富 is not a spelling to look up (和田, a dictionary word, is).
+_CONJUNCTION = re.compile(r"[和与及或跟同]")
+
+
+def is_known_word(word: str) -> bool:
+    """Whether jieba's dictionary has the word (rather than building it from unknown characters)."""
+    return word in posseg().dt.word_tag_tab
+
+
 def chinese_names(text: str) -> tuple[Name, ...]:
     places = set(place_names(text))
-    return tuple(Name(n, (n, ADMIN_SUFFIX.sub("", n) or n), n in places) for n in place_and_org_names(text))
+    return tuple(Name(n, (n, ADMIN_SUFFIX.sub("", n) or n), n in places,
+                      spelled_reliably=not (_CONJUNCTION.search(n) and not is_known_word(n)))
+                 for n in place_and_org_names(text))
 
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],

@@ -28,7 +28,8 @@ split and the public "test" parts are never read here.
   when the best sentence and its neighbours never name X) and the year check (refuse a question
   naming a year the best sentence's article never mentions), and the answer-type check (refuse
   a number question whose best sentence and its neighbours hold none the question does not
-  already name). A check is on if it refuses more
+  already name), and the organisation check (refuse a question naming an organisation that the
+  best sentence's paragraph and its article's title never name). A check is on if it refuses more
   unanswerable dev questions and stays within the budget, at the chosen thresholds and with
   the checks decided before it.
 - Quoting (neighbour_ratio, max_quote_chars, clause_quote_chars): the shortest quotes (mean
@@ -319,6 +320,8 @@ GATES = {  # AnswerSettings field -> what the check refuses
     "year_gate_langs": "Year check (a question naming a year that the best sentence's article never mentions)",
     "type_gate_langs": "Answer-type check (a number question whose best sentence and its "
                        "neighbours hold none the question does not name)",
+    "organisation_gate_langs": "Organisation check (a question naming an organisation that the best "
+                               "sentence's paragraph and its article's title never name)",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
 from tests.conftest import REPO, TINY_ARTICLES
+
+# The refusal checks that are on or off per question language (one AnswerSettings field each).
+CHECKS = [name for name in AnswerSettings.__dataclass_fields__ if name.endswith("_langs")]
 
 SUINING_ZH = "遂宁市技术合同认定登记额是多少？"
 SUINING_EN = "What was Suining's registered technology contract turnover?"
@@ -390,17 +394,73 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     # The department's support is described, but no figure is given near it.
     ("type_gate_langs", "自治区科技厅支持了多少家龙头企业牵头组建创新联合体？"),
     ("type_gate_langs", "How many leading enterprises does the regional S&T department support in forming consortia?"),
+    # The count of consortia is given, not how fast it grew.
+    ("share_gate_langs", "内蒙古创新联合体数量同比增长了多少？"),
+    ("share_gate_langs", "By what percentage did the number of consortia in Inner Mongolia grow?"),
+    # Only the total of 7000万元 is given, not each project's share of it.
+    ("each_gate_langs", "甘肃5个重大科技项目各自安排了多少经费？"),
+    ("each_gate_langs", "How much funding did each of Gansu's 5 major consortium projects get?"),
+    # The pilot platforms are planned; no date is given.
+    ("date_gate_langs", "遂宁市的中试平台将于哪一年建成？"),
+    ("date_gate_langs", "In what year will Suining finish building its pilot platforms?"),
+    # Counts and dates stand around the filing channel, no amount of money.
+    ("money_gate_langs", "内蒙古的创新联合体网上备案绿色通道投入了多少资金？"),
+    ("money_gate_langs", "How much money did Inner Mongolia spend on the online filing channel for consortia?"),
+    # 金川 is named in the paragraph before the sentence on the department's support.
+    ("name_gate_langs", "金川获得了省科技厅的哪些支持？"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.
     query = parse_query(question)
     hits = tiny_assistant.retriever().run(query, k=10)
     # Only the check under test is on: the others' defaults are chosen on dev data and may change.
-    none = {"counted_noun_langs": (), "year_gate_langs": (), "type_gate_langs": ()}
+    none = {field: () for field in CHECKS}
     checked = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, **{**none, check: ("zh", "en")}))
     unchecked = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, **none))
     assert checked.run(query, hits).refused
     assert not unchecked.run(query, hits).refused
+
+
+ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for field in CHECKS},
+                                                             "organisation_gate_langs": ("zh", "en")})
+
+
+@pytest.mark.parametrize("check, question, given", [
+    ("share_gate_langs", "遂宁市技术合同认定登记额同比增长了多少？", "33.21%"),
+    ("share_gate_langs", "What was the year-on-year growth of Suining's registered technology contract turnover?", "33.21%"),
+    ("each_gate_langs", "遂宁市技术合同认定登记额和同比增幅分别是多少？", "17.73"),
+    ("date_gate_langs", "内蒙古截至何时共备案了24个创新联合体？", "2022年5月"),
+    ("money_gate_langs", "甘肃依托创新联合体的重大科技项目安排了多少经费？", "7000万元"),
+    ("money_gate_langs", "How much funding did Gansu's major consortium projects get?", "7000万元"),
+    ("name_gate_langs", "金川集团和酒钢集团牵头组建了几家创新联合体？", "5家"),
+])
+def test_a_sentence_giving_what_the_check_looks_for_passes_it(tiny_assistant, check, question, given):
+    query = parse_query(question)
+    checked = tiny_assistant.answerer.with_settings(AnswerSettings(threshold=0.0, **{check: ("zh", "en")}))
+    answer = checked.run(query, tiny_assistant.retriever().run(query, k=10))
+    assert not answer.refused and given in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["金川集团获得了省科技厅的哪些支持？",
+                                      "What support will 金川集团 get from the provincial S&T department?"])
+def test_a_sentence_whose_paragraph_never_names_the_organisation_asked_about_is_not_its_answer(tiny_assistant, question):
+    # The support sentence is the most probable, but its paragraph is about the consortia in
+    # general; 金川集团 is named only in the paragraph before it.
+    query = parse_query(question)
+    hits = tiny_assistant.retriever().run(query, k=10)
+    unchecked = tiny_assistant.answerer.with_settings(replace(ONLY_ORGANISATION_CHECK, organisation_gate_langs=()))
+    answer = unchecked.run(query, hits)
+    assert not answer.refused and "倾斜支持" in answer.quotes()[0]
+    assert tiny_assistant.answerer.with_settings(ONLY_ORGANISATION_CHECK).run(query, hits).refused
+
+
+@pytest.mark.parametrize("question", ["金川集团牵头组建了几家创新联合体？",
+                                      "金川公司和哪些企业一起组建了创新联合体？",  # the article writes 金川集团
+                                      "How many consortia did 金川集团 help set up?"])
+def test_an_organisation_named_in_the_answers_paragraph_passes_the_check(tiny_assistant, question):
+    query = parse_query(question)
+    answer = tiny_assistant.answerer.with_settings(ONLY_ORGANISATION_CHECK).run(query, tiny_assistant.retriever().run(query, k=10))
+    assert not answer.refused and "金川集团" in answer.quotes()[0], answer.text
 
 
 @pytest.mark.parametrize("question", [

@@ -5,7 +5,7 @@
              ──> features ──> selector: P(sentence holds the answer)
              ──> refuse if no sentence reaches the threshold
              ──> reader: the most probable few reordered by a cross-encoder (reader.py)
-             ──> refusal checks on the lead (counted noun, year, answer type), else compose the quotes
+             ──> refusal checks on the lead (counted noun, year, answer type, organisation), else compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 """
@@ -26,8 +26,8 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    counted_unnamed, instruction, missing_names, off_collection, place_articles, small_talk, type_unsupplied,
-    year_unmentioned)
+    counted_unnamed, each_unsupplied, instruction, missing_names, money_unsupplied, name_unmentioned, off_collection,
+    organisation_unmentioned, place_articles, share_unsupplied, small_talk, type_unsupplied, year_unmentioned)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
@@ -131,7 +131,8 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough (or a count names something else, the
-        article is of another year, or the asked kind of thing is not there), else compose the quotes."""
+        article is of another year, the asked kind of thing is not there, or the organisation asked
+        about is not named around it), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         best = max(selection.scored, key=lambda s: s.probability).candidate
@@ -140,6 +141,18 @@ class ExtractiveAnswerer:
         if query.lang in self.settings.year_gate_langs and year_unmentioned(query, best, self.index):
             return self.refuse(query, hits)
         if query.lang in self.settings.type_gate_langs and type_unsupplied(selection.qtype, best, query.match):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.organisation_gate_langs and organisation_unmentioned(query, best, self.index):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.date_gate_langs and type_unsupplied(selection.qtype, best, query.match, ("date",)):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.share_gate_langs and share_unsupplied(query, best):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.each_gate_langs and each_unsupplied(selection.qtype, query, best):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.money_gate_langs and money_unsupplied(selection.qtype, query, best):
+            return self.refuse(query, hits)
+        if query.lang in self.settings.name_gate_langs and name_unmentioned(query, best, self.index):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 

@@ -18,9 +18,17 @@ The grounds, checked in this order:
    year is not the answer.
 6. A question asking for a number whose best sentence, with its neighbours, holds none the
    question does not already name: a sentence on the topic that never states the figure ("how
-   large is the fund?" → "a fund will be set up") is not an answer.
+   large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
+   a date question with no date around the best sentence, a share or rate question with no
+   percentage, a money question with no amount, an "each one's figure" question with fewer
+   than two figures.
+7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
+   name (a person, a place, a company), none of which the best sentence's paragraph or its
+   article's title names (also by abbreviation: 北重集团 for 内蒙古北方重工业集团有限公司): a
+   sentence about something else is not the answer.
 
-Whether checks 4 to 6 are on, per question language, was chosen on dev data.
+Whether checks 4 to 7 are on, per question language, was chosen on dev data (the dev splits and
+the public training questions: ``benchmarks/answers.md``, ``benchmarks/refusal_checks/``).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
 from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.terms import Term
+from assistant.entities import ADMIN_SUFFIX, abbreviated_in, organisations, proper_names, short_forms
 from assistant.query import Query
 from assistant.index import Index
 from assistant.text import match_form
@@ -43,7 +52,11 @@ _INSTRUCTION = re.compile(
     r"\bsystem prompt\b|\byou are (?:now|a|an)\b|\bact as\b|\bpretend\b|\bjailbreak\b|"
     r"\b(?:drop|truncate|delete from|insert into|alter)\s+table\b|\bselect\b.+\bfrom\b.+;|;\s*--|<\s*script|"
     r"忽略.{0,12}(?:指令|指示|提示|要求|规则|说明|以上|之前|前面)|系统提示|提示词|你现在是|"
-    r"(?:你|请你?)(?:来|现在)?扮演|假装你",  # role play addressed to the assistant, not "X在剧中扮演一名…" or "扮演…角色"
+    r"(?:你|请你?)(?:来|现在)?扮演|假装你|"  # role play addressed to the assistant, not "X在剧中扮演一名…" or "扮演…角色"
+    # A request to compose something (a poem, a letter, a report): the assistant quotes, it does not write.
+    r"(?:帮我|给我|替我|为我|请你|麻烦你?)(?:写|起草|撰写|编写|草拟|拟一)|^\W*请?(?:写|起草|撰写)一[首篇份封段]|"
+    r"\b(?:write|draft|compose)\s+(?:me|us)\b|\b(?:please|can you|could you|would you)\s+(?:write|draft|compose)\b|"
+    r"^\W*(?:write|draft|compose)\s+(?:a|an|my|our)\b",
     re.IGNORECASE)
 
 
@@ -120,13 +133,137 @@ def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
 _CHECKED_TYPES = ("number",)
 
 
-def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -> bool:
-    """The question asks for a number, and neither the best sentence nor its neighbours hold one
-    that the question (in match form) does not already contain."""
-    if qtype.kind not in _CHECKED_TYPES:
+def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str,
+                    kinds: tuple[str, ...] = _CHECKED_TYPES) -> bool:
+    """The question asks for a number (or another of ``kinds``), and neither the best sentence nor
+    its neighbours hold one that the question (in match form) does not already contain."""
+    if qtype.kind not in kinds:
         return False
-    around = (text for text in (best.before, best.match, best.after) if text)
-    return not any(gives_new(qtype, text, question_match) for text in around)
+    return not any(gives_new(qtype, text, question_match) for text in _around(best))
+
+
+def _around(best: Candidate) -> list[str]:
+    return [text for text in (best.before, best.match, best.after) if text]
+
+
+# A question asking for a share or a rate: the answer is a percentage, a 成 or a multiple, and a
+# sentence giving only absolute figures does not answer it.
+_SHARE_QUESTION = re.compile(
+    r"占比|比例|比重|百分之几|百分比|几成|增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
+    r"\b(?:percentage|percent|share of|what share|proportion|growth rate|rate of (?:growth|increase)|"
+    r"(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|year[- ]on[- ]year)\b", re.IGNORECASE)
+_SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七八九十百点]+|[一二三四五六七八九十]成|"
+                    r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍")
+
+
+def asks_share(query: Query) -> bool:
+    """Whether the question asks for a share or a rate (占比, 增速, what percentage)."""
+    return bool(_SHARE_QUESTION.search(query.normalized))
+
+
+def share_unsupplied(query: Query, best: Candidate) -> bool:
+    """The question asks for a share or rate, and neither the best sentence nor its neighbours
+    give one (a percentage, 成 or multiple) that the question does not already name."""
+    if not asks_share(query):
+        return False
+    return not any(m.group(0) not in query.match for text in _around(best) for m in _SHARE.finditer(text))
+
+
+# A question asking for each one's figure ("各自多少", "how much did each get"): a sentence giving one
+# figure (a total) does not answer it. An ordinal (第一批) is not a figure.
+_EACH_QUESTION = re.compile(r"各自|分别|每[个家项所位一]|各[个家项]|\b(?:each|respectively|apiece|individually)\b",
+                            re.IGNORECASE)
+_FIGURE = re.compile(r"(?<!第)\d+(?:[.,]\d+)*|(?<![\d第零〇一二两三四五六七八九十百千万亿])[零〇一二两三四五六七八九十百千万亿]+(?=[个家项名位支所件条座种批次倍人元亿万])")
+
+
+# A question asking for an amount of money: the answer is an amount in 元 (or another currency), and
+# a count of projects or a share does not answer it.
+_MONEY_QUESTION = re.compile(
+    r"多少钱|(?:经费|资金|投入|投资|营收|收入|金额|预算|拨款|奖金|补助|补贴|产值|销售额|利润|营业额)[^，,。？?]{0,8}(?:多少|几)|"
+    r"(?:多少|几)[^，,。？?]{0,4}(?:经费|资金|钱|元(?![素件器首旦宵代朝老帅气]))|"  # 多少元, not 多少个元素
+    r"\bhow much (?:money|funding|investment|revenue|spending|did \w+ (?:invest|spend|raise|earn|cost))|"
+    r"\b(?:funding|revenue|investment|budget|spending|turnover|profit|yuan|rmb|dollars?)\b", re.IGNORECASE)
+_MONEY = re.compile(r"\d+(?:[.,]\d+)*\s*(?:[万亿千百]|million|billion)?\s*(?:元|美元|欧元|英镑|日元|港元|块)|"
+                    r"[零〇一二两三四五六七八九十百千万亿]+(?:元|美元|欧元|英镑|日元|港元)|[$¥£€]\s*\d")
+
+
+def asks_money(qtype: QuestionType, query: Query) -> bool:
+    """Whether a number question asks for an amount of money (经费多少, how much funding)."""
+    return qtype.kind == "number" and bool(_MONEY_QUESTION.search(query.normalized))
+
+
+def money_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
+    """The question asks for an amount of money, and neither the best sentence nor its neighbours
+    give one the question does not already name."""
+    if not asks_money(qtype, query):
+        return False
+    return not any(m.group(0) not in query.match for text in _around(best) for m in _MONEY.finditer(text))
+
+
+def asks_each(qtype: QuestionType, query: Query) -> bool:
+    """Whether the question asks for each one's figure (各自多少, how much did each get)."""
+    return qtype.kind == "number" and bool(_EACH_QUESTION.search(query.normalized))
+
+
+def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
+    """A number question asking for each one's figure, and the best sentence with its neighbours
+    holds fewer than two figures the question does not already name."""
+    if not asks_each(qtype, query):
+        return False
+    figures = {m.group(0) for text in _around(best) for m in _FIGURE.finditer(text) if m.group(0) not in query.match}
+    return len(figures) < 2
+
+
+def paragraph_of(text: str, start: int, end: int) -> str:
+    """The paragraph of ``text`` (one per line) holding the span ``start:end``."""
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", end)
+    return text[first:last if last >= 0 else len(text)]
+
+
+def name_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
+    """Like :func:`organisation_unmentioned`, for every Chinese proper name of the question: a
+    person (雷丙旺), a place or company jieba tags (富美达), an organisation by its suffix. Those
+    the collection mentions are looked for in the best sentence's paragraph and its article's
+    title, also by a longer name they abbreviate and without an administrative suffix (甘肃省: 甘肃)."""
+    known = [n for n in question_names(query) if index.mentions(n)] + _known_organisations(query, index)
+    return bool(known) and not _named_around(known, best, index)
+
+
+def _known_organisations(query: Query, index: Index) -> list[str]:
+    """The question's organisations as the collection spells them: full names, else stems."""
+    known = []
+    for organisation in organisations(query.match):
+        known += [f for f in organisation.full if index.mentions(f)] or [f for f in organisation.stems if index.mentions(f)]
+    return known
+
+
+def _named_around(names: list[str], best: Candidate, index: Index) -> bool:
+    """Whether the best sentence's paragraph or its article's title names any of ``names``: as
+    written, without an administrative suffix, by a short form, or abbreviated."""
+    article = index.match_text(best.sentence.doc_id)
+    said = paragraph_of(article.text, best.sentence.start, best.sentence.end) + "\n" + article.title
+    forms = lambda name: (name, ADMIN_SUFFIX.sub("", name) or name, *short_forms(name))  # noqa: E731
+    return any(any(form in said for form in forms(name)) or abbreviated_in(name, said) for name in names)
+
+
+_PERSON_PLACE_ORG_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+
+
+def question_names(query: Query) -> list[str]:
+    """The Chinese proper names of a question (in match form): people, places, organisations."""
+    return proper_names(query.match, _PERSON_PLACE_ORG_TAGS)
+
+
+def organisation_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
+    """The question names an organisation the collection mentions (by its full name, or else by
+    the name before its suffix: 富美达 for 富美达公司), and neither the best sentence's paragraph
+    nor its article's title names it by any of those spellings, by a longer name it abbreviates
+    (北重集团 for 内蒙古北方重工业集团有限公司), or a university by its short name (芝大 for 芝加哥大学).
+
+    An organisation no article mentions is left out: it cannot tell paragraphs apart."""
+    known = _known_organisations(query, index)
+    return bool(known) and not _named_around(known, best, index)
 
 
 # A decade, not a year: "the 1970s", "1970's", "1970年代".

@@ -39,7 +39,25 @@ class AnswerSettings:
     year_gate_langs: tuple[str, ...] = ("zh", "en")
     # ... and in which a question asking for a number is refused when the best sentence and its
     # neighbours hold none the question does not already name.
-    type_gate_langs: tuple[str, ...] = ("en",)
+    type_gate_langs: tuple[str, ...] = ("zh",)
+    # ... and in which a question naming an organisation in Chinese (富美达公司, 兰石集团) is
+    # refused when the best sentence's paragraph and its article's title never name it
+    # (chosen on dev and public training data: benchmarks/refusal_checks/organisation_gate_langs.md).
+    organisation_gate_langs: tuple[str, ...] = ("en",)
+    # ... and in which a question asking for a date, a share or rate (占比, 增速, what percentage),
+    # or each one's figure (各自多少, how much did each) is refused when the best sentence and its
+    # neighbours give no date, no percentage, or fewer than two figures the question lacks. Each
+    # check is on for the languages in which it refused more unanswerable questions of the dev
+    # splits and no more answerable ones (benchmarks/refusal_checks/<field>.md).
+    date_gate_langs: tuple[str, ...] = ("en",)
+    share_gate_langs: tuple[str, ...] = ("en",)
+    each_gate_langs: tuple[str, ...] = ("zh",)
+    # ... and in which a question asking for an amount of money (经费多少, how much funding) is
+    # refused when the best sentence and its neighbours give no amount the question lacks.
+    money_gate_langs: tuple[str, ...] = ("zh", "en")
+    # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
+    # is refused when the best sentence's paragraph and its article's title name none of them.
+    name_gate_langs: tuple[str, ...] = ("zh",)
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
