@@ -5,7 +5,8 @@
              ──> features ──> selector: P(sentence holds the answer)
              ──> refuse if no sentence reaches the threshold
              ──> reader: the most probable few reordered by a cross-encoder (reader.py)
-             ──> refusal checks on the lead (counted noun, year, answer type, organisation), else compose the quotes
+             ──> refusal checks on the lead (refusal.py: counted noun, year, answer type, date, share, each,
+                 money, organisation, name), else compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 """
@@ -131,8 +132,8 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough (or a count names something else, the
-        article is of another year, the asked kind of thing is not there, or the organisation asked
-        about is not named around it), else compose the quotes."""
+        article is of another year, the asked kind of thing is not there, or no name the question
+        gives is named around it; each check on per language, ``AnswerSettings``), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         best = max(selection.scored, key=lambda s: s.probability).candidate

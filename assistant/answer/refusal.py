@@ -40,7 +40,8 @@ from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
 from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.terms import Term
-from assistant.entities import ADMIN_SUFFIX, abbreviated_in, organisations, proper_names, short_forms
+from assistant.entities import (
+    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, abbreviated_in, organisations, proper_names, short_forms)
 from assistant.query import Query
 from assistant.index import Index
 from assistant.text import match_form
@@ -247,12 +248,9 @@ def _named_around(names: list[str], best: Candidate, index: Index) -> bool:
     return any(any(form in said for form in forms(name)) or abbreviated_in(name, said) for name in names)
 
 
-_PERSON_PLACE_ORG_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
-
-
 def question_names(query: Query) -> list[str]:
     """The Chinese proper names of a question (in match form): people, places, organisations."""
-    return proper_names(query.match, _PERSON_PLACE_ORG_TAGS)
+    return proper_names(query.match, PERSON_PLACE_ORG_TAGS)
 
 
 def organisation_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
