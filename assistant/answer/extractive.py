@@ -27,8 +27,7 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    counted_unnamed, each_unsupplied, instruction, missing_names, money_unsupplied, name_unmentioned, off_collection,
-    organisation_unmentioned, place_articles, share_unsupplied, small_talk, type_unsupplied, year_unmentioned)
+    BestSentence, best_sentence_refused, instruction, missing_names, off_collection, place_articles, small_talk)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
@@ -137,23 +136,7 @@ class ExtractiveAnswerer:
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         best = max(selection.scored, key=lambda s: s.probability).candidate
-        if query.lang in self.settings.counted_noun_langs and counted_unnamed(selection.qtype, best):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.year_gate_langs and year_unmentioned(query, best, self.index):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.type_gate_langs and type_unsupplied(selection.qtype, best, query.match):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.organisation_gate_langs and organisation_unmentioned(query, best, self.index):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.date_gate_langs and type_unsupplied(selection.qtype, best, query.match, ("date",)):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.share_gate_langs and share_unsupplied(query, best):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.each_gate_langs and each_unsupplied(selection.qtype, query, best):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.money_gate_langs and money_unsupplied(selection.qtype, query, best):
-            return self.refuse(query, hits)
-        if query.lang in self.settings.name_gate_langs and name_unmentioned(query, best, self.index):
+        if best_sentence_refused(BestSentence(query, selection.qtype, best, self.index), self.settings):
             return self.refuse(query, hits)
         return self._compose(query, hits, selection)
 

@@ -34,6 +34,8 @@ the public training questions: ``benchmarks/answers.md``, ``benchmarks/refusal_c
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from assistant.answer.candidates import Candidate
 from assistant.answer.features import YEAR
@@ -291,3 +293,37 @@ def year_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
     # the article's own words and its date line, read the same way for the years asked and for any year
     said = f"{article.title}\n{article.text}\n{date[:4]}"
     return not any(f in said for f in forms) and bool(YEAR.search(said))
+
+
+# -- checks on the best sentence, in the order they run ------------------------------------------
+
+@dataclass(frozen=True)
+class BestSentence:
+    """What a check on the best sentence reads: the question, its type, the sentence (with its
+    neighbours) and the index it came from (for titles, paragraphs and the known names)."""
+    query: Query
+    qtype: QuestionType
+    best: Candidate
+    index: Index
+
+
+# (the ``AnswerSettings`` field naming the languages a check is on for, the check). Each field's
+# languages were chosen on dev data (benchmarks/answers.md, benchmarks/refusal_checks/<field>.md).
+BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
+    ("counted_noun_langs", lambda s: counted_unnamed(s.qtype, s.best)),
+    ("year_gate_langs", lambda s: year_unmentioned(s.query, s.best, s.index)),
+    ("type_gate_langs", lambda s: type_unsupplied(s.qtype, s.best, s.query.match)),
+    ("organisation_gate_langs", lambda s: organisation_unmentioned(s.query, s.best, s.index)),
+    ("date_gate_langs", lambda s: type_unsupplied(s.qtype, s.best, s.query.match, ("date",))),
+    ("share_gate_langs", lambda s: share_unsupplied(s.query, s.best)),
+    ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.best)),
+    ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.best)),
+    ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
+)
+
+
+def best_sentence_refused(sentence: BestSentence, settings) -> bool:
+    """Whether any check that ``settings`` (an ``AnswerSettings``) turns on for the question's
+    language refuses the best sentence (checks 4 to 7 above)."""
+    lang = sentence.query.lang
+    return any(lang in getattr(settings, field) and refuses(sentence) for field, refuses in BEST_SENTENCE_CHECKS)
