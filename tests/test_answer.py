@@ -408,6 +408,8 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("money_gate_langs", "How much money did Inner Mongolia spend on the online filing channel for consortia?"),
     # 金川 is named in the paragraph before the sentence on the department's support.
     ("name_gate_langs", "金川获得了省科技厅的哪些支持？"),
+    # The consortia are counted in 个 and their members in 家; no count of people is given.
+    ("measure_gate_langs", "内蒙古的创新联合体共有多少位院士参与？"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.
@@ -433,6 +435,7 @@ ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for fiel
     ("money_gate_langs", "甘肃依托创新联合体的重大科技项目安排了多少经费？", "7000万元"),
     ("money_gate_langs", "How much funding did Gansu's major consortium projects get?", "7000万元"),
     ("name_gate_langs", "金川集团和酒钢集团牵头组建了几家创新联合体？", "5家"),
+    ("measure_gate_langs", "甘肃第一批启动组建了几家企业创新联合体？", "5家"),
 ])
 def test_a_sentence_giving_what_the_check_looks_for_passes_it(tiny_assistant, check, question, given):
     query = parse_query(question)

@@ -362,3 +362,17 @@ def test_a_university_is_also_found_by_its_short_name():
     from assistant.entities import short_forms
 
     assert short_forms("芝加哥大学") == ("芝大",) and short_forms("兰石集团") == ()
+
+
+@pytest.mark.parametrize("question, measure", [
+    ("兰州有多少家国家高新技术企业？", "家"),
+    ("团队引进了几名专家？", "名"),
+    ("遂宁有几个研究院？", ""),  # 个 is generic: it asks for no particular measure
+    ("第几批项目？", ""),  # an ordinal, not a count
+    ("哪几家企业牵头？", ""),  # asks which, not how many
+    ("投入了多少元？", ""),  # money: the money check reads it
+])
+def test_a_count_question_names_the_measure_word_its_answer_counts_in(question, measure):
+    from assistant.answer.refusal import asked_measure
+
+    assert asked_measure(parse_query(question)) == measure

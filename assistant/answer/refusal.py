@@ -21,7 +21,7 @@ The grounds, checked in this order:
    large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
    a date question with no date around the best sentence, a share or rate question with no
    percentage, a money question with no amount, an "each one's figure" question with fewer
-   than two figures.
+   than two figures, a "多少家 / 几项" question with no count in that measure word.
 7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
    name (a person, a place, a company), none of which the best sentence's paragraph or its
    article's title names (also by abbreviation: 北重集团 for 内蒙古北方重工业集团有限公司): a
@@ -217,6 +217,32 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
     return len(figures) < 2
 
 
+# "多少家 / 几项 / 多少人": the question names the measure word its answer counts in, and a count in
+# another measure (六成 for 多少家, 117个平台 for 多少家高校) or no count at all (一批泵阀产品) is
+# not the answer. 个 is the generic measure word any count may use, so it asks nothing specific
+# and also answers any; 元 and 年 are read by the money check and the date type.
+_ASKED_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)([家项名位支所件条座种批次倍人台辆套只亩吨])")
+_MEASURE_GROUPS = ("名位人", "家所")
+_COUNT_BEFORE_MEASURE = r"(?:\d[\d,.]*\s*[万亿千百]?|[零〇一二两三四五六七八九十百千万亿几数上近]+)\s*(?:余|多|来)?\s*"
+
+
+def asked_measure(query: Query) -> str:
+    """The measure word a Chinese count question asks in (多少家 -> 家), or ""."""
+    match = _ASKED_MEASURE.search(query.normalized)
+    return match.group(1) if match else ""
+
+
+def measure_unsupplied(query: Query, best: Candidate) -> bool:
+    """A question asking 多少/几 + a measure word, and neither the best sentence nor its
+    neighbours hold a count in that measure word (its group's, or 个) that the question lacks."""
+    measure = asked_measure(query)
+    if not measure:
+        return False
+    accepted = next((group for group in _MEASURE_GROUPS if measure in group), measure)
+    count = re.compile(f"{_COUNT_BEFORE_MEASURE}[{accepted}]")
+    return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
+
+
 def paragraph_of(text: str, start: int, end: int) -> str:
     """The paragraph of ``text`` (one per line) holding the span ``start:end``."""
     first = text.rfind("\n", 0, start) + 1
@@ -318,6 +344,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("share_gate_langs", lambda s: share_unsupplied(s.query, s.best)),
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.best)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.best)),
+    ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.best)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )
 

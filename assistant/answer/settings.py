@@ -55,6 +55,9 @@ class AnswerSettings:
     # ... and in which a question asking for an amount of money (经费多少, how much funding) is
     # refused when the best sentence and its neighbours give no amount the question lacks.
     money_gate_langs: tuple[str, ...] = ("zh", "en")
+    # ... and in which a question asking 多少/几 + a measure word (多少家, 几项) is refused when the
+    # best sentence and its neighbours give no count in that measure word the question lacks.
+    measure_gate_langs: tuple[str, ...] = ("zh",)
     # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
     # is refused when the best sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
