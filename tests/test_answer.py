@@ -410,6 +410,8 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("name_gate_langs", "金川获得了省科技厅的哪些支持？"),
     # The consortia are counted in 个 and their members in 家; no count of people is given.
     ("measure_gate_langs", "内蒙古的创新联合体共有多少位院士参与？"),
+    # The department is named at work, but no office holder (厅长) is.
+    ("office_gate_langs", "内蒙古自治区科技厅的厅长是谁？"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.

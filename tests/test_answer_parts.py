@@ -376,3 +376,24 @@ def test_a_count_question_names_the_measure_word_its_answer_counts_in(question, 
     from assistant.answer.refusal import asked_measure
 
     assert asked_measure(parse_query(question)) == measure
+
+
+@pytest.mark.parametrize("question, named, not_named", [
+    ("兰州市科技局局长是谁？", "局长", "厅长"),
+    ("科技厅负责人是谁？", "厅长", ""),  # the person in charge: whatever office the answer names
+    ("Who is the mayor of Suining?", "市长", ""),  # by the dictionary, and any Chinese office word
+])
+def test_a_who_question_naming_an_office_asks_for_its_holder(question, named, not_named):
+    from assistant.answer.refusal import asked_offices
+
+    query = parse_query(question)
+    offices = asked_offices(classify(query), query)
+    assert named in offices and (not not_named or not_named not in offices)
+
+
+@pytest.mark.parametrize("question", ["局长制度是什么？", "What did the mayor announce?", "Who set up the consortia?"])
+def test_only_a_who_question_naming_an_office_is_read_for_one(question):
+    from assistant.answer.refusal import asked_offices
+
+    query = parse_query(question)
+    assert asked_offices(classify(query), query) == ()

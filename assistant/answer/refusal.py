@@ -21,7 +21,8 @@ The grounds, checked in this order:
    large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
    a date question with no date around the best sentence, a share or rate question with no
    percentage, a money question with no amount, an "each one's figure" question with fewer
-   than two figures, a "多少家 / 几项" question with no count in that measure word.
+   than two figures, a "多少家 / 几项" question with no count in that measure word, a "who" question
+   naming an office (董事长是谁) with no office named.
 7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
    name (a person, a place, a company), none of which the best sentence's paragraph or its
    article's title names (also by abbreviation: 北重集团 for 内蒙古北方重工业集团有限公司): a
@@ -243,6 +244,37 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
     return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
 
 
+# "Who is the chairman of X" / "X的董事长是谁": the question names an office, and a sentence that
+# names no office (X is one of the firms that lead the consortia) does not say who holds it.
+_OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
+               "县长", "部长", "处长", "主席", "总理", "总统", "负责人", "首席")
+_OFFICE_EN = re.compile(r"\b(?:chairman|chairwoman|chair|director|head|heads|secretary|mayor|governor|president|"
+                        r"minister|dean|principal|ceo|chief|manager|leader|leads)\b", re.IGNORECASE)
+
+
+def asked_offices(qtype: QuestionType, query: Query) -> tuple[str, ...]:
+    """For a person question naming an office, the Chinese words that name it: a Chinese
+    question's office words; an English office word's dictionary translations, with every
+    Chinese office word (the dictionary gives a few renderings of each)."""
+    if qtype.kind != "person":
+        return ()
+    if query.lang == "zh":
+        asked = tuple(office for office in _OFFICES_ZH if office in query.match)
+        # 负责人, "the person in charge", is whatever office the answer names (厅长, 主任).
+        return _OFFICES_ZH if "负责人" in asked else asked
+    asked = {m.group(0).lower() for m in _OFFICE_EN.finditer(query.text)}
+    if not asked:
+        return ()
+    translations = [t for word, terms in query.expansion_groups if word.lower() in asked for t in terms if len(t) > 1]
+    return (*_OFFICES_ZH, *translations)
+
+
+def office_unnamed(qtype: QuestionType, query: Query, best: Candidate) -> bool:
+    """A person question naming an office, and neither the best sentence nor its neighbours name it."""
+    offices = asked_offices(qtype, query)
+    return bool(offices) and not any(office in text for office in offices for text in _around(best))
+
+
 def paragraph_of(text: str, start: int, end: int) -> str:
     """The paragraph of ``text`` (one per line) holding the span ``start:end``."""
     first = text.rfind("\n", 0, start) + 1
@@ -345,6 +377,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.best)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.best)),
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.best)),
+    ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )
 

@@ -58,6 +58,9 @@ class AnswerSettings:
     # ... and in which a question asking 多少/几 + a measure word (多少家, 几项) is refused when the
     # best sentence and its neighbours give no count in that measure word the question lacks.
     measure_gate_langs: tuple[str, ...] = ("zh",)
+    # ... and in which a "who" question naming an office (董事长是谁, who heads) is refused when the
+    # best sentence and its neighbours name no such office.
+    office_gate_langs: tuple[str, ...] = ("zh",)
     # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
     # is refused when the best sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
