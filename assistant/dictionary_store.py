@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "1"
+DICTIONARY_VERSION = "3"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]
@@ -28,7 +28,8 @@ Entries = dict[str, list[Match]]
 
 
 class Dictionary:
-    """English key -> matches and toneless pinyin of proper nouns -> matches, best first."""
+    """English key -> matches and toneless pinyin of proper nouns -> matches, best first; and
+    which headwords the dictionary describes as places."""
 
     def __init__(self, connection: sqlite3.Connection, location: str) -> None:
         self._connection = connection
@@ -46,6 +47,10 @@ class Dictionary:
     def pinyin(self, key: str) -> list[Match]:
         return self._rows("pinyin", key)
 
+    def is_place(self, headword: str) -> bool:
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM places WHERE headword = ?", (headword,)).fetchone() is not None
+
     def has_english(self, key: str) -> bool:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM english WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
@@ -58,24 +63,27 @@ def fingerprint(sources: Sequence[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def open_dictionary(cache_dir: Path, sources: Sequence[Path], build: Callable[[], tuple[Entries, Entries]]) -> Dictionary:
-    """The stored index for ``sources``, built with ``build()`` (english, pinyin) when there is none yet."""
+def open_dictionary(cache_dir: Path, sources: Sequence[Path],
+                    build: Callable[[], tuple[Entries, Entries, frozenset[str]]]) -> Dictionary:
+    """The stored index for ``sources``, built with ``build()`` (english, pinyin, places) when there is none yet."""
     path = Path(cache_dir) / f"cedict-{fingerprint(sources)}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
-        english, pinyin = build()
-        return lambda connection: _fill(connection, english, pinyin)
+        english, pinyin, places = build()
+        return lambda connection: _fill(connection, english, pinyin, places)
 
     return Dictionary(*open_or_build(path, _PROBES, built))
 
 
-_PROBES = ("SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1")
+_PROBES = ("SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1", "SELECT headword FROM places LIMIT 1")
 
 
-def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries) -> None:
+def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries, places: frozenset[str]) -> None:
     with connection:
         for table, entries in (("english", english), ("pinyin", pinyin)):
             connection.execute(f"CREATE TABLE {table} (key TEXT NOT NULL, tier INTEGER, score REAL, headword TEXT)")
             connection.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
                                    ((key, t, s, h) for key, matches in entries.items() for t, s, h in matches))
             connection.execute(f"CREATE INDEX {table}_key ON {table} (key)")
+        connection.execute("CREATE TABLE places (headword TEXT PRIMARY KEY)")
+        connection.executemany("INSERT INTO places VALUES (?)", ((h,) for h in sorted(places)))

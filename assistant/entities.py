@@ -176,8 +176,10 @@ def chinese_names(text: str) -> tuple[Name, ...]:
 
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],
-                  romanised: Callable[[str], bool] = lambda word: False) -> tuple[Name, ...]:
-    """Capitalised words (not the first) whose dictionary renderings are places/organisations.
+                  romanised: Callable[[str], bool] = lambda word: False,
+                  known_place: Callable[[str], bool] = lambda headword: False) -> tuple[Name, ...]:
+    """Capitalised words (not the first) whose dictionary renderings are places/organisations
+    (by jieba's tags, or ``known_place``: the dictionary's own description, 包头 for "Baotou").
 
     "Guangdong" -> 广东 counts; "Northern" -> 北部 does not, nor does the month "May".
     """
@@ -187,11 +189,11 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
     for source, translations in expansion_groups:
         if not source[:1].isupper() or source == first_word or source.lower() in _NOT_NAMES:
             continue
-        named = [t for t in translations if place_and_org_names(t)]
+        named = [t for t in translations if place_and_org_names(t) or known_place(t)]
         if named:
             label = re.sub(r"['’]s$", "", source)
             variants = (label.lower(), *named, *(ADMIN_SUFFIX.sub("", t) for t in named))
-            is_place = any(place_names(t) for t in named)
+            is_place = any(place_names(t) or known_place(t) for t in named)
             # Romanised Chinese ("Guangdong") or a several-word place the dictionary knows as a
             # whole ("Inner Mongolia" -> 内蒙古) has one spelling; "Allen" or "Mongols" do not.
             reliable = all(romanised(w) for w in label.split()) or (is_place and len(label.split()) > 1)

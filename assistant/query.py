@@ -32,7 +32,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .dictionary_store import Dictionary, Match, open_dictionary
-from .entities import Name, chinese_names, english_names
+from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names
 from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
@@ -141,14 +141,20 @@ def parse_query(
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
                       for n in chinese_names(normalized))
     else:
-        names = english_names(text, groups_tuple, is_romanised_chinese)
+        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place)
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
 
 
 def is_romanised_chinese(word: str) -> bool:
-    """Whether an English word is the toneless pinyin of a Chinese proper noun ("Suining")."""
+    """Whether an English word is the toneless pinyin of a Chinese proper noun ("Suining"), or a
+    place's romanised name the dictionary gives ("Shaanxi")."""
     return bool(load_dictionary().pinyin(word.lower()))
+
+
+def is_chinese_place(headword: str) -> bool:
+    """Whether the dictionary describes ``headword`` as a place (包头: "Baotou prefecture-level city")."""
+    return load_dictionary().is_place(headword)
 
 
 # ---------------------------------------------------------------- English -> Chinese expansion
@@ -417,19 +423,38 @@ def load_dictionary() -> Dictionary:
     return open_dictionary(Settings().cache_dir, [cedict_path(), GLOSSARY_PATH], build_dictionary_entries)
 
 
-def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]]]:
-    """(English key -> matches, toneless pinyin -> matches) from CC-CEDICT and the glossary."""
+def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]], frozenset[str]]:
+    """(English key -> matches, romanised proper noun -> matches, the headwords that are places)
+    from CC-CEDICT and the glossary."""
     by_english: dict[str, list[Match]] = defaultdict(list)
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
+    places: set[str] = set()
     for simplified, pinyin, senses in _read_cedict():
         headword_score = _headword_score(simplified)
-        if pinyin_key := _pinyin_key(pinyin):
+        pinyin_key = _pinyin_key(pinyin)
+        if pinyin_key:
             by_pinyin[pinyin_key].append((TIER_HEAD, headword_score, simplified))
         for sense_no, sense in enumerate(senses):
             score = min(sense_no, 5) + headword_score
             for gloss in sense.split(";"):
                 for key, tier in _gloss_keys(gloss):
                     by_english[key].append((tier, score, simplified))
+                if pinyin[:1].isupper() and (place := _PLACE_GLOSS.match(gloss.strip())):
+                    places.add(simplified)
+                    # Romanised otherwise than in Hanyu pinyin (Shaanxi, Hohhot, Ordos): the gloss gives
+                    # the spelling. Not for a one-character name (漳县, "Zhang county"): one syllable
+                    # is also a surname (Zhang), as single syllables are never pinyin keys.
+                    name = place.group(1).lower()
+                    if name != pinyin_key and len(ADMIN_SUFFIX.sub("", simplified)) >= 2:
+                        by_pinyin[name].append((TIER_HEAD, headword_score, simplified))
     for english, terms in read_glossary().items():
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
-    return dict(by_english), dict(by_pinyin)
+    return dict(by_english), dict(by_pinyin), frozenset(places)
+
+
+# A gloss describing a Chinese place: its name, then what kind of place it is ("Shaanxi province
+# in northwest China", "Baotou prefecture-level city in Inner Mongolia", "Ejin banner in Alxa league").
+_PLACE_GLOSS = re.compile(
+    r"^((?:[A-Z][\w'’\-]*)(?: [A-Z][\w'’\-]*){0,3}),? (?:province|prefecture[- ]level city|county[- ]level city|"
+    r"sub-provincial city|city|county|district|autonomous region|autonomous prefecture|autonomous county|"
+    r"town|township|village|banner|league|municipality|special administrative region)\b")

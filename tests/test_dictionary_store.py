@@ -12,7 +12,7 @@ from assistant.dictionary_store import open_dictionary
 from assistant.query import GLOSSARY_PATH, build_dictionary_entries, cedict_path
 
 SMALL = ({"city": [(1, 0.5, "城市"), (0, 0.0, "城市"), (3, 2.0, "城邑")], "EU": [(1, 0.0, "欧盟")]},
-         {"suining": [(2, -1.0, "遂宁")]})
+         {"suining": [(2, -1.0, "遂宁")]}, frozenset({"遂宁"}))
 
 
 def _never_called():
@@ -27,8 +27,8 @@ def source(tmp_path) -> Path:
 
 
 def test_the_stored_index_answers_like_the_in_memory_build(tmp_path):
-    english, pinyin = build_dictionary_entries()
-    stored = open_dictionary(tmp_path / "cache", [cedict_path(), GLOSSARY_PATH], lambda: (english, pinyin))
+    english, pinyin, places = build_dictionary_entries()
+    stored = open_dictionary(tmp_path / "cache", [cedict_path(), GLOSSARY_PATH], lambda: (english, pinyin, places))
     assert stored.location.endswith(".sqlite") and Path(stored.location).is_file()
     rng = random.Random(7)
     for key in rng.sample(sorted(english), 300) + ["innovation", "inner mongolia", "US"]:
@@ -36,6 +36,9 @@ def test_the_stored_index_answers_like_the_in_memory_build(tmp_path):
         assert stored.has_english(key) == (key in english)
     for key in rng.sample(sorted(pinyin), 100) + ["suining"]:
         assert stored.pinyin(key) == sorted(pinyin[key]), key
+    for headword in rng.sample(sorted(places), 50) + ["兰州", "包头"]:
+        assert stored.is_place(headword), headword
+    assert not stored.is_place("城市")
     assert stored.english("no such gloss at all") == [] and not stored.has_english("no such gloss at all")
 
 
@@ -44,6 +47,7 @@ def test_matches_come_best_first(tmp_path, source):
     assert dictionary.english("city") == [(0, 0.0, "城市"), (1, 0.5, "城市"), (3, 2.0, "城邑")]
     assert dictionary.pinyin("suining") == [(2, -1.0, "遂宁")]
     assert dictionary.has_english("EU") and not dictionary.has_english("eu")  # acronyms keep their case
+    assert dictionary.is_place("遂宁") and not dictionary.is_place("城市")
 
 
 def test_a_second_process_opens_the_stored_file_instead_of_building(tmp_path, source):
@@ -57,7 +61,7 @@ def test_a_second_process_opens_the_stored_file_instead_of_building(tmp_path, so
 def test_a_changed_source_builds_a_new_index(tmp_path, source):
     before = open_dictionary(tmp_path, [source], lambda: SMALL)
     source.write_text("innovation consortium\t创新联合体\ntalent\t人才\n", encoding="utf-8")
-    after = open_dictionary(tmp_path, [source], lambda: ({"talent": [(0, 0.0, "人才")]}, {}))
+    after = open_dictionary(tmp_path, [source], lambda: ({"talent": [(0, 0.0, "人才")]}, {}, frozenset()))
     assert after.location != before.location
     assert after.english("talent") == [(0, 0.0, "人才")] and after.english("city") == []
 

@@ -131,3 +131,18 @@ def test_parse_query_lists_the_places_a_question_names():
     assert zh.names[0].label == "广东省" and zh.names[0].is_place and "广东" in zh.names[0].variants
     # A capitalised first word or a month is not a name.
     assert parse_query("Roughly how many firms joined in May?").names == ()
+
+
+@pytest.mark.parametrize("question, label, chinese", [
+    ("What has Shaanxi done for its consortia?", "Shaanxi", "陕西"),  # not Hanyu pinyin (Shanxi is 山西)
+    ("What has Hohhot done for its consortia?", "Hohhot", "呼和浩特"),
+    ("Which firms in Baotou lead consortia?", "Baotou", "包头"),  # jieba does not tag 包头 as a place
+])
+def test_a_place_is_known_by_the_name_the_dictionary_describes_it_with(question, label, chinese):
+    names = {n.label: n for n in parse_query(question).names}
+    assert names[label].is_place and names[label].spelled_reliably and chinese in names[label].variants
+
+
+def test_a_surname_that_also_names_a_one_character_county_is_not_a_place():
+    # CC-CEDICT: 漳县 "Zhang county in Dingxi, Gansu"; Zhang is first of all a surname.
+    assert [n.label for n in parse_query("What did Zhang Shirong promise the consortia?").names] == []
