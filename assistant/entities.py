@@ -177,9 +177,12 @@ def chinese_names(text: str) -> tuple[Name, ...]:
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],
                   romanised: Callable[[str], bool] = lambda word: False,
-                  known_place: Callable[[str], bool] = lambda headword: False) -> tuple[Name, ...]:
+                  known_place: Callable[[str], bool] = lambda headword: False,
+                  ordinary_word: Callable[[str], bool] = lambda word: True) -> tuple[Name, ...]:
     """Capitalised words (not the first) whose dictionary renderings are places/organisations
     (by jieba's tags, or ``known_place``: the dictionary's own description, 包头 for "Baotou").
+    A romanised Chinese name also counts first or in lower case ("gansu 的…", "who leads lanzhou
+    …", as users type), unless it is also an ordinary English word (``ordinary_word``: make, guide).
 
     "Guangdong" -> 广东 counts; "Northern" -> 北部 does not, nor does the month "May".
     """
@@ -187,7 +190,10 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
     first_word = words[0] if words else ""
     names = []
     for source, translations in expansion_groups:
-        if not source[:1].isupper() or source == first_word or source.lower() in _NOT_NAMES:
+        if source.lower() in _NOT_NAMES:
+            continue
+        capitalised_inside = source[:1].isupper() and source != first_word
+        if not capitalised_inside and not all(romanised(w) and not ordinary_word(w) for w in source.split()):
             continue
         named = [t for t in translations if place_and_org_names(t) or known_place(t)]
         if named:

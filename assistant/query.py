@@ -141,7 +141,7 @@ def parse_query(
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
                       for n in chinese_names(normalized))
     else:
-        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place)
+        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english)
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
 
@@ -150,6 +150,15 @@ def is_romanised_chinese(word: str) -> bool:
     """Whether an English word is the toneless pinyin of a Chinese proper noun ("Suining"), or a
     place's romanised name the dictionary gives ("Shaanxi")."""
     return bool(load_dictionary().pinyin(word.lower()))
+
+
+def is_ordinary_english(word: str) -> bool:
+    """Whether a lower-case word is an ordinary English word (make, change, guide) rather than a
+    place's name: WordNet knows it as a verb, or as a noun whose commonest sense is not a place."""
+    from assistant.answer.noun_class import is_noun, noun_answer_type, tables
+
+    lower = word.lower()
+    return tables().is_verb(lower) or (is_noun(lower) and noun_answer_type(lower) != "place")
 
 
 def is_chinese_place(headword: str) -> bool:
@@ -441,11 +450,12 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
                     by_english[key].append((tier, score, simplified))
                 if pinyin[:1].isupper() and (place := _PLACE_GLOSS.match(gloss.strip())):
                     places.add(simplified)
-                    # Romanised otherwise than in Hanyu pinyin (Shaanxi, Hohhot, Ordos): the gloss gives
-                    # the spelling. Not for a one-character name (漳县, "Zhang county"): one syllable
-                    # is also a surname (Zhang), as single syllables are never pinyin keys.
+                    # A Chinese place romanised otherwise than in Hanyu pinyin (Shaanxi, Hohhot, Ordos):
+                    # the gloss gives the spelling. Not for a one-character name (漳县, "Zhang county"):
+                    # one syllable is also a surname (Zhang), as single syllables are never pinyin keys.
                     name = place.group(1).lower()
-                    if name != pinyin_key and len(ADMIN_SUFFIX.sub("", simplified)) >= 2:
+                    chinese = _CHINESE_ADMIN_KIND.match(gloss.strip()[place.end(1):].lstrip(", "))
+                    if chinese and name != pinyin_key and len(ADMIN_SUFFIX.sub("", simplified)) >= 2:
                         by_pinyin[name].append((TIER_HEAD, headword_score, simplified))
     for english, terms in read_glossary().items():
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
@@ -458,3 +468,7 @@ _PLACE_GLOSS = re.compile(
     r"^((?:[A-Z][\w'’\-]*)(?: [A-Z][\w'’\-]*){0,3}),? (?:province|prefecture[- ]level city|county[- ]level city|"
     r"sub-provincial city|city|county|district|autonomous region|autonomous prefecture|autonomous county|"
     r"town|township|village|banner|league|municipality|special administrative region)\b")
+# The kinds of place only China's administration has (a plain "city" may be Aachen or Milan).
+_CHINESE_ADMIN_KIND = re.compile(
+    r"(?:province|prefecture[- ]level city|county[- ]level city|sub-provincial city|county|district|autonomous "
+    r"region|autonomous prefecture|autonomous county|banner|league|municipality|special administrative region)\b")

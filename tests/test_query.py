@@ -146,3 +146,18 @@ def test_a_place_is_known_by_the_name_the_dictionary_describes_it_with(question,
 def test_a_surname_that_also_names_a_one_character_county_is_not_a_place():
     # CC-CEDICT: 漳县 "Zhang county in Dingxi, Gansu"; Zhang is first of all a surname.
     assert [n.label for n in parse_query("What did Zhang Shirong promise the consortia?").names] == []
+
+
+@pytest.mark.parametrize("question, label, chinese", [
+    ("who leads lanzhou science bureau", "lanzhou", "兰州"),  # typed in lower case
+    ("Gansu 的 innovation consortia 有几家?", "Gansu", "甘肃"),  # the first word
+])
+def test_a_romanised_chinese_place_is_a_name_in_lower_case_or_first(question, label, chinese):
+    names = {n.label: n for n in parse_query(question).names}
+    assert names[label].is_place and names[label].spelled_reliably and chinese in names[label].variants
+
+
+@pytest.mark.parametrize("question", ["make a list of the changes", "guide me through the policies"])
+def test_an_ordinary_english_word_that_is_also_pinyin_is_not_a_name(question):
+    # make (Ma ke), change (Chang e), guide (Gui de) are also pinyin of Chinese proper nouns.
+    assert parse_query(question).names == ()
