@@ -397,3 +397,12 @@ def test_only_a_who_question_naming_an_office_is_read_for_one(question):
 
     query = parse_query(question)
     assert asked_offices(classify(query), query) == ()
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Gansu 的 innovation consortia 有几家?", "number"),
+    ("Suining's consortia 在哪里?", "place"),
+    ("Tell me about Gansu", "other"),  # nothing asks in Chinese: the English reading stands
+])
+def test_an_english_question_asking_in_chinese_is_typed_by_the_chinese_words(question, kind):
+    assert classify(parse_query(question)).kind == kind

@@ -96,6 +96,8 @@ def classify(query: Query) -> QuestionType:
         # A plural ("which cities") still asks for a list; "which Panthers player" does not.
         if head and not (kind == "list" and is_plural_noun(head)):
             kind = noun_answer_type(head) or kind
+    if kind == "other" and query.lang != "zh":  # an English question asking in Chinese ("Gansu 的 consortia 有几家?")
+        kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
     counted, forms = _counted(query)
     return QuestionType(kind, counted, forms)
 
