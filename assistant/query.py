@@ -462,8 +462,8 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     return dict(by_english), dict(by_pinyin), frozenset(places)
 
 
-# A gloss describing a Chinese place: its name, then what kind of place it is ("Shaanxi province
-# in northwest China", "Baotou prefecture-level city in Inner Mongolia", "Ejin banner in Alxa league").
+# A gloss describing a place: its name, then what kind of place it is ("Shaanxi province in
+# northwest China", "Baotou prefecture-level city in Inner Mongolia", "Aachen, city in Germany").
 _PLACE_GLOSS = re.compile(
     r"^((?:[A-Z][\w'’\-]*)(?: [A-Z][\w'’\-]*){0,3}),? (?:province|prefecture[- ]level city|county[- ]level city|"
     r"sub-provincial city|city|county|district|autonomous region|autonomous prefecture|autonomous county|"
