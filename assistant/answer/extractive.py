@@ -5,8 +5,8 @@
              ──> features ──> selector: P(sentence holds the answer)
              ──> refuse if no sentence reaches the threshold
              ──> reader: the most probable few reordered by a cross-encoder (reader.py)
-             ──> refusal checks on the lead (refusal.py: counted noun, year, answer type, date, share, each,
-                 money, organisation, name), else compose the quotes
+             ──> refusal checks on the lead (refusal.BEST_SENTENCE_CHECKS: counted noun, year, answer type,
+                 organisation, date, share, each, money, measure word, office, name), else compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 """
