@@ -220,8 +220,10 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
 
 # "多少家 / 几项 / 多少人": the question names the measure word its answer counts in, and a count in
 # another measure (六成 for 多少家, 117个平台 for 多少家高校) or no count at all (一批泵阀产品) is
-# not the answer. 个 is the generic measure word any count may use, so it asks nothing specific
-# and also answers any; 元 and 年 are read by the money check and the date type.
+# not the answer. A question in 个, the generic measure word, asks for nothing specific and is not
+# checked; a count in 个 does not answer 多少家 either (stricter than accepting it, and chosen over
+# that on dev: benchmarks/refusal_checks/measure_gate_langs.md). 元 and 年 are read by the money
+# check and the date type.
 _ASKED_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)([家项名位支所件条座种批次倍人台辆套只亩吨])")
 _MEASURE_GROUPS = ("名位人", "家所")
 _COUNT_BEFORE_MEASURE = r"(?:\d[\d,.]*\s*[万亿千百]?|[零〇一二两三四五六七八九十百千万亿几数上近]+)\s*(?:余|多|来)?\s*"
@@ -235,7 +237,7 @@ def asked_measure(query: Query) -> str:
 
 def measure_unsupplied(query: Query, best: Candidate) -> bool:
     """A question asking 多少/几 + a measure word, and neither the best sentence nor its
-    neighbours hold a count in that measure word (its group's, or 个) that the question lacks."""
+    neighbours hold a count in that measure word (or its group's: 名位人, 家所) that the question lacks."""
     measure = asked_measure(query)
     if not measure:
         return False
