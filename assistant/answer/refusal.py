@@ -42,6 +42,7 @@ from assistant.answer.candidates import Candidate
 from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
 from assistant.answer.qtype import QuestionType, gives_new
+from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
     ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, abbreviated_in, organisations, proper_names, short_forms)
@@ -384,8 +385,8 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
 )
 
 
-def best_sentence_refused(sentence: BestSentence, settings) -> bool:
-    """Whether any check that ``settings`` (an ``AnswerSettings``) turns on for the question's
+def best_sentence_refused(sentence: BestSentence, settings: AnswerSettings) -> bool:
+    """Whether any check that ``settings`` turns on for the question's
     language refuses the best sentence (checks 4 to 7 above)."""
     lang = sentence.query.lang
     return any(lang in getattr(settings, field) and refuses(sentence) for field, refuses in BEST_SENTENCE_CHECKS)
