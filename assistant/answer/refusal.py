@@ -251,6 +251,7 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
 # names no office (X is one of the firms that lead the consortia) does not say who holds it.
 _OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
                "县长", "部长", "处长", "主席", "总理", "总统", "负责人", "首席")
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _OFFICE_EN = re.compile(r"\b(?:chairman|chairwoman|chair|director|head|heads|secretary|mayor|governor|president|"
                         r"minister|dean|principal|ceo|chief|manager|leader|leads)\b", re.IGNORECASE)
 
@@ -272,10 +273,20 @@ def asked_offices(qtype: QuestionType, query: Query) -> tuple[str, ...]:
     return (*_OFFICES_ZH, *translations)
 
 
-def office_unnamed(qtype: QuestionType, query: Query, best: Candidate) -> bool:
-    """A person question naming an office, and neither the best sentence nor its neighbours name it."""
+def office_unnamed(qtype: QuestionType, query: Query, best: Candidate, index: Index) -> bool:
+    """A person question naming an office, and neither the best sentence nor its neighbours name
+    it, nor does the article give it to a person the best sentence names: an interview names its
+    speaker's office once, in a heading ("——专访市科技局党组书记、局长代萍"), and then quotes
+    "代萍:近年来…"."""
     offices = asked_offices(qtype, query)
-    return bool(offices) and not any(office in text for office in offices for text in _around(best))
+    if not offices or any(office in text for office in offices for text in _around(best)):
+        return False
+    people = proper_names(best.match, _PERSON_TAGS)
+    if not people:
+        return True
+    article = index.match_text(best.sentence.doc_id).text
+    held = re.compile(f"(?:{'|'.join(map(re.escape, offices))}).{{0,6}}?(?:{'|'.join(map(re.escape, people))})")
+    return not held.search(article)
 
 
 def paragraph_of(text: str, start: int, end: int) -> str:
@@ -380,7 +391,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.best)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.best)),
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.best)),
-    ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best)),
+    ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best, s.index)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )
 
