@@ -598,3 +598,22 @@ def test_passages_from_another_index_are_skipped_not_fatal(tiny_assistant, furni
     foreign = furniture.retriever().run(query, k=10)
     answer = tiny_assistant.answerer.run(query, foreign)
     assert answer.refused and answer.citations == []
+
+
+INTERVIEW = """提升科技成果转化效能
+2024-12-09 10:00 来源:示例日报
+——专访市科技局党组书记、局长代萍
+记者:市科技局在科技成果转化方面有什么举措?
+代萍:近年来,我市先后出台《示例市支持科技成果转移转化若干政策》等文件,推动科技成果就地转化,全市技术合同认定登记额稳步增长。
+"""
+
+
+@pytest.mark.parametrize("heading, refused", [(True, False), (False, True)])
+def test_an_office_given_to_the_speaker_only_in_a_heading_passes_the_office_check(tmp_path_factory, heading, refused):
+    # An interview names its speaker's office once, in a heading the answer may not quote.
+    text = INTERVIEW if heading else INTERVIEW.replace("——专访市科技局党组书记、局长代萍\n", "")
+    assistant = build(tmp_path_factory, {"e_interview": text})
+    only_office = AnswerSettings(threshold=0.0, **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",)})
+    query = parse_query("市科技局局长是谁？")
+    answer = assistant.answerer.with_settings(only_office).run(query, assistant.retriever().run(query, k=10))
+    assert answer.refused == refused, answer.text
