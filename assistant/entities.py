@@ -9,9 +9,10 @@ from typing import Callable, Sequence
 
 # jieba tags: ns place, nt organisation, nz other proper noun.
 PLACE_TAGS = frozenset({"ns"})
+PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 NAME_TAGS = frozenset({"ns", "nt", "nz"})
 # People too: the names a question may ask about (雷丙旺, 富美达, 兰州).
-PERSON_PLACE_ORG_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+PERSON_PLACE_ORG_TAGS = PERSON_TAGS | frozenset({"ns", "nt", "nz"})
 
 
 @lru_cache(maxsize=1)

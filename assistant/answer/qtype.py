@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.answer.noun_class import is_inflected_verb, is_noun, is_plural_noun, noun_answer_type
+from assistant.entities import PERSON_TAGS
 from assistant.query import Query
 
 _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
@@ -167,7 +168,7 @@ _SENTENCE_TYPES: dict[str, re.Pattern] = {
     "definition": re.compile(r"是指|指的是|即|称为|是一种|是一个|是一类|意为|又称|简称|也就是|被称为|意思是|定义"),
 }
 # Types a sentence can carry that a name tagger sees better than a pattern.
-_NAME_TAGS = {"person": {"nr", "nrfg", "nrt"}, "place": {"ns", "nsf"}, "entity": {"nt", "nz", "nr", "ns", "eng"}}
+_NAME_TAGS = {"person": PERSON_TAGS, "place": {"ns", "nsf"}, "entity": {"nt", "nz", "nr", "ns", "eng"}}
 
 
 @lru_cache(maxsize=20_000)

@@ -45,7 +45,7 @@ from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
-    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, abbreviated_in, organisations, proper_names, short_forms)
+    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, organisations, proper_names, short_forms)
 from assistant.query import Query
 from assistant.index import Index
 from assistant.text import match_form
@@ -251,7 +251,6 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
 # names no office (X is one of the firms that lead the consortia) does not say who holds it.
 _OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
                "县长", "部长", "处长", "主席", "总理", "总统", "负责人", "首席")
-_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _OFFICE_EN = re.compile(r"\b(?:chairman|chairwoman|chair|director|head|heads|secretary|mayor|governor|president|"
                         r"minister|dean|principal|ceo|chief|manager|leader|leads)\b", re.IGNORECASE)
 
@@ -281,7 +280,7 @@ def office_unnamed(qtype: QuestionType, query: Query, best: Candidate, index: In
     offices = asked_offices(qtype, query)
     if not offices or any(office in text for office in offices for text in _around(best)):
         return False
-    people = proper_names(best.match, _PERSON_TAGS)
+    people = proper_names(best.match, PERSON_TAGS)
     if not people:
         return True
     article = index.match_text(best.sentence.doc_id).text
