@@ -12,6 +12,7 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
 from assistant.retrieve import MODES, Retriever
+from assistant.text import tokenize_zh
 
 SUINING_ZH = "遂宁市技术合同认定登记额是多少？"
 SUINING_TRADITIONAL = "遂寧市技術合同認定登記額是多少？"
@@ -156,3 +157,34 @@ def test_a_comparison_of_two_places_puts_each_places_best_passages_first(tiny_as
         assert {"b_mongolia", "c_gansu"} <= {h.chunk.doc_id for h in hits[:4]}, question
         one_each = Retriever(tiny_assistant.index, tiny_assistant.embedder, passages_per_place=1)
         assert {h.chunk.doc_id for h in one_each.run(parse_query(question), k=5)[:2]} == {"b_mongolia", "c_gansu"}
+
+
+# ---------------------------------------------------------------------------------------
+# An English question's translated words
+# ---------------------------------------------------------------------------------------
+
+
+def test_an_english_question_is_also_asked_as_the_chinese_words_the_collection_holds(tiny_assistant):
+    retriever = tiny_assistant.retriever("hybrid")
+    words = retriever.translated_query(parse_query("How many innovation consortia has Inner Mongolia set up?")).split()
+    assert "内蒙古" in words and "创新联合体" in words
+    # Only words the articles hold (as BM25 tokens: 创新联合体 as 创新 + 联合体), at most two
+    # per English word or phrase.
+    terms = tiny_assistant.index.terms
+    assert all(terms.document_frequency(t) > 0 for w in words for t in tokenize_zh(w))
+    groups = parse_query("How many innovation consortia has Inner Mongolia set up?").expansion_groups
+    assert len(words) <= 2 * len(groups)
+
+
+def test_a_chinese_question_has_no_translated_words(tiny_assistant):
+    assert tiny_assistant.retriever("hybrid").translated_query(parse_query(SUINING_ZH)) == ""
+
+
+def test_the_translated_words_change_only_english_rankings(tiny_assistant):
+    with_words = tiny_assistant.retriever("hybrid")
+    without = Retriever(tiny_assistant.index, tiny_assistant.embedder, translated_weight=0.0)
+    chinese = parse_query(SUINING_ZH)
+    assert [(h.chunk.chunk_id, h.score) for h in with_words.run(chinese)] == \
+        [(h.chunk.chunk_id, h.score) for h in without.run(chinese)]
+    english = parse_query("What was Suining's registered technology contract turnover?")
+    assert [h.dense for h in with_words.run(english)] != [h.dense for h in without.run(english)]
