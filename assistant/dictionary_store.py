@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "4"
+DICTIONARY_VERSION = "5"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]

@@ -457,9 +457,33 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
                     chinese = _CHINESE_ADMIN_KIND.match(gloss.strip()[place.end(1):].lstrip(", "))
                     if chinese and name != pinyin_key and len(ADMIN_SUFFIX.sub("", simplified)) >= 2:
                         by_pinyin[name].append((TIER_HEAD, headword_score, simplified))
+    # An abbreviation of several places, one character each (成渝 "Chengdu and Chongqing", 陕甘宁,
+    # 京津冀 "(Beijing, Tianjin and Hebei Province)"), as users write it: "Chengdu-Chongqing".
+    for simplified, pinyin, senses in _read_cedict():
+        if not pinyin[:1].isupper() or not 2 <= len(simplified) <= 4:
+            continue
+        for sense in senses:
+            parts = _listed_names(sense, len(simplified))
+            # Each part a romanised Chinese name: in CC-CEDICT these are all compounds of provinces
+            # and cities (京沪, 两湖, 云贵川), so the abbreviation is a place.
+            if parts and all(p in by_pinyin for p in parts):
+                by_english[" ".join(parts)].append((TIER_EXACT, _headword_score(simplified), simplified))
+                places.add(simplified)
     for english, terms in read_glossary().items():
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
     return dict(by_english), dict(by_pinyin), frozenset(places)
+
+
+def _listed_names(sense: str, count: int) -> list[str]:
+    """The ``count`` capitalised names a gloss lists ("Chengdu 成都 and Chongqing 重慶|重庆",
+    "Shaanxi, Gansu and Ningxia provinces", or the same inside parentheses), lower-cased; else []."""
+    for text in (sense, *_PARENTHESISED.findall(sense)):
+        listed = _NAME_LIST.match(" ".join(_CJK_REFERENCE.sub(" ", text).split()))
+        if listed:
+            names = re.split(r",? and |, ", listed.group(1))
+            if len(names) == count:
+                return [n.lower() for n in names]
+    return []
 
 
 # A gloss describing a place: its name, then what kind of place it is ("Shaanxi province in
@@ -468,6 +492,9 @@ _PLACE_GLOSS = re.compile(
     r"^((?:[A-Z][\w'’\-]*)(?: [A-Z][\w'’\-]*){0,3}),? (?:province|prefecture[- ]level city|county[- ]level city|"
     r"sub-provincial city|city|county|district|autonomous region|autonomous prefecture|autonomous county|"
     r"town|township|village|banner|league|municipality|special administrative region)\b")
+# A gloss that only lists names: "A and B", "A, B and C", optionally followed by what they are.
+_NAME_LIST = re.compile(r"^((?:[A-Z][a-z]+, )*[A-Z][a-z]+,? and [A-Z][a-z]+)(?: (?:provinces?|Provinces?|cities|regions))?$")
+_PARENTHESISED = re.compile(r"\(([^()]*)\)")
 # The kinds of place only China's administration has (a plain "city" may be Aachen or Milan).
 _CHINESE_ADMIN_KIND = re.compile(
     r"(?:province|prefecture[- ]level city|county[- ]level city|sub-provincial city|county|district|autonomous "

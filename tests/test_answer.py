@@ -355,6 +355,13 @@ def test_the_small_talk_threshold_is_per_question_language():
     assert set(load_smalltalk_model().thresholds) == {"zh", "en"}
 
 
+def test_places_the_article_writes_as_one_abbreviation_are_not_refused_as_unmentioned(long_sentence):
+    # The article writes 成渝地区 (Chengdu-Chongqing region), never 成都 or 重庆.
+    answer = long_sentence.ask("Which policy did Suining issue on the Chengdu-Chongqing science and technology innovation centre?")
+    assert not answer.refused and answer.citations[0].doc_id == "d_suining_long"
+    assert long_sentence.ask("Which policy did Chengdu issue on its science and technology innovation centre?").refused
+
+
 @pytest.mark.parametrize("question", ["甘肃省技术合同认定登记额是多少？", "What was Gansu's registered technology contract turnover?"])
 def test_another_place_never_gets_suinings_figure(tiny_assistant, question):
     answer = tiny_assistant.ask(question)

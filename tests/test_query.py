@@ -157,6 +157,25 @@ def test_a_romanised_chinese_place_is_a_name_in_lower_case_or_first(question, la
     assert names[label].is_place and names[label].spelled_reliably and chinese in names[label].variants
 
 
+@pytest.mark.parametrize("question, label, chinese", [
+    ("What is Suining's goal in the Chengdu-Chongqing region?", "Chengdu Chongqing", "成渝"),
+    ("what did beijing-tianjin-hebei plan?", "beijing tianjin hebei", "京津冀"),
+    ("What about the Shaanxi-Gansu-Ningxia base?", "Shaanxi Gansu Ningxia", "陕甘宁"),
+])
+def test_places_written_together_are_known_by_their_chinese_abbreviation(question, label, chinese):
+    # CC-CEDICT: 成渝 "Chengdu 成都 and Chongqing 重慶|重庆", 京津冀 "Jing-Jin-Ji (Beijing, Tianjin and
+    # Hebei Province)": articles write the abbreviation, never the two names.
+    query = parse_query(question)
+    assert any(chinese in translations for _, translations in query.expansion_groups)
+    names = {n.label: n for n in query.names}
+    assert names[label].is_place and chinese in names[label].variants
+
+
+def test_one_place_is_not_taken_for_an_abbreviation_it_is_part_of():
+    names = {n.label: n for n in parse_query("What has Chengdu done?").names}
+    assert names["Chengdu"].variants == ("chengdu", "成都")
+
+
 @pytest.mark.parametrize("question", ["make a list of the changes", "guide me through the policies"])
 def test_an_ordinary_english_word_that_is_also_pinyin_is_not_a_name(question):
     # make (Ma ke), change (Chang e), guide (Gui de) are also pinyin of Chinese proper nouns.
