@@ -56,6 +56,11 @@ def _warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
 
 
+# The settings a command also takes as a flag (the rest are ASSISTANT_* variables only).
+_SETTING_FLAGS = {"index_dir": "--index", "encoder": "--encoder", "retriever": "--retriever",
+                  "answer": "--answer", "host": "--host", "port": "--port"}
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn every expected failure into one line on stderr and a non-zero exit, never a traceback."""
@@ -76,7 +81,8 @@ def _user_errors() -> Iterator[None]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"]))
-        name = f"ASSISTANT_{where.upper()} / --{where.replace('_', '-')}" if where else "settings"
+        flag = _SETTING_FLAGS.get(where)
+        name = (f"ASSISTANT_{where.upper()}" + (f" / {flag}" if flag else "")) if where else "settings"
         value = f" (got {first['input']!r})" if where and not isinstance(first.get("input"), dict) else ""
         _err(f"bad setting {name}{value}: {first['msg']}")
         raise typer.Exit(2)

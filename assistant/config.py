@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     max_quote_chars: int | None = Field(None, ge=10)  # longer sentences are quoted by their relevant clauses
     reader: bool = True  # reorder the best few sentences with the cross-encoder (assistant/answer/reader.py)
     retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    # English questions: share of the dense score read from the Chinese words their dictionary
+    # translations give (0 turns it off; unset: the retriever's default, chosen on dev data).
+    translated_weight: float | None = Field(None, ge=0.0, le=1.0)
     # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,
     # e.g. "openai:deepseek-chat" (any OpenAI-compatible server, with llm_base_url) or "ollama:qwen2.5".
     llm: str | None = None

@@ -191,7 +191,7 @@ class Assistant:
     def _retriever_of(self, loaded: _Loaded, mode: str | None) -> Retriever:
         mode = mode or self.settings.retriever
         if mode not in loaded.retrievers:
-            loaded.retrievers[mode] = Retriever(loaded.index, self.embedder, mode=mode)
+            loaded.retrievers[mode] = Retriever.from_config(loaded.index, self.embedder, mode, self.settings)
         return loaded.retrievers[mode]
 
     def answer_mode(self, requested: str | None = None) -> str:

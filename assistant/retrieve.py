@@ -63,6 +63,12 @@ class Retriever:
         self.translated_weight = translated_weight
         self.translations_per_word = translations_per_word
 
+    @classmethod
+    def from_config(cls, index: Index, embedder: Embedder, mode: str, settings) -> "Retriever":
+        """With the user's ``ASSISTANT_*`` overrides (``assistant.config.Settings``) applied."""
+        overrides = {"translated_weight": settings.translated_weight}
+        return cls(index, embedder, mode=mode, **{k: v for k, v in overrides.items() if v is not None})
+
     def run(self, query: Query, k: int = 10) -> list[Hit]:
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
         dense = self.dense_scores(query) if self.mode != "lexical" else None

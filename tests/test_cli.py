@@ -348,6 +348,15 @@ def test_bad_settings_are_user_errors_caught_before_any_index_work(good, tmp_pat
     assert not index_dir.exists()
 
 
+@pytest.mark.parametrize("env, names", [
+    ({"ASSISTANT_TRANSLATED_WEIGHT": "2"}, "ASSISTANT_TRANSLATED_WEIGHT (got '2')"),  # no flag sets it
+    ({"ASSISTANT_RETRIEVER": "bm25"}, "ASSISTANT_RETRIEVER / --retriever (got 'bm25')"),
+])
+def test_a_bad_setting_names_its_variable_and_only_a_flag_that_exists(good, tmp_path, env, names):
+    result = invoke(["ask", ZH_QUESTION], tmp_path / "index", good["corpus"], **env)
+    assert names in assert_user_error(result)
+
+
 def test_an_index_path_that_is_a_file_is_refused_as_a_user_error(good, tmp_path):
     not_a_folder = tmp_path / "index.txt"
     not_a_folder.write_text("mine", encoding="utf-8")

@@ -188,3 +188,17 @@ def test_the_translated_words_change_only_english_rankings(tiny_assistant):
         [(h.chunk.chunk_id, h.score) for h in without.run(chinese)]
     english = parse_query("What was Suining's registered technology contract turnover?")
     assert [h.dense for h in with_words.run(english)] != [h.dense for h in without.run(english)]
+
+
+def test_the_translated_words_share_is_a_setting(tiny_assistant, monkeypatch):
+    index, embedder = tiny_assistant.index, tiny_assistant.embedder
+    assert Retriever.from_config(index, embedder, "hybrid", Settings()).translated_weight == Retriever(index, embedder).translated_weight
+    monkeypatch.setenv("ASSISTANT_TRANSLATED_WEIGHT", "0")
+    off = Retriever.from_config(index, embedder, "hybrid", Settings())
+    assert off.translated_weight == 0.0
+    english = parse_query("What was Suining's registered technology contract turnover?")
+    plain = Retriever(index, embedder, translated_weight=0.0)
+    assert [h.dense for h in off.run(english)] == [h.dense for h in plain.run(english)]
+    monkeypatch.setenv("ASSISTANT_TRANSLATED_WEIGHT", "1.5")
+    with pytest.raises(ValueError, match="translated_weight"):
+        Settings()

@@ -179,7 +179,7 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir, AnswerSettings.from_config(settings))
     results: dict = {}
     for mode in modes:
-        retriever = Retriever(index, embedder, mode=mode)
+        retriever = Retriever.from_config(index, embedder, mode, settings)
         for lang in sorted({q.lang for q in questions}, reverse=True):
             subset = [q for q in questions if q.lang == lang]
             rankings, latencies, quotes = [], [], []
