@@ -438,7 +438,10 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     by_english: dict[str, list[Match]] = defaultdict(list)
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     places: set[str] = set()
+    proper_nouns: list[tuple[str, list[str]]] = []  # of 2-4 characters: maybe several places abbreviated
     for simplified, pinyin, senses in _read_cedict():
+        if pinyin[:1].isupper() and 2 <= len(simplified) <= 4:
+            proper_nouns.append((simplified, senses))
         headword_score = _headword_score(simplified)
         pinyin_key = _pinyin_key(pinyin)
         if pinyin_key:
@@ -459,9 +462,7 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
                         by_pinyin[name].append((TIER_HEAD, headword_score, simplified))
     # An abbreviation of several places, one character each (成渝 "Chengdu and Chongqing", 陕甘宁,
     # 京津冀 "(Beijing, Tianjin and Hebei Province)"), as users write it: "Chengdu-Chongqing".
-    for simplified, pinyin, senses in _read_cedict():
-        if not pinyin[:1].isupper() or not 2 <= len(simplified) <= 4:
-            continue
+    for simplified, senses in proper_nouns:
         for sense in senses:
             parts = _listed_names(sense, len(simplified))
             # Each part a romanised Chinese name: in CC-CEDICT these are all compounds of provinces

@@ -9,6 +9,7 @@ depend on the query language, instead of a rank fusion that lets the weak side d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from assistant.query import Query
 from assistant.index import Index
 from assistant.text import tokenize_zh
 from assistant.types import Hit
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -64,7 +68,7 @@ class Retriever:
         self.translations_per_word = translations_per_word
 
     @classmethod
-    def from_config(cls, index: Index, embedder: Embedder, mode: str, settings) -> "Retriever":
+    def from_config(cls, index: Index, embedder: Embedder, mode: str, settings: "Settings") -> "Retriever":
         """With the user's ``ASSISTANT_*`` overrides (``assistant.config.Settings``) applied."""
         overrides = {"translated_weight": settings.translated_weight}
         return cls(index, embedder, mode=mode, **{k: v for k, v in overrides.items() if v is not None})
