@@ -179,8 +179,7 @@ def chinese_names(text: str) -> tuple[Name, ...]:
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],
                   romanised: Callable[[str], bool] = lambda word: False,
                   known_place: Callable[[str], bool] = lambda headword: False,
-                  ordinary_word: Callable[[str], bool] = lambda word: True,
-                  names_place_exactly: Callable[[str, str], bool] = lambda word, headword: False) -> tuple[Name, ...]:
+                  ordinary_word: Callable[[str], bool] = lambda word: True) -> tuple[Name, ...]:
     """Capitalised words (not the first) whose dictionary renderings are places/organisations
     (by jieba's tags, or ``known_place``: the dictionary's own description, 包头 for "Baotou").
     A romanised Chinese name also counts first or in lower case ("gansu 的…", "who leads lanzhou
@@ -202,10 +201,8 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
             label = re.sub(r"['’]s$", "", source)
             variants = (label.lower(), *named, *(ADMIN_SUFFIX.sub("", t) for t in named))
             is_place = any(place_names(t) or known_place(t) for t in named)
-            # Romanised Chinese ("Guangdong"), a several-word place the dictionary knows as a whole
-            # ("Inner Mongolia" -> 内蒙古) or a place's name it renders exactly as written ("France"
-            # -> 法国, ``names_place_exactly``) has one spelling; "Allen" or "Mongols" do not.
-            reliable = (all(romanised(w) for w in label.split()) or (is_place and len(label.split()) > 1)
-                        or (is_place and any(names_place_exactly(label, t) for t in named)))
+            # Romanised Chinese ("Guangdong") or a several-word place the dictionary knows as a
+            # whole ("Inner Mongolia" -> 内蒙古) has one spelling; "Allen" or "Mongols" do not.
+            reliable = all(romanised(w) for w in label.split()) or (is_place and len(label.split()) > 1)
             names.append(Name(label, tuple(dict.fromkeys(v for v in variants if v)), is_place, spelled_reliably=reliable))
     return tuple(names)

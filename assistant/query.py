@@ -141,8 +141,7 @@ def parse_query(
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
                       for n in chinese_names(normalized))
     else:
-        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english,
-                              names_place_exactly)
+        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english)
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
 
@@ -160,17 +159,6 @@ def is_ordinary_english(word: str) -> bool:
 
     lower = word.lower()
     return tables().is_verb(lower) or (is_noun(lower) and noun_answer_type(lower) != "place")
-
-
-def names_place_exactly(word: str, headword: str) -> bool:
-    """Whether ``word`` is a place's name (WordNet: its commonest sense is a location, as for
-    France or Japan, not Aristotle or Noble) and the dictionary gives ``headword`` for it exactly
-    as written (a gloss, or a gloss's head, equal to it), not for an inflection."""
-    from assistant.answer.noun_class import noun_answer_type
-
-    if noun_answer_type(word.lower()) != "place":
-        return False
-    return any(tier <= TIER_HEAD and found == headword for tier, _, found in load_dictionary().english(word.lower()))
 
 
 def is_chinese_place(headword: str) -> bool:

@@ -355,11 +355,6 @@ def test_the_small_talk_threshold_is_per_question_language():
     assert set(load_smalltalk_model().thresholds) == {"zh", "en"}
 
 
-def test_a_country_no_article_mentions_is_refused_by_name(tiny_assistant):
-    answer = tiny_assistant.ask("How many innovation consortia has France set up?")
-    assert answer.refused and "mentions France" in answer.text and answer.citations == []
-
-
 def test_places_the_article_writes_as_one_abbreviation_are_not_refused_as_unmentioned(long_sentence):
     # The article writes 成渝地区 (Chengdu-Chongqing region), never 成都 or 重庆.
     answer = long_sentence.ask("Which policy did Suining issue on the Chengdu-Chongqing science and technology innovation centre?")

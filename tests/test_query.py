@@ -176,16 +176,6 @@ def test_one_place_is_not_taken_for_an_abbreviation_it_is_part_of():
     assert names["Chengdu"].variants == ("chengdu", "成都")
 
 
-@pytest.mark.parametrize("question, label, reliable", [
-    ("What is the capital of France?", "France", True),  # WordNet: a location; CC-CEDICT: France -> 法国
-    ("What did Aristotle believe?", "Aristotle", False),  # a person, whatever jieba tags 亚里士多德
-    ("How many Mongols live there?", "Mongols", False),  # an inflection, rendered 萌古
-])
-def test_a_foreign_place_is_reliably_spelled_only_when_its_name_is_glossed_as_written(question, label, reliable):
-    names = {n.label: n for n in parse_query(question).names}
-    assert label in names and names[label].spelled_reliably is reliable
-
-
 @pytest.mark.parametrize("question", ["make a list of the changes", "guide me through the policies"])
 def test_an_ordinary_english_word_that_is_also_pinyin_is_not_a_name(question):
     # make (Ma ke), change (Chang e), guide (Gui de) are also pinyin of Chinese proper nouns.
