@@ -207,11 +207,17 @@ def _longest_phrase_match(words: list[str], start: int) -> tuple[list[str], int]
         if _is_skippable(phrase[0]) or _is_skippable(phrase[-1]):
             continue
         head = " ".join(phrase[:-1])
-        for last in _inflections(phrase[-1]):
+        # A possessive ends the phrase as it ends a word: "Inner Mongolia's" is Inner Mongolia.
+        for last in _inflections(_without_possessive(phrase[-1])):
             matches = [m for m in dictionary.english(f"{head} {last}") if m[0] < TIER_CONTAINED]
             if matches:
                 return _best_first(matches), n
     return [], 0
+
+
+def _without_possessive(word: str) -> str:
+    """"mongolia's" -> "mongolia", "enterprises'" -> "enterprises"."""
+    return word.removesuffix("'s").rstrip("'")
 
 
 def _word_matches(word: str) -> list[str]:
@@ -224,7 +230,7 @@ def _word_matches(word: str) -> list[str]:
     dictionary = load_dictionary()
     if word.isupper() and dictionary.has_english(word):  # acronyms keep their case: US, EU
         return _best_first(dictionary.english(word))
-    lower = word.lower().removesuffix("'s").rstrip("'")
+    lower = _without_possessive(word.lower())
     if _is_skippable(lower) or not lower[0].isalpha():
         return []
     # A capitalised word may be a name: Panthers -> panther, but not Manning -> man.

@@ -171,6 +171,14 @@ def test_places_written_together_are_known_by_their_chinese_abbreviation(questio
     assert names[label].is_place and chinese in names[label].variants
 
 
+def test_a_possessive_ends_a_dictionary_phrase_as_it_ends_a_word():
+    # Without the 's stripped, only "Mongolia" (蒙古, the country) was looked up.
+    query = parse_query("What has Inner Mongolia's government promised?")
+    assert [n.label for n in query.names] == ["Inner Mongolia"]
+    assert any(words.startswith("Inner Mongolia") and "内蒙古" in translations
+               for words, translations in query.expansion_groups)
+
+
 def test_one_place_is_not_taken_for_an_abbreviation_it_is_part_of():
     names = {n.label: n for n in parse_query("What has Chengdu done?").names}
     assert names["Chengdu"].variants == ("chengdu", "成都")
