@@ -1,6 +1,6 @@
 """The English -> Chinese dictionary index, stored as an SQLite file and built once per machine.
 
-Building the index from CC-CEDICT (``assistant.query``) costs about 2 s of CPU, which every
+Building the index from CC-CEDICT and jieba's word list (``assistant.query``) costs about 7 s of CPU, which every
 English question used to pay in a fresh process. Opening the stored file costs milliseconds,
 and a question looks up only a few dozen keys. The file is named by a fingerprint of
 everything it is built from (the CC-CEDICT file, the glossary and ``DICTIONARY_VERSION``),
@@ -20,15 +20,18 @@ from typing import Callable, Sequence
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "5"
+DICTIONARY_VERSION = "6"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]
+# The tier of a pinyin row for an ordinary word (挂帅 "guashuai"), kept apart from proper nouns'
+# rows: those alone tell whether a word is a romanised Chinese name.
+WORD_PINYIN_TIER = 9
 Entries = dict[str, list[Match]]
 
 
 class Dictionary:
-    """English key -> matches and toneless pinyin of proper nouns -> matches, best first; and
+    """English key -> matches and toneless pinyin of proper nouns and of words -> matches, best first; and
     which headwords the dictionary describes as places."""
 
     def __init__(self, connection: sqlite3.Connection, location: str) -> None:
@@ -45,7 +48,12 @@ class Dictionary:
         return self._rows("english", key)
 
     def pinyin(self, key: str) -> list[Match]:
-        return self._rows("pinyin", key)
+        """Proper nouns romanised as ``key`` ("suining" -> 遂宁)."""
+        return [m for m in self._rows("pinyin", key) if m[0] != WORD_PINYIN_TIER]
+
+    def word_pinyin(self, key: str) -> list[Match]:
+        """Ordinary words whose toneless pinyin is ``key`` ("guashuai" -> 挂帅)."""
+        return [m for m in self._rows("pinyin", key) if m[0] == WORD_PINYIN_TIER]
 
     def is_place(self, headword: str) -> bool:
         with self._lock:

@@ -15,8 +15,9 @@ CC-CEDICT lines read ``trad simp [pin1 yin1] /gloss/gloss; gloss/``. Each gloss 
 in tiers of directness (the glossary; a gloss that *is* the key; a gloss's head before a
 comma, "Suining, prefecture-level city"; a short gloss merely containing the word, "immune
 system"). Within a tier, earlier senses and commoner headwords (jieba's word frequencies)
-come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁).
-Building the index takes about 2 s of CPU; it is stored as SQLite in the cache folder
+come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁), and so are
+ordinary words, CC-CEDICT's and jieba's, for a lower-case word no English entry knows
+("jiebang guashuai" -> 揭榜, 挂帅). Building the index takes about 5 s of CPU; it is stored as SQLite in the cache folder
 (``ASSISTANT_CACHE_DIR``, see ``assistant.dictionary_store``), so that is paid once per machine.
 """
 
@@ -31,12 +32,13 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .dictionary_store import Dictionary, Match, open_dictionary
+from .dictionary_store import WORD_PINYIN_TIER, Dictionary, Match, open_dictionary
 from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names
 from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
     detect_lang,
+    dictionary_words,
     match_form,
     to_halfwidth,
     to_simplified,
@@ -241,6 +243,9 @@ def _word_matches(word: str) -> list[str]:
         _lookup(dictionary, _respellings(lower), below=TIER_CONTAINED),
         pinyin,
         _lookup(dictionary, forms + _respellings(lower), below=TIER_CONTAINED + 1),
+        # Last: an ordinary Chinese word written in pinyin, two syllables or more ("guashuai"), in
+        # lower case: a capitalised one is a name (Tianqi, Shirong), not 天气 or 市容.
+        dictionary.word_pinyin(lower) if word.islower() else [],
     ]
     return next((_best_first(matches) for matches in attempts if matches), [])
 
@@ -445,7 +450,8 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     places: set[str] = set()
     proper_nouns: list[tuple[str, list[str]]] = []  # of 2-4 characters: maybe several places abbreviated
-    for simplified, pinyin, senses in _read_cedict():
+    cedict = _read_cedict()
+    for simplified, pinyin, senses in cedict:
         if pinyin[:1].isupper() and 2 <= len(simplified) <= 4:
             proper_nouns.append((simplified, senses))
         headword_score = _headword_score(simplified)
@@ -478,7 +484,40 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
                 places.add(simplified)
     for english, terms in read_glossary().items():
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
+    for key, word in _word_pinyin_keys(cedict):
+        by_pinyin[key].append((WORD_PINYIN_TIER, _headword_score(word), word))
     return dict(by_english), dict(by_pinyin), frozenset(places)
+
+
+# Readings combined per word at most: a word of polyphonic characters (银行 yinhang/yinxing)
+# is found by each plausible reading, not by every combination.
+_MAX_READINGS_PER_WORD = 4
+
+
+def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[str, str]]:
+    """(toneless pinyin, word) for ordinary words of 2-4 characters, as users romanise a Chinese
+    term ("jiebang guashuai" for 揭榜挂帅): CC-CEDICT's own readings of its common-noun headwords,
+    and for jieba's words (揭榜, which CC-CEDICT lacks) the readings of their characters."""
+    readings: dict[str, set[str]] = defaultdict(set)
+    keys: dict[str, set[str]] = defaultdict(set)
+    for simplified, pinyin, _senses in cedict:
+        if len(simplified) == 1:
+            readings[simplified].add(_toneless(pinyin))
+        elif 2 <= len(simplified) <= 4 and not pinyin[:1].isupper():
+            keys[simplified].add(_toneless(pinyin))
+    in_cedict = {simplified for simplified, _, _ in cedict}
+    for word in dictionary_words():
+        if 2 <= len(word) <= 4 and word not in in_cedict and all(c in readings for c in word):
+            combos = [""]
+            for c in word:
+                combos = [k + r for k in combos for r in sorted(readings[c])][:_MAX_READINGS_PER_WORD]
+            keys[word].update(combos)
+    return [(key, word) for word, found in keys.items() for key in found if key.isalpha() and key.isascii()]
+
+
+def _toneless(pinyin: str) -> str:
+    """"gua4 shuai4" -> "guashuai"; ü (written u: in CC-CEDICT) as v, as pinyin keyboards type it."""
+    return "".join(re.sub(r"[1-5]$", "", s) for s in pinyin.lower().replace("u:", "v").split())
 
 
 def _listed_names(sense: str, count: int) -> list[str]:

@@ -125,6 +125,11 @@ def match_form(text: str) -> str:
     return _lower_same_length(to_halfwidth(to_simplified(text)))
 
 
+def dictionary_words() -> list[str]:
+    """Every word of jieba's dictionary (the words the lexical index is cut into)."""
+    return [word for word, frequency in _jieba().FREQ.items() if frequency]
+
+
 def word_frequency(word: str) -> int:
     """How often ``word`` occurs in jieba's dictionary corpus (0 if it is not a word there)."""
     return _jieba().FREQ.get(word) or 0

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from assistant.query import EmptyQueryError, clean_gloss, expand_english, parse_query, read_glossary
+from assistant.query import EmptyQueryError, clean_gloss, expand_english, load_dictionary, parse_query, read_glossary
 from assistant.text import tokenize_zh
 
 
@@ -188,3 +188,30 @@ def test_one_place_is_not_taken_for_an_abbreviation_it_is_part_of():
 def test_an_ordinary_english_word_that_is_also_pinyin_is_not_a_name(question):
     # make (Ma ke), change (Chang e), guide (Gui de) are also pinyin of Chinese proper nouns.
     assert parse_query(question).names == ()
+
+
+@pytest.mark.parametrize("question, word, chinese", [
+    ("What is jiebang guashuai?", "jiebang", "揭榜"),  # jieba's word; CC-CEDICT lacks 揭榜
+    ("What is jiebang guashuai?", "guashuai", "挂帅"),  # CC-CEDICT's reading gua4 shuai4
+    ("Who leads the lanzhou kejiju?", "kejiju", "科技局"),
+])
+def test_a_chinese_word_written_in_lower_case_pinyin_is_translated(question, word, chinese):
+    groups = dict(parse_query(question).expansion_groups)
+    assert chinese in groups[word]
+
+
+def test_a_capitalised_pinyin_word_is_a_name_not_an_ordinary_word():
+    # "Tianqi" (天齐 Lithium) is also the pinyin of 天气 "weather": a name is not translated by sound.
+    groups = dict(parse_query("What is Tianqi Lithium's stock code?").expansion_groups)
+    assert "天气" not in groups.get("Tianqi", [])
+    assert "天气" in dict(parse_query("what is tianqi?").expansion_groups)["tianqi"]
+
+
+@pytest.mark.parametrize("word", ["base", "age", "bake"])
+def test_an_english_word_is_not_read_as_pinyin(word):
+    # base, age and bake are also toneless pinyin of Chinese words (巴塞, 阿哥, 罢课): the English
+    # sense comes first, and the sound is only a fallback for words English has no entry for.
+    sounds = {headword for _, _, headword in load_dictionary().word_pinyin(word)}
+    assert sounds
+    translations = dict(parse_query(f"what is the {word} of it?").expansion_groups)[word]
+    assert translations and not set(translations) & sounds
