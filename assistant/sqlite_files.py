@@ -4,6 +4,7 @@ noun classes): how they are written so readers never see half a file, and how th
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -56,8 +57,32 @@ def open_or_build(path: Path, probes: Sequence[str],
     except (OSError, sqlite3.Error):  # a read-only or full cache folder: keep it for this process only
         connection = None
     if connection is not None:
+        remove_superseded(path)
         return connection, str(path)
     memory = sqlite3.connect(":memory:", check_same_thread=False)
     fill(memory)
     return memory, ":memory:"
 
+
+
+# "cedict-0123456789abcdef.sqlite": a kind of file, and the fingerprint of what it was built from.
+_FINGERPRINTED = re.compile(r"^(?P<kind>.+)-[0-9a-f]{16}\.sqlite$")
+
+
+def remove_superseded(path: Path) -> list[Path]:
+    """Delete the files of the same kind as ``path`` built from other sources (an older release's
+    dictionary, 20-40 MB each), so that upgrades do not fill the cache folder. A process still
+    reading one keeps its open file; it is gone from the folder only. Returns what was removed."""
+    match = _FINGERPRINTED.match(path.name)
+    if match is None:
+        return []
+    removed = []
+    for other in path.parent.glob(f"{match['kind']}-*.sqlite"):
+        same_kind = _FINGERPRINTED.match(other.name)
+        if other != path and same_kind is not None and same_kind["kind"] == match["kind"]:
+            try:
+                other.unlink()
+                removed.append(other)
+            except OSError:  # another user's file, or already gone
+                pass
+    return removed

@@ -66,6 +66,18 @@ def test_a_changed_source_builds_a_new_index(tmp_path, source):
     assert after.english("talent") == [(0, 0.0, "人才")] and after.english("city") == []
 
 
+def test_an_index_built_from_older_sources_is_removed_once_its_successor_is_written(tmp_path, source):
+    before = open_dictionary(tmp_path, [source], lambda: SMALL)
+    other_kind = tmp_path / "jieba-tags-0123456789abcdef.sqlite"  # another cache file: kept
+    other_kind.write_bytes(b"")
+    source.write_text("innovation consortium\t创新联合体\ntalent\t人才\n", encoding="utf-8")
+    after = open_dictionary(tmp_path, [source], lambda: SMALL)
+    assert not Path(before.location).exists() and Path(after.location).is_file() and other_kind.exists()
+    # The older process's open connection still reads its (now unlinked) file.
+    assert before.english("EU") == [(1, 0.0, "欧盟")]
+    assert sorted(p.name for p in tmp_path.glob("cedict-*.sqlite")) == [Path(after.location).name]
+
+
 def test_a_damaged_stored_file_is_rebuilt(tmp_path, source):
     first = open_dictionary(tmp_path, [source], lambda: SMALL)
     Path(first.location).write_bytes(b"not a database")
