@@ -475,6 +475,27 @@ def test_an_organisation_named_in_the_answers_paragraph_passes_the_check(tiny_as
     assert not answer.refused and "金川集团" in answer.quotes()[0], answer.text
 
 
+# An English title over a Chinese text (as XQuAD's Wikipedia articles have): the paragraph that
+# answers never names Harvard; the title does, in English.
+ENGLISH_TITLED = """Harvard University
+哈佛大学是美国的一所私立研究型大学，位于马萨诸塞州剑桥市。
+在政界，校友包括联合国秘书长潘基文和哥伦比亚总统胡安·曼努埃尔·桑托斯。
+"""
+
+
+@pytest.fixture(scope="module")
+def english_titled(tmp_path_factory) -> Assistant:
+    return build(tmp_path_factory, {"harvard": ENGLISH_TITLED, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+
+
+def test_a_name_an_english_title_gives_passes_the_name_check(english_titled):
+    assert english_titled.index.article("harvard").title == "Harvard University"
+    only_names = AnswerSettings(threshold=0.0, **{**{field: () for field in CHECKS}, "name_gate_langs": ("zh",)})
+    query = parse_query("哪位联合国秘书长上过哈佛？")
+    answer = english_titled.answerer.with_settings(only_names).run(query, english_titled.retriever().run(query, k=10))
+    assert not answer.refused and "潘基文" in answer.quotes()[0], answer.text
+
+
 @pytest.mark.parametrize("question", [
     # "Who" is not checked: a person is often named without the cues a pattern sees (业主, 律师).
     "谁负责受理内蒙古创新联合体的网上备案？", "Who handles the online filing of innovation consortia in Inner Mongolia?"])

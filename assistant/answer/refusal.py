@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from assistant.answer.candidates import Candidate
@@ -46,7 +47,7 @@ from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
     ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, organisations, proper_names, short_forms)
-from assistant.query import Query
+from assistant.query import Query, expand_english
 from assistant.index import Index
 from assistant.text import match_form
 
@@ -314,11 +315,24 @@ def _known_organisations(query: Query, index: Index) -> list[str]:
 
 def _named_around(names: list[str], best: Candidate, index: Index) -> bool:
     """Whether the best sentence's paragraph or its article's title names any of ``names``: as
-    written, without an administrative suffix, by a short form, or abbreviated."""
+    written, without an administrative suffix, by a short form, or abbreviated. A title in
+    English ("Harvard_University" over a Chinese text) names what its dictionary renderings do (哈佛)."""
     article = index.match_text(best.sentence.doc_id)
-    said = paragraph_of(article.text, best.sentence.start, best.sentence.end) + "\n" + article.title
+    said = (paragraph_of(article.text, best.sentence.start, best.sentence.end) + "\n" + article.title + "\n"
+            + title_in_chinese(index.article(best.sentence.doc_id).title))
     forms = lambda name: (name, ADMIN_SUFFIX.sub("", name) or name, *short_forms(name))  # noqa: E731
     return any(any(form in said for form in forms(name)) or abbreviated_in(name, said) for name in names)
+
+
+@lru_cache(maxsize=4096)
+def title_in_chinese(title: str) -> str:
+    """The dictionary's renderings of a title's English words, one per line ("" for a Chinese title)."""
+    if not _LATIN_WORD.search(title):
+        return ""
+    return "\n".join(match_form(t) for t in expand_english(title.replace("_", " ")))
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def question_names(query: Query) -> list[str]:
