@@ -1,9 +1,9 @@
 """The English -> Chinese dictionary index, stored as an SQLite file and built once per machine.
 
-Building the index from CC-CEDICT and jieba's word list (``assistant.query``) costs about 7 s of CPU, which every
-English question used to pay in a fresh process. Opening the stored file costs milliseconds,
+Building the index from CC-CEDICT and jieba's word list (``assistant.query``) costs about 5 s
+of CPU, which every English question would pay in a fresh process. Opening the stored file costs milliseconds,
 and a question looks up only a few dozen keys. The file is named by a fingerprint of
-everything it is built from (the CC-CEDICT file, the glossary and ``DICTIONARY_VERSION``),
+everything it is built from (the CC-CEDICT file, the glossary, jieba's word list and ``DICTIONARY_VERSION``),
 so changing any of them builds a new one. SQLite is an open format that any tool reads;
 nothing is pickled. When the cache folder cannot be written, the index lives in memory for
 the process, as before.
@@ -64,17 +64,18 @@ class Dictionary:
             return self._connection.execute("SELECT 1 FROM english WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
 
 
-def fingerprint(sources: Sequence[Path]) -> str:
-    h = hashlib.sha256(DICTIONARY_VERSION.encode())
+def fingerprint(sources: Sequence[Path], stamp: str = "") -> str:
+    h = hashlib.sha256(f"{DICTIONARY_VERSION}|{stamp}".encode() if stamp else DICTIONARY_VERSION.encode())
     for path in sources:
         h.update(b"|" + Path(path).read_bytes())
     return h.hexdigest()[:16]
 
 
 def open_dictionary(cache_dir: Path, sources: Sequence[Path],
-                    build: Callable[[], tuple[Entries, Entries, frozenset[str]]]) -> Dictionary:
-    """The stored index for ``sources``, built with ``build()`` (english, pinyin, places) when there is none yet."""
-    path = Path(cache_dir) / f"cedict-{fingerprint(sources)}.sqlite"
+                    build: Callable[[], tuple[Entries, Entries, frozenset[str]]], stamp: str = "") -> Dictionary:
+    """The stored index for ``sources`` (and ``stamp``, what else it is built from), built with
+    ``build()`` (english, pinyin, places) when there is none yet."""
+    path = Path(cache_dir) / f"cedict-{fingerprint(sources, stamp)}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
         english, pinyin, places = build()

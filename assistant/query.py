@@ -17,8 +17,8 @@ comma, "Suining, prefecture-level city"; a short gloss merely containing the wor
 system"). Within a tier, earlier senses and commoner headwords (jieba's word frequencies)
 come first. Proper nouns are also indexed by toneless pinyin ("Suining" -> 遂宁), and so are
 ordinary words, CC-CEDICT's and jieba's, for a lower-case word no English entry knows
-("jiebang guashuai" -> 揭榜, 挂帅). Building the index takes about 5 s of CPU; it is stored as SQLite in the cache folder
-(``ASSISTANT_CACHE_DIR``, see ``assistant.dictionary_store``), so that is paid once per machine.
+("jiebang guashuai" -> 揭榜, 挂帅). Building the index takes about 5 s of CPU; it is stored as
+SQLite in the cache folder (``ASSISTANT_CACHE_DIR``, see ``assistant.dictionary_store``), so that is paid once per machine.
 """
 
 from __future__ import annotations
@@ -438,9 +438,16 @@ def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
 @cache
 def load_dictionary() -> Dictionary:
     """The English -> Chinese index of CC-CEDICT and the glossary, opened once per process."""
-    from .config import Settings
+    import jieba
 
-    return open_dictionary(Settings().cache_dir, [cedict_path(), GLOSSARY_PATH], build_dictionary_entries)
+    from .config import Settings
+    from .word_tags import dictionary_path
+
+    # jieba's word list feeds the pinyin of ordinary words: another word list builds a new index
+    # (told by its name and size: hashing its 5 MB would cost every process 25 ms).
+    words = dictionary_path(jieba.dt)
+    return open_dictionary(Settings().cache_dir, [cedict_path(), GLOSSARY_PATH], build_dictionary_entries,
+                           stamp=f"{words.name}|{words.stat().st_size}")
 
 
 def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]], frozenset[str]]:
@@ -489,14 +496,14 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     return dict(by_english), dict(by_pinyin), frozenset(places)
 
 
-# Readings combined per word at most: a word of polyphonic characters (银行 yinhang/yinxing)
-# is found by each plausible reading, not by every combination.
+# Keys per jieba word at most: its characters' readings are combined (银行: yinhang, yinxing), and
+# a word of several polyphonic characters would otherwise add dozens of keys, most never said.
 _MAX_READINGS_PER_WORD = 4
 
 
 def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[str, str]]:
     """(toneless pinyin, word) for ordinary words of 2-4 characters, as users romanise a Chinese
-    term ("jiebang guashuai" for 揭榜挂帅): CC-CEDICT's own readings of its common-noun headwords,
+    term ("jiebang guashuai" for 揭榜挂帅): CC-CEDICT's own readings of its ordinary headwords,
     and for jieba's words (揭榜, which CC-CEDICT lacks) the readings of their characters."""
     readings: dict[str, set[str]] = defaultdict(set)
     keys: dict[str, set[str]] = defaultdict(set)

@@ -64,25 +64,33 @@ def open_or_build(path: Path, probes: Sequence[str],
     return memory, ":memory:"
 
 
-
 # "cedict-0123456789abcdef.sqlite": a kind of file, and the fingerprint of what it was built from.
 _FINGERPRINTED = re.compile(r"^(?P<kind>.+)-[0-9a-f]{16}\.sqlite$")
 
 
-def remove_superseded(path: Path) -> list[Path]:
+def remove_superseded(path: Path, keep: int = 1) -> list[Path]:
     """Delete the files of the same kind as ``path`` built from other sources (an older release's
-    dictionary, 20-40 MB each), so that upgrades do not fill the cache folder. A process still
-    reading one keeps its open file; it is gone from the folder only. Returns what was removed."""
+    dictionary, 20-40 MB each), all but the ``keep`` newest: upgrades do not fill the cache
+    folder, and two installs used in turn (a checkout and a release) do not rebuild each other's
+    file every time. A process still reading a deleted file keeps it open. Returns what was removed."""
     match = _FINGERPRINTED.match(path.name)
     if match is None:
         return []
+    others = [other for other in path.parent.glob(f"{match['kind']}-*.sqlite")
+              if other != path and (same := _FINGERPRINTED.match(other.name)) and same["kind"] == match["kind"]]
+    others.sort(key=_modified, reverse=True)
     removed = []
-    for other in path.parent.glob(f"{match['kind']}-*.sqlite"):
-        same_kind = _FINGERPRINTED.match(other.name)
-        if other != path and same_kind is not None and same_kind["kind"] == match["kind"]:
-            try:
-                other.unlink()
-                removed.append(other)
-            except OSError:  # another user's file, or already gone
-                pass
+    for other in others[keep:]:
+        try:
+            other.unlink()
+            removed.append(other)
+        except OSError:  # another user's file, or already gone
+            pass
     return removed
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -66,16 +67,19 @@ def test_a_changed_source_builds_a_new_index(tmp_path, source):
     assert after.english("talent") == [(0, 0.0, "人才")] and after.english("city") == []
 
 
-def test_an_index_built_from_older_sources_is_removed_once_its_successor_is_written(tmp_path, source):
-    before = open_dictionary(tmp_path, [source], lambda: SMALL)
-    other_kind = tmp_path / "jieba-tags-0123456789abcdef.sqlite"  # another cache file: kept
+def test_only_the_newest_earlier_index_is_kept_when_a_new_one_is_written(tmp_path, source):
+    other_kind = tmp_path / "jieba-tags-0123456789abcdef.sqlite"  # another kind of cache file: kept
     other_kind.write_bytes(b"")
-    source.write_text("innovation consortium\t创新联合体\ntalent\t人才\n", encoding="utf-8")
-    after = open_dictionary(tmp_path, [source], lambda: SMALL)
-    assert not Path(before.location).exists() and Path(after.location).is_file() and other_kind.exists()
-    # The older process's open connection still reads its (now unlinked) file.
-    assert before.english("EU") == [(1, 0.0, "欧盟")]
-    assert sorted(p.name for p in tmp_path.glob("cedict-*.sqlite")) == [Path(after.location).name]
+    built = []
+    for version in range(3):
+        source.write_text(f"innovation consortium\t创新联合体\nv{version}\t版本\n", encoding="utf-8")
+        built.append(open_dictionary(tmp_path, [source], lambda: SMALL))
+        os.utime(built[-1].location, (1_000_000 + version, 1_000_000 + version))  # built in this order
+    first, second, third = (Path(d.location) for d in built)
+    assert not first.exists() and second.is_file() and third.is_file() and other_kind.exists()
+    assert sorted(tmp_path.glob("cedict-*.sqlite")) == sorted([second, third])
+    # A process that opened the removed file still reads it.
+    assert built[0].english("EU") == [(1, 0.0, "欧盟")]
 
 
 def test_a_damaged_stored_file_is_rebuilt(tmp_path, source):
