@@ -238,16 +238,17 @@ def _word_matches(word: str) -> list[str]:
     # A capitalised word may be a name: Panthers -> panther, but not Manning -> man.
     forms = _inflections(lower, plural_only=word[0].isupper())
     pinyin = dictionary.pinyin(lower)
-    attempts = [
-        _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
-        _lookup(dictionary, _respellings(lower), below=TIER_CONTAINED),
-        pinyin,
-        _lookup(dictionary, forms + _respellings(lower), below=TIER_CONTAINED + 1),
+    # Tried in order, each only when the ones before found nothing (most words stop at the first).
+    attempts = (
+        lambda: _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
+        lambda: _lookup(dictionary, _respellings(lower), below=TIER_CONTAINED),
+        lambda: pinyin,
+        lambda: _lookup(dictionary, forms + _respellings(lower), below=TIER_CONTAINED + 1),
         # Last: an ordinary Chinese word written in pinyin, two syllables or more ("guashuai"), in
         # lower case: a capitalised one is a name (Tianqi, Shirong), not 天气 or 市容.
-        dictionary.word_pinyin(lower) if word.islower() else [],
-    ]
-    return next((_best_first(matches) for matches in attempts if matches), [])
+        lambda: dictionary.word_pinyin(lower) if word.islower() else [],
+    )
+    return next((_best_first(matches) for matches in (attempt() for attempt in attempts) if matches), [])
 
 
 def _lookup(dictionary: Dictionary, forms: list[str], below: int) -> list[Match]:
@@ -419,7 +420,7 @@ def _pinyin_key(pinyin: str) -> str | None:
     syllables = pinyin.split()
     if len(syllables) < 2 or not pinyin[:1].isupper() or not all(map(_PINYIN_SYLLABLE.match, syllables)):
         return None
-    return "".join(s[:-1] for s in syllables).lower()
+    return _toneless(pinyin)
 
 
 def read_glossary(path: Path = GLOSSARY_PATH) -> dict[str, list[str]]:
@@ -507,12 +508,13 @@ def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[st
     and for jieba's words (揭榜, which CC-CEDICT lacks) the readings of their characters."""
     readings: dict[str, set[str]] = defaultdict(set)
     keys: dict[str, set[str]] = defaultdict(set)
+    in_cedict: set[str] = set()
     for simplified, pinyin, _senses in cedict:
+        in_cedict.add(simplified)
         if len(simplified) == 1:
             readings[simplified].add(_toneless(pinyin))
         elif 2 <= len(simplified) <= 4 and not pinyin[:1].isupper():
             keys[simplified].add(_toneless(pinyin))
-    in_cedict = {simplified for simplified, _, _ in cedict}
     for word in dictionary_words():
         if 2 <= len(word) <= 4 and word not in in_cedict and all(c in readings for c in word):
             combos = [""]
