@@ -198,7 +198,44 @@ def expansion_groups(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> lis
         if matched:
             groups.append((" ".join(words[i : i + consumed]), matched[:max_per_word]))
         i += consumed
-    return groups
+    return _with_office_titles(groups)
+
+
+# English words for the person at the head of a body ("who heads the bureau", "its director").
+_HEAD_OF = frozenset("head heads headed heading director directors chief chiefs leader leaders lead leads".split())
+# Chinese names the head of a body after the body's last character: 局 -> 局长, 厅 -> 厅长, 所 -> 所长
+# (ordinary word formation, so "heads the Science and Technology Bureau" can meet 科技局局长 and
+# not only the dictionary's 脑袋, 首领, 主任); a committee or office (委员会, 办公室) is led by a 主任.
+_HEADED_BY_ZHANG = "局厅部院所处科司署校站馆"
+_HEADED_BY_ZHUREN = ("委员会", "委", "办公室", "办", "中心", "室")
+# English nouns naming such a body: only their renderings are read ("Northern" gives 北部, no 部长).
+_BODIES = frozenset("bureau department ministry institute academy office committee commission administration "
+                    "school university college station museum library centre center hospital agency division "
+                    "section".split())
+
+
+def _with_office_titles(groups: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """A head-of word's renderings led by the titles of the bodies the question names (see above)."""
+    heads = [i for i, (source, _) in enumerate(groups) if source.lower() in _HEAD_OF]
+    if not heads:
+        return groups
+    titles: list[str] = []
+    for source, terms in groups:
+        last = _without_possessive(source.lower().split()[-1])
+        if not {last, *singular_forms(last)} & _BODIES:
+            continue
+        for term in terms:
+            if term[-1] in _HEADED_BY_ZHANG:
+                titles.append(f"{term[-1]}长")
+            elif term.endswith(_HEADED_BY_ZHUREN):
+                titles.append("主任")
+    if not titles:
+        return groups
+    out = list(groups)
+    for i in heads:
+        source, terms = out[i]
+        out[i] = (source, list(dict.fromkeys([*titles, *terms])))
+    return out
 
 
 def _longest_phrase_match(words: list[str], start: int) -> tuple[list[str], int]:

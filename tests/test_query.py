@@ -215,3 +215,24 @@ def test_an_english_word_is_not_read_as_pinyin(word):
     assert sounds
     translations = dict(parse_query(f"what is the {word} of it?").expansion_groups)[word]
     assert translations and not set(translations) & sounds
+
+
+@pytest.mark.parametrize("question, word, title", [
+    ("Who heads Lanzhou's Science and Technology Bureau?", "heads", "局长"),  # 科技局 -> 局长
+    ("Who is the director of the Science and Technology Department?", "director", "厅长"),  # 科技厅 -> 厅长
+    ("Who is the director of the institute?", "director", "所长"),  # 实验所 -> 所长
+])
+def test_the_head_of_a_body_is_named_after_the_body(question, word, title):
+    # CC-CEDICT renders head/director as 脑袋, 主任, 总监, never 局长: Chinese names the head
+    # of a 局 a 局长, and an article says 局长 where the question says "heads the bureau".
+    groups = dict(parse_query(question).expansion_groups)
+    assert groups[word][0] == title
+
+
+@pytest.mark.parametrize("question, word", [
+    ("Who is the chief engineer of Northern Heavy Industries?", "chief"),  # "Northern" gives 北部: no body is named
+    ("Which enterprises lead Gansu's consortia?", "lead"),  # a verb, and no body is named
+])
+def test_no_office_title_without_a_body_noun(question, word):
+    # The head word keeps the dictionary's own renderings (no 部长 from 北部, no 团长 from 财团).
+    assert dict(parse_query(question).expansion_groups)[word] == dict(parse_query(word).expansion_groups)[word]
