@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "6"
+DICTIONARY_VERSION = "7"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]
@@ -31,8 +31,8 @@ Entries = dict[str, list[Match]]
 
 
 class Dictionary:
-    """English key -> matches and toneless pinyin of proper nouns and of words -> matches, best first; and
-    which headwords the dictionary describes as places."""
+    """English key -> matches and toneless pinyin of proper nouns and of words -> matches, best first;
+    which headwords the dictionary describes as places, and which it knows only as ordinary words."""
 
     def __init__(self, connection: sqlite3.Connection, location: str) -> None:
         self._connection = connection
@@ -59,6 +59,12 @@ class Dictionary:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM places WHERE headword = ?", (headword,)).fetchone() is not None
 
+    def is_ordinary_word(self, headword: str) -> bool:
+        """Whether CC-CEDICT lists ``headword`` only as an ordinary word (lower-case pinyin: 古老,
+        抗议, 联邦政府), never as a proper noun (甘肃, 金川)."""
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM ordinary WHERE headword = ?", (headword,)).fetchone() is not None
+
     def has_english(self, key: str) -> bool:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM english WHERE key = ? LIMIT 1", (key,)).fetchone() is not None
@@ -72,22 +78,25 @@ def fingerprint(sources: Sequence[Path], stamp: str = "") -> str:
 
 
 def open_dictionary(cache_dir: Path, sources: Sequence[Path],
-                    build: Callable[[], tuple[Entries, Entries, frozenset[str]]], stamp: str = "") -> Dictionary:
+                    build: Callable[[], tuple[Entries, Entries, frozenset[str], frozenset[str]]],
+                    stamp: str = "") -> Dictionary:
     """The stored index for ``sources`` (and ``stamp``, what else it is built from), built with
-    ``build()`` (english, pinyin, places) when there is none yet."""
+    ``build()`` (english, pinyin, places, ordinary words) when there is none yet."""
     path = Path(cache_dir) / f"cedict-{fingerprint(sources, stamp)}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
-        english, pinyin, places = build()
-        return lambda connection: _fill(connection, english, pinyin, places)
+        english, pinyin, places, ordinary = build()
+        return lambda connection: _fill(connection, english, pinyin, places, ordinary)
 
     return Dictionary(*open_or_build(path, _PROBES, built))
 
 
-_PROBES = ("SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1", "SELECT headword FROM places LIMIT 1")
+_PROBES = ("SELECT key FROM english LIMIT 1", "SELECT key FROM pinyin LIMIT 1", "SELECT headword FROM places LIMIT 1",
+           "SELECT headword FROM ordinary LIMIT 1")
 
 
-def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries, places: frozenset[str]) -> None:
+def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries, places: frozenset[str],
+          ordinary: frozenset[str]) -> None:
     with connection:
         for table, entries in (("english", english), ("pinyin", pinyin)):
             connection.execute(f"CREATE TABLE {table} (key TEXT NOT NULL, tier INTEGER, score REAL, headword TEXT)")
@@ -96,3 +105,5 @@ def _fill(connection: sqlite3.Connection, english: Entries, pinyin: Entries, pla
             connection.execute(f"CREATE INDEX {table}_key ON {table} (key)")
         connection.execute("CREATE TABLE places (headword TEXT PRIMARY KEY)")
         connection.executemany("INSERT INTO places VALUES (?)", ((h,) for h in sorted(places)))
+        connection.execute("CREATE TABLE ordinary (headword TEXT PRIMARY KEY)")
+        connection.executemany("INSERT INTO ordinary VALUES (?)", ((h,) for h in sorted(ordinary)))

@@ -141,7 +141,7 @@ def parse_query(
         # Found on the normalised text, labelled as the user wrote them (遂寧市, not 遂宁市): the
         # normalised text has the same length, so offsets carry over.
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
-                      for n in chinese_names(normalized))
+                      for n in chinese_names(normalized) if not is_ordinary_chinese_word(n.label))
     else:
         names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english)
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
@@ -166,6 +166,13 @@ def is_ordinary_english(word: str) -> bool:
 def is_chinese_place(headword: str) -> bool:
     """Whether the dictionary describes ``headword`` as a place (包头: "Baotou prefecture-level city")."""
     return load_dictionary().is_place(headword)
+
+
+def is_ordinary_chinese_word(word: str) -> bool:
+    """Whether CC-CEDICT knows ``word`` (Simplified) only as an ordinary word, never as a proper
+    noun: jieba's tagger takes some for names (古老, 抗议, 东西, 联邦政府), and a question is not
+    about a name that no article mentions when it uses such a word."""
+    return load_dictionary().is_ordinary_word(word)
 
 
 # ---------------------------------------------------------------- English -> Chinese expansion
@@ -488,9 +495,9 @@ def load_dictionary() -> Dictionary:
                            stamp=f"{words.name}|{words.stat().st_size}")
 
 
-def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]], frozenset[str]]:
-    """(English key -> matches, romanised proper noun -> matches, the headwords that are places)
-    from CC-CEDICT and the glossary."""
+def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[Match]], frozenset[str], frozenset[str]]:
+    """(English key -> matches, romanised proper noun -> matches, the headwords that are places,
+    the headwords CC-CEDICT knows only as ordinary words) from CC-CEDICT and the glossary."""
     by_english: dict[str, list[Match]] = defaultdict(list)
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     places: set[str] = set()
@@ -531,7 +538,11 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
     for key, word in _word_pinyin_keys(cedict):
         by_pinyin[key].append((WORD_PINYIN_TIER, _headword_score(word), word))
-    return dict(by_english), dict(by_pinyin), frozenset(places)
+    # CC-CEDICT writes a proper noun's pinyin capitalised (Gan1 su4 甘肃) and an ordinary word's in
+    # lower case (gu3 lao3 古老): a headword with no capitalised entry is not a name.
+    proper = {simplified for simplified, pinyin, _ in cedict if pinyin[:1].isupper()}
+    ordinary = frozenset(simplified for simplified, _, _ in cedict if len(simplified) >= 2 and simplified not in proper)
+    return dict(by_english), dict(by_pinyin), frozenset(places), ordinary
 
 
 # Keys per jieba word at most: its characters' readings are combined (银行: yinhang, yinxing), and

@@ -645,3 +645,14 @@ def test_an_office_given_to_the_speaker_only_in_a_heading_passes_the_office_chec
     query = parse_query("市科技局局长是谁？")
     answer = assistant.answerer.with_settings(only_office).run(query, assistant.retriever().run(query, k=10))
     assert answer.refused == refused, answer.text
+
+
+def test_an_ordinary_word_tagged_as_a_name_is_not_a_missing_name(tiny_assistant):
+    # jieba tags 古老 "ancient" nr and 抗议 "protest" nz; no article mentions either, but a
+    # question using them is not about a name the collection lacks (CC-CEDICT: gu3 lao3, kang4 yi4).
+    from assistant.answer.refusal import missing_names, question_names
+
+    for question in ("这些化石有多古老？", "群众为什么抗议？"):
+        query = parse_query(question)
+        assert missing_names(query, tiny_assistant.index) == [] and question_names(query) == [], question
+    assert missing_names(parse_query("广东省为什么抗议？"), tiny_assistant.index) == ["广东省"]

@@ -13,7 +13,7 @@ from assistant.dictionary_store import open_dictionary
 from assistant.query import GLOSSARY_PATH, build_dictionary_entries, cedict_path
 
 SMALL = ({"city": [(1, 0.5, "城市"), (0, 0.0, "城市"), (3, 2.0, "城邑")], "EU": [(1, 0.0, "欧盟")]},
-         {"suining": [(2, -1.0, "遂宁")]}, frozenset({"遂宁"}))
+         {"suining": [(2, -1.0, "遂宁")]}, frozenset({"遂宁"}), frozenset({"城市"}))
 
 
 def _never_called():
@@ -28,8 +28,9 @@ def source(tmp_path) -> Path:
 
 
 def test_the_stored_index_answers_like_the_in_memory_build(tmp_path):
-    english, pinyin, places = build_dictionary_entries()
-    stored = open_dictionary(tmp_path / "cache", [cedict_path(), GLOSSARY_PATH], lambda: (english, pinyin, places))
+    english, pinyin, places, ordinary = build_dictionary_entries()
+    stored = open_dictionary(tmp_path / "cache", [cedict_path(), GLOSSARY_PATH],
+                             lambda: (english, pinyin, places, ordinary))
     assert stored.location.endswith(".sqlite") and Path(stored.location).is_file()
     rng = random.Random(7)
     for key in rng.sample(sorted(english), 300) + ["innovation", "inner mongolia", "US"]:
@@ -40,6 +41,9 @@ def test_the_stored_index_answers_like_the_in_memory_build(tmp_path):
     for headword in rng.sample(sorted(places), 50) + ["兰州", "包头"]:
         assert stored.is_place(headword), headword
     assert not stored.is_place("城市")
+    for headword in rng.sample(sorted(ordinary), 50) + ["古老", "抗议"]:
+        assert stored.is_ordinary_word(headword), headword
+    assert not stored.is_ordinary_word("甘肃") and not stored.is_ordinary_word("金川")  # proper nouns
     assert stored.english("no such gloss at all") == [] and not stored.has_english("no such gloss at all")
 
 
@@ -49,6 +53,7 @@ def test_matches_come_best_first(tmp_path, source):
     assert dictionary.pinyin("suining") == [(2, -1.0, "遂宁")]
     assert dictionary.has_english("EU") and not dictionary.has_english("eu")  # acronyms keep their case
     assert dictionary.is_place("遂宁") and not dictionary.is_place("城市")
+    assert dictionary.is_ordinary_word("城市") and not dictionary.is_ordinary_word("遂宁")
 
 
 def test_a_second_process_opens_the_stored_file_instead_of_building(tmp_path, source):
@@ -62,7 +67,7 @@ def test_a_second_process_opens_the_stored_file_instead_of_building(tmp_path, so
 def test_a_changed_source_builds_a_new_index(tmp_path, source):
     before = open_dictionary(tmp_path, [source], lambda: SMALL)
     source.write_text("innovation consortium\t创新联合体\ntalent\t人才\n", encoding="utf-8")
-    after = open_dictionary(tmp_path, [source], lambda: ({"talent": [(0, 0.0, "人才")]}, {}, frozenset()))
+    after = open_dictionary(tmp_path, [source], lambda: ({"talent": [(0, 0.0, "人才")]}, {}, frozenset(), frozenset()))
     assert after.location != before.location
     assert after.english("talent") == [(0, 0.0, "人才")] and after.english("city") == []
 

@@ -236,3 +236,13 @@ def test_the_head_of_a_body_is_named_after_the_body(question, word, title):
 def test_no_office_title_without_a_body_noun(question, word):
     # The head word keeps the dictionary's own renderings (no 部长 from 北部, no 团长 from 财团).
     assert dict(parse_query(question).expansion_groups)[word] == dict(parse_query(word).expansion_groups)[word]
+
+
+@pytest.mark.parametrize("question, names", [
+    ("遂宁市申报了多少个项目？", ["遂宁市"]),  # jieba tags 申报 "to declare" nz
+    ("群众为什么抗议？", []),  # ... and 抗议 "to protest" nz
+    ("金川集团的董事长是谁？", ["金川"]),  # CC-CEDICT: Jin1 chuan1, a proper noun, stays a name
+])
+def test_an_ordinary_word_the_tagger_takes_for_a_name_is_no_name(question, names):
+    # CC-CEDICT writes a proper noun's pinyin capitalised and an ordinary word's in lower case.
+    assert [n.label for n in parse_query(question).names] == names

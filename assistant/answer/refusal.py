@@ -9,6 +9,8 @@ The grounds, checked in this order:
    ``smalltalk_model.py``), or text none of whose words occur in the collection (keyboard mash).
 2. The question names a place or organisation no article mentions (a question about
    Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
+   A word jieba's tagger takes for a name but CC-CEDICT lists only as an ordinary word (抗议,
+   申报, 古老) is no name, here or in check 7.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
@@ -47,7 +49,7 @@ from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
     ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, organisations, proper_names, short_forms)
-from assistant.query import Query, expand_english
+from assistant.query import Query, expand_english, is_ordinary_chinese_word
 from assistant.index import Index
 from assistant.text import match_form
 
@@ -336,8 +338,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def question_names(query: Query) -> list[str]:
-    """The Chinese proper names of a question (in match form): people, places, organisations."""
-    return proper_names(query.match, PERSON_PLACE_ORG_TAGS)
+    """The Chinese proper names of a question (in match form): people, places, organisations; not
+    the ordinary words jieba's tagger takes for names (古老, 抗议: CC-CEDICT lists them in lower case)."""
+    return [name for name in proper_names(query.match, PERSON_PLACE_ORG_TAGS) if not is_ordinary_chinese_word(name)]
 
 
 def organisation_unmentioned(query: Query, best: Candidate, index: Index) -> bool:
