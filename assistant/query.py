@@ -502,10 +502,15 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     by_pinyin: dict[str, list[Match]] = defaultdict(list)
     places: set[str] = set()
     proper_nouns: list[tuple[str, list[str]]] = []  # of 2-4 characters: maybe several places abbreviated
+    # CC-CEDICT writes a proper noun's pinyin capitalised (Gan1 su4 甘肃) and an ordinary word's in
+    # lower case (gu3 lao3 古老): a headword with no capitalised entry is not a name.
+    capitalised: set[str] = set()
     cedict = _read_cedict()
     for simplified, pinyin, senses in cedict:
-        if pinyin[:1].isupper() and 2 <= len(simplified) <= 4:
-            proper_nouns.append((simplified, senses))
+        if pinyin[:1].isupper():
+            capitalised.add(simplified)
+            if 2 <= len(simplified) <= 4:
+                proper_nouns.append((simplified, senses))
         headword_score = _headword_score(simplified)
         pinyin_key = _pinyin_key(pinyin)
         if pinyin_key:
@@ -538,10 +543,7 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
     for key, word in _word_pinyin_keys(cedict):
         by_pinyin[key].append((WORD_PINYIN_TIER, _headword_score(word), word))
-    # CC-CEDICT writes a proper noun's pinyin capitalised (Gan1 su4 甘肃) and an ordinary word's in
-    # lower case (gu3 lao3 古老): a headword with no capitalised entry is not a name.
-    proper = {simplified for simplified, pinyin, _ in cedict if pinyin[:1].isupper()}
-    ordinary = frozenset(simplified for simplified, _, _ in cedict if len(simplified) >= 2 and simplified not in proper)
+    ordinary = frozenset(s for s, _, _ in cedict if len(s) >= 2 and s not in capitalised)
     return dict(by_english), dict(by_pinyin), frozenset(places), ordinary
 
 
