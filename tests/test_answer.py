@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
-from assistant.answer.refusal import asked_years
+from assistant.answer.refusal import BEST_SENTENCE_CHECKS, asked_years
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
 from tests.conftest import REPO, TINY_ARTICLES
 
 # The refusal checks that are on or off per question language (one AnswerSettings field each).
-CHECKS = [name for name in AnswerSettings.__dataclass_fields__ if name.endswith("_langs")]
+CHECKS = [field for field, _ in BEST_SENTENCE_CHECKS]
 
 SUINING_ZH = "遂宁市技术合同认定登记额是多少？"
 SUINING_EN = "What was Suining's registered technology contract turnover?"
@@ -656,3 +656,48 @@ def test_an_ordinary_word_tagged_as_a_name_is_not_a_missing_name(tiny_assistant)
         query = parse_query(question)
         assert missing_names(query, tiny_assistant.index) == [] and question_names(query) == [], question
     assert missing_names(parse_query("广东省为什么抗议？"), tiny_assistant.index) == ["广东省"]
+
+
+MEETING = """示例市科技局召开科技工作会议
+2024-03-01 来源:示例日报
+示例市科技局召开全市科技工作会议,示例市科技局各处室和各县区科技部门参加会议。
+会议总结了去年的科技工作,部署了今年的重点任务。
+示例市科技局局长王明出席会议并讲话。
+"""
+
+
+@pytest.mark.parametrize("langs, ratio, lead", [((), 0.0, None), (("en",), 0.0, None), (("zh",), 0.5, None),
+                                               (("zh",), 0.25, "王明"), (("zh",), 0.0, "王明")])
+def test_a_lead_the_checks_refuse_is_passed_over_for_the_next_probable_sentence(tmp_path_factory, langs, ratio, lead):
+    # The most probable sentence names the bureau but not who heads it: the office check
+    # refuses it. Where the fallback is on (for the question's language), the next sentence that
+    # names the office leads if it is that share of the best probability; the refused sentence
+    # is not quoted at all.
+    assistant = build(tmp_path_factory, {"f_meeting": MEETING})
+    settings = AnswerSettings(threshold=0.0, check_fallback_ratio=ratio,
+                              **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",),
+                                 "check_fallback_langs": langs})
+    answerer = assistant.answerer.with_settings(settings)
+    query = parse_query("示例市科技局局长是谁？")
+    hits = assistant.retriever().run(query, k=10)
+    selection = answerer.select(query, hits)
+    # The selector's own order is not what is under test: the sentences get set probabilities.
+    wanted = {"各处室": 0.9, "王明": 0.3, "总结": 0.05}
+    scored = [replace(s, probability=next(p for key, p in wanted.items() if key in s.candidate.text))
+              for s in selection.scored]
+    answer = answerer.answer(query, hits, replace(selection, scored=scored))
+    if lead is None:
+        assert answer.refused, answer.text
+    else:
+        assert not answer.refused and lead in answer.quotes()[0], answer.text
+        assert all("各处室" not in quote for quote in answer.quotes())
+
+
+def test_a_lead_about_another_name_is_not_passed_over(tiny_assistant):
+    # The organisation check finds the support sentence about the consortia in general, not
+    # 金川集团: a sentence that merely names 金川集团 would not say what support it gets, so the
+    # question is refused even with the fallback at its most lenient.
+    query = parse_query("金川集团获得了省科技厅的哪些支持？")
+    hits = tiny_assistant.retriever().run(query, k=10)
+    lenient = replace(ONLY_ORGANISATION_CHECK, check_fallback_langs=("zh", "en"), check_fallback_ratio=0.0)
+    assert tiny_assistant.answerer.with_settings(lenient).run(query, hits).refused

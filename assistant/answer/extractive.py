@@ -6,7 +6,9 @@
              ──> refuse if no sentence reaches the threshold
              ──> reader: the most probable few reordered by a cross-encoder (reader.py)
              ──> refusal checks on the lead (refusal.BEST_SENTENCE_CHECKS: counted noun, year, answer type,
-                 organisation, date, share, each, money, measure word, office, name), else compose the quotes
+                 organisation, date, share, each, money, measure word, office, name); a lead lacking
+                 only what is asked may give way to the next probable sentence that passes them
+             ──> compose the quotes
 
 No LLM is needed; an LLM answerer implements the same ``Answerer`` protocol.
 """
@@ -27,7 +29,8 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    BestSentence, best_sentence_refused, instruction, missing_names, off_collection, place_articles, small_talk)
+    TOPIC_CHECKS, BestSentence, best_sentence_refused, instruction, missing_names, off_collection, place_articles,
+    refusing_checks, small_talk)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
@@ -135,10 +138,36 @@ class ExtractiveAnswerer:
         gives is named around it; each check on per language, ``AnswerSettings``), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
-        best = max(selection.scored, key=lambda s: s.probability).candidate
-        if best_sentence_refused(BestSentence(query, selection.qtype, best, self.index), self.settings):
+        checked = self.checked(query, selection)
+        if checked is None:
             return self.refuse(query, hits)
-        return self._compose(query, hits, selection)
+        return self._compose(query, hits, checked)
+
+    def checked(self, query: Query, selection: Selection) -> Selection | None:
+        """The selection without the sentences the checks on the lead refuse, or None (refuse).
+
+        The most probable sentence leads unless a check refuses it. When it is refused only for
+        lacking what the question asks (no figure, no count of the thing counted, no such office:
+        not ``TOPIC_CHECKS``, which find it about another year or name), then in the languages of
+        ``AnswerSettings.check_fallback_langs`` the next most probable sentence is tried, and so
+        on while a sentence is at least ``check_fallback_ratio`` of the best one's probability
+        (and above the threshold); the sentences passed over are not quoted at all.
+        """
+        ranked = sorted(selection.scored, key=lambda s: -s.probability)
+        failed = refusing_checks(BestSentence(query, selection.qtype, ranked[0].candidate, self.index), self.settings)
+        if not failed:
+            return selection
+        if query.lang not in self.settings.check_fallback_langs or TOPIC_CHECKS.intersection(failed):
+            return None
+        floor = max(self.threshold(query.lang), self.settings.check_fallback_ratio * ranked[0].probability)
+        for i, scored in enumerate(ranked[1:], start=1):
+            if scored.probability < floor:
+                return None
+            if not best_sentence_refused(BestSentence(query, selection.qtype, scored.candidate, self.index),
+                                         self.settings):
+                passed_over = {id(s) for s in ranked[:i]}
+                return replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
+        return None
 
     def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
                terms: list[Term] | None = None, rerank: bool = True) -> Selection:

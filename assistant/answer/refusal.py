@@ -412,8 +412,20 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
 )
 
 
+# The checks that find the sentence about something else (another year, another organisation
+# or name) rather than short of what is asked: no other sentence of the same passages is
+# tried in its place (``ExtractiveAnswerer.checked``).
+TOPIC_CHECKS = frozenset({"year_gate_langs", "organisation_gate_langs", "name_gate_langs"})
+
+
+def refusing_checks(sentence: BestSentence, settings: AnswerSettings) -> list[str]:
+    """The checks (their ``AnswerSettings`` fields) that ``settings`` turns on for the question's
+    language and that refuse ``sentence``."""
+    lang = sentence.query.lang
+    return [field for field, refuses in BEST_SENTENCE_CHECKS if lang in getattr(settings, field) and refuses(sentence)]
+
+
 def best_sentence_refused(sentence: BestSentence, settings: AnswerSettings) -> bool:
-    """Whether any check that ``settings`` turns on for the question's
-    language refuses the best sentence (checks 4 to 7 above)."""
+    """Whether any check that ``settings`` turns on for the question's language refuses the sentence."""
     lang = sentence.query.lang
     return any(lang in getattr(settings, field) and refuses(sentence) for field, refuses in BEST_SENTENCE_CHECKS)

@@ -64,6 +64,12 @@ class AnswerSettings:
     # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
     # is refused when the best sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
+    # Question languages in which, when a check above refuses the most probable sentence, the
+    # next most probable one that passes every check leads instead, if it is at least
+    # ``check_fallback_ratio`` of the best probability (elsewhere the question is refused).
+    # Sentences a check refuses are never quoted (benchmarks/check_fallback.md).
+    check_fallback_langs: tuple[str, ...] = ("zh",)
+    check_fallback_ratio: float = 0.25
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
