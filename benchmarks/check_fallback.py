@@ -24,22 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
-from assistant.answer.qtype import classify  # noqa: E402
-from assistant.answer.terms import question_terms  # noqa: E402
+from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.config import Settings  # noqa: E402
-from assistant.embed import load_embedder  # noqa: E402
 from assistant.evaluation import metrics  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
-from assistant.index.store import open_index  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
+from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
 
 RATIOS: tuple[float | None, ...] = (None, 0.5, 0.25, 0.1)
-DEV_SETS = {"dev": ROOT / "eval" / "corpus_zh_en.dev.jsonl", "dev2": ROOT / "eval" / "corpus_zh_en.dev2.jsonl"}
-PUBLIC = (("cmrc2018_trial", "all"), ("cmrc2018_dev", "train"), ("xquad_zh", "train"))
 MAX_FIRST_QUOTE_LOSS = 1
 
 
@@ -53,24 +48,13 @@ class Row:
     lead: dict = field(default_factory=dict)  # ratio -> first quote
 
 
-def _answerer(settings: Settings) -> tuple[ExtractiveAnswerer, Retriever]:
-    index = open_index(settings)
-    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir, AnswerSettings.from_config(settings))
-    return answerer, Retriever(index, embedder, mode="hybrid")
-
-
 def _answer_all(answerer: ExtractiveAnswerer, retriever: Retriever, text: str, score) -> tuple[str, dict, dict, dict]:
     query = parse_query(text)
     hits = retriever.run(query, k=50)[:10]  # as `assistant bench` and `assistant eval` pass them
-    terms = question_terms(query, answerer.index.terms)
-    early = answerer.refuse_early(query, hits, terms)
-    refused, scores, leads = {}, {}, {}
+    early, selection = answerer.prepare(query, hits)
     if early is not None:
         return query.lang, {r: True for r in RATIOS}, {r: 0.0 for r in RATIOS}, {r: "" for r in RATIOS}
-    selection = answerer.select(query, hits, classify(query), terms, rerank=False)
-    if selection.scored and selection.best_probability >= answerer.threshold(query.lang):
-        selection = answerer.reranked(query, selection)
+    refused, scores, leads = {}, {}, {}
     for ratio in RATIOS:
         fallback = {"check_fallback_langs": ()} if ratio is None else {"check_fallback_langs": ("zh", "en"),
                                                                        "check_fallback_ratio": ratio}
@@ -85,7 +69,7 @@ def _answer_all(answerer: ExtractiveAnswerer, retriever: Retriever, text: str, s
 
 def dev_rows(settings: Settings, path: Path) -> list[Row]:
     ensure_index(settings)
-    answerer, retriever = _answerer(settings)
+    answerer, retriever = answerer_and_retriever(settings)
     rows = []
     for q in load_questions(path).questions:
         score = (lambda a, q=q: metrics.citation_evidence_recall(q.evidence, [c.text for c in a.citations])
@@ -99,7 +83,7 @@ def public_rows(settings: Settings, name: str, part: str) -> list[Row]:
     folder = resolve_bench(name)
     settings = settings.model_copy(update={"index_dir": ROOT / "index-bench" / name})
     ensure_bench_index(folder, settings.index_dir, settings)
-    answerer, retriever = _answerer(settings)
+    answerer, retriever = answerer_and_retriever(settings)
     rows = []
     for q in load_bench_questions(folder, part):
         score = (lambda a, q=q: float(bool(a.quotes()) and metrics.answer_in_text(q.answers, a.quotes()[0])))

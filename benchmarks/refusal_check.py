@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
 from assistant.answer.refusal import asked_measure, asked_offices, asks_each, asks_money, asks_share, question_names  # noqa: E402
-from assistant.answer.terms import question_terms  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.entities import organisations  # noqa: E402
@@ -99,12 +98,9 @@ def outcomes(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Ask
 
 def _outcome(off: ExtractiveAnswerer, on: ExtractiveAnswerer, retriever: Retriever, query: Query, q: Asked) -> Outcome:
     hits = retriever.run(query, k=50)[:10]  # as `assistant bench` and `assistant eval` pass them
-    terms = question_terms(query, off.index.terms)
-    if off.refuse_early(query, hits, terms) is not None:
+    early, selection = off.prepare(query, hits)
+    if early is not None:
         return Outcome(q, query.lang, run=True, refused_without=True, refused_with=True)
-    selection = off.select(query, hits, classify(query), terms, rerank=False)
-    if selection.scored and selection.best_probability >= off.threshold(query.lang):
-        selection = off.reranked(query, selection)
     without, with_check = off.answer(query, hits, selection), on.answer(query, hits, selection)
     quotes = without.quotes()
     return Outcome(q, query.lang, run=True, refused_without=without.refused, refused_with=with_check.refused,
@@ -126,11 +122,16 @@ def public_outcomes(settings: Settings, name: str, part: str, field: str) -> lis
     return _run(settings, asked, field, every_question=False)
 
 
-def _run(settings: Settings, asked: list[Asked], field: str, every_question: bool) -> list[Outcome]:
+def answerer_and_retriever(settings: Settings) -> tuple[ExtractiveAnswerer, Retriever]:
+    """The shipped answer stage and the hybrid retriever over ``settings``' index."""
     index = open_index(settings)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir, AnswerSettings.from_config(settings))
-    return outcomes(answerer, Retriever(index, embedder, mode="hybrid"), asked, field, every_question)
+    return answerer, Retriever(index, embedder, mode="hybrid")
+
+
+def _run(settings: Settings, asked: list[Asked], field: str, every_question: bool) -> list[Outcome]:
+    return outcomes(*answerer_and_retriever(settings), asked, field, every_question)
 
 
 def _share(n: int, total: int) -> str:

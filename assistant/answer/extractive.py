@@ -103,17 +103,22 @@ class ExtractiveAnswerer:
     # -- the stage --------------------------------------------------------------------------
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
-        qtype = classify(query)
+        refusal, selection = self.prepare(query, hits)
+        return refusal if refusal is not None else self.answer(query, hits, selection)
+
+    def prepare(self, query: Query, hits: list[Hit]) -> tuple[Answer | None, Selection | None]:
+        """Everything before the threshold and the checks on the lead: an early refusal, or the
+        scored selection (public: tuning scripts answer one selection under several settings)."""
         terms = question_terms(query, self.index.terms)
         refusal = self.refuse_early(query, hits, terms)
         if refusal is not None:
-            return refusal
-        selection = self.select(query, hits, qtype, terms, rerank=False)
+            return refusal, None
+        selection = self.select(query, hits, classify(query), terms, rerank=False)
         # The reader only reorders, so the best probability the threshold reads is the same
         # before it: a question refused here is spared its ~0.3 s.
         if selection.scored and selection.best_probability >= self.threshold(query.lang):
             selection = self.reranked(query, selection)
-        return self.answer(query, hits, selection)
+        return None, selection
 
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the

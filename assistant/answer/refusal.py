@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 from assistant.answer.candidates import Candidate
 from assistant.answer.features import YEAR
@@ -418,14 +418,18 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
 TOPIC_CHECKS = frozenset({"year_gate_langs", "organisation_gate_langs", "name_gate_langs"})
 
 
+def _refusing(sentence: BestSentence, settings: AnswerSettings) -> Iterator[str]:
+    lang = sentence.query.lang
+    return (field for field, refuses in BEST_SENTENCE_CHECKS if lang in getattr(settings, field) and refuses(sentence))
+
+
 def refusing_checks(sentence: BestSentence, settings: AnswerSettings) -> list[str]:
     """The checks (their ``AnswerSettings`` fields) that ``settings`` turns on for the question's
     language and that refuse ``sentence``."""
-    lang = sentence.query.lang
-    return [field for field, refuses in BEST_SENTENCE_CHECKS if lang in getattr(settings, field) and refuses(sentence)]
+    return list(_refusing(sentence, settings))
 
 
 def best_sentence_refused(sentence: BestSentence, settings: AnswerSettings) -> bool:
-    """Whether any check that ``settings`` turns on for the question's language refuses the sentence."""
-    lang = sentence.query.lang
-    return any(lang in getattr(settings, field) and refuses(sentence) for field, refuses in BEST_SENTENCE_CHECKS)
+    """Whether any check that ``settings`` turns on for the question's language refuses the
+    sentence (the checks after the first that does are not run)."""
+    return next(_refusing(sentence, settings), None) is not None
