@@ -56,6 +56,14 @@ FURNITURE = """甘肃省组建首批企业创新联合体
 """
 
 
+# A person named in one sentence and referred to by a pronoun in the next; a paragraph that
+# opens with a pronoun after a paragraph break.
+PRONOUNS = """某市技术转移工作情况
+2024-05-06 来源:某市日报
+李明华是某市技术转移中心主任。他主持制定了技术转移十条措施,推动高校科研成果在本地转化落地。
+他们还建立了覆盖全市的科技成果评价体系,每年评价成果二百余项。
+"""
+
 def template(name: str, prompts: Path = REPO / "prompts") -> str:
     return (prompts / name).read_text(encoding="utf-8").strip()
 
@@ -78,6 +86,10 @@ def long_sentence(tmp_path_factory) -> Assistant:
                                     "h_counts_long": LONG_COUNTS,
                                     "b_mongolia": TINY_ARTICLES["b_mongolia"], "c_gansu": TINY_ARTICLES["c_gansu"]})
 
+
+@pytest.fixture(scope="module")
+def pronouns(tmp_path_factory) -> Assistant:
+    return build(tmp_path_factory, {"p_pronouns": PRONOUNS, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
 
 @pytest.fixture(scope="module")
 def duplicates(tmp_path_factory) -> Assistant:
@@ -246,6 +258,22 @@ def test_a_neighbour_is_quoted_with_the_lead_only_within_its_paragraph(tiny_assi
     # Within a paragraph the neighbour still comes along.
     assert quotes("截至2022年5月内蒙古共组建并备案了多少个创新联合体？")[0].count("。") == 2
 
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_quote_opening_with_a_pronoun_comes_with_the_sentence_that_names_it(pronouns, on):
+    answerer = pronouns.answerer.with_settings(replace(pronouns.answerer.settings, pronoun_context=on))
+
+    def first_quote(question: str) -> str:
+        query = parse_query(question)
+        answer = answerer.run(query, pronouns.retriever().run(query, k=10))
+        assert not answer.refused
+        return answer.citations[0].quote
+
+    quote = first_quote("谁主持制定了技术转移十条措施？")
+    assert quote.endswith("推动高校科研成果在本地转化落地。")
+    assert quote.startswith("李明华是某市技术转移中心主任。他主持") == on
+    # After a paragraph break the sentence before belongs to another paragraph: never joined.
+    assert first_quote("谁建立了覆盖全市的科技成果评价体系？").startswith("他们还建立了")
 
 def test_chinese_terms_inside_an_english_question_are_understood(tiny_assistant):
     answer = tiny_assistant.ask("What is the 网上备案绿色通道 for innovation consortia in Inner Mongolia?")

@@ -23,6 +23,7 @@ class Candidate:
     after_row: int = -1
     before_start: int = -1  # where the neighbours start in the article (-1: none)
     after_start: int = -1
+    before_quotable: bool = False  # the previous sentence may be quoted (not a title or byline)
 
 
 def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
@@ -55,5 +56,6 @@ def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
                 after_row=after.vector_row if after else -1,
                 before_start=before.start if before else -1,
                 after_start=after.start if after else -1,
+                before_quotable=bool(before and before.quotable),
             ))
     return out

@@ -7,6 +7,7 @@
 - One sentence found in several near-duplicate passages is quoted once, with all its markers.
 - A long sentence is quoted by the clauses that hold the question's terms and, for a typed
   question (a number, a date, a name ...), the clause that holds that type.
+- A quote that opens with a pronoun takes the sentence before it, which says who or what it is.
 - English answers give each quote a short English lead-in naming what it states.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from assistant.answer.candidates import Candidate
 from assistant.answer.qtype import QuestionType, gives_new, is_typed
 from assistant.answer.terms import Term, coverage, text_coverage
+from assistant.entities import posseg
 from assistant.query import Query
 from assistant.text import tokenize_zh
 
@@ -139,6 +141,25 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
                 break
             lo -= 1
     return start + clauses[lo][0], start + clauses[hi][1]
+
+
+# English sentences (an English article) opening with a word that points back (a closed class).
+_ENGLISH_POINTING_BACK = frozenset({"he", "she", "it", "they", "this", "these", "those", "his", "her", "its",
+                                    "their", "such"})
+_OPENING = re.compile(r"^[\s“”\"'‘’「」『』（）()]*")
+
+
+def opens_with_pronoun(sentence_match: str) -> bool:
+    """Does the sentence (match form) open with a pronoun, whose referent is in an earlier one?
+    Chinese: the first word's jieba tag is "r" (他, 这些, 该, 其中, 此次); English: a closed list."""
+    text = _OPENING.sub("", sentence_match)
+    if not text:
+        return False
+    english = re.match(r"[a-z]+", text)
+    if english:
+        return english.group(0) in _ENGLISH_POINTING_BACK
+    first = next(iter(posseg().cut(text[:8])), None)
+    return first is not None and first.flag == "r"
 
 
 def _trim_clause_mark(text: str, start: int, end: int) -> int:

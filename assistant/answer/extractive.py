@@ -264,7 +264,8 @@ class ExtractiveAnswerer:
     def _span(self, lead: Candidate, query: Query, selection: Selection, probability: float) -> tuple[int, int]:
         """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
         when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)
-        and in the same paragraph (past a paragraph break another subject begins)."""
+        and in the same paragraph (past a paragraph break another subject begins); a lead opening
+        with a pronoun, with the sentence before it (what the pronoun stands for)."""
         s = self.settings
         neighbour = self._likely_neighbour(lead, selection, probability)
         if neighbour is not None:
@@ -272,8 +273,13 @@ class ExtractiveAnswerer:
             end = max(lead.sentence.end, neighbour.sentence.end)
             if end - start <= s.max_window_chars and "\n" not in self.index.article(lead.sentence.doc_id).text[start:end]:
                 return start, end
-        return compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars, s.clause_quote_chars,
-                                  query.match)
+        start, end = compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars,
+                                        s.clause_quote_chars, query.match)
+        if s.pronoun_context and start == lead.sentence.start and lead.before_quotable \
+                and end - lead.before_start <= s.max_window_chars and compose.opens_with_pronoun(lead.match) \
+                and "\n" not in self.index.article(lead.sentence.doc_id).text[lead.before_start:start]:
+            return lead.before_start, end
+        return start, end
 
     def _likely_neighbour(self, lead: Candidate, selection: Selection, probability: float) -> Candidate | None:
         best = None

@@ -23,6 +23,10 @@ class AnswerSettings:
     clause_quote_chars: int = 90  # the same for number, date, name and place questions
     neighbour_ratio: float = 0.2  # quote the lead with its neighbour when that is this likely relative to it
     max_window_chars: int = 160  # ... and both together are no longer than this
+    # A quote that opens with a pronoun (他, 该公司, 这些, 其中; jieba's tag "r") is quoted with the
+    # sentence before it, within ``max_window_chars`` and the paragraph: "他也以39岁..." alone does
+    # not say who (benchmarks/pronoun_context.md).
+    pronoun_context: bool = True
     # Refuse inputs the small-talk model (smalltalk_model.py, trained on public data) takes for
     # talk with the assistant, as the pattern checks refuse the wordings they know.
     smalltalk_check: bool = True

@@ -1,0 +1,201 @@
+"""What a change to how answers are composed would do, on dev data only.
+
+Each question of our dev splits (``dev``, ``dev2``) and the public training questions
+(``cmrc2018_trial``, the "train" parts of CMRC 2018 dev and XQuAD-zh) is retrieved, scored and
+reordered once (``ExtractiveAnswerer.prepare``, shipped settings), then answered under the shipped
+``AnswerSettings`` and under each variant given on the command line. Only settings read after that
+first half may vary (composition, the checks on the lead, the fallback); those read before it
+(``PREPARED``) would make the shared first half wrong, so they are rejected.
+
+The report gives, per set and language and for each variant: unanswerable and answerable questions
+refused, answerable questions whose cited passages hold the evidence (dev) or whose first quote
+holds the gold answer (public), and the mean length of the first quote; then the variants that
+pass ``accepted`` (no loss on any row, first quotes within ``MAX_MEAN_QUOTE`` characters on the
+public sets, as the issue's target asks).
+
+    python benchmarks/compare_answer_settings.py pronoun_context=false   # -> benchmarks/pronoun_context.md
+    python benchmarks/compare_answer_settings.py max_window_chars=120 --out /tmp/window.md
+
+The test split and the public "test" parts are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.evaluation import metrics  # noqa: E402
+from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
+from assistant.evaluation.questions import load_questions  # noqa: E402
+from assistant.pipeline import ensure_index  # noqa: E402
+from assistant.query import parse_query  # noqa: E402
+from assistant.retrieve import Retriever  # noqa: E402
+from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
+
+SHIPPED = "shipped"
+# Settings ExtractiveAnswerer.prepare reads: a variant of these needs its own first half.
+PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader"})
+MAX_MEAN_QUOTE = 120.0  # the issue's target for the mean quote on XQuAD and CMRC
+
+
+@dataclass
+class Row:
+    id: str
+    lang: str
+    answerable: bool
+    refused: dict = field(default_factory=dict)  # variant -> refused
+    score: dict = field(default_factory=dict)  # variant -> cited evidence (dev) or gold in first quote (public)
+    first_quote: dict = field(default_factory=dict)  # variant -> first quote ("" when refused)
+
+
+def parse_variant(spec: str) -> tuple[str, dict]:
+    """``field=value`` (a Python literal: false/true accepted) -> (spec, overrides)."""
+    name, sep, value = spec.partition("=")
+    known = {f.name for f in fields(AnswerSettings)}
+    if not sep or name not in known:
+        raise SystemExit(f"error: {spec!r}: expected FIELD=VALUE with FIELD one of {', '.join(sorted(known))}")
+    if name in PREPARED:
+        raise SystemExit(f"error: {name} is read before the shared first half; compare it with a full eval run")
+    literal = {"false": "False", "true": "True", "none": "None"}.get(value.lower(), value)
+    try:
+        parsed = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        raise SystemExit(f"error: {spec!r}: {value!r} is not a Python literal") from None
+    return spec, {name: parsed}
+
+
+def _answer_all(answerer: ExtractiveAnswerer, variants: dict[str, ExtractiveAnswerer], retriever: Retriever,
+                text: str, score) -> tuple[str, dict, dict, dict]:
+    query = parse_query(text)
+    hits = retriever.run(query, k=50)[:10]  # as `assistant bench` and `assistant eval` pass them
+    early, selection = answerer.prepare(query, hits)
+    refused, scores, quotes = {}, {}, {}
+    for name, variant in variants.items():
+        answer = early if early is not None else variant.answer(query, hits, selection)
+        refused[name] = answer.refused
+        scores[name] = 0.0 if answer.refused else score(answer)
+        quoted = answer.quotes()
+        quotes[name] = quoted[0] if quoted and not answer.refused else ""
+    return query.lang, refused, scores, quotes
+
+
+def _variants(answerer: ExtractiveAnswerer, overrides: dict[str, dict]) -> dict[str, ExtractiveAnswerer]:
+    return {SHIPPED: answerer, **{name: answerer.with_settings(replace(answerer.settings, **o))
+                                  for name, o in overrides.items()}}
+
+
+def dev_rows(settings: Settings, path: Path, overrides: dict[str, dict]) -> list[Row]:
+    ensure_index(settings)
+    answerer, retriever = answerer_and_retriever(settings)
+    variants = _variants(answerer, overrides)
+    rows = []
+    for q in load_questions(path).questions:
+        score = (lambda a, q=q: metrics.citation_evidence_recall(q.evidence, [c.text for c in a.citations])
+                 if q.answerable else 0.0)
+        lang, refused, scores, quotes = _answer_all(answerer, variants, retriever, q.question, score)
+        rows.append(Row(q.id, lang, q.answerable, refused, scores, quotes))
+    return rows
+
+
+def public_rows(settings: Settings, name: str, part: str, overrides: dict[str, dict]) -> list[Row]:
+    folder = resolve_bench(name)
+    settings = settings.model_copy(update={"index_dir": ROOT / "index-bench" / name})
+    ensure_bench_index(folder, settings.index_dir, settings)
+    answerer, retriever = answerer_and_retriever(settings)
+    variants = _variants(answerer, overrides)
+    rows = []
+    for q in load_bench_questions(folder, part):
+        score = (lambda a, q=q: float(bool(a.quotes()) and metrics.answer_in_text(q.answers, a.quotes()[0])))
+        lang, refused, scores, quotes = _answer_all(answerer, variants, retriever, q.text, score)
+        rows.append(Row(q.id, lang, True, refused, scores, quotes))
+    return rows
+
+
+def _mean_quote(rows: list[Row], name: str) -> float:
+    quoted = [len(r.first_quote[name]) for r in rows if r.first_quote[name]]
+    return sum(quoted) / len(quoted) if quoted else 0.0
+
+
+def accepted(results: dict[str, list[Row]], name: str) -> bool:
+    """No set and language loses: unanswerable refused not fewer, answerable refused not more,
+    evidence / first-quote score not lower; public first quotes within MAX_MEAN_QUOTE on average."""
+    for set_name, rows in results.items():
+        for lang in ("zh", "en"):
+            rs = [r for r in rows if r.lang == lang]
+            unans, ans = [r for r in rs if not r.answerable], [r for r in rs if r.answerable]
+            if sum(r.refused[name] for r in unans) < sum(r.refused[SHIPPED] for r in unans):
+                return False
+            if sum(r.refused[name] for r in ans) > sum(r.refused[SHIPPED] for r in ans):
+                return False
+            if sum(r.score[name] for r in ans) < sum(r.score[SHIPPED] for r in ans) - 1e-9:
+                return False
+            if set_name not in DEV_SETS and rs and _mean_quote(rs, name) > MAX_MEAN_QUOTE:
+                return False
+    return True
+
+
+def report(results: dict[str, list[Row]], names: list[str], command: str, seconds: float) -> str:
+    lines = ["# Answer settings compared on dev data", "",
+             f"Command: `{command}` ({seconds / 60:.0f} min on this machine). Shipped models; hybrid retrieval, "
+             "the top 10 passages as `assistant eval` and `assistant bench` pass them; one retrieval and one "
+             "scoring per question, answered under each setting.", "",
+             "| set | language | setting | unanswerable refused | answerable refused | cited evidence (dev) / "
+             "first quote holds gold (public) | mean first quote (chars) |",
+             "|---|---|---|---|---|---|---|"]
+    for set_name, rows in results.items():
+        for lang in ("zh", "en"):
+            rs = [r for r in rows if r.lang == lang]
+            if not rs:
+                continue
+            unans, ans = [r for r in rs if not r.answerable], [r for r in rs if r.answerable]
+            for name in names:
+                lines.append(f"| {set_name} | {lang} | {name} | {sum(r.refused[name] for r in unans)} of {len(unans)} | "
+                             f"{sum(r.refused[name] for r in ans)} of {len(ans)} | "
+                             f"{sum(r.score[name] for r in ans):.1f} of {len(ans)} | {_mean_quote(rs, name):.1f} |")
+    lines += ["", "Accepted (no row loses; public first quotes within "
+              f"{MAX_MEAN_QUOTE:.0f} characters on average): "
+              + (", ".join(f"`{n}`" for n in names[1:] if accepted(results, n)) or "none"),
+              "", "## Dev questions whose first quote changes", ""]
+    for set_name in DEV_SETS:
+        for r in results[set_name]:
+            for name in names[1:]:
+                if r.first_quote[name] != r.first_quote[SHIPPED] or r.refused[name] != r.refused[SHIPPED]:
+                    lines.append(f"- {r.id} ({'answerable' if r.answerable else 'unanswerable'}, `{name}`): "
+                                 f"{'refused' if r.refused[SHIPPED] else r.first_quote[SHIPPED][:70]!r} -> "
+                                 f"{'refused' if r.refused[name] else r.first_quote[name][:70]!r}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("variants", nargs="+", metavar="FIELD=VALUE",
+                        help="an AnswerSettings field and the value to compare with the shipped one")
+    parser.add_argument("--out", type=Path, help="report file [default: benchmarks/<first field>.md]")
+    args = parser.parse_args()
+    overrides = dict(parse_variant(spec) for spec in args.variants)
+    out = args.out or ROOT / "benchmarks" / f"{next(iter(next(iter(overrides.values()))))}.md"
+    start = time.time()
+    settings = Settings()
+    results: dict[str, list[Row]] = {}
+    for name, path in DEV_SETS.items():
+        results[name] = dev_rows(settings, path, overrides)
+        print(name, "done", flush=True)
+    for name, part in PUBLIC:
+        results[name] = public_rows(settings, name, part, overrides)
+        print(name, "done", flush=True)
+    command = "python benchmarks/compare_answer_settings.py " + " ".join(args.variants)
+    out.write_text(report(results, [SHIPPED, *overrides], command, time.time() - start), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()
