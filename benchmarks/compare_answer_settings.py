@@ -15,6 +15,7 @@ public sets, as the issue's target asks).
 
     python benchmarks/compare_answer_settings.py pronoun_context=false   # -> benchmarks/pronoun_context.md
     python benchmarks/compare_answer_settings.py max_window_chars=120 --out /tmp/window.md
+    python benchmarks/compare_answer_settings.py "office_gate_langs=('zh','en');check_fallback_langs=('zh','en')"
 
 The test split and the public "test" parts are never read here.
 """
@@ -58,19 +59,23 @@ class Row:
 
 
 def parse_variant(spec: str) -> tuple[str, dict]:
-    """``field=value`` (a Python literal: false/true accepted) -> (spec, overrides)."""
-    name, sep, value = spec.partition("=")
+    """``FIELD=VALUE`` (a Python literal; false/true/none accepted), or several joined by ``;``
+    (settings that only make sense together) -> (spec, overrides)."""
     known = {f.name for f in fields(AnswerSettings)}
-    if not sep or name not in known:
-        raise SystemExit(f"error: {spec!r}: expected FIELD=VALUE with FIELD one of {', '.join(sorted(known))}")
-    if name in PREPARED:
-        raise SystemExit(f"error: {name} is read before the shared first half; compare it with a full eval run")
-    literal = {"false": "False", "true": "True", "none": "None"}.get(value.lower(), value)
-    try:
-        parsed = ast.literal_eval(literal)
-    except (ValueError, SyntaxError):
-        raise SystemExit(f"error: {spec!r}: {value!r} is not a Python literal") from None
-    return spec, {name: parsed}
+    overrides = {}
+    for part in spec.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if not sep or name not in known:
+            raise SystemExit(f"error: {spec!r}: expected FIELD=VALUE[;FIELD=VALUE] with FIELD one of "
+                             f"{', '.join(sorted(known))}")
+        if name in PREPARED:
+            raise SystemExit(f"error: {name} is read before the shared first half; compare it with a full eval run")
+        literal = {"false": "False", "true": "True", "none": "None"}.get(value.lower(), value)
+        try:
+            overrides[name] = ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            raise SystemExit(f"error: {spec!r}: {value!r} is not a Python literal") from None
+    return spec, overrides
 
 
 def _answer_all(answerer: ExtractiveAnswerer, variants: dict[str, ExtractiveAnswerer], retriever: Retriever,
@@ -177,8 +182,8 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("variants", nargs="+", metavar="FIELD=VALUE",
-                        help="an AnswerSettings field and the value to compare with the shipped one")
+    parser.add_argument("variants", nargs="+", metavar="FIELD=VALUE[;FIELD=VALUE]",
+                        help="AnswerSettings fields and the values to compare with the shipped ones")
     parser.add_argument("--out", type=Path, help="report file [default: benchmarks/<first field>.md]")
     args = parser.parse_args()
     overrides = dict(parse_variant(spec) for spec in args.variants)

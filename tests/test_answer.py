@@ -460,6 +460,20 @@ def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, ques
     assert not unchecked.run(query, hits).refused
 
 
+@pytest.mark.parametrize("same_article", [True, False])
+def test_a_lead_lacking_the_figure_gives_way_only_within_its_article(tiny_assistant, same_article):
+    # Inner Mongolia's department sentence leads without a figure; the next most probable one is
+    # Gansu's count of its consortia, another province's figure.
+    question = "How many leading enterprises does the regional S&T department support in forming consortia?"
+    query = parse_query(question)
+    settings = AnswerSettings(threshold=0.0, check_fallback_langs=("zh", "en"), check_fallback_ratio=0.25,
+                              check_fallback_same_article=same_article,
+                              **{**{field: () for field in CHECKS}, "type_gate_langs": ("zh", "en")})
+    answer = tiny_assistant.answerer.with_settings(settings).run(query, tiny_assistant.retriever().run(query, k=10))
+    assert answer.refused == same_article
+    if not same_article:
+        assert "5家" in answer.citations[0].quote
+
 ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for field in CHECKS},
                                                              "organisation_gate_langs": ("zh", "en")})
 

@@ -304,8 +304,47 @@ def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
         langs = re.search(r"^Chosen: (\(.*?\))", check.read_text(encoding="utf-8"), re.MULTILINE)
         assert langs, check.name
         chosen[check.stem] = ast.literal_eval(langs.group(1))
+    # Later choices of several settings together (benchmarks/compare_answer_settings.py) override those.
+    for joint in ("fallback_same_article.md",):
+        line = next(line for line in (REPO / "benchmarks" / joint).read_text(encoding="utf-8").splitlines()
+                    if line.startswith("Chosen: "))
+        chosen.update(ast.literal_eval(line.removeprefix("Chosen: ")))
     assert {k: getattr(AnswerSettings(), k) for k in chosen} == chosen
 
+
+def test_composition_settings_are_the_ones_their_dev_comparison_accepted():
+    # benchmarks/compare_answer_settings.py was run with the setting off and accepted it on.
+    import re
+
+    from assistant.answer.settings import AnswerSettings
+    from tests.conftest import REPO
+
+    report = (REPO / "benchmarks" / "pronoun_context.md").read_text(encoding="utf-8")
+    accepted = re.search(r"^Accepted .*$", report, re.MULTILINE).group(0)
+    assert AnswerSettings().pronoun_context is ("`pronoun_context=true`" in accepted)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("pronoun_context", "expected FIELD=VALUE"),
+    ("no_such_setting=1", "expected FIELD=VALUE"),
+    ("reader=false", "read before the shared first half"),
+    ("max_window_chars=lots", "not a Python literal"),
+])
+def test_a_setting_comparison_rejects_what_it_cannot_compare(spec, message):
+    from benchmarks.compare_answer_settings import parse_variant
+
+    with pytest.raises(SystemExit, match=message):
+        parse_variant(spec)
+
+
+def test_a_setting_comparison_reads_values_as_python_literals():
+    from benchmarks.compare_answer_settings import parse_variant
+
+    assert parse_variant("pronoun_context=false") == ("pronoun_context=false", {"pronoun_context": False})
+    assert parse_variant("check_fallback_langs=('zh',)")[1] == {"check_fallback_langs": ("zh",)}
+    assert parse_variant("max_window_chars=120")[1] == {"max_window_chars": 120}
+    assert parse_variant("office_gate_langs=('zh','en'); check_fallback_ratio=0.5")[1] == {
+        "office_gate_langs": ("zh", "en"), "check_fallback_ratio": 0.5}
 
 @pytest.mark.parametrize("text, spelling", [
     ("请问富美达公司主要生产什么产品？", "富美达公司"),  # the phrase before the name is not part of it

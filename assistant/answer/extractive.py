@@ -165,9 +165,12 @@ class ExtractiveAnswerer:
         if query.lang not in self.settings.check_fallback_langs or TOPIC_CHECKS.intersection(failed):
             return None
         floor = max(self.threshold(query.lang), self.settings.check_fallback_ratio * ranked[0].probability)
+        lead_article = ranked[0].candidate.sentence.doc_id
         for i, scored in enumerate(ranked[1:], start=1):
             if scored.probability < floor:
                 return None
+            if self.settings.check_fallback_same_article and scored.candidate.sentence.doc_id != lead_article:
+                continue
             if not best_sentence_refused(BestSentence(query, selection.qtype, scored.candidate, self.index),
                                          self.settings):
                 passed_over = {id(s) for s in ranked[:i]}

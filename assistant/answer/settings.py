@@ -63,8 +63,9 @@ class AnswerSettings:
     # best sentence and its neighbours give no count in that measure word the question lacks.
     measure_gate_langs: tuple[str, ...] = ("zh",)
     # ... and in which a "who" question naming an office (董事长是谁, who heads) is refused when the
-    # best sentence and its neighbours name no such office.
-    office_gate_langs: tuple[str, ...] = ("zh",)
+    # best sentence and its neighbours name no such office (English: judged with the fallback
+    # below, benchmarks/english_office_fallback.md).
+    office_gate_langs: tuple[str, ...] = ("zh", "en")
     # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
     # is refused when the best sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
@@ -72,8 +73,12 @@ class AnswerSettings:
     # next most probable one that passes every check leads instead, if it is at least
     # ``check_fallback_ratio`` of the best probability (elsewhere the question is refused).
     # Sentences a check refuses are never quoted (benchmarks/check_fallback.md).
-    check_fallback_langs: tuple[str, ...] = ("zh",)
+    check_fallback_langs: tuple[str, ...] = ("zh", "en")
     check_fallback_ratio: float = 0.25
+    # ... and only sentences of the refused lead's article may lead instead (the lead was on the
+    # question's subject and lacked only what is asked; another article may be about another
+    # place or body: benchmarks/decisions_2026-12-03f.md).
+    check_fallback_same_article: bool = True
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
