@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from benchmarks.compare_answer_settings import Row, dev_rows, public_rows  # noqa: E402
-from benchmarks.refusal_check import DEV_SETS, PUBLIC  # noqa: E402
+from benchmarks.compare_answer_settings import Row, all_rows  # noqa: E402
+from benchmarks.refusal_check import DEV_SETS  # noqa: E402
 
 RATIOS: tuple[float | None, ...] = (None, 0.5, 0.25, 0.1)
 MAX_FIRST_QUOTE_LOSS = 1
@@ -96,13 +96,7 @@ def report(results: dict[str, list[Row]], seconds: float) -> str:
 def main() -> None:
     start = time.time()
     settings = Settings()
-    results: dict[str, list[Row]] = {}
-    for name, path in DEV_SETS.items():
-        results[name] = dev_rows(settings, path, VARIANTS)
-        print(name, "done", flush=True)
-    for name, part in PUBLIC:
-        results[name] = public_rows(settings, name, part, VARIANTS)
-        print(name, "done", flush=True)
+    results = all_rows(settings, VARIANTS)
     out = ROOT / "benchmarks" / "check_fallback.md"
     out.write_text(report(results, time.time() - start), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))

@@ -125,6 +125,18 @@ def public_rows(settings: Settings, name: str, part: str, overrides: dict[str, d
     return rows
 
 
+def all_rows(settings: Settings, overrides: dict[str, dict]) -> dict[str, list[Row]]:
+    """Rows of every dev split and public training part, by set name (progress on stdout)."""
+    results: dict[str, list[Row]] = {}
+    for name, path in DEV_SETS.items():
+        results[name] = dev_rows(settings, path, overrides)
+        print(name, "done", flush=True)
+    for name, part in PUBLIC:
+        results[name] = public_rows(settings, name, part, overrides)
+        print(name, "done", flush=True)
+    return results
+
+
 def _mean_quote(rows: list[Row], name: str) -> float:
     quoted = [len(r.first_quote[name]) for r in rows if r.first_quote[name]]
     return sum(quoted) / len(quoted) if quoted else 0.0
@@ -190,13 +202,7 @@ def main() -> None:
     out = args.out or ROOT / "benchmarks" / f"{next(iter(next(iter(overrides.values()))))}.md"
     start = time.time()
     settings = Settings()
-    results: dict[str, list[Row]] = {}
-    for name, path in DEV_SETS.items():
-        results[name] = dev_rows(settings, path, overrides)
-        print(name, "done", flush=True)
-    for name, part in PUBLIC:
-        results[name] = public_rows(settings, name, part, overrides)
-        print(name, "done", flush=True)
+    results = all_rows(settings, overrides)
     command = "python benchmarks/compare_answer_settings.py " + " ".join(args.variants)
     out.write_text(report(results, [SHIPPED, *overrides], command, time.time() - start), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
