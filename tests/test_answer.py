@@ -275,6 +275,29 @@ def test_a_quote_opening_with_a_pronoun_comes_with_the_sentence_that_names_it(pr
     # After a paragraph break the sentence before belongs to another paragraph: never joined.
     assert first_quote("谁建立了覆盖全市的科技成果评价体系？").startswith("他们还建立了")
 
+@pytest.mark.parametrize("kinds, ratio, promoted", [(("person",), 0.0, True), (("person",), 1.01, False),
+                                                     (("number", "date"), 0.0, False)])
+def test_a_lead_without_the_asked_kind_gives_its_rank_to_a_sentence_with_it(pronouns, kinds, ratio, promoted):
+    answerer = pronouns.answerer.with_settings(
+        replace(pronouns.answerer.settings, type_first_kinds=kinds, type_first_ratio=ratio))
+    query = parse_query("谁主持制定了技术转移十条措施？")
+    selection = answerer.select(query, pronouns.retriever().run(query, k=10))
+
+    def ranked(sel):
+        return sorted(sel.scored, key=lambda s: -s.probability)
+
+    before = ranked(selection)
+    assert "他主持制定了" in before[0].candidate.text  # the selector's lead names nobody
+    after = ranked(answerer.typed_first(query, selection))
+    naming = "李明华是某市技术转移中心主任" in after[0].candidate.text
+    assert naming == promoted
+    # Only who holds each rank changes: the probabilities by rank stay, so the threshold and the
+    # extra-quote rule read the same values.
+    assert [s.probability for s in after] == [s.probability for s in before]
+    if promoted:
+        assert after[1].candidate is before[0].candidate
+
+
 def test_chinese_terms_inside_an_english_question_are_understood(tiny_assistant):
     answer = tiny_assistant.ask("What is the 网上备案绿色通道 for innovation consortia in Inner Mongolia?")
     assert not answer.refused

@@ -26,7 +26,7 @@ from assistant.answer import compose
 from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
-from assistant.answer.qtype import QuestionType, classify
+from assistant.answer.qtype import QuestionType, classify, gives_new
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
     TOPIC_CHECKS, BestSentence, best_sentence_refused, instruction, missing_names, off_collection, place_articles,
@@ -143,7 +143,7 @@ class ExtractiveAnswerer:
         gives is named around it; each check on per language, ``AnswerSettings``), else compose the quotes."""
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
-        checked = self.checked(query, selection)
+        checked = self.checked(query, self.typed_first(query, selection))
         if checked is None:
             return self.refuse(query, hits)
         return self._compose(query, hits, checked)
@@ -176,6 +176,28 @@ class ExtractiveAnswerer:
                 passed_over = {id(s) for s in ranked[:i]}
                 return replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
         return None
+
+    def typed_first(self, query: Query, selection: Selection) -> Selection:
+        """The selection with the lead's rank given to the most probable sentence holding the asked
+        kind of thing, when the lead holds none and that sentence is probable enough
+        (``AnswerSettings.type_first_kinds``, ``type_first_ratio``); the ranks' probabilities stay."""
+        s = self.settings
+        if selection.qtype.kind not in s.type_first_kinds or not selection.scored:
+            return selection
+        ranked = sorted(selection.scored, key=lambda x: -x.probability)
+        question = query.match
+        if gives_new(selection.qtype, ranked[0].candidate.match, question):
+            return selection
+        floor = s.type_first_ratio * ranked[0].probability
+        for i, scored in enumerate(ranked[1:], start=1):
+            if scored.probability < floor:
+                return selection
+            if gives_new(selection.qtype, scored.candidate.match, question):
+                order = [scored] + ranked[:i] + ranked[i + 1:]
+                rank_of = {id(x): rank for rank, x in enumerate(order)}
+                return replace(selection, scored=[Scored(x.candidate, ranked[rank_of[id(x)]].probability)
+                                                  for x in selection.scored])
+        return selection
 
     def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
                terms: list[Term] | None = None, rerank: bool = True) -> Selection:

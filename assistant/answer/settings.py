@@ -79,6 +79,14 @@ class AnswerSettings:
     # question's subject and lacked only what is asked; another article may be about another
     # place or body: benchmarks/decisions_2026-12-03f.md).
     check_fallback_same_article: bool = True
+    # Question types (number, date, person, place; none by default: judged and left off,
+    # benchmarks/decisions_2026-12-03g.md) for which a lead that does not itself hold the
+    # asked kind of thing (beyond what the question names) gives its rank to the most probable
+    # sentence that does, if that is at least ``type_first_ratio`` of the lead's probability.
+    # Nothing is refused for it; the probabilities keep their values rank by rank, as under the
+    # reader (benchmarks/type_first.md).
+    type_first_kinds: tuple[str, ...] = ()
+    type_first_ratio: float = 0.5
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
