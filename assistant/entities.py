@@ -34,10 +34,17 @@ _ASKING = re.compile(r"^(?:哪|什么|何|几)")
 
 def proper_names(text: str, tags: frozenset[str] = NAME_TAGS) -> list[str]:
     """Distinct names of two or more characters with one of ``tags``, in order of appearance."""
+    return list(_proper_names(text, tags))
+
+
+# Questions are tagged by several checks (names, places, organisations, each lead the answer
+# tries): tag each text once per tag set.
+@lru_cache(maxsize=4096)
+def _proper_names(text: str, tags: frozenset[str]) -> tuple[str, ...]:
     words = list(posseg().cut(text))
     names = [w.word for previous, w in zip([None, *words], words)
              if w.flag in tags and len(w.word) >= 2 and not (previous is not None and _ASKING.match(previous.word))]
-    return list(dict.fromkeys(names))
+    return tuple(dict.fromkeys(names))
 
 
 def place_and_org_names(text: str) -> list[str]:

@@ -198,6 +198,20 @@ def test_a_number_question_naming_a_date_quotes_the_clause_with_the_new_figure(l
     assert "38家" in quote and len(quote) < 60, quote
 
 
+@pytest.mark.parametrize("on", [False, True])
+def test_a_date_is_no_figure_when_a_clause_is_chosen_for_a_number_question(long_sentence, on):
+    # The figure the question names (38家) is not new, so the one clause with digits the question
+    # lacks is the date; with dates_are_no_figures the clause quoted holds a count instead.
+    answerer = long_sentence.answerer.with_settings(replace(long_sentence.answerer.settings, dates_are_no_figures=on))
+    query = parse_query("全市38家技术转移示范机构里，高校办的有多少家？")
+    answer = answerer.run(query, long_sentence.retriever().run(query, k=10))
+    assert not answer.refused and answer.citations[0].doc_id == "g_dated_long"
+    quote = answer.citations[0].quote
+    assert ("2023年6月" in quote) != on, quote
+    if on:
+        assert "一千家" in quote
+
+
 @pytest.mark.parametrize("question", ["某区累计组建并备案的各类创新联合体中有多少家企业？",
                                       "How many enterprises are in the innovation consortia the district has set up and registered?"])
 def test_a_how_many_x_question_quotes_the_clause_that_counts_x(long_sentence, question):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.compose import chinese_body, english_body, english_lead_in, split_clauses
-from assistant.answer.qtype import classify, supplies, supplies_new, type_evidence
+from assistant.answer.qtype import classify, supplies, supplies_new, type_evidence, without_dates
 from assistant.answer.terms import Term, char_bigrams, coverage, longest_common_run, question_core, question_terms, text_coverage
 from assistant.index.lexical import LexicalIndex
 from assistant.query import parse_query
-from assistant.text import tokenize_zh
+from assistant.text import match_form, tokenize_zh
 
 DOCS = ["遂宁市技术合同认定登记额达17.73亿元", "甘肃省组建创新联合体5家", "内蒙古开通网上备案绿色通道"]
 
@@ -445,3 +445,16 @@ def test_only_a_who_question_naming_an_office_is_read_for_one(question):
 ])
 def test_an_english_question_asking_in_chinese_is_typed_by_the_chinese_words(question, kind):
     assert classify(parse_query(question)).kind == kind
+
+
+@pytest.mark.parametrize("question, text, kept", [
+    ("内蒙古创新联合体中种业的有多少个？", "截至2022年5月,共组建24个", "截至,共组建24个"),
+    ("How many are in the seed industry?", "十二月份,19世纪70年代以来共3项", "份,以来共3项"),
+    ("这场合作持续了多少年？", "截至2022年5月,已持续3年", "截至2022年5月,已持续3年"),  # a length of time is asked
+    ("How long did the project run?", "从2019年起共5年", "从2019年起共5年"),
+])
+def test_dates_are_blanked_unless_a_length_of_time_is_asked(question, text, kept):
+    query = parse_query(question)
+    out = without_dates(match_form(text), query.match)
+    assert len(out) == len(match_form(text))  # offsets stay
+    assert "".join(out.split()) == "".join(match_form(kept).split())

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, gives_new, is_typed
+from assistant.answer.qtype import QuestionType, gives_new, is_typed, without_dates
 from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.entities import posseg
 from assistant.query import Query
@@ -94,14 +94,16 @@ CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
 
 
 def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
-               clause_chars: int | None = None, question_match: str = "") -> tuple[int, int]:
+               clause_chars: int | None = None, question_match: str = "",
+               dates_are_no_figures: bool = False) -> tuple[int, int]:
     """Offsets (in the article) of what to quote of the candidate sentence.
 
     A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
     or place question) is quoted whole; a longer one by its best clause (most question terms;
     for a typed question the clause must hold the type when one does, not counting what the
     question (``question_match``) already names: "截至2022年5月" holds no new figure for a
-    question about May 2022) grown over neighbouring clauses that also carry the terms, within
+    question about May 2022; with ``dates_are_no_figures``, for no number question that does not
+    ask for a length of time) grown over neighbouring clauses that also carry the terms, within
     the limit.
     """
     if clause_chars is not None and qtype.kind in CLAUSE_TYPES:
@@ -114,7 +116,9 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     clauses = split_clauses(text, 0, end - start)
     gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
     if is_typed(qtype):
-        typed = [gives_new(qtype, text[s:e], question_match) for s, e in clauses]
+        undated = dates_are_no_figures and qtype.kind == "number"
+        typed = [gives_new(qtype, without_dates(text[s:e], question_match) if undated else text[s:e], question_match)
+                 for s, e in clauses]
         # "How many X": the figure that counts X is in a clause that names X ("…24个, 共联合
         # 企业…244家" answers "how many enterprises" with 244家), when a clause does.
         counting = [t and any(form in text[s:e] for form in qtype.counted_forms) for t, (s, e) in zip(typed, clauses)]

@@ -208,6 +208,21 @@ def gives_new(qtype: QuestionType, match_text: str, question_match: str) -> bool
     return supplies_new(qtype, type_evidence(match_text), question_match)
 
 
+# A date ("2022年5月", "五月", "19世纪") places a figure in time; it is not the quantity a number
+# question asks for, unless the question asks for a length of time (多少年, how many years).
+_DATE_FIGURE = re.compile(rf"(?:\d{{1,4}}|[{_NUMERAL}]{{1,4}})\s*(?:年代|年|月|日|号|世纪)")
+_ASKS_DURATION = re.compile(r"(?:多少|几)个?(?:年|月|天|日|周|星期|小时|分钟|秒|世纪)|多久|多长时间|"
+                            r"\bhow (?:many|much) (?:years|months|days|weeks|hours|minutes|seconds|centuries|time)\b|"
+                            r"\bhow long\b")
+
+
+def without_dates(match_text: str, question_match: str) -> str:
+    """``match_text`` with its dates blanked, for a question that does not ask for a length of time."""
+    if _ASKS_DURATION.search(question_match):
+        return match_text
+    return _DATE_FIGURE.sub(lambda m: " " * len(m.group(0)), match_text)
+
+
 def is_typed(qtype: QuestionType) -> bool:
     """Whether the question asks for a specific kind of thing (so a sentence can lack it)."""
     return qtype.kind not in ("other", "entity")

@@ -87,6 +87,10 @@ class AnswerSettings:
     # reader (benchmarks/type_first.md).
     type_first_kinds: tuple[str, ...] = ()
     type_first_ratio: float = 0.5
+    # For a number question (not one asking for a length of time), a date is no figure: the
+    # clause quoted of a long sentence is the one with a count or amount, not "截至2022年5月"
+    # (judged: accepted, but no count moved, so left off: benchmarks/decisions_2026-12-03g.md).
+    dates_are_no_figures: bool = False
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
