@@ -289,6 +289,7 @@ def test_a_quote_opening_with_a_pronoun_comes_with_the_sentence_that_names_it(pr
     # After a paragraph break the sentence before belongs to another paragraph: never joined.
     assert first_quote("谁建立了覆盖全市的科技成果评价体系？").startswith("他们还建立了")
 
+
 @pytest.mark.parametrize("kinds, ratio, promoted", [(("person",), 0.0, True), (("person",), 1.01, False),
                                                      (("number", "date"), 0.0, False)])
 def test_a_lead_without_the_asked_kind_gives_its_rank_to_a_sentence_with_it(pronouns, kinds, ratio, promoted):
@@ -510,6 +511,7 @@ def test_a_lead_lacking_the_figure_gives_way_only_within_its_article(tiny_assist
     assert answer.refused == same_article
     if not same_article:
         assert "5家" in answer.citations[0].quote
+
 
 ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for field in CHECKS},
                                                              "organisation_gate_langs": ("zh", "en")})

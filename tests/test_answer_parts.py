@@ -346,6 +346,7 @@ def test_a_setting_comparison_reads_values_as_python_literals():
     assert parse_variant("office_gate_langs=('zh','en'); check_fallback_ratio=0.5")[1] == {
         "office_gate_langs": ("zh", "en"), "check_fallback_ratio": 0.5}
 
+
 @pytest.mark.parametrize("text, spelling", [
     ("请问富美达公司主要生产什么产品？", "富美达公司"),  # the phrase before the name is not part of it
     ("兰石集团的年营收是多少", "兰石集团"),

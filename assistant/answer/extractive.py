@@ -184,20 +184,18 @@ class ExtractiveAnswerer:
         s = self.settings
         if selection.qtype.kind not in s.type_first_kinds or not selection.scored:
             return selection
-        ranked = sorted(selection.scored, key=lambda x: -x.probability)
-        question = query.match
-        if gives_new(selection.qtype, ranked[0].candidate.match, question):
+        p = np.array([x.probability for x in selection.scored])
+        top = np.argsort(-p, kind="stable")
+        holds = lambda i: gives_new(selection.qtype, selection.scored[i].candidate.match, query.match)  # noqa: E731
+        if holds(top[0]):
             return selection
-        floor = s.type_first_ratio * ranked[0].probability
-        for i, scored in enumerate(ranked[1:], start=1):
-            if scored.probability < floor:
-                return selection
-            if gives_new(selection.qtype, scored.candidate.match, question):
-                order = [scored] + ranked[:i] + ranked[i + 1:]
-                rank_of = {id(x): rank for rank, x in enumerate(order)}
-                return replace(selection, scored=[Scored(x.candidate, ranked[rank_of[id(x)]].probability)
-                                                  for x in selection.scored])
-        return selection
+        floor = s.type_first_ratio * p[top[0]]
+        promoted = next((i for i in top[1:] if p[i] >= floor and holds(i)), None)
+        if promoted is None:
+            return selection
+        # As under the reader: the values by rank stay, only who holds each rank changes.
+        p[[promoted, *(i for i in top if i != promoted)]] = p[top]
+        return replace(selection, scored=[Scored(x.candidate, float(q)) for x, q in zip(selection.scored, p)])
 
     def select(self, query: Query, hits: list[Hit], qtype: QuestionType | None = None,
                terms: list[Term] | None = None, rerank: bool = True) -> Selection:
