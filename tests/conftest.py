@@ -68,6 +68,15 @@ def tiny_assistant(tiny_settings):
     return Assistant.open(tiny_settings)
 
 
+@pytest.fixture(scope="session")
+def small_passages(tmp_path_factory, tiny_corpus):
+    """The tiny corpus cut into passages of one to three sentences (each article in several)."""
+    from assistant.pipeline import Assistant
+
+    return Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("index") / "index", corpus_dir=tiny_corpus,
+                                   chunk_tokens=40, overlap_tokens=10))
+
+
 @pytest.fixture()
 def fresh_settings(tmp_path, tiny_corpus) -> Settings:
     """A private copy of the tiny corpus and an empty index folder, for tests that change things."""

@@ -136,11 +136,23 @@ def test_the_suining_question_is_answered_with_the_cited_figure(tiny_assistant):
 
 @pytest.mark.parametrize("question", ANSWERED)
 def test_each_quote_is_the_exact_article_span_inside_its_cited_chunk(tiny_assistant, question):
-    answer = tiny_assistant.ask(question)
+    _assert_quotes_inside_their_chunks(tiny_assistant, tiny_assistant.ask(question))
+
+
+@pytest.mark.parametrize("article_context", [True, False])
+def test_quotes_stay_inside_small_passages_whatever_context_the_features_read(small_passages, article_context):
+    answerer = small_passages.answerer.with_settings(
+        replace(small_passages.answerer.settings, article_context=article_context, neighbour_ratio=0.0))
+    for question in ANSWERED:
+        query = parse_query(question)
+        _assert_quotes_inside_their_chunks(small_passages, answerer.run(query, small_passages.retriever().run(query, k=10)))
+
+
+def _assert_quotes_inside_their_chunks(assistant: Assistant, answer) -> None:
     assert answer.citations, answer.text
-    chunks = {c.chunk_id: c for c in tiny_assistant.index.chunks}
+    chunks = {c.chunk_id: c for c in assistant.index.chunks}
     for citation in answer.citations:
-        article = tiny_assistant.index.articles[citation.doc_id]
+        article = assistant.index.articles[citation.doc_id]
         chunk = chunks[citation.chunk_id]
         assert citation.quote == article.text[citation.quote_start:citation.quote_end]
         assert citation.text == chunk.text and citation.quote in citation.text
@@ -782,3 +794,35 @@ def test_a_lead_about_another_name_is_not_passed_over(tiny_assistant):
     hits = tiny_assistant.retriever().run(query, k=10)
     lenient = replace(ONLY_ORGANISATION_CHECK, check_fallback_langs=("zh", "en"), check_fallback_ratio=0.0)
     assert tiny_assistant.answerer.with_settings(lenient).run(query, hits).refused
+
+
+def test_article_context_reaches_across_passage_edges_and_quotes_stay_in_the_passage(small_passages):
+    from assistant.answer.candidates import gather
+    from assistant.types import Hit
+
+    index = small_passages.index
+    hits = [Hit(chunk=index.chunk(row), score=1.0, rank=row + 1) for row in range(index.chunk_count)]
+    sentences: dict[str, dict[int, object]] = {}  # every sentence of each article, by start
+    for row in range(index.chunk_count):
+        for s in index.chunk_sentences(row):
+            sentences.setdefault(s.doc_id, {}).setdefault(s.start, s)
+    # One passage at a time: gathered together, overlapping passages give a shared sentence
+    # from the first of them, where it may not sit at an edge.
+    passage_only = [c for hit in hits for c in gather(index, [hit])]
+    with_context = [c for hit in hits for c in gather(index, [hit], article_context=True)]
+    assert [c.sentence for c in passage_only] == [c.sentence for c in with_context]
+    reached = 0
+    for plain, c in zip(passage_only, with_context):
+        # What a quote may join and the checks read is the passage's, either way.
+        assert (c.before, c.after, c.before_start, c.after_start, c.before_quotable) == (
+            plain.before, plain.after, plain.before_start, plain.after_start, plain.before_quotable)
+        assert (plain.context_before, plain.context_after) == (plain.before, plain.after)
+        match = index.match_text(c.sentence.doc_id).text
+        article = sorted(sentences[c.sentence.doc_id].values(), key=lambda s: s.start)
+        earlier = [s for s in article if s.end <= c.sentence.start]
+        later = [s for s in article if s.start >= c.sentence.end]
+        assert c.context_before == (match[earlier[-1].start:earlier[-1].end] if earlier else "")
+        assert c.context_after == (match[later[0].start:later[0].end] if later else "")
+        assert c.context_before_row == (earlier[-1].vector_row if earlier else -1)
+        reached += bool(c.context_before and not c.before) or bool(c.context_after and not c.after)
+    assert reached > 0

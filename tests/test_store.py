@@ -181,6 +181,19 @@ def test_the_index_stores_sentences_and_match_forms(tiny_assistant):
     assert index.chunk_row("not a chunk id") is None
 
 
+def test_adjacent_chunks_are_the_articles_previous_and_next(small_passages):
+    index = small_passages.index
+    by_article: dict[str, list[int]] = {}
+    for row, chunk in enumerate(index.chunks):
+        by_article.setdefault(chunk.doc_id, []).append(row)
+    assert any(len(rows) > 1 for rows in by_article.values())
+    for rows in by_article.values():
+        ordered = sorted(rows, key=lambda r: index.chunk(r).ordinal)
+        for i, row in enumerate(ordered):
+            assert index.adjacent_chunk(row, -1) == (ordered[i - 1] if i > 0 else None)
+            assert index.adjacent_chunk(row, 1) == (ordered[i + 1] if i + 1 < len(ordered) else None)
+
+
 # ---------------------------------------------------------------------------------------
 # A loaded index holds together
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,13 @@ from assistant.types import Hit
 
 @dataclass(frozen=True)
 class Candidate:
-    """A quotable sentence of a retrieved passage, with its neighbours for context."""
+    """A quotable sentence of a retrieved passage, with its neighbours.
+
+    The passage's neighbours (``before``, ``after``, their starts) are what a quote may join and
+    what the checks on a lead read: a citation quotes its own passage. The context the selector's
+    features read (``context_*``) is the same, unless ``gather`` is asked for the article's: then
+    a sentence at a passage's edge reads its context from the adjacent passage.
+    """
 
     hit: Hit  # the passage it was found in (the first one, when several passages hold it)
     sentence: IndexedSentence
@@ -19,21 +25,30 @@ class Candidate:
     before: str  # the previous sentence of the passage in match form ("" at its start)
     after: str  # the next one
     first_in_article: bool
-    before_row: int = -1  # vector rows of the neighbours (-1: none)
-    after_row: int = -1
-    before_start: int = -1  # where the neighbours start in the article (-1: none)
+    before_start: int = -1  # where the passage's neighbours start in the article (-1: none)
     after_start: int = -1
     before_quotable: bool = False  # the previous sentence may be quoted (not a title or byline)
+    context_before: str = ""  # the previous sentence the features read, in match form
+    context_after: str = ""
+    context_before_row: int = -1  # their vector rows (-1: none)
+    context_after_row: int = -1
 
 
-def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
+def gather(index: Index, hits: list[Hit], article_context: bool = False) -> list[Candidate]:
     """Every quotable sentence of ``hits`` (passages of ``index``) once, in hit order (a sentence
-    two overlapping passages share is taken from the better-ranked one)."""
+    two overlapping passages share is taken from the better-ranked one).
+
+    ``article_context``: a sentence at a passage's edge takes its context (``context_before``,
+    ``context_after``) from the adjacent passage of its article. Long policy sentences make
+    passages of one to five sentences, so without it many candidates have no context at all,
+    which the selector, trained on public passages where that is rare, reads as a weak sentence.
+    """
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     row_of = index.chunk_row
     for hit in hits:
-        sentences = index.chunk_sentences(row_of(hit.chunk.chunk_id))
+        row = row_of(hit.chunk.chunk_id)
+        sentences = index.chunk_sentences(row)
         article = index.article(hit.chunk.doc_id)
         match = index.match_text(hit.chunk.doc_id).text
         first_start = len(match) - len(match.lstrip())
@@ -44,6 +59,11 @@ def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
             seen.add(key)
             before = sentences[i - 1] if i > 0 else None
             after = sentences[i + 1] if i + 1 < len(sentences) else None
+            context_before, context_after = before, after
+            if article_context and before is None:
+                context_before = _across_edge(index, row, -1, sentence)
+            if article_context and after is None:
+                context_after = _across_edge(index, row, 1, sentence)
             out.append(Candidate(
                 hit=hit,
                 sentence=sentence,
@@ -52,10 +72,27 @@ def gather(index: Index, hits: list[Hit]) -> list[Candidate]:
                 before=match[before.start:before.end] if before else "",
                 after=match[after.start:after.end] if after else "",
                 first_in_article=sentence.start == first_start,
-                before_row=before.vector_row if before else -1,
-                after_row=after.vector_row if after else -1,
                 before_start=before.start if before else -1,
                 after_start=after.start if after else -1,
                 before_quotable=bool(before and before.quotable),
+                context_before=match[context_before.start:context_before.end] if context_before else "",
+                context_after=match[context_after.start:context_after.end] if context_after else "",
+                context_before_row=context_before.vector_row if context_before else -1,
+                context_after_row=context_after.vector_row if context_after else -1,
             ))
     return out
+
+
+def _across_edge(index: Index, row: int, step: int, sentence: IndexedSentence) -> IndexedSentence | None:
+    """The article's sentence just before (``step=-1``) or after ``sentence``, from the adjacent
+    passage (passages overlap, so it is the last one ending before ``sentence`` starts, or the
+    first one starting after it ends)."""
+    other = index.adjacent_chunk(row, step)
+    if other is None:
+        return None
+    sentences = index.chunk_sentences(other)
+    if step < 0:
+        earlier = [s for s in sentences if s.end <= sentence.start]
+        return earlier[-1] if earlier else None
+    later = [s for s in sentences if s.start >= sentence.end]
+    return later[0] if later else None

@@ -237,7 +237,7 @@ class ExtractiveAnswerer:
         Passages this index does not hold (hits from another index) have nothing to quote here.
         """
         known = [h for h in hits[: self.settings.passages] if self.index.chunk_row(h.chunk.chunk_id) is not None]
-        return gather(self.index, self._scope_to_places(known, query))
+        return gather(self.index, self._scope_to_places(known, query), self.settings.article_context)
 
     def features(self, query: Query, qtype: QuestionType, terms: list[Term], candidates: list[Candidate]) -> np.ndarray:
         """What the selector reads; ``benchmarks/train_selector.py`` trains on exactly this."""

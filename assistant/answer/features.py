@@ -171,7 +171,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Ind
         return out
     titles = [index.match_text(c.sentence.doc_id).title for c in candidates]
     rows = [c.sentence.vector_row for c in candidates]
-    neighbour_rows = sorted({r for c in candidates for r in (c.before_row, c.after_row) if r >= 0} - set(rows))
+    neighbour_rows = sorted({r for c in candidates for r in (c.context_before_row, c.context_after_row) if r >= 0} - set(rows))
     stored = index.sentence_vectors(rows + neighbour_rows)
     vector_of = dict(zip(rows + neighbour_rows, stored))
     vectors = stored[:n]
@@ -186,7 +186,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Ind
     heaviest = max((t.weight for t in terms), default=0.0)
     for i, (cand, title) in enumerate(zip(candidates, titles)):
         tokens = _tokens(cand.match)
-        before, after = _tokens(cand.before), _tokens(cand.after)
+        before, after = _tokens(cand.context_before), _tokens(cand.context_after)
         title_tokens = _tokens(title)
         row = out[i]
         row[col["lex"]] = coverage(terms, tokens)
@@ -218,7 +218,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Ind
         row[col["uncovered"]] = max(missing, default=0.0) / total_weight
         row[col["top_term_missing"]] = float(bool(terms) and max(missing, default=-1.0) >= heaviest)
         if ctx.years:
-            around = f"{cand.before} {cand.match} {cand.after}"
+            around = f"{cand.context_before} {cand.match} {cand.context_after}"
             named = set(YEAR.findall(around))
             row[col["year_conflict"]] = float(bool(named) and not named & set(ctx.years))
             article = index.match_text(cand.sentence.doc_id)
@@ -231,7 +231,7 @@ def feature_matrix(ctx: QuestionContext, candidates: list[Candidate], index: Ind
         row[col["first"]] = float(cand.first_in_article)
         row[col["log_len"]] = math.log(1 + len(cand.match))
         row[col["question_mark"]] = float(cand.match.rstrip("\"'”’)）").endswith(("?", "？")))
-        neighbours = [vector_of[r] for r in (cand.before_row, cand.after_row) if r >= 0]
+        neighbours = [vector_of[r] for r in (cand.context_before_row, cand.context_after_row) if r >= 0]
         if neighbours:
             row[col["dense_neighbour"]] = max(float(v @ ctx.vector) for v in neighbours)
             window = vectors[i] + sum(neighbours, zero)

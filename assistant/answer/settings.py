@@ -91,6 +91,10 @@ class AnswerSettings:
     # clause quoted of a long sentence is the one with a count or amount, not "截至2022年5月"
     # (judged: accepted, but no count moved, so left off: benchmarks/decisions_2026-12-03g.md).
     dates_are_no_figures: bool = False
+    # A sentence at a passage's edge reads its neighbours (the context the selector's features
+    # and the checks see) from the adjacent passage of its article; quotes stay in their passage
+    # (candidates.gather; judged in benchmarks/decisions_2026-12-04.md).
+    article_context: bool = False
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":

@@ -225,6 +225,14 @@ class StoredIndex:
                 for s, vector_row in zip(chunk.sentences,
                                          self._sentence_rows[self._sentence_start[row]:self._sentence_start[row + 1]].tolist())]
 
+    def adjacent_chunk(self, row: int, step: int) -> int | None:
+        # An article's chunks are stored in their order, one after another (the index is built
+        # article by article); the ordinal check keeps that assumption honest.
+        other = row + step
+        if not 0 <= other < len(self.chunks) or self.chunk_article_rows[other] != self.chunk_article_rows[row]:
+            return None
+        return other if self.chunks[other].ordinal == self.chunks[row].ordinal + step else None
+
     def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
         return self.dense.vectors_at(vector_rows)
 

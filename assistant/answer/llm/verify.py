@@ -162,7 +162,7 @@ class CitationChecker:
         ``candidates``: the passages' sentences (``gather``), when the caller checks several sentences.
         """
         if candidates is None:
-            candidates = gather(self.index, [p.hit for p in passages])
+            candidates = gather(self.index, [p.hit for p in passages], self.answerer.settings.article_context)
         best = np.zeros(len(passages), dtype=np.float32)
         best_candidate: list[Candidate | None] = [None] * len(passages)
         if not candidates:
@@ -182,7 +182,7 @@ class CitationChecker:
     def check(self, reply: str, passages: list[Passage], lang: str) -> CheckedReply:
         bar = self.support_threshold(lang)
         by_n = {p.n: p for p in passages}
-        candidates = gather(self.index, [p.hit for p in passages])  # the same for every sentence
+        candidates = gather(self.index, [p.hit for p in passages], self.answerer.settings.article_context)  # the same for every sentence
         display: dict[int, int] = {}  # passage number -> citation number shown, in order of first use
         quotes: dict[int, tuple[Candidate | None, bool]] = {}  # passage number -> (quote, verified)
         checked: list[tuple[DraftSentence, str, tuple[int, ...], tuple[int, ...], bool, tuple[str, ...]]] = []
