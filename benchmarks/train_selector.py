@@ -367,6 +367,17 @@ FOLDS = 5
 # (trees, leaves per tree, learning rate): a small grid, chosen by cross-validated top-1.
 GRID = ((200, 15, 0.05), (300, 15, 0.05), (300, 31, 0.03))
 MIN_SAMPLES_LEAF = 40
+# ``fit --monotone``: the direction each feature may move the probability, where it can only go
+# one way whatever the others say (more of the question's terms or a closer vector never makes a
+# sentence less likely to answer; lacking the asked type or the question's heaviest term never
+# makes it more likely). Unlisted features (neighbours, length, novelty, position) are free.
+MONOTONE = {
+    **dict.fromkeys(("lex", "lex_title", "lex_window", "lex_gap", "lex_rr", "bigram", "bigram_gap", "bigram_idf",
+                     "lcs", "dense", "dense_gap", "dense_rr", "dense_window", "lex_local", "bigram_local",
+                     "chars_local", "type_match", "typed_lex", "match_number", "match_date", "match_person",
+                     "match_place", "numbers", "hit_rr", "hit_gap"), 1),
+    **dict.fromkeys(("type_missing", "uncovered", "top_term_missing", "year_conflict"), -1),
+}
 
 
 def _fold(groups: np.ndarray) -> np.ndarray:
@@ -375,13 +386,16 @@ def _fold(groups: np.ndarray) -> np.ndarray:
     return np.array([int(hashlib.sha1(str(g).encode()).hexdigest()[:8], 16) % FOLDS for g in groups])
 
 
-def _fit(rows: dict[str, np.ndarray], mask: np.ndarray, params: tuple[int, int, float]):
-    """Trees fitted on the rows of ``mask``; rows of our own dev split weigh DEV_WEIGHT."""
+def _fit(rows: dict[str, np.ndarray], mask: np.ndarray, params: tuple[int, int, float], monotone: bool = False):
+    """Trees fitted on the rows of ``mask``; rows of our own dev split weigh DEV_WEIGHT;
+    ``monotone``: each feature of ``MONOTONE`` constrained to its direction."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     trees, leaves, rate = params
+    constraints = [MONOTONE.get(name, 0) for name in FEATURES] if monotone else None
     model = HistGradientBoostingClassifier(max_iter=trees, max_leaf_nodes=leaves, learning_rate=rate,
-                                           min_samples_leaf=MIN_SAMPLES_LEAF, early_stopping=False, random_state=0)
+                                           min_samples_leaf=MIN_SAMPLES_LEAF, early_stopping=False, random_state=0,
+                                           monotonic_cst=constraints)
     weight = np.where(rows["set"][mask] == DEV_SET, DEV_WEIGHT, 1.0)
     return model.fit(rows["X"][mask], rows["y"][mask].astype(int), sample_weight=weight)
 
@@ -420,7 +434,8 @@ def selection_figures(p: np.ndarray, rows: dict[str, np.ndarray], mask: np.ndarr
 CALIBRATION_FOLD = 0  # held out of the fitted model: scored by it in benchmarks/tune_answers.py
 
 
-def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> tuple[np.ndarray, dict]:
+def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params,
+                    monotone: bool = False) -> tuple[np.ndarray, dict]:
     """Predictions for the fitting folds, each from a model trained on the others; and those models by fold."""
     folds = _fold(rows["group"])
     p = np.zeros(len(rows["y"]))
@@ -429,7 +444,7 @@ def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params) -> tu
         if f == CALIBRATION_FOLD:
             continue
         train, held = mask & (folds != f), mask & (folds == f)
-        models[f] = _fit(rows, train, params)
+        models[f] = _fit(rows, train, params, monotone)
         p[held] = models[f].predict_proba(rows["X"][held])[:, 1]
     return p, models
 
@@ -451,7 +466,8 @@ def dev_fold(group: str, articles: list[str]) -> int:
     return int(group.rsplit("-", 1)[1]) if group.startswith("unanswerable-") else articles.index(group)
 
 
-def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params) -> np.ndarray:
+def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params, monotone: bool = False,
+                 save: bool = True) -> np.ndarray:
     """For each dev article: a model fitted without it, saved for tune_answers.py, and its
     predictions for that article's questions (what the dev figures are honestly measured on)."""
     dev = rows["set"] == DEV_SET
@@ -461,44 +477,53 @@ def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params) -> np
     p = np.zeros(len(rows["y"]))
     CROSSFIT.mkdir(parents=True, exist_ok=True)
     for fold, article in enumerate(articles):
-        model = _fit(rows, fitting & (folds != fold), params)
+        model = _fit(rows, fitting & (folds != fold), params, monotone)
         held = folds == fold
         p[held] = model.predict_proba(rows["X"][held])[:, 1]
-        (CROSSFIT / f"{fold}.json").write_text(json.dumps(
-            {"features": list(FEATURES), "trees": export(model), "article": article, "fold": fold},
-            separators=(",", ":")) + "\n", encoding="utf-8")
+        if save:
+            (CROSSFIT / f"{fold}.json").write_text(json.dumps(
+                {"features": list(FEATURES), "trees": export(model), "article": article, "fold": fold},
+                separators=(",", ":")) + "\n", encoding="utf-8")
     return p
 
 
-def fit_and_write(rows: dict[str, np.ndarray]) -> None:
+def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_only: Path | None = None) -> None:
+    """Choose the trees' settings by cross-validated top-1, fit, and write the model, the fold and
+    cross-fitted models and the report (``report_only``: only the report, to that file; the
+    shipped model and the cached fold models stay as they are)."""
     model = {"features": list(FEATURES), "training": {}}
+    command = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit" + (
+        " --monotone" if monotone else "") + (f" --report-only {report_only}" if report_only else "")
     report = ["# Answer-sentence selector", "",
-              "Command: `python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit`", "",
+              f"Command: `{command}`", "",
               "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
               "`assistant/answer/selector.json`), one model for both question languages. Top-1 = the most "
               "probable candidate sentence holds a gold answer; cross-validated over the training questions "
               f"({FOLDS} folds by article; one fold is held out of the model altogether, for "
               "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages. "
               f"`{DEV_SET}` is our own dev split (eval/corpus_zh_en.dev.jsonl) over the default corpus, in-domain, "
-              f"weighted {DEV_WEIGHT:g}x; its figures are leave-one-article-out.", "",
+              f"weighted {DEV_WEIGHT:g}x; its figures are leave-one-article-out."
+              + (" Monotone: each feature of `MONOTONE` (train_selector.py) may move the probability only "
+                 "its one way." if monotone else ""), "",
               "| (trees, leaves, learning rate) | top-1 zh | top-1 en |", "|---|---|---|"]
     # Public questions of the calibration fold are held out; our dev split is always fitted on
     # (its calibration uses the cross-fitted models instead).
     fitting = (_fold(rows["group"]) != CALIBRATION_FOLD) | (rows["set"] == DEV_SET)
     best = None
     for params in GRID:
-        p, fold_models = cross_validated(rows, fitting, params)
+        p, fold_models = cross_validated(rows, fitting, params, monotone)
         zh, en = (selection_figures(p, rows, fitting & (rows["lang"] == lang))["top1"] for lang in ("zh", "en"))
         report.append(f"| {params} | {zh:.4f} | {en:.4f} |")
         if best is None or zh + en > best[1]:
             best = (params, zh + en, p, fold_models)
     params, _, cv_p, fold_models = best
-    save_fold_models(fold_models)
-    model["trees"] = export(_fit(rows, fitting, params))
-    dev_p = crossfit_dev(rows, fitting, params)
+    if report_only is None:
+        save_fold_models(fold_models)
+        model["trees"] = export(_fit(rows, fitting, params, monotone))
+    dev_p = crossfit_dev(rows, fitting, params, monotone, save=report_only is None)
     model["training"] = {"rows": int(fitting.sum()), "trees_leaves_rate": list(params),
                          "passages": AnswerSettings().passages,
-                         "dev_weight": DEV_WEIGHT,
+                         "dev_weight": DEV_WEIGHT, "monotone": monotone,
                          "calibration_fold": f"public questions whose article hashes to fold {CALIBRATION_FOLD} "
                                              f"of {FOLDS}, held out"}
     taken_out = {str(n): int(len(np.unique(rows["question"][rows["set"] == n])))
@@ -519,7 +544,11 @@ def fit_and_write(rows: dict[str, np.ndarray]) -> None:
             report.append(f"- {name}: {single['top1']:.4f}")
         report.append("")
     model["training"]["sets"] = {str(n): int(len(np.unique(rows["question"][rows["set"] == n]))) for n in np.unique(rows["set"])}
-    model["training"]["command"] = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit"
+    model["training"]["command"] = command
+    if report_only is not None:
+        report_only.write_text("\n".join(report) + "\n", encoding="utf-8")
+        print("\n".join(report))
+        return
     # A new model needs its refusal threshold chosen anew: `python benchmarks/tune_answers.py --write`.
     out = ROOT / "assistant" / "answer" / "selector.json"
     out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
@@ -532,7 +561,11 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("collect")
     c.add_argument("sets", nargs="*", default=list(SETS))
-    sub.add_parser("fit")
+    f = sub.add_parser("fit")
+    f.add_argument("--monotone", action="store_true",
+                   help="constrain the features of MONOTONE to their direction (see its comment)")
+    f.add_argument("--report-only", type=Path, metavar="FILE",
+                   help="write only the report, to FILE; the shipped model and the cached fold models stay")
     args = parser.parse_args()
     if args.command == "collect":
         for name in args.sets:
@@ -540,7 +573,7 @@ def main() -> None:
             if name != DEV_SET:
                 collect_ablated(name)
     else:
-        fit_and_write(load_rows())
+        fit_and_write(load_rows(), args.monotone, args.report_only)
 
 
 if __name__ == "__main__":

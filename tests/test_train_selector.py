@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from assistant.answer.selector import TreeEnsemble
-from benchmarks.train_selector import dev_fold, export, shift_years
+from assistant.answer.features import FEATURES
+from benchmarks.train_selector import MONOTONE, _fit, dev_fold, export, shift_years
 
 
 def test_a_year_is_moved_to_one_the_passage_never_mentions():
@@ -31,3 +32,20 @@ def test_the_exported_trees_predict_what_scikit_learn_predicts():
     trees = TreeEnsemble(export(model))
     ours = 1.0 / (1.0 + np.exp(-trees.raw(X)))
     assert np.allclose(ours, model.predict_proba(X)[:, 1], atol=1e-9)
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+def test_a_monotone_fit_never_lowers_the_probability_as_coverage_rises(monotone):
+    pytest.importorskip("sklearn.ensemble", reason="scikit-learn is a dev extra")
+    rng = np.random.default_rng(0)
+    X = rng.random((3000, len(FEATURES))).astype(np.float32)
+    lex = FEATURES.index("lex")
+    assert MONOTONE["lex"] == 1
+    # Labels that fall off at high coverage (as noise in the training data can make them).
+    y = ((X[:, lex] > 0.3) & (X[:, lex] < 0.6)).astype(int)
+    rows = {"X": X, "y": y, "set": np.array(["public"] * len(y))}
+    model = _fit(rows, np.ones(len(y), dtype=bool), (40, 7, 0.1), monotone=monotone)
+    probe = np.repeat(X[:1], 11, axis=0)
+    probe[:, lex] = np.linspace(0.0, 1.0, 11)
+    p = TreeEnsemble(export(model)).raw(probe)
+    assert bool(np.all(np.diff(p) >= -1e-12)) == monotone
