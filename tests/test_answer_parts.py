@@ -327,7 +327,6 @@ def test_composition_settings_are_the_ones_their_dev_comparison_accepted():
 @pytest.mark.parametrize("spec, message", [
     ("pronoun_context", "expected FIELD=VALUE"),
     ("no_such_setting=1", "expected FIELD=VALUE"),
-    ("reader=false", "read before the shared first half"),
     ("max_window_chars=lots", "not a Python literal"),
 ])
 def test_a_setting_comparison_rejects_what_it_cannot_compare(spec, message):
@@ -335,6 +334,17 @@ def test_a_setting_comparison_rejects_what_it_cannot_compare(spec, message):
 
     with pytest.raises(SystemExit, match=message):
         parse_variant(spec)
+
+
+def test_a_setting_read_before_scoring_gets_its_own_first_half(tiny_assistant):
+    from dataclasses import replace
+
+    from benchmarks.compare_answer_settings import _own_first_half, parse_variant
+
+    shipped = tiny_assistant.answerer
+    for spec, own in (("reader=false", True), ("article_context=true", True), ("pronoun_context=false", False)):
+        variant = shipped.with_settings(replace(shipped.settings, **parse_variant(spec)[1]))
+        assert _own_first_half(shipped, variant) == own
 
 
 def test_a_setting_comparison_reads_values_as_python_literals():
