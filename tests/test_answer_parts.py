@@ -210,6 +210,44 @@ def test_an_english_lead_in_names_the_answer_type_and_the_words_the_quote_covers
     assert english_lead_in(query, qtype, "无关的句子", first=False) == "Also relevant"
 
 
+def test_an_english_lead_in_announces_a_figure_only_when_the_quote_holds_one():
+    query = parse_query("How many innovation consortia has Gansu formed?")
+    qtype = classify(query)
+    assert qtype.kind == "number"
+    assert english_lead_in(query, qtype, "启动组建第一批企业创新联合体5家", first=True).startswith("The figure")
+    assert english_lead_in(query, qtype, "龙头牵引、联合创新", first=True).startswith("The passage says")
+
+
+@pytest.mark.parametrize("needs_type", [False, True])
+def test_a_sentence_without_the_asked_figure_is_cut_to_the_clause_limit_only_when_told(lexical, needs_type):
+    from assistant.answer.candidates import Candidate
+    from assistant.answer.compose import quote_span
+    from assistant.index import IndexedSentence
+    from assistant.types import Chunk, Hit
+
+    text = ("按照需求导向、系统谋划的原则,依托特色优势企业的创新主体和资源,立足资源高效利用、新材料研发、能源装备、"
+            "绿色智慧交通和动物用生物制品等领域产业发展的共性关键技术需求,集聚省内外龙头骨干企业和高校科研院所的创新资源,"
+            "甘肃省组建创新联合体。")
+    assert 90 < len(text) <= 200
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
+    sentence = IndexedSentence("d", 0, len(text), True, 0)
+    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=sentence, text=text,
+                          match=match_form(text), before="", after="", first_in_article=True)
+    query = parse_query("甘肃省组建了几家创新联合体？")
+    qtype = classify(query)
+    assert qtype.kind == "number"
+    terms = question_terms(query, lexical)
+    start, end = quote_span(candidate, terms, qtype, 200, 90, query.match, clause_needs_type=needs_type)
+    assert ((start, end) == (0, len(text))) == needs_type  # the whole sentence
+    assert end - start <= (200 if needs_type else 90)
+    # A sentence that holds the figure is cut to the clause limit either way.
+    counted = text.replace("甘肃省组建创新联合体", "甘肃省组建创新联合体5家")
+    candidate = Candidate(hit=candidate.hit, sentence=IndexedSentence("d", 0, len(counted), True, 0), text=counted,
+                          match=match_form(counted), before="", after="", first_in_article=True)
+    start, end = quote_span(candidate, terms, qtype, 200, 90, query.match, clause_needs_type=needs_type)
+    assert end - start <= 90 and "5家" in counted[start:end]
+
+
 # -- refusal rules that need no scoring ------------------------------------------------------
 
 

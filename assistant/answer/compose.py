@@ -95,7 +95,7 @@ CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
 
 def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
                clause_chars: int | None = None, question_match: str = "",
-               dates_are_no_figures: bool = False) -> tuple[int, int]:
+               dates_are_no_figures: bool = False, clause_needs_type: bool = False) -> tuple[int, int]:
     """Offsets (in the article) of what to quote of the candidate sentence.
 
     A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
@@ -104,12 +104,15 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     question (``question_match``) already names: "截至2022年5月" holds no new figure for a
     question about May 2022; with ``dates_are_no_figures``, for no number question that does not
     ask for a length of time) grown over neighbouring clauses that also carry the terms, within
-    the limit.
+    the limit. ``clause_needs_type``: the shorter limit only holds when the sentence has the type
+    (a sentence without it is no short answer, and its asked thing may be there in a form the
+    type patterns miss: a name jieba does not tag).
     """
-    if clause_chars is not None and qtype.kind in CLAUSE_TYPES:
-        max_chars = clause_chars
     start, end = candidate.sentence.start, candidate.sentence.end
     text = candidate.match
+    if clause_chars is not None and qtype.kind in CLAUSE_TYPES and not (
+            clause_needs_type and not gives_new(qtype, text, question_match)):
+        max_chars = clause_chars
     end = start + _trim_clause_mark(text, 0, end - start)
     if end - start <= max_chars:
         return start, end
@@ -196,8 +199,15 @@ _LEAD_INS = {
 
 def english_lead_in(query: Query, qtype: QuestionType, quote_match: str, first: bool) -> str:
     """"The figure (registered technology contract)": the answer type, and the question's own
-    words whose translations the quote contains, in the order the question has them."""
-    label = _LEAD_INS[qtype.kind] if first else "Also relevant"
+    words whose translations the quote contains, in the order the question has them.
+
+    A quote that does not hold the asked figure, date, name or place (one place's sentence in
+    a comparison may not) is not announced as one: "The passage says".
+    """
+    kind = qtype.kind
+    if kind in CLAUSE_TYPES and not gives_new(qtype, quote_match, query.match):
+        kind = "other"
+    label = _LEAD_INS[kind] if first else "Also relevant"
     tokens = set(tokenize_zh(quote_match))
     named = [source for source, translations in query.expansion_groups
              if any(set(tokenize_zh(t)) & tokens for t in translations)]

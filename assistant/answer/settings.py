@@ -95,6 +95,10 @@ class AnswerSettings:
     # and the checks see) from the adjacent passage of its article; quotes stay in their passage
     # (candidates.gather; judged in benchmarks/decisions_2026-12-04.md).
     article_context: bool = False
+    # The shorter limit for number, date, name and place questions (``clause_quote_chars``) only
+    # for a sentence that holds the asked kind of thing; one that does not is quoted by the
+    # general limit (judged in benchmarks/decisions_2026-12-04.md).
+    clause_needs_type: bool = False
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
