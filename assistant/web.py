@@ -438,7 +438,8 @@ def article_rows(assistant: Assistant) -> list[list]:
 
 def _build_progress(progress: gr.Progress):
     """The indexer's (stage, done, total) reports as Gradio's progress bar."""
-    labels = {"read": "读取文章 / Reading articles", "embed": "编码段落 / Embedding passages"}
+    labels = {"read": "读取文章 / Reading articles", "embed": "编码段落 / Embedding passages",
+              "embed_cross_lingual": "编码段落（英文提问用）/ Embedding passages for English questions"}
 
     def update(stage: str, done: int, total: int) -> None:
         progress((done, total), desc=labels.get(stage, stage))

@@ -67,6 +67,12 @@ def figures(r: np.ndarray) -> str:
     return f"{(r < 1).mean():.3f} | {(r < 5).mean():.3f} | {(1 / (r + 1)).mean():.3f}"
 
 
+def write_report(name: str, lines: list[str]) -> None:
+    out = ROOT / "benchmarks" / name
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only weight 0 and the shipped setting")
@@ -97,9 +103,7 @@ def main() -> None:
     ]
     lines += [f"| {w} | {n} | {' | '.join(rows[(w, n)])} |" for w, n in grid]
     lines += ["", "Shipped: weight 0.3, 2 translations per word (`benchmarks/decisions_2026-12-03b.md`)."]
-    out = ROOT / "benchmarks" / "translated_query.md"
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    write_report("translated_query.md", lines)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,21 @@ from assistant.indexer import (
     build_index,
     check_encoder,
     corpus_fingerprint,
+    cross_lingual_name,
     dense_units,
     is_up_to_date,
 )
 from assistant.ingest import IngestError
-from assistant.index.store import FORMAT_VERSION, MANIFEST_NAME, IndexStoreError, load_index, read_manifest
+from assistant.index.store import (
+    CROSS_LINGUAL_FILE,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    DamagedIndexError,
+    IndexStoreError,
+    load_index,
+    read_manifest,
+    stored_vectors,
+)
 
 
 def build(settings: Settings, force: bool = False):
@@ -239,3 +249,69 @@ def test_check_encoder_names_both_encoders(tiny_assistant, tiny_settings):
     check_encoder(manifest, built_with, tiny_settings.index_dir)  # same encoder: fine
     with pytest.raises(IndexStoreError, match=f"'{built_with}' but '{other}'"):
         check_encoder(manifest, other, tiny_settings.index_dir)
+
+
+# ---------------------------------------------------------------------------------------
+# The cross-lingual vectors: the same units, embedded by the second encoder
+# ---------------------------------------------------------------------------------------
+
+
+def with_cross_lingual(settings: Settings) -> Settings:
+    return settings.model_copy(update={"cross_lingual_encoder": "use"})
+
+
+def test_the_cross_lingual_encoder_is_none_unless_asked_for_and_never_the_main_one_or_in_milvus():
+    assert cross_lingual_name(Settings()) is None
+    assert cross_lingual_name(Settings(cross_lingual_encoder="use")) == "use-m3"
+    assert cross_lingual_name(Settings(cross_lingual_encoder="")) is None
+    assert cross_lingual_name(Settings(cross_lingual_encoder="use", encoder="use")) is None
+    assert cross_lingual_name(Settings(cross_lingual_encoder="use", store="milvus")) is None
+
+
+def test_a_default_build_holds_no_cross_lingual_vectors(tiny_assistant):
+    assert tiny_assistant.index.cross_lingual_encoder is None
+    assert "cross_lingual_encoder" not in tiny_assistant.index.manifest.extra
+
+
+def test_the_index_holds_each_unit_embedded_by_the_cross_lingual_encoder(fresh_settings):
+    fresh_settings = with_cross_lingual(fresh_settings)
+    build(fresh_settings)
+    index = load_index(fresh_settings.index_dir)
+    assert index.cross_lingual_encoder == "use-m3" == index.manifest.extra["cross_lingual_encoder"]
+    units, texts = dense_units(list(index.chunks), dict(index.articles))
+    expected = load_embedder("use").embed_passages(texts)
+    np.testing.assert_allclose(index.cross_lingual.vectors(), expected, atol=1e-5)
+    # A unit's own text finds its chunk first.
+    rows, _ = index.cross_lingual_search(load_embedder("use").embed_query(texts[-1]), 5)
+    assert rows[0] == units[-1].chunk_row
+    keyed = stored_vectors(fresh_settings.index_dir, "use-m3")  # what a rebuild reuses
+    assert set(keyed) == {u.key for u in units}
+
+
+def test_switching_the_cross_lingual_encoder_off_and_on_rebuilds_reusing_the_main_vectors(fresh_settings):
+    fresh_settings = with_cross_lingual(fresh_settings)
+    build(fresh_settings)
+    off = fresh_settings.model_copy(update={"cross_lingual_encoder": "none"})
+    assert not is_up_to_date(off.index_dir, [off.corpus_dir], off)
+    report = build(off)
+    assert report.changed and report.embedded == 0
+    index = load_index(off.index_dir)
+    assert index.cross_lingual_encoder is None and index.cross_lingual is None
+    assert not (off.index_dir / index.manifest.data_dir / CROSS_LINGUAL_FILE).exists()
+    assert is_up_to_date(off.index_dir, [off.corpus_dir], off)
+    report = build(fresh_settings)
+    assert report.changed and report.embedded == 0
+    assert load_index(fresh_settings.index_dir).cross_lingual_encoder == "use-m3"
+
+
+def test_an_index_missing_its_cross_lingual_vectors_is_damaged_and_rebuilt(fresh_settings):
+    from assistant.pipeline import ensure_index
+
+    fresh_settings = with_cross_lingual(fresh_settings)
+    build(fresh_settings)
+    manifest = read_manifest(fresh_settings.index_dir)
+    (fresh_settings.index_dir / manifest.data_dir / CROSS_LINGUAL_FILE).unlink()
+    with pytest.raises(DamagedIndexError, match="rebuild"):
+        load_index(fresh_settings.index_dir)
+    assert ensure_index(fresh_settings).changed
+    assert load_index(fresh_settings.index_dir).cross_lingual_encoder == "use-m3"

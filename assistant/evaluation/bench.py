@@ -19,7 +19,7 @@ from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.embed import load_embedder
 from assistant.evaluation import metrics
-from assistant.indexer import corpus_fingerprint, index_articles
+from assistant.indexer import corpus_fingerprint, cross_lingual_name, index_articles
 from assistant.query import parse_query
 from assistant.retrieve import Retriever
 from assistant.index.store import DamagedIndexError, open_index, read_manifest
@@ -141,7 +141,8 @@ def ensure_bench_index(folder: Path, index_dir: Path, settings: Settings,
     except DamagedIndexError:
         manifest = None  # an older format or a broken build: rebuilt below, reusing its vectors
     encoder = load_embedder(settings.encoder, threads=settings.encoder_threads).name
-    if manifest and manifest.corpus_fingerprint == fingerprint and manifest.encoder == encoder:
+    if (manifest and manifest.corpus_fingerprint == fingerprint and manifest.encoder == encoder
+            and manifest.extra.get("cross_lingual_encoder") == cross_lingual_name(settings)):
         return
     index_articles(load_passages(folder, script), index_dir, settings, {"passages": digest}, fingerprint,
                    [str(passages_file.resolve())], progress, reuse_from=reuse_from)

@@ -78,6 +78,16 @@ class Index(Protocol):
         of its units among the ``k`` nearest (``sentences=False``: whole-chunk units only)."""
         ...
 
+    @property
+    def cross_lingual_encoder(self) -> str | None:
+        """The second encoder whose vectors the index also holds for its units (None: none)."""
+        ...
+
+    def cross_lingual_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`dense_search`, over the cross-lingual encoder's vectors (only when
+        :attr:`cross_lingual_encoder` names one)."""
+        ...
+
     def chunk(self, row: int) -> Chunk: ...
 
     def chunk_row(self, chunk_id: str) -> int | None:

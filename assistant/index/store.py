@@ -10,6 +10,8 @@ Layout of an index folder::
               half-width, lower case, offsets equal to the stored text), tables.npz (per-row
               arrays: a chunk's article, id and sentence count, a unit's chunk), dense.faiss,
               lexical/ (BM25 per chunk), article_lexical/ (BM25 per article; bm25s npy+json),
+              cross_lingual.faiss (the same units embedded by the cross-lingual encoder, when
+              the manifest names one in ``extra["cross_lingual_encoder"]``),
               sources.json (the sources, again: a damaged manifest is rebuilt from them)
 
 A build writes a fresh ``data-<id>/`` and then atomically replaces ``manifest.json``
@@ -167,6 +169,9 @@ class StoredIndex:
     article_lexical: LexicalIndex  # one BM25 row per article, in ``articles`` order
     match_texts: Mapping[str, MatchText]
     tables: RowTables
+    # The same units embedded by a second encoder that matches English questions with Chinese
+    # text better alongside the first (``Settings.cross_lingual_encoder``); None when not built.
+    cross_lingual: DenseIndex | None = None
 
     def __post_init__(self) -> None:
         self.unit_chunk_rows = self.units.chunk_rows
@@ -232,6 +237,19 @@ class StoredIndex:
         if not 0 <= other < len(self.chunks) or self.chunk_article_rows[other] != self.chunk_article_rows[row]:
             return None
         return other if self.chunks[other].ordinal == self.chunks[row].ordinal + step else None
+
+    @property
+    def cross_lingual_encoder(self) -> str | None:
+        return self.manifest.extra.get("cross_lingual_encoder") if self.cross_lingual is not None else None
+
+    def cross_lingual_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        if self.cross_lingual is None:
+            raise ValueError("this index holds no cross-lingual vectors")
+        rows, sims = self.cross_lingual.search(vector, k)
+        if not sentences:
+            keep = ~self.unit_is_sentence[rows]
+            rows, sims = rows[keep], sims[keep]
+        return best_per_chunk(self.unit_chunk_rows[rows], sims)
 
     def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
         return self.dense.vectors_at(vector_rows)
@@ -383,6 +401,7 @@ def _foreign_entries(index_dir: Path) -> list[str]:
 # Every generation's data folder holds these; the searchable parts add their own (SearchParts.files).
 _DATA_FILES = ("articles.jsonl", "chunks.jsonl", "units.jsonl", "match.jsonl")
 FAISS_FILES = ("dense.faiss", "lexical", "article_lexical")
+CROSS_LINGUAL_FILE = "cross_lingual.faiss"
 
 
 def store_files(manifest: Manifest) -> tuple[str, ...]:
@@ -390,7 +409,7 @@ def store_files(manifest: Manifest) -> tuple[str, ...]:
         from assistant.index.milvus import MILVUS_FILES
 
         return _DATA_FILES + MILVUS_FILES
-    return _DATA_FILES + FAISS_FILES
+    return _DATA_FILES + FAISS_FILES + ((CROSS_LINGUAL_FILE,) if manifest.extra.get("cross_lingual_encoder") else ())
 
 
 def is_complete(index_dir: Path, manifest: Manifest) -> bool:
@@ -423,17 +442,20 @@ def load_index(index_dir: Path, mmap: bool = True, nprobe: int | None = None, *,
         dense = DenseIndex.load(data / "dense.faiss", mmap=mmap, nprobe=nprobe)
         lexical = LexicalIndex.load(data / "lexical", mmap=mmap)
         article_lexical = LexicalIndex.load(data / "article_lexical", mmap=mmap)
+        cross_lingual = (DenseIndex.load(data / CROSS_LINGUAL_FILE, mmap=mmap, nprobe=nprobe)
+                         if manifest.extra.get("cross_lingual_encoder") else None)
         consistent = meta.consistent()
     except Exception as exc:  # any unreadable part means the same thing to the user
         raise unreadable(index_dir, exc) from None
     if (not consistent or dense.size != len(meta.units) or lexical.size != len(meta.chunks)
-            or article_lexical.size != len(meta.articles) or dense.dim != manifest.dim):
+            or article_lexical.size != len(meta.articles) or dense.dim != manifest.dim
+            or (cross_lingual is not None and cross_lingual.size != len(meta.units))):
         raise DamagedIndexError(
             f"index at {index_dir} is inconsistent ({dense.size} vectors for {len(meta.units)} units, "
             f"{lexical.size} BM25 rows for {len(meta.chunks)} chunks); rebuild it with {repair_hint(index_dir)}"
         )
     return StoredIndex(index_dir, manifest, meta.articles, meta.chunks, meta.units, dense, lexical, article_lexical,
-                       meta.match_texts, meta.tables)
+                       meta.match_texts, meta.tables, cross_lingual)
 
 
 def unreadable(index_dir: Path, exc: Exception) -> DamagedIndexError:
@@ -553,19 +575,28 @@ def _recorded(index_dir: Path) -> dict[str, list[str]]:
 def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
     """The vectors of the index at ``index_dir`` keyed by the hash of the text embedded.
 
-    Read straight from ``units.jsonl`` and ``dense.faiss``, so an index written by an older
-    format version still gives its vectors to a rebuild; ``{}`` when there is nothing usable.
+    Read straight from ``units.jsonl`` and ``dense.faiss`` (or ``cross_lingual.faiss``, when
+    ``encoder`` is the index's cross-lingual one), so an index written by an older format
+    version still gives its vectors to a rebuild; ``{}`` when there is nothing usable.
     """
     try:
         data = json.loads((index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if data.get("encoder") != encoder or not data.get("data_dir"):
+        if not data.get("data_dir"):
             return {}
         folder = index_dir / data["data_dir"]
+        if data.get("encoder") == encoder:
+            faiss_file = folder / "dense.faiss"
+        elif (data.get("extra") or {}).get("cross_lingual_encoder") == encoder:
+            faiss_file = folder / CROSS_LINGUAL_FILE
+        else:
+            return {}
         keys = [u["key"] for u in _read_jsonl(folder / "units.jsonl")]
-        if (folder / "dense.faiss").exists():
-            vectors = DenseIndex.load(folder / "dense.faiss").vectors()
-        else:  # an index searched in Milvus keeps its vectors beside it for rebuilds
+        if faiss_file.exists():
+            vectors = DenseIndex.load(faiss_file).vectors()
+        elif data.get("encoder") == encoder:  # an index searched in Milvus keeps its vectors beside it for rebuilds
             vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        else:
+            return {}
     except Exception:  # missing, damaged or foreign: there is simply nothing to reuse
         return {}
     if len(keys) != len(vectors):
@@ -624,12 +655,18 @@ class FaissParts:
     dense: DenseIndex
     lexical: LexicalIndex
     article_lexical: LexicalIndex
-    files: tuple[str, ...] = FAISS_FILES
+    cross_lingual: DenseIndex | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return FAISS_FILES + ((CROSS_LINGUAL_FILE,) if self.cross_lingual is not None else ())
 
     def save(self, data: Path) -> None:
         self.dense.save(data / "dense.faiss")
         self.lexical.save(data / "lexical")
         self.article_lexical.save(data / "article_lexical")
+        if self.cross_lingual is not None:
+            self.cross_lingual.save(data / CROSS_LINGUAL_FILE)
 
     def discard(self, data: Path) -> None:
         pass  # the files go with the folder
