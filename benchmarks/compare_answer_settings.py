@@ -45,7 +45,7 @@ from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  #
 
 SHIPPED = "shipped"
 # Settings ExtractiveAnswerer.prepare reads: a variant of these needs its own first half.
-PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader", "article_context"})
+PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader", "reader_shortlist", "article_context"})
 MAX_MEAN_QUOTE = 120.0  # the target for the mean quote on XQuAD and CMRC
 
 

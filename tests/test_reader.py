@@ -66,6 +66,16 @@ def test_rerank_only_reassigns_the_shortlists_probabilities(reader):
     assert np.array_equal(np.argsort(-out, kind="stable")[: reader.shortlist], expected)
 
 
+def test_a_longer_shortlist_lets_a_sentence_ranked_below_the_trained_one_lead(reader):
+    # The stating sentence ranked last of eight by the selector, three lookalikes above it.
+    question = match_form("兰州的年平均降水量是多少？")
+    sentences = [match_form(RAIN[0]), match_form(RAIN[2])] + ["兰州牛肉面闻名全国。"] * 5 + [match_form(RAIN[1])]
+    p = np.array([0.30, 0.29, 0.28, 0.27, 0.26, 0.25, 0.24, 0.23])
+    assert int(np.argmax(reader.rerank(question, sentences, p))) != 7  # out of the trained shortlist
+    longer = reader.rerank(question, sentences, p, shortlist=8)
+    assert int(np.argmax(longer)) == 7 and sorted(longer) == sorted(p)
+
+
 def test_combine_is_the_selector_order_at_weight_zero():
     p = np.array([0.9, 0.5, 0.2])
     assert np.array_equal(np.argsort(-combine(p, np.array([-5.0, 0.0, 5.0]), 0.0)), [0, 1, 2])

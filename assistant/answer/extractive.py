@@ -228,7 +228,8 @@ class ExtractiveAnswerer:
             return selection
         candidates = [s.candidate for s in selection.scored]
         probabilities = self.reader.rerank(query.match, [c.match for c in candidates],
-                                           np.array([s.probability for s in selection.scored]))
+                                           np.array([s.probability for s in selection.scored]),
+                                           self.settings.reader_shortlist)
         return replace(selection, scored=[Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:

@@ -105,12 +105,15 @@ class SentenceReader:
             pooled = self._forward.mean_pooled(ids, lengths)
         return pooled @ self._head_w + self._head_b
 
-    def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray) -> np.ndarray:
-        """``probabilities`` with the shortlist's values reassigned in the combined order."""
+    def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
+               shortlist: int | None = None) -> np.ndarray:
+        """``probabilities`` with the shortlist's values reassigned in the combined order
+        (``shortlist``: the most probable sentences reordered; None: as the reader was trained)."""
         p = np.asarray(probabilities, dtype=np.float64).copy()
-        if len(p) < 2 or self.shortlist < 2:
+        shortlist = self.shortlist if shortlist is None else shortlist
+        if len(p) < 2 or shortlist < 2:
             return p
-        top = np.argsort(-p, kind="stable")[: self.shortlist]
+        top = np.argsort(-p, kind="stable")[:shortlist]
         combined = combine(p[top], self.scores(question, [sentences[i] for i in top]), self.weight)
         p[top[np.argsort(-combined, kind="stable")]] = p[top]  # p[top] is sorted high to low
         return p

@@ -34,6 +34,9 @@ class AnswerSettings:
     # leads, 0.25-0.35 s more per answer on one core. The refusal threshold reads the same best
     # probability either way.
     reader: bool = True
+    # The selector's most probable sentences the reader reorders; None: as many as it was trained
+    # on (its model's ``shortlist``, 5).
+    reader_shortlist: int | None = None
     # Question languages in which "how many X" is refused when the best sentence and its
     # neighbours never name X (English questions name X through dictionary translations; an X
     # Chinese counts with a measure word, "how many times / points", is not checked).
