@@ -133,6 +133,8 @@ class Assistant:
         stamp = _manifest_stamp(self.settings.index_dir)  # taken first: a switch during the load is seen next time
         index = open_index(self.settings)
         check_encoder(index.manifest, self.embedder.name, self.settings.index_dir)
+        if index.cross_lingual_encoder:  # loaded with the index, not during the first English question
+            load_embedder(index.cross_lingual_encoder)
         return _Loaded(index, ExtractiveAnswerer(index, self.embedder, self.settings.prompts_dir,
                                                  AnswerSettings.from_config(self.settings)), stamp)
 
