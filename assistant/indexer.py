@@ -294,8 +294,9 @@ def index_articles(
             checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, embedder.name, done_keys,
                                                                             done_vectors))
         cross_lingual_vectors = None
-        if cross_lingual_name(settings):
-            cross = load_embedder(settings.cross_lingual_encoder, threads=settings.encoder_threads)
+        cross = load_embedder(settings.cross_lingual_encoder, threads=settings.encoder_threads) \
+            if cross_lingual_name(settings) else None
+        if cross is not None:
             cross_lingual_vectors, _ = _embed_missing(
                 cross, texts, keys, _reusable_vectors(index_dir, reuse_from, cross.name), progress,
                 checkpoint=lambda done_keys, done_vectors: save_partial_vectors(index_dir, cross.name, done_keys,
@@ -320,7 +321,7 @@ def index_articles(
             extra={"pipeline_version": PIPELINE_VERSION, "skipped": [list(s) for s in skipped],
                    "excluded": list(excluded)},
         )
-        if cross_lingual_vectors is not None:
+        if cross is not None:
             manifest.extra["cross_lingual_encoder"] = cross.name
         match_texts = {a.doc_id: MatchText(match_form(a.title), match_form(a.text)) for a in articles}
         if settings.store == "milvus":

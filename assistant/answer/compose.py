@@ -110,8 +110,8 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     """
     start, end = candidate.sentence.start, candidate.sentence.end
     text = candidate.match
-    if clause_chars is not None and qtype.kind in CLAUSE_TYPES and not (
-            clause_needs_type and not gives_new(qtype, text, question_match)):
+    if clause_chars is not None and qtype.kind in CLAUSE_TYPES and (
+            not clause_needs_type or gives_new(qtype, text, question_match)):
         max_chars = clause_chars
     end = start + _trim_clause_mark(text, 0, end - start)
     if end - start <= max_chars:

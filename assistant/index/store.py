@@ -208,7 +208,11 @@ class StoredIndex:
         return [self._article_ids[r] for r in rows], scores
 
     def dense_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        rows, sims = self.dense.search(vector, k)
+        return self._best_chunks(self.dense, vector, k, sentences)
+
+    def _best_chunks(self, vectors: DenseIndex, vector: np.ndarray, k: int, sentences: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest ``k`` units of ``vectors`` (one row per unit) as chunk hits."""
+        rows, sims = vectors.search(vector, k)
         if not sentences:
             keep = ~self.unit_is_sentence[rows]
             rows, sims = rows[keep], sims[keep]
@@ -245,11 +249,7 @@ class StoredIndex:
     def cross_lingual_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
         if self.cross_lingual is None:
             raise ValueError("this index holds no cross-lingual vectors")
-        rows, sims = self.cross_lingual.search(vector, k)
-        if not sentences:
-            keep = ~self.unit_is_sentence[rows]
-            rows, sims = rows[keep], sims[keep]
-        return best_per_chunk(self.unit_chunk_rows[rows], sims)
+        return self._best_chunks(self.cross_lingual, vector, k, sentences)
 
     def sentence_vectors(self, vector_rows: Sequence[int]) -> np.ndarray:
         return self.dense.vectors_at(vector_rows)
