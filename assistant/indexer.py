@@ -93,10 +93,9 @@ def is_up_to_date(index_dir: Path, sources: Sequence[Path], settings: Settings, 
 
 def cross_lingual_name(settings: Settings) -> str | None:
     """The cross-lingual encoder an index built with ``settings`` holds (its manifest name), or None:
-    none configured, the same as the main encoder, or a Milvus store (its vectors live in Milvus,
-    which holds one vector set per unit here)."""
+    none configured, or the same as the main encoder."""
     spec = settings.cross_lingual_encoder.strip()
-    if not spec or spec.lower() == "none" or settings.store == "milvus":
+    if not spec or spec.lower() == "none":
         return None
     name = encoder_name(spec)
     return None if name == encoder_name(settings.encoder) else name
@@ -329,7 +328,7 @@ def index_articles(
 
             manifest.extra["store"] = "milvus"
             search = MilvusParts.for_build(index_dir, settings, articles, chunks, units, vectors, chunk_tokens,
-                                           article_tokens, lexical)
+                                           article_tokens, lexical, cross_lingual_vectors)
         else:
             def dense_index(matrix: np.ndarray) -> DenseIndex:
                 return DenseIndex.build(matrix, exact_below=settings.dense_exact_below,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -184,7 +185,7 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
                              f"{sum(r.score[name] for r in ans):.1f} of {len(ans)} | {_mean_quote(rs, name):.1f} |")
     lines += ["", "Accepted (no row loses; public first quotes within "
               f"{MAX_MEAN_QUOTE:.0f} characters on average): "
-              + (", ".join(f"`{n}`" for n in names[1:] if accepted(results, n)) or "none"),
+              + (", ".join(f"`{n}`" for n in names[1:] if accepted(results, n)) or ("none" if names[1:] else "no variant")),
               "", "## Dev questions whose first quote changes", ""]
     for set_name in DEV_SETS:
         for r in results[set_name]:
@@ -198,16 +199,22 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("variants", nargs="+", metavar="FIELD=VALUE[;FIELD=VALUE]",
-                        help="AnswerSettings fields and the values to compare with the shipped ones")
+    parser.add_argument("variants", nargs="*", metavar="FIELD=VALUE[;FIELD=VALUE]",
+                        help="AnswerSettings fields and the values to compare with the shipped ones "
+                             "(none: the shipped rows alone, e.g. under other ASSISTANT_* variables; needs --out)")
     parser.add_argument("--out", type=Path, help="report file [default: benchmarks/<first field>.md]")
     args = parser.parse_args()
+    if not args.variants and not args.out:
+        parser.error("without a variant, name the report file with --out")
     overrides = dict(parse_variant(spec) for spec in args.variants)
     out = args.out or ROOT / "benchmarks" / f"{next(iter(next(iter(overrides.values()))))}.md"
     start = time.time()
     settings = Settings()
     results = all_rows(settings, overrides)
-    command = "python benchmarks/compare_answer_settings.py " + " ".join(args.variants)
+    # The variables a run was made under belong to its command: they change what "shipped" means.
+    env = " ".join(f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith("ASSISTANT_"))
+    command = " ".join(filter(None, [env, "python benchmarks/compare_answer_settings.py", *args.variants,
+                                     f"--out {args.out}" if args.out else ""]))
     out.write_text(report(results, [SHIPPED, *overrides], command, time.time() - start), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
 

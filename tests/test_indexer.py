@@ -260,12 +260,12 @@ def with_cross_lingual(settings: Settings) -> Settings:
     return settings.model_copy(update={"cross_lingual_encoder": "use"})
 
 
-def test_the_cross_lingual_encoder_is_none_unless_asked_for_and_never_the_main_one_or_in_milvus():
+def test_the_cross_lingual_encoder_is_none_unless_asked_for_and_never_the_main_one():
     assert cross_lingual_name(Settings()) is None
     assert cross_lingual_name(Settings(cross_lingual_encoder="use")) == "use-m3"
     assert cross_lingual_name(Settings(cross_lingual_encoder="")) is None
     assert cross_lingual_name(Settings(cross_lingual_encoder="use", encoder="use")) is None
-    assert cross_lingual_name(Settings(cross_lingual_encoder="use", store="milvus")) is None
+    assert cross_lingual_name(Settings(cross_lingual_encoder="use", store="milvus")) == "use-m3"
 
 
 def test_a_default_build_holds_no_cross_lingual_vectors(tiny_assistant):

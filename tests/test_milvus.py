@@ -105,6 +105,39 @@ def test_a_faiss_index_is_rebuilt_into_milvus_when_the_store_changes(fresh_setti
     assert Assistant(milvus).ask(ZH).citations[0].doc_id == "a_suining"
 
 
+def test_the_cross_lingual_vectors_are_searched_in_milvus_as_in_faiss(fresh_settings):
+    """Both stores hold the same second vector set; a FAISS index moved into Milvus reuses it."""
+    import numpy as np
+
+    from assistant.embed import load_embedder
+    from assistant.index.milvus import CROSS_LINGUAL_VECTORS, MilvusIndex
+    from assistant.index.store import load_index
+    from assistant.pipeline import ensure_index
+
+    faiss_settings = fresh_settings.model_copy(update={"cross_lingual_encoder": "use"})
+    ensure_index(faiss_settings)
+    faiss_index = load_index(faiss_settings.index_dir)
+    milvus = faiss_settings.model_copy(update={"store": "milvus"})
+    stages = []
+    report = ensure_index(milvus, progress=lambda stage, done, total: stages.append(stage))
+    assert report.changed and report.embedded == 0 and not {"embed", "embed_cross_lingual"} & set(stages)  # both reused
+    index = load_index(milvus.index_dir)
+    assert isinstance(index, MilvusIndex) and index.cross_lingual_encoder == "use-m3"
+    assert (milvus.index_dir / index.manifest.data_dir / CROSS_LINGUAL_VECTORS).exists()
+    vector = load_embedder("use").embed_query(EN)
+    rows, sims = index.cross_lingual_search(vector, 20)
+    expected_rows, expected_sims = faiss_index.cross_lingual_search(vector, 20)
+    assert rows.tolist() == expected_rows.tolist()
+    np.testing.assert_allclose(sims, expected_sims, atol=1e-4)
+    # The main vectors are searched in their own field, as before.
+    main_rows, _ = index.dense_search(load_embedder(milvus.encoder).embed_query(EN), 20)
+    assert main_rows.tolist() == faiss_index.dense_search(load_embedder(milvus.encoder).embed_query(EN), 20)[0].tolist()
+    off = load_index(ensure_index(milvus.model_copy(update={"cross_lingual_encoder": "none"})).index_dir)
+    assert off.cross_lingual_encoder is None
+    with pytest.raises(ValueError, match="no cross-lingual"):
+        off.cross_lingual_search(vector, 5)
+
+
 def test_another_process_opens_the_index_after_this_one_lets_go(milvus_settings, milvus_assistant):
     import subprocess
     import sys

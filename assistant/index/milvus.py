@@ -41,6 +41,9 @@ from assistant.text import STOPWORDS
 from assistant.types import Article, Chunk
 
 MILVUS_FILES = ("vectors.npy", "terms.json", "milvus.json")
+# The cross-lingual encoder's vectors of the same units, kept beside them (as vectors.npy) so a
+# rebuild reuses them; searched in the unit collection's second vector field.
+CROSS_LINGUAL_VECTORS = "cross_lingual.npy"
 # Milvus's jieba analyzer, without punctuation and the project's stopwords (as bm25s's tokens are).
 _PUNCTUATION = list("，。、；：？！“”‘’（）《》【】—…·,.;:?!()[]\"'-/%")
 ANALYZER = {"tokenizer": "jieba", "filter": [{"type": "stop", "stop_words": sorted(set(_PUNCTUATION) | set(STOPWORDS) | {" "})}]}
@@ -116,13 +119,17 @@ class MilvusParts:
     article_tokens: Sequence[Sequence[str]]
     lexical: LexicalIndex  # for the answer stage's term statistics (terms.json)
     dense_exact_below: int
-    files: tuple[str, ...] = MILVUS_FILES
+    cross_lingual_vectors: np.ndarray | None = None  # the same units by the cross-lingual encoder, if on
 
     @classmethod
     def for_build(cls, index_dir: Path, settings: Settings, articles, chunks, units, vectors, chunk_tokens,
-                  article_tokens, lexical) -> "MilvusParts":
+                  article_tokens, lexical, cross_lingual_vectors: np.ndarray | None = None) -> "MilvusParts":
         return cls(default_uri(index_dir, settings), settings.milvus_token, Path(index_dir), articles, chunks, units,
-                   vectors, chunk_tokens, article_tokens, lexical, settings.dense_exact_below)
+                   vectors, chunk_tokens, article_tokens, lexical, settings.dense_exact_below, cross_lingual_vectors)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return MILVUS_FILES + ((CROSS_LINGUAL_VECTORS,) if self.cross_lingual_vectors is not None else ())
 
     def save(self, data: Path) -> None:
         client = connect(self.uri, self.token)
@@ -135,13 +142,18 @@ class MilvusParts:
         _insert(client, names["articles"], (
             {"row": row, "doc_id": a.doc_id, "text": _analyzer_text(tokens)}
             for row, (a, tokens) in enumerate(zip(self.articles, self.article_tokens))))
-        _create_unit_collection(client, names["units"], self.vectors.shape[1], exact=len(self.units) < self.dense_exact_below)
+        cross = self.cross_lingual_vectors
+        _create_unit_collection(client, names["units"], self.vectors.shape[1], exact=len(self.units) < self.dense_exact_below,
+                                cross_lingual_dim=None if cross is None else cross.shape[1])
         _insert(client, names["units"], (
-            {"row": row, "chunk_row": u.chunk_row, "sentence": u.kind == "sentence", "dense": self.vectors[row].tolist()}
+            {"row": row, "chunk_row": u.chunk_row, "sentence": u.kind == "sentence", "dense": self.vectors[row].tolist(),
+             **({} if cross is None else {"cross_lingual": cross[row].tolist()})}
             for row, u in enumerate(self.units)))
         for name in names.values():
             client.flush(name)  # unflushed rows are searched without an index: 100x slower (Milvus Lite)
         np.save(data / "vectors.npy", np.asarray(self.vectors, dtype=np.float32), allow_pickle=False)
+        if cross is not None:
+            np.save(data / CROSS_LINGUAL_VECTORS, np.asarray(cross, dtype=np.float32), allow_pickle=False)
         vocabulary = self.lexical.vocabulary()
         (data / "terms.json").write_text(json.dumps(
             {"documents": self.lexical.size, "df": {t: self.lexical.document_frequency(t) for t in vocabulary}},
@@ -203,7 +215,9 @@ def _create_text_collection(client, name: str) -> None:
     client.create_collection(name, schema=schema, index_params=params)
 
 
-def _create_unit_collection(client, name: str, dim: int, exact: bool) -> None:
+def _create_unit_collection(client, name: str, dim: int, exact: bool, cross_lingual_dim: int | None = None) -> None:
+    """One row per unit: its chunk, whether it is a sentence, its vector ("dense") and, when the
+    cross-lingual encoder is on, that encoder's vector of it ("cross_lingual")."""
     from pymilvus import DataType
 
     _drop(client, [name])
@@ -211,13 +225,16 @@ def _create_unit_collection(client, name: str, dim: int, exact: bool) -> None:
     schema.add_field("row", DataType.INT64, is_primary=True)
     schema.add_field("chunk_row", DataType.INT64)
     schema.add_field("sentence", DataType.BOOL)
-    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+    vector_fields = {"dense": dim, **({} if cross_lingual_dim is None else {"cross_lingual": cross_lingual_dim})}
     params = client.prepare_index_params()
-    # Exact below the same size as FAISS; above, Milvus's HNSW (unit vectors: inner product = cosine).
-    if exact:
-        params.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
-    else:
-        params.add_index(field_name="dense", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 200})
+    for field_name, field_dim in vector_fields.items():
+        schema.add_field(field_name, DataType.FLOAT_VECTOR, dim=field_dim)
+        # Exact below the same size as FAISS; above, Milvus's HNSW (unit vectors: inner product = cosine).
+        if exact:
+            params.add_index(field_name=field_name, index_type="FLAT", metric_type="IP")
+        else:
+            params.add_index(field_name=field_name, index_type="HNSW", metric_type="IP",
+                             params={"M": 32, "efConstruction": 200})
     client.create_collection(name, schema=schema, index_params=params)
 
 
@@ -285,11 +302,23 @@ class MilvusIndex(StoredIndex):
         scores = np.array([abs(float(h["distance"])) for h in hits], dtype=np.float32)
         return rows, scores, [h["entity"]["doc_id"] for h in hits]
 
+    @property
+    def cross_lingual_encoder(self) -> str | None:
+        return self.manifest.extra.get("cross_lingual_encoder")
+
     def dense_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        return self._vector_search("dense", vector, k, sentences)
+
+    def cross_lingual_search(self, vector: np.ndarray, k: int, sentences: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        if not self.cross_lingual_encoder:
+            raise ValueError("this index holds no cross-lingual vectors")
+        return self._vector_search("cross_lingual", vector, k, sentences)
+
+    def _vector_search(self, field_name: str, vector: np.ndarray, k: int, sentences: bool) -> tuple[np.ndarray, np.ndarray]:
         if k <= 0 or not len(self.units):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         hits = self.client.search(self.names["units"], data=[np.asarray(vector, dtype=np.float32).tolist()],
-                                  anns_field="dense", limit=min(k, MAX_RESULTS), filter="" if sentences else "sentence == false",
+                                  anns_field=field_name, limit=min(k, MAX_RESULTS), filter="" if sentences else "sentence == false",
                                   search_params={"metric_type": "IP", "params": {"ef": max(64, min(k, MAX_RESULTS))}},
                                   output_fields=["chunk_row"])[0]
         chunk_rows = np.array([int(h["entity"]["chunk_row"]) for h in hits], dtype=np.int64)
@@ -326,5 +355,5 @@ def load_milvus_index(index_dir: Path, manifest: Manifest, uri: str | None = Non
                        meta.tables, client=client, names=names, vectors=vectors, term_table=table)
 
 
-__all__ = ["MILVUS_FILES", "MatchText", "MilvusIndex", "MilvusParts", "TermTable", "connect", "drop_generation",
+__all__ = ["CROSS_LINGUAL_VECTORS", "MILVUS_FILES", "MatchText", "MilvusIndex", "MilvusParts", "TermTable", "connect", "drop_generation",
            "load_milvus_index", "release"]

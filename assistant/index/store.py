@@ -406,9 +406,9 @@ CROSS_LINGUAL_FILE = "cross_lingual.faiss"
 
 def store_files(manifest: Manifest) -> tuple[str, ...]:
     if manifest.extra.get("store") == "milvus":
-        from assistant.index.milvus import MILVUS_FILES
+        from assistant.index.milvus import CROSS_LINGUAL_VECTORS, MILVUS_FILES
 
-        return _DATA_FILES + MILVUS_FILES
+        return _DATA_FILES + MILVUS_FILES + ((CROSS_LINGUAL_VECTORS,) if manifest.extra.get("cross_lingual_encoder") else ())
     return _DATA_FILES + FAISS_FILES + ((CROSS_LINGUAL_FILE,) if manifest.extra.get("cross_lingual_encoder") else ())
 
 
@@ -576,7 +576,7 @@ def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
     """The vectors of the index at ``index_dir`` keyed by the hash of the text embedded.
 
     Read straight from ``units.jsonl`` and ``dense.faiss`` (or ``cross_lingual.faiss``, when
-    ``encoder`` is the index's cross-lingual one), so an index written by an older format
+    ``encoder`` is the index's cross-lingual one; with Milvus, the ``.npy`` copies kept beside it), so an index written by an older format
     version still gives its vectors to a rebuild; ``{}`` when there is nothing usable.
     """
     try:
@@ -585,16 +585,18 @@ def stored_vectors(index_dir: Path, encoder: str) -> dict[str, np.ndarray]:
             return {}
         folder = index_dir / data["data_dir"]
         if data.get("encoder") == encoder:
-            faiss_file = folder / "dense.faiss"
+            faiss_file, milvus_file = folder / "dense.faiss", folder / "vectors.npy"
         elif (data.get("extra") or {}).get("cross_lingual_encoder") == encoder:
-            faiss_file = folder / CROSS_LINGUAL_FILE
+            from assistant.index.milvus import CROSS_LINGUAL_VECTORS
+
+            faiss_file, milvus_file = folder / CROSS_LINGUAL_FILE, folder / CROSS_LINGUAL_VECTORS
         else:
             return {}
         keys = [u["key"] for u in _read_jsonl(folder / "units.jsonl")]
         if faiss_file.exists():
             vectors = DenseIndex.load(faiss_file).vectors()
-        elif data.get("encoder") == encoder:  # an index searched in Milvus keeps its vectors beside it for rebuilds
-            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        elif milvus_file.exists():  # an index searched in Milvus keeps its vectors beside it for rebuilds
+            vectors = np.load(milvus_file, allow_pickle=False)
         else:
             return {}
     except Exception:  # missing, damaged or foreign: there is simply nothing to reuse
