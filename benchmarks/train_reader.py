@@ -396,7 +396,7 @@ def spread_sample(groups: list[dict], n: int = SPREAD_QUESTIONS) -> list[dict]:
     return usable[:n]
 
 
-def rescale(groups: list[dict], path: Path = MODEL_PATH) -> dict:
+def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = None) -> dict:
     """Store in the reader at ``path`` the chosen weight at its own score scale.
 
     The weight was chosen on the half models' out-of-fold scores. A reader trained longer (the
@@ -404,10 +404,13 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH) -> dict:
     would have more say against the selector than the choice gave it. So the shipped weight is
     the chosen one times the halves' spread on their held-out questions over the shipped
     reader's spread on the same sample. Rewrites the file's meta only; run again, it gives the
-    same weight."""
+    same weight. ``chosen``: the weight the half models chose, when they were trained after the
+    reader at ``path`` (else the one it was trained with)."""
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["meta"]))
+    if chosen is not None:
+        meta["training"]["chosen_weight"] = chosen
     chosen = float(meta["training"].setdefault("chosen_weight", meta["weight"]))
     sample = spread_sample(groups)
     held_out = []
@@ -454,7 +457,8 @@ def rescale_shipped() -> None:
     """``rescale`` on the shipped reader, and its report rewritten."""
     meta = _halves_meta()
     trained_on = _meta(MODEL_PATH)["training"]["trained_on"]
-    write_report(meta["training"]["table"], float(meta["weight"]), trained_on, rescale(load_groups()))
+    weight = float(meta["training"].get("chosen_weight", meta["weight"]))  # the halves' choice
+    write_report(meta["training"]["table"], weight, trained_on, rescale(load_groups(), chosen=weight))
 
 
 def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None) -> None:
