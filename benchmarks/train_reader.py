@@ -409,9 +409,8 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["meta"]))
-    if chosen is not None:
-        meta["training"]["chosen_weight"] = chosen
-    chosen = float(meta["training"].setdefault("chosen_weight", meta["weight"]))
+    chosen = float(chosen if chosen is not None else meta["training"].get("chosen_weight", meta["weight"]))
+    meta["training"]["chosen_weight"] = chosen
     sample = spread_sample(groups)
     held_out = []
     for half in range(HALVES):

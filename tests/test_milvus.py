@@ -130,8 +130,8 @@ def test_the_cross_lingual_vectors_are_searched_in_milvus_as_in_faiss(fresh_sett
     assert rows.tolist() == expected_rows.tolist()
     np.testing.assert_allclose(sims, expected_sims, atol=1e-4)
     # The main vectors are searched in their own field, as before.
-    main_rows, _ = index.dense_search(load_embedder(milvus.encoder).embed_query(EN), 20)
-    assert main_rows.tolist() == faiss_index.dense_search(load_embedder(milvus.encoder).embed_query(EN), 20)[0].tolist()
+    main_vector = load_embedder(milvus.encoder).embed_query(EN)
+    assert index.dense_search(main_vector, 20)[0].tolist() == faiss_index.dense_search(main_vector, 20)[0].tolist()
     off = load_index(ensure_index(milvus.model_copy(update={"cross_lingual_encoder": "none"})).index_dir)
     assert off.cross_lingual_encoder is None
     with pytest.raises(ValueError, match="no cross-lingual"):

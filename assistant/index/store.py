@@ -408,8 +408,10 @@ def store_files(manifest: Manifest) -> tuple[str, ...]:
     if manifest.extra.get("store") == "milvus":
         from assistant.index.milvus import CROSS_LINGUAL_VECTORS, MILVUS_FILES
 
-        return _DATA_FILES + MILVUS_FILES + ((CROSS_LINGUAL_VECTORS,) if manifest.extra.get("cross_lingual_encoder") else ())
-    return _DATA_FILES + FAISS_FILES + ((CROSS_LINGUAL_FILE,) if manifest.extra.get("cross_lingual_encoder") else ())
+        search_files, cross_lingual_file = MILVUS_FILES, CROSS_LINGUAL_VECTORS
+    else:
+        search_files, cross_lingual_file = FAISS_FILES, CROSS_LINGUAL_FILE
+    return _DATA_FILES + search_files + ((cross_lingual_file,) if manifest.extra.get("cross_lingual_encoder") else ())
 
 
 def is_complete(index_dir: Path, manifest: Manifest) -> bool:
