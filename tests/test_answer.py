@@ -759,6 +759,18 @@ MEETING = """示例市科技局召开科技工作会议
 """
 
 
+def answer_with_probabilities(assistant: Assistant, settings: AnswerSettings, question: str, wanted: dict[str, float]):
+    """The answer when each candidate sentence has the probability of the first key it contains:
+    the selector's own order is not what is under test."""
+    answerer = assistant.answerer.with_settings(settings)
+    query = parse_query(question)
+    hits = assistant.retriever().run(query, k=10)
+    selection = answerer.select(query, hits)
+    scored = [replace(s, probability=next(p for key, p in wanted.items() if key in s.candidate.text))
+              for s in selection.scored]
+    return answerer.answer(query, hits, replace(selection, scored=scored))
+
+
 @pytest.mark.parametrize("langs, ratio, lead", [((), 0.0, None), (("en",), 0.0, None), (("zh",), 0.5, None),
                                                (("zh",), 0.25, "王明"), (("zh",), 0.0, "王明")])
 def test_a_lead_the_checks_refuse_is_passed_over_for_the_next_probable_sentence(tmp_path_factory, langs, ratio, lead):
@@ -770,20 +782,48 @@ def test_a_lead_the_checks_refuse_is_passed_over_for_the_next_probable_sentence(
     settings = AnswerSettings(threshold=0.0, check_fallback_ratio=ratio,
                               **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",),
                                  "check_fallback_langs": langs})
-    answerer = assistant.answerer.with_settings(settings)
-    query = parse_query("示例市科技局局长是谁？")
-    hits = assistant.retriever().run(query, k=10)
-    selection = answerer.select(query, hits)
-    # The selector's own order is not what is under test: the sentences get set probabilities.
-    wanted = {"各处室": 0.9, "王明": 0.3, "总结": 0.05}
-    scored = [replace(s, probability=next(p for key, p in wanted.items() if key in s.candidate.text))
-              for s in selection.scored]
-    answer = answerer.answer(query, hits, replace(selection, scored=scored))
+    answer = answer_with_probabilities(assistant, settings, "示例市科技局局长是谁？",
+                                       {"各处室": 0.9, "王明": 0.3, "总结": 0.05})
     if lead is None:
         assert answer.refused, answer.text
     else:
         assert not answer.refused and lead in answer.quotes()[0], answer.text
         assert all("各处室" not in quote for quote in answer.quotes())
+
+
+@pytest.mark.parametrize("neighbour_langs, lead", [(("zh", "en"), "总结"), (("en",), "王明"), ((), "王明")])
+def test_the_checks_read_the_leads_neighbours_only_in_the_languages_told(tmp_path_factory, neighbour_langs, lead):
+    # The most probable sentence names no office; the sentence after it (its passage neighbour)
+    # names the bureau's head. Read with its neighbours, the lead passes the office check and is
+    # quoted; read alone, it is refused and the fallback gives the lead to the neighbour.
+    assistant = build(tmp_path_factory, {"f_meeting": MEETING})
+    settings = AnswerSettings(threshold=0.0, check_fallback_ratio=0.25, check_neighbour_langs=neighbour_langs,
+                              **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",),
+                                 "check_fallback_langs": ("zh",)})
+    answer = answer_with_probabilities(assistant, settings, "示例市科技局局长是谁？",
+                                       {"总结": 0.9, "王明": 0.3, "各处室": 0.05})
+    assert not answer.refused and lead in answer.quotes()[0], answer.text
+
+
+def test_english_figures_with_a_magnitude_word_are_written_in_chinese_units():
+    from assistant.answer.refusal import chinese_unit_figures
+
+    assert chinese_unit_figures("Of its 1.24 billion yuan, 70 million, 2,500 thousand or 2.5 trillion "
+                                "or 3 thousand, and 24 consortia") == ["12.4亿元", "7000万", "250万", "2.5万亿", "3000"]
+    assert chinese_unit_figures("How many consortia were set up in 2021?") == []
+
+
+@pytest.mark.parametrize("in_chinese_units, refused", [(False, False), (True, True)])
+def test_an_amount_the_question_names_in_english_units_is_not_a_new_amount(tiny_assistant, in_chinese_units, refused):
+    # The only amount around Gansu's project sentence is the 7000万元 total the question names
+    # ("70 million yuan"); how much one project got is not given.
+    query = parse_query("How much of Gansu's 70 million yuan of project funding went to the nickel-cobalt project?")
+    settings = AnswerSettings(threshold=0.0, figures_in_chinese_units=in_chinese_units,
+                              **{**{field: () for field in CHECKS}, "money_gate_langs": ("en",)})
+    answer = tiny_assistant.answerer.with_settings(settings).run(query, tiny_assistant.retriever().run(query, k=10))
+    assert answer.refused == refused, answer.text
+    if not refused:
+        assert "7000万元" in answer.text
 
 
 def test_a_lead_about_another_name_is_not_passed_over(tiny_assistant):

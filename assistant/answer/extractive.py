@@ -29,7 +29,7 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify, gives_new
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    TOPIC_CHECKS, BestSentence, best_sentence_refused, instruction, missing_names, off_collection, place_articles,
+    TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection, place_articles,
     refusing_checks, small_talk)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
@@ -159,7 +159,7 @@ class ExtractiveAnswerer:
         (and above the threshold); the sentences passed over are not quoted at all.
         """
         ranked = sorted(selection.scored, key=lambda s: -s.probability)
-        failed = refusing_checks(BestSentence(query, selection.qtype, ranked[0].candidate, self.index), self.settings)
+        failed = refusing_checks(self._best(query, selection.qtype, ranked[0].candidate), self.settings)
         if not failed:
             return selection
         if query.lang not in self.settings.check_fallback_langs or TOPIC_CHECKS.intersection(failed):
@@ -171,11 +171,20 @@ class ExtractiveAnswerer:
                 return None
             if self.settings.check_fallback_same_article and scored.candidate.sentence.doc_id != lead_article:
                 continue
-            if not best_sentence_refused(BestSentence(query, selection.qtype, scored.candidate, self.index),
-                                         self.settings):
+            if not best_sentence_refused(self._best(query, selection.qtype, scored.candidate), self.settings):
                 passed_over = {id(s) for s in ranked[:i]}
                 return replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
         return None
+
+    def _best(self, query: Query, qtype: QuestionType, candidate: Candidate) -> BestSentence:
+        """What the checks on a lead read: the sentence with its passage neighbours, or alone in the
+        languages outside ``check_neighbour_langs``; the question with its English figures also in
+        Chinese units when ``figures_in_chinese_units`` is on (a figure it names is not news)."""
+        if query.lang not in self.settings.check_neighbour_langs:
+            candidate = replace(candidate, before="", after="")
+        if self.settings.figures_in_chinese_units:
+            query = replace(query, match=f"{query.match} {' '.join(chinese_unit_figures(query.text))}")
+        return BestSentence(query, qtype, candidate, self.index)
 
     def typed_first(self, query: Query, selection: Selection) -> Selection:
         """The selection with the lead's rank given to the most probable sentence holding the asked

@@ -150,6 +150,28 @@ def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str,
     return not any(gives_new(qtype, text, question_match) for text in _around(best))
 
 
+# An English figure with a magnitude word, as a Chinese text writes it: "1.24 billion" is 12.4亿,
+# "70 million" 7000万. The checks for a figure the question does not already name compare text.
+_ENGLISH_MAGNITUDE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b(\s*(?:yuan|rmb)\b)?",
+                                re.IGNORECASE)
+_MAGNITUDE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
+def chinese_unit_figures(text: str) -> list[str]:
+    """The figures of an English text that carry a magnitude word, in Chinese units (亿, 万), with
+    元 when the text says yuan ("70 million yuan": 7000万元)."""
+    out = []
+    for m in _ENGLISH_MAGNITUDE.finditer(text):
+        value = float(m.group(1).replace(",", "")) * _MAGNITUDE[m.group(2).lower()]
+        if value < 1e4:
+            figure = f"{value:g}"
+        else:
+            unit, scale = ("万亿", 1e12) if value >= 1e12 else ("亿", 1e8) if value >= 1e8 else ("万", 1e4)
+            figure = f"{round(value / scale, 6):g}{unit}"
+        out.append(f"{figure}元" if m.group(3) else figure)
+    return out
+
+
 def _around(best: Candidate) -> list[str]:
     return [text for text in (best.before, best.match, best.after) if text]
 

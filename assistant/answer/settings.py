@@ -103,6 +103,15 @@ class AnswerSettings:
     # general limit (judged in benchmarks/decisions_2026-12-04.md).
     clause_needs_type: bool = False
 
+    # Question languages in which the checks on a lead read its passage neighbours too (a figure, an
+    # office or a counted noun in the sentence before or after it passes); elsewhere the lead
+    # alone must hold what is asked, and the fallback above looks for the sentence that does.
+    check_neighbour_langs: tuple[str, ...] = ("zh", "en")
+    # An English question's figures with a magnitude word (1.24 billion, 70 million) count as
+    # named in their Chinese form too (12.4亿, 7000万) when a check looks for a figure the
+    # question does not already name.
+    figures_in_chinese_units: bool = False
+
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
         """From ``assistant.config.Settings`` (env vars and flags already applied)."""
