@@ -105,12 +105,14 @@ class AnswerSettings:
 
     # Question languages in which the checks on a lead read its passage neighbours too (a figure, an
     # office or a counted noun in the sentence before or after it passes); elsewhere the lead
-    # alone must hold what is asked, and the fallback above looks for the sentence that does.
+    # alone must hold what is asked, and the fallback above looks for the sentence that does
+    # (lead alone judged and rejected: more answerable public questions refused,
+    # benchmarks/check_neighbours.md).
     check_neighbour_langs: tuple[str, ...] = ("zh", "en")
     # An English question's figures with a magnitude word (1.24 billion, 70 million) count as
     # named in their Chinese form too (12.4亿, 7000万) when a check looks for a figure the
-    # question does not already name.
-    figures_in_chinese_units: bool = False
+    # question does not already name (accepted on dev: benchmarks/check_neighbours.md).
+    figures_in_chinese_units: bool = True
 
     @classmethod
     def from_config(cls, settings) -> "AnswerSettings":
