@@ -29,8 +29,8 @@ from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify, gives_new
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
-    TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection, place_articles,
-    refusing_checks, small_talk)
+    TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection,
+    place_articles, refusing_checks, small_talk)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
