@@ -159,6 +159,7 @@ class ExtractiveAnswerer:
         (and above the threshold); the sentences passed over are not quoted at all.
         """
         ranked = sorted(selection.scored, key=lambda s: -s.probability)
+        query = self._checked_query(query)
         failed = refusing_checks(self._best(query, selection.qtype, ranked[0].candidate), self.settings)
         if not failed:
             return selection
@@ -176,14 +177,18 @@ class ExtractiveAnswerer:
                 return replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
         return None
 
+    def _checked_query(self, query: Query) -> Query:
+        """The question as the checks read it: with its English figures also in Chinese units when
+        ``figures_in_chinese_units`` is on (a figure it names is not news)."""
+        if not self.settings.figures_in_chinese_units:
+            return query
+        return replace(query, match=f"{query.match} {' '.join(chinese_unit_figures(query.text))}")
+
     def _best(self, query: Query, qtype: QuestionType, candidate: Candidate) -> BestSentence:
         """What the checks on a lead read: the sentence with its passage neighbours, or alone in the
-        languages outside ``check_neighbour_langs``; the question with its English figures also in
-        Chinese units when ``figures_in_chinese_units`` is on (a figure it names is not news)."""
+        languages outside ``check_neighbour_langs``."""
         if query.lang not in self.settings.check_neighbour_langs:
             candidate = replace(candidate, before="", after="")
-        if self.settings.figures_in_chinese_units:
-            query = replace(query, match=f"{query.match} {' '.join(chinese_unit_figures(query.text))}")
         return BestSentence(query, qtype, candidate, self.index)
 
     def typed_first(self, query: Query, selection: Selection) -> Selection:
