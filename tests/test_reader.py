@@ -40,6 +40,23 @@ def test_the_reader_ranks_the_stating_sentence_above_ones_that_share_its_words(r
     assert int(np.argmax(scores)) == 1
 
 
+def test_a_pairs_score_is_the_same_whatever_it_is_asked_with_and_when(monkeypatch):
+    """Pairs run one at a time and are remembered: the score of a sentence does not depend on
+    the other sentences of the call, and a remembered score (or one scored again after the
+    memory dropped it) is the one first computed."""
+    import assistant.answer.reader as reader_module
+
+    monkeypatch.setattr(reader_module, "SCORE_CACHE_PAIRS", 2)
+    fresh = SentenceReader.load(MODEL_PATH)
+    question = match_form("兰州的年平均降水量是多少？")
+    sentences = [match_form(s) for s in RAIN]
+    together = fresh.scores(question, sentences)
+    alone = np.array([fresh.scores(question, [s])[0] for s in reversed(sentences)])[::-1]
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(fresh.scores(question, sentences[:1]), together[:1])
+    assert fresh.scores(question, []).shape == (0,)
+
+
 def test_a_pair_is_cut_to_its_limits_and_keeps_the_question_first(reader):
     weights = reader.weights
     (ids,) = pair_ids(weights, "问题" * 200, ["句子" * 500], reader.limits)
