@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     refusal_threshold: float | None = Field(None, ge=0.0, le=1.0)
     max_quote_chars: int | None = Field(None, ge=10)  # longer sentences are quoted by their relevant clauses
     reader: bool = True  # reorder the best few sentences with the cross-encoder (assistant/answer/reader.py)
+    reader_memory: int | None = Field(None, ge=0)  # (question, sentence) scores the reader remembers; 0: none
     retriever: Literal["hybrid", "dense", "lexical"] = "hybrid"
     # English questions: share of the dense score read from the Chinese words their dictionary
     # translations give (0 turns it off; unset: the retriever's default, chosen on dev data).

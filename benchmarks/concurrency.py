@@ -37,7 +37,9 @@ def serve(limit: str, port: int) -> None:
     from assistant.pipeline import Assistant
     from assistant.web import build_app, launch_options
 
-    settings = Settings() if limit == "default" else Settings(chat_concurrency=int(limit))
+    # reader_memory 0: the batch repeats its questions (and the warm-up asked them all), so a
+    # remembering reader would answer from memory; these figures are for fresh questions.
+    settings = Settings(reader_memory=0) if limit == "default" else Settings(chat_concurrency=int(limit), reader_memory=0)
     assistant = Assistant.open(settings)
     app = build_app(assistant)
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options(settings))

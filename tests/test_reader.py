@@ -40,21 +40,20 @@ def test_the_reader_ranks_the_stating_sentence_above_ones_that_share_its_words(r
     assert int(np.argmax(scores)) == 1
 
 
-def test_a_pairs_score_is_the_same_whatever_it_is_asked_with_and_when(monkeypatch):
-    """Pairs run one at a time and are remembered: the score of a sentence does not depend on
-    the other sentences of the call, and a remembered score (or one scored again after the
-    memory dropped it) is the one first computed."""
-    import assistant.answer.reader as reader_module
-
-    monkeypatch.setattr(reader_module, "SCORE_CACHE_PAIRS", 2)
+def test_a_pairs_score_is_the_same_whatever_it_is_asked_with_and_when():
+    """Pairs run one at a time (on several cores at once) and are remembered: the score of a
+    sentence does not depend on the other sentences of the call, and a remembered score (or one
+    scored again after the memory dropped it) is the one first computed."""
     fresh = SentenceReader.load(MODEL_PATH)
     question = match_form("兰州的年平均降水量是多少？")
     sentences = [match_form(s) for s in RAIN]
-    together = fresh.scores(question, sentences)
-    alone = np.array([fresh.scores(question, [s])[0] for s in reversed(sentences)])[::-1]
-    np.testing.assert_array_equal(together, alone)
-    np.testing.assert_array_equal(fresh.scores(question, sentences[:1]), together[:1])
-    assert fresh.scores(question, []).shape == (0,)
+    together = fresh.scores(question, sentences + sentences[:1], memory=2)
+    assert together[0] == together[3]
+    alone = np.array([fresh.scores(question, [s])[0] for s in sentences])
+    np.testing.assert_array_equal(together[:3], alone)
+    for memory in (0, 2, 100):
+        np.testing.assert_array_equal(fresh.scores(question, sentences, memory), together[:3])
+    assert fresh.scores(question, [], memory=2).shape == (0,)
 
 
 def test_a_pair_is_cut_to_its_limits_and_keeps_the_question_first(reader):
@@ -205,3 +204,9 @@ def test_the_reader_runs_only_for_questions_the_threshold_lets_through(tiny_assi
     assert refused.refused and calls == []
     answered = answerer.with_settings(replace(answerer.settings, threshold=0.0)).run(query, hits)
     assert not answered.refused and len(calls) == 1
+
+
+def test_the_readers_memory_is_a_setting(monkeypatch):
+    assert AnswerSettings().reader_memory > 0
+    monkeypatch.setenv("ASSISTANT_READER_MEMORY", "0")
+    assert AnswerSettings.from_config(Settings()).reader_memory == 0

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -34,15 +35,12 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.e5_numpy import (
-    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, as_c_string, blas_threads, E5Forward, default_weights_path)
+    PASSAGE_PREFIX, QUERY_PREFIX, E5Weights, _available_cores, as_c_string, blas_threads, E5Forward,
+    default_weights_path)
 
 MODEL_PATH = Path(__file__).with_name("reader.npz")
 # The engine's projections the adapters modify, by their names in ``e5_numpy._Layer``.
 ADAPTED = ("qkv_w", "out_w", "ffn_in_w", "ffn_out_w")
-# Pair scores remembered per reader: a question asked again (the chat, an eval or bench run
-# comparing retrievers) meets mostly the same sentences. A float and two strings each, so a
-# few thousand cost well under a megabyte.
-SCORE_CACHE_PAIRS = 4096
 
 
 @dataclass(frozen=True)
@@ -101,29 +99,39 @@ class SentenceReader:
         # base float32 weights (~85 MB) are freed once merged instead of living on in the cache.
         return cls(E5Weights.load(weights_path or default_weights_path()), arrays, meta)
 
-    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+    def scores(self, question: str, sentences: list[str], memory: int = 0) -> np.ndarray:
         """One score per sentence (the head's logit), in order.
 
         Each pair runs alone, never padded into a batch with the others: its score is then the
-        same whatever else it is asked with, so it can be remembered (``SCORE_CACHE_PAIRS``);
+        same whatever else it is asked with, so it can be remembered: the reader keeps the last
+        ``memory`` pairs' scores (0: none read, none kept; ``AnswerSettings.reader_memory``);
         alone is also no slower, since the pairs' lengths differ and padding costs what batching
         saves (measured on the bench sample: 8.0 s alone against 9.1 s in batches of five).
         """
-        with self._cache_lock:
-            known = {s: self._cache[(question, s)] for s in sentences if (question, s) in self._cache}
-            for s in known:
-                self._cache.move_to_end((question, s))
+        known: dict[str, float] = {}
+        if memory:
+            with self._cache_lock:
+                known = {s: self._cache[(question, s)] for s in sentences if (question, s) in self._cache}
+                for s in known:
+                    self._cache.move_to_end((question, s))
         todo = list(dict.fromkeys(s for s in sentences if s not in known))
-        # One core, as a question's embedding: a short pair gains little from BLAS threads, and
-        # under load (the chat answering several questions) spinning threads cost. Python threads
-        # over the pairs gain nothing either: numpy's BLAS here runs their calls one at a time.
+        # The pairs run one per core in Python threads (numpy releases the GIL in BLAS and its
+        # loops: 1.7x on two cores), each with BLAS on one thread: BLAS's own threads would
+        # leave the softmax, GELU and LayerNorm passes on one core, and their spinning collapses
+        # when another process holds a core (see E5Engine._run_all).
+        workers = min(_available_cores(), len(todo))
         with blas_threads(1):
-            fresh = [self._score_pair(question, s) for s in todo]
-        with self._cache_lock:
-            for s, score in zip(todo, fresh):
-                self._cache[(question, s)] = score
-            while len(self._cache) > SCORE_CACHE_PAIRS:
-                self._cache.popitem(last=False)
+            if workers <= 1:
+                fresh = [self._score_pair(question, s) for s in todo]
+            else:
+                with ThreadPoolExecutor(workers) as pool:
+                    fresh = list(pool.map(lambda s: self._score_pair(question, s), todo))
+        if memory:
+            with self._cache_lock:
+                for s, score in zip(todo, fresh):
+                    self._cache[(question, s)] = score
+                while len(self._cache) > memory:
+                    self._cache.popitem(last=False)
         known.update(zip(todo, fresh))
         return np.array([known[s] for s in sentences], dtype=np.float32)
 
@@ -133,7 +141,7 @@ class SentenceReader:
         return float(pooled[0] @ self._head_w + self._head_b)
 
     def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
-               shortlist: int | None = None) -> np.ndarray:
+               shortlist: int | None = None, memory: int = 0) -> np.ndarray:
         """``probabilities`` with the shortlist's values reassigned in the combined order
         (``shortlist``: the most probable sentences reordered; None: as the reader was trained)."""
         p = np.asarray(probabilities, dtype=np.float64).copy()
@@ -141,7 +149,7 @@ class SentenceReader:
         if len(p) < 2 or shortlist < 2:
             return p
         top = np.argsort(-p, kind="stable")[:shortlist]
-        combined = combine(p[top], self.scores(question, [sentences[i] for i in top]), self.weight)
+        combined = combine(p[top], self.scores(question, [sentences[i] for i in top], memory), self.weight)
         p[top[np.argsort(-combined, kind="stable")]] = p[top]  # p[top] is sorted high to low
         return p
 

@@ -37,6 +37,10 @@ class AnswerSettings:
     # The selector's most probable sentences the reader reorders; None: as many as it was trained
     # on (its model's ``shortlist``, 5).
     reader_shortlist: int | None = None
+    # Pair scores the reader remembers (least recently used dropped; 0: none): a question asked
+    # again, or by an eval or bench run comparing retrievers, meets mostly the same sentences.
+    # A pair's score does not depend on what it is asked with, so a remembered one is exact.
+    reader_memory: int = 4096
     # Question languages in which "how many X" is refused when the best sentence and its
     # neighbours never name X (English questions name X through dictionary translations; an X
     # Chinese counts with a measure word, "how many times / points", is not checked).
@@ -118,5 +122,6 @@ class AnswerSettings:
     def from_config(cls, settings) -> "AnswerSettings":
         """From ``assistant.config.Settings`` (env vars and flags already applied)."""
         overrides = {"max_quotes": settings.max_citations, "threshold": settings.refusal_threshold,
-                     "max_quote_chars": settings.max_quote_chars, "reader": settings.reader}
+                     "max_quote_chars": settings.max_quote_chars, "reader": settings.reader,
+                     "reader_memory": settings.reader_memory}
         return replace(cls(), **{k: v for k, v in overrides.items() if v is not None})
