@@ -39,7 +39,8 @@ def serve(limit: str, port: int) -> None:
 
     # reader_memory 0: the batch repeats its questions (and the warm-up asked them all), so a
     # remembering reader would answer from memory; these figures are for fresh questions.
-    settings = Settings(reader_memory=0) if limit == "default" else Settings(chat_concurrency=int(limit), reader_memory=0)
+    limits = {} if limit == "default" else {"chat_concurrency": int(limit)}
+    settings = Settings(reader_memory=0, **limits)
     assistant = Assistant.open(settings)
     app = build_app(assistant)
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, **launch_options(settings))

@@ -119,13 +119,14 @@ class SentenceReader:
         # loops: 1.7x on two cores), each with BLAS on one thread: BLAS's own threads would
         # leave the softmax, GELU and LayerNorm passes on one core, and their spinning collapses
         # when another process holds a core (see E5Engine._run_all).
-        workers = min(_available_cores(), len(todo))
+        pairs = pair_ids(self.weights, question, todo, self.limits)  # the question tokenised once
+        workers = min(_available_cores(), len(pairs))
         with blas_threads(1):
             if workers <= 1:
-                fresh = [self._score_pair(question, s) for s in todo]
+                fresh = [self._score_ids(ids) for ids in pairs]
             else:
                 with ThreadPoolExecutor(workers) as pool:
-                    fresh = list(pool.map(lambda s: self._score_pair(question, s), todo))
+                    fresh = list(pool.map(self._score_ids, pairs))
         if memory:
             with self._cache_lock:
                 for s, score in zip(todo, fresh):
@@ -135,8 +136,8 @@ class SentenceReader:
         known.update(zip(todo, fresh))
         return np.array([known[s] for s in sentences], dtype=np.float32)
 
-    def _score_pair(self, question: str, sentence: str) -> float:
-        (ids,) = pair_ids(self.weights, question, [sentence], self.limits)
+    def _score_ids(self, ids: list[int]) -> float:
+        """One pair's score, from its token ids, run as a batch of one (no padding)."""
         pooled = self._forward.mean_pooled(np.array([ids], dtype=np.int64), np.array([len(ids)], dtype=np.int64))
         return float(pooled[0] @ self._head_w + self._head_b)
 
