@@ -130,15 +130,21 @@ def public_rows(settings: Settings, name: str, part: str, overrides: dict[str, d
     return rows
 
 
-def all_rows(settings: Settings, overrides: dict[str, dict]) -> dict[str, list[Row]]:
-    """Rows of every dev split and public training part, by set name (progress on stdout)."""
+SET_NAMES = (*DEV_SETS, *(name for name, _ in PUBLIC))
+
+
+def all_rows(settings: Settings, overrides: dict[str, dict], sets: tuple[str, ...] = SET_NAMES) -> dict[str, list[Row]]:
+    """Rows of the dev splits and public training parts named in ``sets`` (all by default), by set
+    name (progress on stdout)."""
     results: dict[str, list[Row]] = {}
     for name, path in DEV_SETS.items():
-        results[name] = dev_rows(settings, path, overrides)
-        print(name, "done", flush=True)
+        if name in sets:
+            results[name] = dev_rows(settings, path, overrides)
+            print(name, "done", flush=True)
     for name, part in PUBLIC:
-        results[name] = public_rows(settings, name, part, overrides)
-        print(name, "done", flush=True)
+        if name in sets:
+            results[name] = public_rows(settings, name, part, overrides)
+            print(name, "done", flush=True)
     return results
 
 
@@ -187,7 +193,7 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
               f"{MAX_MEAN_QUOTE:.0f} characters on average): "
               + (", ".join(f"`{n}`" for n in names[1:] if accepted(results, n)) or ("none" if names[1:] else "no variant")),
               "", "## Dev questions whose first quote changes", ""]
-    for set_name in DEV_SETS:
+    for set_name in (name for name in DEV_SETS if name in results):
         for r in results[set_name]:
             for name in names[1:]:
                 if r.first_quote[name] != r.first_quote[SHIPPED] or r.refused[name] != r.refused[SHIPPED]:
@@ -203,6 +209,9 @@ def main() -> None:
                         help="AnswerSettings fields and the values to compare with the shipped ones "
                              "(none: the shipped rows alone, e.g. under other ASSISTANT_* variables; needs --out)")
     parser.add_argument("--out", type=Path, help="report file [default: benchmarks/<first field>.md]")
+    parser.add_argument("--sets", nargs="+", choices=SET_NAMES, default=list(SET_NAMES), metavar="SET",
+                        help=f"only these sets (a first look on the dev splits, or a long run split over two "
+                             f"processes) [default: all: {' '.join(SET_NAMES)}]")
     args = parser.parse_args()
     if not args.variants and not args.out:
         parser.error("without a variant, name the report file with --out")
@@ -210,11 +219,12 @@ def main() -> None:
     out = args.out or ROOT / "benchmarks" / f"{next(iter(next(iter(overrides.values()))))}.md"
     start = time.time()
     settings = Settings()
-    results = all_rows(settings, overrides)
+    results = all_rows(settings, overrides, tuple(args.sets))
     # The variables a run was made under belong to its command: they change what "shipped" means.
     env = " ".join(f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith("ASSISTANT_"))
     command = " ".join(filter(None, [env, "python benchmarks/compare_answer_settings.py", *args.variants,
-                                     f"--out {args.out}" if args.out else ""]))
+                                     f"--out {args.out}" if args.out else "",
+                                     "" if set(args.sets) == set(SET_NAMES) else f"--sets {' '.join(args.sets)}"]))
     out.write_text(report(results, [SHIPPED, *overrides], command, time.time() - start), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
 
