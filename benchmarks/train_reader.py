@@ -21,8 +21,10 @@ scaled to how widely its scores spread (``rescale``).
     pip install torch==2.13.0                 # CPU build; training only
     python benchmarks/train_reader.py pairs   # shortlists -> index-bench/_reader/groups.jsonl (~2 min)
     python benchmarks/train_reader.py fit     # two half models + the full one -> assistant/answer/reader.npz,
-                                              # benchmarks/reader.md (about 90 minutes on 2 cores;
-                                              # --halves-only: ship a half model, about 45 minutes)
+                                              # benchmarks/reader.md (about 150 minutes on 2 cores;
+                                              # --halves-only: ship a half model, about 100 minutes)
+    python benchmarks/train_reader.py fit --half 0 --threads 1 &   # the halves alone, one process each
+    python benchmarks/train_reader.py fit --half 1 --threads 1     # (each saved when trained; `fit` keeps them)
     python benchmarks/train_reader.py full    # only the full model, reusing the saved halves' weight and table
     python benchmarks/train_reader.py rescale # the shipped reader's weight at its score scale (~2 min; part of
                                               # fit and full)
@@ -34,7 +36,9 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -225,12 +229,12 @@ def _tokenized(weights: E5Weights, groups: list[dict]) -> list[list[list[int]]]:
     return [pair_ids(weights, g["question"], g["sentences"], LIMITS) for g in groups]
 
 
-def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]], label: str):
+def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]], label: str, threads: int = 2):
     """A reader trained on ``groups`` (those with a gold sentence) with the listwise loss."""
     import torch
 
     torch.manual_seed(SEED)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     model = _torch_model(weights)
     order = [i for i, g in enumerate(groups) if any(g["labels"]) and len(g["labels"]) > 1]
     order = [i for i in order for _ in range(DEV_REPEAT if groups[i]["set"] == DEV_SET else 1)]
@@ -304,8 +308,15 @@ def export(model, figures: dict, weight: float, path: Path = MODEL_PATH) -> None
             "total_tokens": LIMITS.total_tokens, "shortlist": SHORTLIST, "weight": weight,
             "base": default_weights_path().name, "training": figures}
     arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
-    np.savez_compressed(path, **arrays)
+    _write(path, arrays)
     print(f"-> {path}", file=sys.stderr)
+
+
+def _write(path: Path, arrays: dict) -> None:
+    """Write whole or not at all: the other half's process may be reading this file."""
+    partial = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(partial, **arrays)
+    os.replace(partial, path)
 
 
 # ---------------------------------------------------------------- choosing the weight, reporting
@@ -340,32 +351,97 @@ def choose_weight(groups: list[dict], oof: dict[int, np.ndarray]) -> tuple[float
     return best[1], table
 
 
-def fit(halves_only: bool = False) -> None:
+def _groups_digest() -> str:
+    """Which shortlists a saved half was trained on (a half from older ones is trained again)."""
+    return hashlib.sha1(GROUPS.read_bytes()).hexdigest()[:16]
+
+
+def _save_half(path: Path, model, held_scores: dict[int, np.ndarray], half: int, digest: str) -> None:
+    """A half model, saved as soon as it is trained, with its scores of the held-out half (so a
+    run stopped in the second half keeps the first). Its weight and table follow once both are."""
+    indices = sorted(held_scores)
+    scores = {"indices": [int(i) for i in indices],
+              "scores": [[round(float(x), 5) for x in held_scores[i]] for i in indices]}
+    export(model, {"half": half, "halves": HALVES, "groups": digest, "held_out": scores}, 0.0, path)
+
+
+def _saved_half(path: Path, digest: str) -> dict[int, np.ndarray] | None:
+    """A saved half's held-out scores, if it was trained on the current shortlists."""
+    if not path.is_file():
+        return None
+    training = _meta(path)["training"]
+    if training.get("groups") != digest or "held_out" not in training:
+        return None
+    held = training["held_out"]
+    return {i: np.array(s, dtype=np.float32) for i, s in zip(held["indices"], held["scores"])}
+
+
+def _set_meta(path: Path, **changes) -> None:
+    """Rewrite a saved reader's meta (weight, training figures), its arrays untouched."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    for key, value in changes.items():
+        if key == "weight":
+            meta["weight"] = value
+        elif value is None:
+            meta["training"].pop(key, None)
+        else:
+            meta["training"][key] = value
+    arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
+    _write(path, arrays)
+
+
+def fit(halves_only: bool = False, only_half: int | None = None, threads: int = 2) -> None:
+    """The half models (each saved when trained; one already saved for the current shortlists is
+    kept), the weight chosen on their out-of-fold scores, then the shipped reader.
+
+    ``only_half``: train that half alone and stop (two processes with ``threads=1``, one per
+    half, use both cores better than one process with two threads); the half that ends second
+    chooses the weight. ``halves_only``: ship the half model fitted on more questions."""
     groups = load_groups()
+    digest = _groups_digest()
     weights = load_weights(str(default_weights_path()))
     tokens = _tokenized(weights, groups)
     print(f"{len(groups)} questions, {sum(len(t) for t in tokens)} pairs, "
           f"{sum(len(s) for t in tokens for s in t)} tokens", file=sys.stderr)
     halves = [half_of(g["group"]) for g in groups]
     oof: dict[int, np.ndarray] = {}
-    half_models = []
-    for half in range(HALVES):
+    for half in range(HALVES) if only_half is None else (only_half,):
+        path = Path(HALF_MODEL.format(half))
+        saved = _saved_half(path, digest)
+        if saved is not None:
+            print(f"half {half}: kept {path} (trained on these shortlists)", file=sys.stderr)
+            oof.update(saved)
+            continue
         fitted = [i for i, h in enumerate(halves) if h != half]
-        model = train(weights, [groups[i] for i in fitted], [tokens[i] for i in fitted], f"half {half}")
+        model = train(weights, [groups[i] for i in fitted], [tokens[i] for i in fitted], f"half {half}", threads)
         held = [i for i, h in enumerate(halves) if h == half and groups[i]["shortlist"]]
-        oof.update(score(model, weights, [t[: groups[i]["shortlist"]] for i, t in enumerate(tokens)], held))
-        half_models.append(model)
+        scores = score(model, weights, [t[: groups[i]["shortlist"]] for i, t in enumerate(tokens)], held)
+        _save_half(path, model, scores, half, digest)
+        oof.update(scores)
+    for half in range(HALVES):
+        if half != only_half:
+            saved = _saved_half(Path(HALF_MODEL.format(half)), digest)
+            if saved is None:
+                print(f"half {half} is not trained yet: the weight is chosen when it is", file=sys.stderr)
+                return
+            oof.update(saved)
     weight, table = choose_weight(groups, oof)
-    for half, half_model in enumerate(half_models):
-        export(half_model, {"half": half, "halves": HALVES, "table": table}, weight, Path(HALF_MODEL.format(half)))
+    for half in range(HALVES):
+        _set_meta(Path(HALF_MODEL.format(half)), weight=weight, table=table)
+    print(f"weight {weight:g} chosen on the halves' out-of-fold scores", file=sys.stderr)
+    if only_half is not None:
+        return
     if halves_only:
         # The half model fitted on more questions, not the one on all of them.
         sizes = [sum(1 for h in halves if h != half) for half in range(HALVES)]
         shipped = int(np.argmax(sizes))
-        model = half_models[shipped]
         trained_on = f"the {sizes[shipped]} questions outside half {shipped} (--halves-only)"
         write_report(table, weight, trained_on)
-        export(model, {"table": table, "trained_on": trained_on}, weight)
+        shutil.copyfile(HALF_MODEL.format(shipped), MODEL_PATH)
+        _set_meta(MODEL_PATH, trained_on=trained_on, held_out=None, groups=None)
+        print(f"-> {MODEL_PATH}", file=sys.stderr)
     else:
         fit_full(groups, weights, tokens, table, weight)
 
@@ -441,7 +517,10 @@ def _halves_meta() -> dict:
     path = Path(HALF_MODEL.format(0))
     if not path.exists():
         sys.exit(f"{path} is missing: run `fit` (or `fit --halves-only`) first")
-    return _meta(path)
+    meta = _meta(path)
+    if "table" not in meta["training"]:
+        sys.exit(f"{path} has no weight yet (the other half is not trained): run `fit --half N` for it first")
+    return meta
 
 
 def full_from_halves() -> None:
@@ -491,6 +570,10 @@ def main() -> None:
                         help="pairs: build the shortlists; fit: half models, weight, then the full model; "
                              "full: only the full model, with the weight the saved half models chose; "
                              "rescale: recompute the shipped reader's weight at its score scale")
+    parser.add_argument("--half", type=int, choices=range(HALVES), metavar="N",
+                        help="fit: train only half N's model and stop; run one process per half with --threads 1 "
+                             "(the second to end chooses the weight; then `fit` or `fit --halves-only` keeps both)")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch threads for training (default 2)")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "
                              "(saves about 45 minutes on 2 cores)")
@@ -502,7 +585,7 @@ def main() -> None:
     elif args.step == "rescale":
         rescale_shipped()
     else:
-        fit(args.halves_only)
+        fit(args.halves_only, args.half, args.threads)
 
 
 if __name__ == "__main__":
