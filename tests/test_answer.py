@@ -805,6 +805,33 @@ def test_the_checks_read_the_leads_neighbours_only_in_the_languages_told(tmp_pat
     assert not answer.refused and lead in answer.quotes()[0], answer.text
 
 
+# One paragraph: a quote may join the lead and its neighbour.
+COUNTY_MEETING = """示例县科技局召开科技工作会议
+2024-03-02 来源:示例日报
+示例县科技局召开全县科技工作会议,各乡镇科技干部参加会议。会议总结了去年的科技工作,部署了今年的重点任务。示例县科技局局长李华出席会议并讲话。
+"""
+
+
+@pytest.mark.parametrize("quoted_langs, neighbour_p, lead, joined", [
+    ((), 0.1, "总结", False),       # the unquoted neighbour's office passes a quote that shows none
+    (("zh",), 0.3, "总结", True),   # the neighbour is quoted with the lead, so it counts
+    (("zh",), 0.1, "李华", False),  # it would not be quoted: the lead is refused, the neighbour leads
+])
+def test_the_checks_read_only_the_neighbour_the_quote_joins_in_the_languages_told(
+        tmp_path_factory, quoted_langs, neighbour_p, lead, joined):
+    assistant = build(tmp_path_factory, {"f_county": COUNTY_MEETING})
+    settings = AnswerSettings(threshold=0.0, check_fallback_ratio=0.1, neighbour_ratio=0.2,
+                              check_quoted_neighbour_langs=quoted_langs,
+                              **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",),
+                                 "check_fallback_langs": ("zh",)})
+    answer = answer_with_probabilities(assistant, settings, "示例县科技局局长是谁？",
+                                       {"总结": 0.9, "李华": neighbour_p, "召开全县": 0.05})
+    assert not answer.refused, answer.text
+    first = answer.quotes()[0]
+    assert lead in first and ("李华" in first) == (joined or lead == "李华"), answer.text
+    assert ("总结" in first) == (lead == "总结" or joined), answer.text
+
+
 def test_english_figures_with_a_magnitude_word_are_written_in_chinese_units():
     from assistant.answer.refusal import chinese_unit_figures
 

@@ -160,7 +160,7 @@ class ExtractiveAnswerer:
         """
         ranked = sorted(selection.scored, key=lambda s: -s.probability)
         query = self._checked_query(query)
-        failed = refusing_checks(self._best(query, selection.qtype, ranked[0].candidate), self.settings)
+        failed = refusing_checks(self._best(query, selection, ranked[0]), self.settings)
         if not failed:
             return selection
         if query.lang not in self.settings.check_fallback_langs or TOPIC_CHECKS.intersection(failed):
@@ -172,9 +172,10 @@ class ExtractiveAnswerer:
                 return None
             if self.settings.check_fallback_same_article and scored.candidate.sentence.doc_id != lead_article:
                 continue
-            if not best_sentence_refused(self._best(query, selection.qtype, scored.candidate), self.settings):
-                passed_over = {id(s) for s in ranked[:i]}
-                return replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
+            passed_over = {id(s) for s in ranked[:i]}
+            remaining = replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
+            if not best_sentence_refused(self._best(query, remaining, scored), self.settings):
+                return remaining
         return None
 
     def _checked_query(self, query: Query) -> Query:
@@ -184,12 +185,20 @@ class ExtractiveAnswerer:
             return query
         return replace(query, match=f"{query.match} {' '.join(chinese_unit_figures(query.text))}")
 
-    def _best(self, query: Query, qtype: QuestionType, candidate: Candidate) -> BestSentence:
-        """What the checks on a lead read: the sentence with its passage neighbours, or alone in the
-        languages outside ``check_neighbour_langs``."""
+    def _best(self, query: Query, selection: Selection, lead: Scored) -> BestSentence:
+        """What the checks on a lead read: the sentence with its passage neighbours, alone in the
+        languages outside ``check_neighbour_langs``, and with only the neighbour its quote would
+        join in those of ``check_quoted_neighbour_langs`` (what the checks pass is then what the
+        answer shows)."""
+        candidate = lead.candidate
         if query.lang not in self.settings.check_neighbour_langs:
             candidate = replace(candidate, before="", after="")
-        return BestSentence(query, qtype, candidate, self.index)
+        elif query.lang in self.settings.check_quoted_neighbour_langs:
+            joined = self._quoted_neighbour(candidate, selection, lead.probability)
+            joined_start = joined.sentence.start if joined is not None else -2
+            candidate = replace(candidate, before=candidate.before if joined_start == candidate.before_start else "",
+                                after=candidate.after if joined_start == candidate.after_start else "")
+        return BestSentence(query, selection.qtype, candidate, self.index)
 
     def typed_first(self, query: Query, selection: Selection) -> Selection:
         """The selection with the lead's rank given to the most probable sentence holding the asked
@@ -305,12 +314,9 @@ class ExtractiveAnswerer:
         and in the same paragraph (past a paragraph break another subject begins); a lead opening
         with a pronoun, with the sentence before it (what the pronoun stands for)."""
         s = self.settings
-        neighbour = self._likely_neighbour(lead, selection, probability)
+        neighbour = self._quoted_neighbour(lead, selection, probability)
         if neighbour is not None:
-            start = min(lead.sentence.start, neighbour.sentence.start)
-            end = max(lead.sentence.end, neighbour.sentence.end)
-            if end - start <= s.max_window_chars and "\n" not in self.index.article(lead.sentence.doc_id).text[start:end]:
-                return start, end
+            return min(lead.sentence.start, neighbour.sentence.start), max(lead.sentence.end, neighbour.sentence.end)
         start, end = compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars,
                                         s.clause_quote_chars, query.match, s.dates_are_no_figures,
                                         s.clause_needs_type)
@@ -319,6 +325,18 @@ class ExtractiveAnswerer:
                 and "\n" not in self.index.article(lead.sentence.doc_id).text[lead.before_start:start]:
             return lead.before_start, end
         return start, end
+
+    def _quoted_neighbour(self, lead: Candidate, selection: Selection, probability: float) -> Candidate | None:
+        """The neighbour the lead's quote joins: likely enough, and the two within
+        ``max_window_chars`` and one paragraph."""
+        neighbour = self._likely_neighbour(lead, selection, probability)
+        if neighbour is None:
+            return None
+        start = min(lead.sentence.start, neighbour.sentence.start)
+        end = max(lead.sentence.end, neighbour.sentence.end)
+        if end - start > self.settings.max_window_chars or "\n" in self.index.article(lead.sentence.doc_id).text[start:end]:
+            return None
+        return neighbour
 
     def _likely_neighbour(self, lead: Candidate, selection: Selection, probability: float) -> Candidate | None:
         best = None

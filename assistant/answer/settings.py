@@ -113,6 +113,10 @@ class AnswerSettings:
     # (lead alone judged and rejected: more answerable public questions refused,
     # benchmarks/check_neighbours.md).
     check_neighbour_langs: tuple[str, ...] = ("zh", "en")
+    # Of those, the languages in which the checks read only the neighbour the lead's quote joins
+    # (``neighbour_ratio``): a figure in a sentence the answer does not show passes nothing, and
+    # the fallback looks for the sentence that holds it (accepted for Chinese on dev: benchmarks/quoted_neighbours.md).
+    check_quoted_neighbour_langs: tuple[str, ...] = ("zh",)
     # An English question's figures with a magnitude word (1.24 billion, 70 million) count as
     # named in their Chinese form too (12.4亿, 7000万) when a check looks for a figure the
     # question does not already name (accepted on dev: benchmarks/check_neighbours.md).
