@@ -313,8 +313,9 @@ def export(model, figures: dict, weight: float, path: Path = MODEL_PATH) -> None
 
 
 def _write(path: Path, arrays: dict) -> None:
-    """Write whole or not at all: the other half's process may be reading this file."""
-    partial = path.with_name(path.name + ".partial.npz")
+    """Write whole or not at all: the other half's process may be reading this file (or, ending
+    at the same time, writing it: each writes its own partial file)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial.npz")
     np.savez_compressed(partial, **arrays)
     os.replace(partial, path)
 

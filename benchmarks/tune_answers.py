@@ -128,12 +128,13 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Asked
 
 def half_readers() -> dict[int, SentenceReader]:
     """The readers trained without one half of the articles each (``train_reader.py fit``)."""
-    from benchmarks.train_reader import HALF_MODEL, HALVES
+    from benchmarks.train_reader import HALF_MODEL, HALVES, _halves_meta
 
     paths = [Path(HALF_MODEL.format(half)) for half in range(HALVES)]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit` first")
+    _halves_meta()  # exits when the weight is not chosen yet (a half saved before the other was trained)
     return {half: SentenceReader.load(path) for half, path in enumerate(paths)}
 
 
