@@ -798,6 +798,7 @@ def test_the_checks_read_the_leads_neighbours_only_in_the_languages_told(tmp_pat
     # quoted; read alone, it is refused and the fallback gives the lead to the neighbour.
     assistant = build(tmp_path_factory, {"f_meeting": MEETING})
     settings = AnswerSettings(threshold=0.0, check_fallback_ratio=0.25, check_neighbour_langs=neighbour_langs,
+                              check_quoted_neighbour_langs=(),  # every neighbour read (the next test: only a quoted one)
                               **{**{field: () for field in CHECKS}, "office_gate_langs": ("zh",),
                                  "check_fallback_langs": ("zh",)})
     answer = answer_with_probabilities(assistant, settings, "示例市科技局局长是谁？",

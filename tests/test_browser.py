@@ -198,6 +198,11 @@ def test_closing_the_tab_stops_a_streaming_model(tiny_assistant, browser):
             box.fill("内蒙古组建了多少个创新联合体？")
             box.press("Enter")
             sync_api.expect(page.locator('[data-testid="bot"]').last).to_contain_text("▌")  # streaming
+            # The marker shows as the reply starts, which can be before the model's request lands
+            # (seen on a loaded machine): wait for it, bounded.
+            started = time.monotonic()
+            while not server.streams and time.monotonic() - started < 15:
+                time.sleep(0.1)
             assert server.streams and not server.streams[-1]["hung_up"]
             context.close()
             closed = time.monotonic()
