@@ -483,11 +483,8 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     reader's spread on the same sample. Rewrites the file's meta only; run again, it gives the
     same weight. ``chosen``: the weight the half models chose, when they were trained after the
     reader at ``path`` (else the one it was trained with)."""
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    meta = json.loads(str(arrays["meta"]))
+    meta = _meta(path)
     chosen = float(chosen if chosen is not None else meta["training"].get("chosen_weight", meta["weight"]))
-    meta["training"]["chosen_weight"] = chosen
     sample = spread_sample(groups)
     held_out = []
     for half in range(HALVES):
@@ -498,10 +495,7 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     shipped = spread(SentenceReader.load(path), sample)
     scale = {"questions": len(sample), "half_spreads_held_out": [round(x, 4) for x in held_out],
              "spread": round(shipped, 4), "weight": round(chosen * float(np.mean(held_out)) / shipped, 4)}
-    meta["weight"] = scale["weight"]
-    meta["training"]["scale"] = scale
-    arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
-    np.savez_compressed(path, **arrays)
+    _set_meta(path, weight=scale["weight"], chosen_weight=chosen, scale=scale)
     print(f"weight {chosen:g} -> {scale['weight']:g} (spread {shipped:.3f} against the halves' "
           f"{', '.join(f'{x:.3f}' for x in held_out)}) -> {path}", file=sys.stderr)
     return scale
