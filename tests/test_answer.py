@@ -833,6 +833,33 @@ def test_the_checks_read_only_the_neighbour_the_quote_joins_in_the_languages_tol
     assert ("总结" in first) == (lead == "总结" or joined), answer.text
 
 
+# A long sentence whose quoted clause (the one naming the enterprises) gives a share, not a count;
+# its only count in 家/所 (三所 institutes) sits in a clause the quote cuts away. A sentence of
+# another paragraph gives the count asked for.
+CLAUSE_COUNT = """示例市科技资源概况
+2024-05-06 来源:示例日报
+示例市作为全省重要的科研教育基地,富集了全省70%以上的科教资源,全省两院院士大多在示例市工作,国家高新技术企业约占全省六成,在新材料、装备制造、生物医药、现代农业等领域形成了一批优势学科群,培育了多个特色产业集群,还拥有中国科学院一院三所等科研力量。
+截至去年底,示例市共有国家高新技术企业120家,较上年有所增加。
+"""
+
+
+@pytest.mark.parametrize("quote_langs, lead", [((), "六成"), (("en",), "六成"), (("zh",), "120家")])
+def test_the_figure_checks_read_only_the_quoted_clauses_in_the_languages_told(tmp_path_factory, quote_langs, lead):
+    assistant = build(tmp_path_factory, {"f_clause_count": CLAUSE_COUNT})
+    settings = AnswerSettings(threshold=0.0, check_fallback_ratio=0.1, check_neighbour_langs=("zh",),
+                              figure_checks_read_quote_langs=quote_langs,
+                              **{**{field: () for field in CHECKS}, "measure_gate_langs": ("zh",),
+                                 "check_fallback_langs": ("zh",)})
+    answer = answer_with_probabilities(assistant, settings, "示例市国家高新技术企业有多少家？",
+                                       {"六成": 0.9, "120家": 0.3, "概况": 0.01})
+    assert not answer.refused, answer.text
+    first = answer.quotes()[0]
+    assert lead in first and "三所" not in first, answer.text
+    # Read whole, the long sentence passes on 三所 and leads; read as quoted, it is refused and
+    # never quoted, and the sentence with the count leads.
+    assert ("六成" in answer.text) == (lead == "六成"), answer.text
+
+
 def test_english_figures_with_a_magnitude_word_are_written_in_chinese_units():
     from assistant.answer.refusal import chinese_unit_figures
 

@@ -159,8 +159,8 @@ class ExtractiveAnswerer:
         (and above the threshold); the sentences passed over are not quoted at all.
         """
         ranked = sorted(selection.scored, key=lambda s: -s.probability)
-        query = self._checked_query(query)
-        failed = refusing_checks(self._best(query, selection, ranked[0]), self.settings)
+        asked, query = query, self._checked_query(query)
+        failed = refusing_checks(self._best(query, selection, ranked[0], asked), self.settings)
         if not failed:
             return selection
         if query.lang not in self.settings.check_fallback_langs or TOPIC_CHECKS.intersection(failed):
@@ -174,7 +174,7 @@ class ExtractiveAnswerer:
                 continue
             passed_over = {id(s) for s in ranked[:i]}
             remaining = replace(selection, scored=[s for s in selection.scored if id(s) not in passed_over])
-            if not best_sentence_refused(self._best(query, remaining, scored), self.settings):
+            if not best_sentence_refused(self._best(query, remaining, scored, asked), self.settings):
                 return remaining
         return None
 
@@ -185,11 +185,18 @@ class ExtractiveAnswerer:
             return query
         return replace(query, match=f"{query.match} {' '.join(chinese_unit_figures(query.text))}")
 
-    def _best(self, query: Query, selection: Selection, lead: Scored) -> BestSentence:
+    def _best(self, query: Query, selection: Selection, lead: Scored, asked: Query) -> BestSentence:
         """What the checks on a lead read: the sentence with its passage neighbours, alone in the
         languages outside ``check_neighbour_langs``, and with only the neighbour its quote would
         join in those of ``check_quoted_neighbour_langs`` (what the checks pass is then what the
-        answer shows)."""
+        answer shows). In the languages of ``figure_checks_read_quote_langs`` the figure checks
+        read exactly the quote the answer would show (``asked``: the question as asked, whose
+        quote that is; ``query``: as the checks read it)."""
+        shown = None
+        if query.lang in self.settings.figure_checks_read_quote_langs:
+            start, end = self._span(lead.candidate, asked, selection, lead.probability)
+            quoted = self.index.match_text(lead.candidate.sentence.doc_id).text[start:end]
+            shown = replace(lead.candidate, match=quoted, before="", after="")
         candidate = lead.candidate
         if query.lang not in self.settings.check_neighbour_langs:
             candidate = replace(candidate, before="", after="")
@@ -198,7 +205,7 @@ class ExtractiveAnswerer:
             joined_start = joined.sentence.start if joined is not None else -2
             candidate = replace(candidate, before=candidate.before if joined_start == candidate.before_start else "",
                                 after=candidate.after if joined_start == candidate.after_start else "")
-        return BestSentence(query, selection.qtype, candidate, self.index)
+        return BestSentence(query, selection.qtype, candidate, self.index, shown)
 
     def typed_first(self, query: Query, selection: Selection) -> Selection:
         """The selection with the lead's rank given to the most probable sentence holding the asked

@@ -415,6 +415,14 @@ class BestSentence:
     qtype: QuestionType
     best: Candidate
     index: Index
+    # What the answer quotes of it (its clauses, a neighbour the quote joins) as a candidate with no
+    # neighbours, when the figure checks are to read that alone; None: they read ``best``.
+    shown: Candidate | None = None
+
+    @property
+    def figures(self) -> Candidate:
+        """What the checks for an asked figure read (number, date, share, each, money, measure)."""
+        return self.shown if self.shown is not None else self.best
 
 
 # (the ``AnswerSettings`` field naming the languages a check is on for, the check). Each field's
@@ -422,13 +430,13 @@ class BestSentence:
 BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("counted_noun_langs", lambda s: counted_unnamed(s.qtype, s.best)),
     ("year_gate_langs", lambda s: year_unmentioned(s.query, s.best, s.index)),
-    ("type_gate_langs", lambda s: type_unsupplied(s.qtype, s.best, s.query.match)),
+    ("type_gate_langs", lambda s: type_unsupplied(s.qtype, s.figures, s.query.match)),
     ("organisation_gate_langs", lambda s: organisation_unmentioned(s.query, s.best, s.index)),
-    ("date_gate_langs", lambda s: type_unsupplied(s.qtype, s.best, s.query.match, ("date",))),
-    ("share_gate_langs", lambda s: share_unsupplied(s.query, s.best)),
-    ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.best)),
-    ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.best)),
-    ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.best)),
+    ("date_gate_langs", lambda s: type_unsupplied(s.qtype, s.figures, s.query.match, ("date",))),
+    ("share_gate_langs", lambda s: share_unsupplied(s.query, s.figures)),
+    ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.figures)),
+    ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.figures)),
+    ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.figures)),
     ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best, s.index)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )

@@ -117,6 +117,12 @@ class AnswerSettings:
     # (``neighbour_ratio``): a figure in a sentence the answer does not show passes nothing, and
     # the fallback looks for the sentence that holds it (accepted for Chinese on dev: benchmarks/quoted_neighbours.md).
     check_quoted_neighbour_langs: tuple[str, ...] = ("zh",)
+    # Question languages in which the checks for an asked figure (number, date, share, each,
+    # money, measure) read exactly what the answer quotes: of a long lead, only its quoted
+    # clauses (a count in a clause the answer cuts away answers nothing), with a neighbour only if
+    # the quote joins it. The checks on what the lead is about or counts (year, organisation,
+    # name, counted noun, office) read it as the two settings above say.
+    figure_checks_read_quote_langs: tuple[str, ...] = ()
     # An English question's figures with a magnitude word (1.24 billion, 70 million) count as
     # named in their Chinese form too (12.4亿, 7000万) when a check looks for a figure the
     # question does not already name (accepted on dev: benchmarks/check_neighbours.md).
