@@ -48,6 +48,7 @@ SHIPPED = "shipped"
 # Settings ExtractiveAnswerer.prepare reads: a variant of these needs its own first half.
 PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader", "reader_shortlist", "article_context"})
 MAX_MEAN_QUOTE = 120.0  # the target for the mean quote on XQuAD and CMRC
+MAX_LISTED = 40  # public questions listed per set and variant (the report stays readable)
 
 
 @dataclass
@@ -200,6 +201,21 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
                     lines.append(f"- {r.id} ({'answerable' if r.answerable else 'unanswerable'}, `{name}`): "
                                  f"{'refused' if r.refused[SHIPPED] else r.first_quote[SHIPPED][:70]!r} -> "
                                  f"{'refused' if r.refused[name] else r.first_quote[name][:70]!r}")
+    public = [name for name in results if name not in DEV_SETS]
+    if public:
+        lines += ["", "## Public questions whose first quote gains or loses the gold answer, or whose refusal changes",
+                  "", f"(at most {MAX_LISTED} a set and variant)", ""]
+    for set_name in public:
+        for name in names[1:]:
+            changed = [r for r in results[set_name]
+                       if r.score[name] != r.score[SHIPPED] or r.refused[name] != r.refused[SHIPPED]]
+            for r in changed[:MAX_LISTED]:
+                lines.append(f"- {set_name} {r.id} ({r.lang}, `{name}`): gold in first quote "
+                             f"{r.score[SHIPPED]:g} -> {r.score[name]:g}; "
+                             f"{'refused' if r.refused[SHIPPED] else r.first_quote[SHIPPED][:70]!r} -> "
+                             f"{'refused' if r.refused[name] else r.first_quote[name][:70]!r}")
+            if len(changed) > MAX_LISTED:
+                lines.append(f"- {set_name} (`{name}`): {len(changed) - MAX_LISTED} more")
     return "\n".join(lines) + "\n"
 
 
