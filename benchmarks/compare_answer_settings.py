@@ -172,6 +172,11 @@ def accepted(results: dict[str, list[Row]], name: str) -> bool:
     return True
 
 
+def _first(row: Row, name: str) -> str:
+    """A row's answer under a setting, as the report lists it: refused, or its first quote's start."""
+    return repr("refused" if row.refused[name] else row.first_quote[name][:70])
+
+
 def report(results: dict[str, list[Row]], names: list[str], command: str, seconds: float) -> str:
     lines = ["# Answer settings compared on dev data", "",
              f"Command: `{command}` ({seconds / 60:.0f} min on this machine). Shipped models; hybrid retrieval, "
@@ -199,8 +204,7 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
             for name in names[1:]:
                 if r.first_quote[name] != r.first_quote[SHIPPED] or r.refused[name] != r.refused[SHIPPED]:
                     lines.append(f"- {r.id} ({'answerable' if r.answerable else 'unanswerable'}, `{name}`): "
-                                 f"{'refused' if r.refused[SHIPPED] else r.first_quote[SHIPPED][:70]!r} -> "
-                                 f"{'refused' if r.refused[name] else r.first_quote[name][:70]!r}")
+                                 f"{_first(r, SHIPPED)} -> {_first(r, name)}")
     public = [name for name in results if name not in DEV_SETS]
     if public:
         lines += ["", "## Public questions whose first quote gains or loses the gold answer, or whose refusal changes",
@@ -211,9 +215,7 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
                        if r.score[name] != r.score[SHIPPED] or r.refused[name] != r.refused[SHIPPED]]
             for r in changed[:MAX_LISTED]:
                 lines.append(f"- {set_name} {r.id} ({r.lang}, `{name}`): gold in first quote "
-                             f"{r.score[SHIPPED]:g} -> {r.score[name]:g}; "
-                             f"{'refused' if r.refused[SHIPPED] else r.first_quote[SHIPPED][:70]!r} -> "
-                             f"{'refused' if r.refused[name] else r.first_quote[name][:70]!r}")
+                             f"{r.score[SHIPPED]:g} -> {r.score[name]:g}; {_first(r, SHIPPED)} -> {_first(r, name)}")
             if len(changed) > MAX_LISTED:
                 lines.append(f"- {set_name} (`{name}`): {len(changed) - MAX_LISTED} more")
     return "\n".join(lines) + "\n"
