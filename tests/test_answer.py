@@ -213,8 +213,12 @@ def test_a_number_question_naming_a_date_quotes_the_clause_with_the_new_figure(l
 @pytest.mark.parametrize("on", [False, True])
 def test_a_date_is_no_figure_when_a_clause_is_chosen_for_a_number_question(long_sentence, on):
     # The figure the question names (38家) is not new, so the one clause with digits the question
-    # lacks is the date; with dates_are_no_figures the clause quoted holds a count instead.
-    answerer = long_sentence.answerer.with_settings(replace(long_sentence.answerer.settings, dates_are_no_figures=on))
+    # lacks is the date; with dates_are_no_figures the clause quoted holds a count instead. The
+    # figure checks read the whole lead here (figure_checks_read_quote_langs=()): read from the
+    # quote alone, a date clause answers no count question and the lead is refused instead (the
+    # next test).
+    answerer = long_sentence.answerer.with_settings(replace(long_sentence.answerer.settings, dates_are_no_figures=on,
+                                                            figure_checks_read_quote_langs=()))
     query = parse_query("全市38家技术转移示范机构里，高校办的有多少家？")
     answer = answerer.run(query, long_sentence.retriever().run(query, k=10))
     assert not answer.refused and answer.citations[0].doc_id == "g_dated_long"
@@ -222,6 +226,18 @@ def test_a_date_is_no_figure_when_a_clause_is_chosen_for_a_number_question(long_
     assert ("2023年6月" in quote) != on, quote
     if on:
         assert "一千家" in quote
+
+
+def test_a_quoted_date_clause_does_not_pass_a_count_question_when_the_checks_read_the_quote(long_sentence):
+    # The same lead with dates counted as figures: its quote would be the date clause, which
+    # holds no count, so with the figure checks reading the quote the lead no longer passes.
+    settings = replace(long_sentence.answerer.settings, dates_are_no_figures=False)
+    query = parse_query("全市38家技术转移示范机构里，高校办的有多少家？")
+    hits = long_sentence.retriever().run(query, k=10)
+    whole = long_sentence.answerer.with_settings(replace(settings, figure_checks_read_quote_langs=())).run(query, hits)
+    quoted = long_sentence.answerer.with_settings(replace(settings, figure_checks_read_quote_langs=("zh",))).run(query, hits)
+    assert not whole.refused and "2023年6月" in whole.citations[0].quote
+    assert quoted.refused or "2023年6月" not in quoted.citations[0].quote
 
 
 @pytest.mark.parametrize("question", ["某区累计组建并备案的各类创新联合体中有多少家企业？",
