@@ -96,7 +96,9 @@ class AnswerSettings:
     type_first_ratio: float = 0.5
     # For a number question (not one asking for a length of time), a date is no figure: the
     # clause quoted of a long sentence is the one with a count or amount, not "截至2022年5月"
-    # (judged: accepted, but no count moved, so left off: benchmarks/decisions_2026-12-03g.md).
+    # (judged: accepted, but no count moved, so left off: benchmarks/decisions_2026-12-03g.md;
+    # judged again with the figure checks reading the quote: no row moved, off,
+    # benchmarks/dates_are_no_figures_quote_public.md).
     dates_are_no_figures: bool = False
     # A sentence at a passage's edge reads its neighbours (the context the selector's features
     # and the checks see) from the adjacent passage of its article; quotes stay in their passage
