@@ -210,6 +210,10 @@ def test_a_number_question_naming_a_date_quotes_the_clause_with_the_new_figure(l
     assert "38家" in quote and len(quote) < 60, quote
 
 
+# A count question over the long dated sentence of the fixture: the figure it names (38家) is not new.
+DATED_COUNT_QUESTION = "全市38家技术转移示范机构里，高校办的有多少家？"
+
+
 @pytest.mark.parametrize("on", [False, True])
 def test_a_date_is_no_figure_when_a_clause_is_chosen_for_a_number_question(long_sentence, on):
     # The figure the question names (38家) is not new, so the one clause with digits the question
@@ -219,7 +223,7 @@ def test_a_date_is_no_figure_when_a_clause_is_chosen_for_a_number_question(long_
     # next test).
     answerer = long_sentence.answerer.with_settings(replace(long_sentence.answerer.settings, dates_are_no_figures=on,
                                                             figure_checks_read_quote_langs=()))
-    query = parse_query("全市38家技术转移示范机构里，高校办的有多少家？")
+    query = parse_query(DATED_COUNT_QUESTION)
     answer = answerer.run(query, long_sentence.retriever().run(query, k=10))
     assert not answer.refused and answer.citations[0].doc_id == "g_dated_long"
     quote = answer.citations[0].quote
@@ -233,7 +237,7 @@ def test_a_quoted_date_clause_does_not_pass_a_count_question_when_the_checks_rea
     # holds no count, so with the figure checks reading the quote the lead no longer passes (and
     # no other sentence of the fixture gives the count asked for: refused).
     settings = replace(long_sentence.answerer.settings, dates_are_no_figures=False)
-    query = parse_query("全市38家技术转移示范机构里，高校办的有多少家？")
+    query = parse_query(DATED_COUNT_QUESTION)
     hits = long_sentence.retriever().run(query, k=10)
     whole = long_sentence.answerer.with_settings(replace(settings, figure_checks_read_quote_langs=())).run(query, hits)
     quoted = long_sentence.answerer.with_settings(replace(settings, figure_checks_read_quote_langs=("zh",))).run(query, hits)
