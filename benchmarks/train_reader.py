@@ -385,6 +385,8 @@ def _set_meta(path: Path, **changes) -> None:
     for key, value in changes.items():
         if key == "weight":
             meta["weight"] = value
+        elif key == "weight_by_language":
+            meta.setdefault("weight_by_language", {}).update(value)
         elif value is None:
             meta["training"].pop(key, None)
         else:
@@ -473,7 +475,8 @@ def spread_sample(groups: list[dict], n: int = SPREAD_QUESTIONS) -> list[dict]:
     return usable[:n]
 
 
-def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = None) -> dict:
+def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = None,
+            language: str | None = None) -> dict:
     """Store in the reader at ``path`` the chosen weight at its own score scale.
 
     The weight was chosen on the half models' out-of-fold scores. A reader trained longer (the
@@ -482,7 +485,9 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     the chosen one times the halves' spread on their held-out questions over the shipped
     reader's spread on the same sample. Rewrites the file's meta only; run again, it gives the
     same weight. ``chosen``: the weight the half models chose, when they were trained after the
-    reader at ``path`` (else the one it was trained with)."""
+    reader at ``path`` (else the one it was trained with). ``language``: the weight is stored as
+    that language's own (the selector has trees of its own for it, and the halves were trained
+    on shortlists scored by them), the shared weight and its record stay."""
     meta = _meta(path)
     chosen = float(chosen if chosen is not None else meta["training"].get("chosen_weight", meta["weight"]))
     sample = spread_sample(groups)
@@ -495,7 +500,11 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     shipped = spread(SentenceReader.load(path), sample)
     scale = {"questions": len(sample), "half_spreads_held_out": [round(x, 4) for x in held_out],
              "spread": round(shipped, 4), "weight": round(chosen * float(np.mean(held_out)) / shipped, 4)}
-    _set_meta(path, weight=scale["weight"], chosen_weight=chosen, scale=scale)
+    if language:
+        _set_meta(path, weight_by_language={language: scale["weight"]},
+                  **{f"chosen_weight_{language}": chosen, f"scale_{language}": scale})
+    else:
+        _set_meta(path, weight=scale["weight"], chosen_weight=chosen, scale=scale)
     print(f"weight {chosen:g} -> {scale['weight']:g} (spread {shipped:.3f} against the halves' "
           f"{', '.join(f'{x:.3f}' for x in held_out)}) -> {path}", file=sys.stderr)
     return scale
@@ -526,15 +535,19 @@ def full_from_halves() -> None:
     fit_full(groups, weights, _tokenized(weights, groups), meta["training"]["table"], float(meta["weight"]))
 
 
-def rescale_shipped() -> None:
-    """``rescale`` on the shipped reader, and its report rewritten."""
+def rescale_shipped(language: str | None = None) -> None:
+    """``rescale`` on the shipped reader, and its report rewritten (``language``: the weight is
+    that language's own; its report is ``benchmarks/reader_<language>.md``)."""
     meta = _halves_meta()
     trained_on = _meta(MODEL_PATH)["training"]["trained_on"]
     weight = float(meta["training"].get("chosen_weight", meta["weight"]))  # the halves' choice
-    write_report(meta["training"]["table"], weight, trained_on, rescale(load_groups(), chosen=weight))
+    scale = rescale(load_groups(), chosen=weight, language=language)
+    write_report(meta["training"]["table"], weight, trained_on, scale,
+                 REPORT.with_name(f"reader_{language}.md") if language else REPORT)
 
 
-def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None) -> None:
+def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None,
+                 path: Path = REPORT) -> None:
     report = [
         "# Reader: the selector's shortlist reordered by a cross-encoder", "",
         "Command: `python benchmarks/train_reader.py pairs && python benchmarks/train_reader.py fit` "
@@ -556,7 +569,7 @@ def write_report(table: list[str], weight: float, trained_on: str, scale: dict |
                    f"{' and '.join(f'{x:.3f}' for x in scale['half_spreads_held_out'])} on held-out questions, so it "
                    f"ships with the weight at its scale: **{scale['weight']:g}** (`python benchmarks/train_reader.py "
                    f"rescale` recomputes it).", ""]
-    REPORT.write_text("\n".join(report), encoding="utf-8")
+    path.write_text("\n".join(report), encoding="utf-8")
 
 
 def main() -> None:
@@ -569,6 +582,9 @@ def main() -> None:
                         help="fit: train only half N's model and stop; run one process per half with --threads 1 "
                              "(the second to end chooses the weight; then `fit` or `fit --halves-only` keeps both)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads for training (default 2)")
+    parser.add_argument("--language", choices=("en",),
+                        help="rescale: store the weight as this language's own (after `pairs` and `fit --halves-only` "
+                             "on shortlists its own selector trees scored: `train_selector.py fit --language`)")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "
                              "(saves about 45 minutes on 2 cores)")
@@ -578,7 +594,7 @@ def main() -> None:
     elif args.step == "full":
         full_from_halves()
     elif args.step == "rescale":
-        rescale_shipped()
+        rescale_shipped(args.language)
     else:
         fit(args.halves_only, args.half, args.threads)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 import time
@@ -487,13 +488,18 @@ def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params, monot
     return p
 
 
-def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_only: Path | None = None) -> None:
+def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_only: Path | None = None,
+                  language: str | None = None) -> None:
     """Choose the trees' settings by cross-validated top-1, fit, and write the model, the fold and
     cross-fitted models and the report (``report_only``: only the report, to that file; the
-    shipped model and the cached fold models stay as they are)."""
+    shipped model and the cached fold models stay as they are; ``language``: the trees become
+    that language's own in the shipped model, whose other trees stay)."""
     model = {"features": list(FEATURES), "training": {}}
     command = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit" + (
-        " --monotone" if monotone else "") + (f" --report-only {report_only}" if report_only else "")
+        " --monotone" if monotone else "") + (f" --report-only {report_only}" if report_only else "") + (
+        f" --language {language}" if language else "")
+    if language and os.environ.get("ASSISTANT_CROSS_LINGUAL_ENCODER"):
+        command = f"ASSISTANT_CROSS_LINGUAL_ENCODER={os.environ['ASSISTANT_CROSS_LINGUAL_ENCODER']} {command}"
     report = ["# Answer-sentence selector", "",
               f"Command: `{command}`", "",
               "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
@@ -551,8 +557,16 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
         return
     # A new model needs its refusal threshold chosen anew: `python benchmarks/tune_answers.py --write`.
     out = ROOT / "assistant" / "answer" / "selector.json"
+    report_path = ROOT / "benchmarks" / "selector.md"
+    if language:
+        # The trees are this language's own; the shipped trees, thresholds and training record stay.
+        shipped = json.loads(out.read_text(encoding="utf-8"))
+        shipped.setdefault("trees_by_language", {})[language] = model["trees"]
+        shipped.setdefault("training_by_language", {})[language] = model["training"]
+        model = shipped
+        report_path = ROOT / "benchmarks" / f"selector_{language}.md"
     out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    (ROOT / "benchmarks" / "selector.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    report_path.write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
 
 
@@ -566,6 +580,11 @@ def main() -> None:
                    help="constrain the features of MONOTONE to their direction (see its comment)")
     f.add_argument("--report-only", type=Path, metavar="FILE",
                    help="write only the report, to FILE; the shipped model and the cached fold models stay")
+    f.add_argument("--language", choices=("en",),
+                   help="the fitted trees score only this language's questions (the model's trees_by_language; "
+                        "the shipped trees stay for the others), e.g. English fitted on the features the "
+                        "cross-lingual encoder gives (ASSISTANT_CROSS_LINGUAL_ENCODER=use); report "
+                        "benchmarks/selector_<language>.md")
     args = parser.parse_args()
     if args.command == "collect":
         for name in args.sets:
@@ -573,7 +592,7 @@ def main() -> None:
             if name != DEV_SET:
                 collect_ablated(name)
     else:
-        fit_and_write(load_rows(), args.monotone, args.report_only)
+        fit_and_write(load_rows(), args.monotone, args.report_only, args.language)
 
 
 if __name__ == "__main__":

@@ -326,6 +326,38 @@ def test_the_tree_model_reproduces_its_probabilities_from_plain_arrays():
     assert trees.raw(np.array([[0.2], [0.9]])).tolist() == [-0.5, 2.5]
 
 
+def _stump(left: float, right: float) -> dict:
+    """One split on feature 0 (<= 0.5 left), baseline 0."""
+    return {"baseline": 0.0, "max_depth": 2, "trees": [
+        {"feature": [0, 0, 0], "threshold": [0.5, 0, 0], "left": [1, 0, 0], "right": [2, 0, 0],
+         "leaf": [False, True, True], "value": [0, left, right]}]}
+
+
+def test_a_languages_own_trees_score_only_its_questions(tmp_path):
+    import json
+
+    import numpy as np
+
+    from assistant.answer.features import FEATURES
+    from assistant.answer.selector import SelectorError, SentenceSelector
+
+    X = np.zeros((4, len(FEATURES)))
+    X[:, 0] = [0.2, 0.9, 0.2, 0.9]
+    X[2:, FEATURES.index("english")] = 1.0  # rows 2 and 3 are English questions' sentences
+    shared = SentenceSelector({"features": list(FEATURES), "trees": _stump(-1.0, 1.0)})
+    split = SentenceSelector({"features": list(FEATURES), "trees": _stump(-1.0, 1.0),
+                              "trees_by_language": {"en": _stump(3.0, -3.0)}})
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    assert np.allclose(logit(shared.probabilities(X)), [-1.0, 1.0, -1.0, 1.0])
+    assert np.allclose(logit(split.probabilities(X)), [-1.0, 1.0, 3.0, -3.0])
+    # Trees for a language no feature names would never be read: the file is refused, not half-used.
+    path = tmp_path / "selector.json"
+    path.write_text(json.dumps({"features": list(FEATURES), "trees": _stump(-1.0, 1.0),
+                                "trees_by_language": {"fr": _stump(0.0, 0.0)}}), encoding="utf-8")
+    with pytest.raises(SelectorError, match="fr"):
+        SentenceSelector.load(path)
+
+
 def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
     # benchmarks/tune_answers.py records its choice, and benchmarks/refusal_check.py its later
     # choice of one check's languages (which overrides it); the defaults must be those choices.

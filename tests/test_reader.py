@@ -173,6 +173,37 @@ def test_a_reader_whose_scores_spread_twice_as_wide_ships_with_half_the_weight(t
     train_reader.rescale(groups, shipped)
     assert SentenceReader.load(shipped).weight == rescaled.weight
 
+def test_a_language_with_its_own_weight_is_reranked_with_it(tmp_path, monkeypatch):
+    import benchmarks.train_reader as train_reader
+
+    # Rescaled for English only: the shared weight stays, English gets the halves' choice at the
+    # doubled reader's scale.
+    monkeypatch.setattr(train_reader, "HALF_MODEL", str(tmp_path / "half{}.npz"))
+    for half in range(train_reader.HALVES):
+        _with_head_scaled(MODEL_PATH, tmp_path / f"half{half}.npz", 1.0)
+    shipped = tmp_path / "reader.npz"
+    _with_head_scaled(MODEL_PATH, shipped, 2.0)
+    before = SentenceReader.load(shipped)
+    groups = [{"group": f"made-up/article {i}", "question": match_form("兰州的年平均降水量是多少？"),
+               "sentences": [match_form(s) for s in RAIN]} for i in range(8)]
+    scale = train_reader.rescale(groups, shipped, chosen=1000.0, language="en")
+    reader = SentenceReader.load(shipped)
+    assert reader.weight == before.weight and reader.weight_by_language == {"en": scale["weight"]}
+    assert scale["weight"] == pytest.approx(500.0, rel=1e-3)
+    # At a weight of 500 the reader alone orders English questions' shortlists; Chinese ones keep
+    # the shared weight, and a language without its own weight reads the shared one.
+    question = match_form("兰州的年平均降水量是多少？")
+    sentences = [match_form(s) for s in RAIN]
+    p = np.linspace(0.5, 0.3, len(sentences))
+    by_reader = np.argsort(-reader.scores(question, sentences), kind="stable")
+    assert np.array_equal(np.argsort(-reader.rerank(question, sentences, p, shortlist=len(p), lang="en"),
+                                     kind="stable"), by_reader)
+    shared = reader.rerank(question, sentences, p, shortlist=len(p), lang="zh")
+    assert np.array_equal(shared, reader.rerank(question, sentences, p, shortlist=len(p)))
+    expected = np.argsort(-combine(p, reader.scores(question, sentences), reader.weight), kind="stable")
+    assert np.array_equal(np.argsort(-shared, kind="stable"), expected)
+
+
 def test_a_preload_still_running_and_the_first_answer_share_one_load(tmp_path, monkeypatch):
     path = tmp_path / "reader.npz"  # a path of its own, so no earlier test has cached it
     path.write_bytes(MODEL_PATH.read_bytes())

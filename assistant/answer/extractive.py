@@ -259,7 +259,7 @@ class ExtractiveAnswerer:
         candidates = [s.candidate for s in selection.scored]
         probabilities = self.reader.rerank(query.match, [c.match for c in candidates],
                                            np.array([s.probability for s in selection.scored]),
-                                           self.settings.reader_shortlist, self.settings.reader_memory)
+                                           self.settings.reader_shortlist, self.settings.reader_memory, query.lang)
         return replace(selection, scored=[Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:

@@ -77,6 +77,9 @@ class SentenceReader:
         self.meta = meta
         self.limits = PairLimits(int(meta["question_tokens"]), int(meta["total_tokens"]))
         self.weight = float(meta["weight"])  # of the reader score against the selector's logit
+        # ... for a language whose questions the selector scores with trees of their own
+        # (``selector.json``'s ``trees_by_language``), the weight chosen against those.
+        self.weight_by_language = {k: float(v) for k, v in meta.get("weight_by_language", {}).items()}
         self.shortlist = int(meta["shortlist"])  # the selector's top sentences the reader reorders
         layers = []
         for i, layer in enumerate(weights.layers[: int(meta["layers"])]):
@@ -142,15 +145,17 @@ class SentenceReader:
         return float(pooled[0] @ self._head_w + self._head_b)
 
     def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
-               shortlist: int | None = None, memory: int = 0) -> np.ndarray:
+               shortlist: int | None = None, memory: int = 0, lang: str | None = None) -> np.ndarray:
         """``probabilities`` with the shortlist's values reassigned in the combined order
-        (``shortlist``: the most probable sentences reordered; None: as the reader was trained)."""
+        (``shortlist``: the most probable sentences reordered; None: as the reader was trained;
+        ``lang``: the question's language, for its own weight if it has one)."""
         p = np.asarray(probabilities, dtype=np.float64).copy()
         shortlist = self.shortlist if shortlist is None else shortlist
         if len(p) < 2 or shortlist < 2:
             return p
         top = np.argsort(-p, kind="stable")[:shortlist]
-        combined = combine(p[top], self.scores(question, [sentences[i] for i in top], memory), self.weight)
+        combined = combine(p[top], self.scores(question, [sentences[i] for i in top], memory),
+                           self.weight_by_language.get(lang, self.weight))
         p[top[np.argsort(-combined, kind="stable")]] = p[top]  # p[top] is sorted high to low
         return p
 

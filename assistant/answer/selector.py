@@ -4,7 +4,10 @@ The model is one gradient-boosted tree ensemble for both question languages (a f
 which; English questions learn from the larger Chinese data too), trained on public
 reading-comprehension data by ``benchmarks/train_selector.py`` and shipped as JSON next to
 this module (``selector.json``: feature names, the trees, the refusal threshold calibrated
-on the dev split, and where every number came from). No pickle: loading it is reading
+on the dev split, and where every number came from). A language may have trees of its own
+(``trees_by_language``, e.g. English trees fitted on the features the cross-lingual encoder
+gives English questions: ``train_selector.py fit --language en``); its questions are scored
+by those, every other question by ``trees``. No pickle: loading it is reading
 numbers, and evaluating it is a few numpy gathers per tree level.
 """
 
@@ -19,6 +22,8 @@ import numpy as np
 from assistant.answer.features import FEATURES
 
 MODEL_PATH = Path(__file__).with_name("selector.json")
+# The feature that is 1 for a language's questions (languages that may have trees of their own).
+_LANGUAGE_FEATURE = {"en": "english"}
 
 
 class SelectorError(ValueError):
@@ -73,6 +78,12 @@ class SentenceSelector:
             )
         self.model = model
         self._trees = TreeEnsemble(model["trees"])
+        unknown = set(model.get("trees_by_language", {})) - set(_LANGUAGE_FEATURE)
+        if unknown:
+            raise SelectorError(f"the sentence-selector model has trees for {', '.join(sorted(unknown))}, "
+                                f"a language no feature names (known: {', '.join(_LANGUAGE_FEATURE)})")
+        self._language_trees = {lang: (FEATURES.index(_LANGUAGE_FEATURE[lang]), TreeEnsemble(spec))
+                                for lang, spec in model.get("trees_by_language", {}).items()}
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "SentenceSelector":
@@ -91,7 +102,12 @@ class SentenceSelector:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)
-        raw = self._trees.raw(np.asarray(features, dtype=np.float64))
+        X = np.asarray(features, dtype=np.float64)
+        raw = self._trees.raw(X)
+        for column, trees in self._language_trees.values():
+            rows = X[:, column] > 0.5
+            if rows.any():
+                raw[rows] = trees.raw(X[rows])
         # exp overflows to inf below a logit of about -709, which gives the right limit, 0
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-raw))
