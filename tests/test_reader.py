@@ -149,15 +149,23 @@ def _with_head_scaled(source: Path, target: Path, factor: float) -> None:
     np.savez_compressed(target, **arrays)
 
 
-def test_a_reader_whose_scores_spread_twice_as_wide_ships_with_half_the_weight(tmp_path, monkeypatch):
+def _halves_and_a_doubled_reader(tmp_path: Path, monkeypatch) -> Path:
+    """The half models are the packaged reader; the "shipped" one (returned) is it with every
+    score doubled."""
     import benchmarks.train_reader as train_reader
 
-    # The half models are the packaged reader; the "shipped" one is it with every score doubled.
     monkeypatch.setattr(train_reader, "HALF_MODEL", str(tmp_path / "half{}.npz"))
     for half in range(train_reader.HALVES):
         _with_head_scaled(MODEL_PATH, tmp_path / f"half{half}.npz", 1.0)
     shipped = tmp_path / "reader.npz"
     _with_head_scaled(MODEL_PATH, shipped, 2.0)
+    return shipped
+
+
+def test_a_reader_whose_scores_spread_twice_as_wide_ships_with_half_the_weight(tmp_path, monkeypatch):
+    import benchmarks.train_reader as train_reader
+
+    shipped = _halves_and_a_doubled_reader(tmp_path, monkeypatch)
     meta = SentenceReader.load(shipped).meta
     chosen = meta["training"].get("chosen_weight", meta["weight"])  # the weight chosen out of fold
     names = [f"made-up/article {i}" for i in range(8)]
@@ -178,11 +186,7 @@ def test_a_language_with_its_own_weight_is_reranked_with_it(tmp_path, monkeypatc
 
     # Rescaled for English only: the shared weight stays, English gets the halves' choice at the
     # doubled reader's scale.
-    monkeypatch.setattr(train_reader, "HALF_MODEL", str(tmp_path / "half{}.npz"))
-    for half in range(train_reader.HALVES):
-        _with_head_scaled(MODEL_PATH, tmp_path / f"half{half}.npz", 1.0)
-    shipped = tmp_path / "reader.npz"
-    _with_head_scaled(MODEL_PATH, shipped, 2.0)
+    shipped = _halves_and_a_doubled_reader(tmp_path, monkeypatch)
     before = SentenceReader.load(shipped)
     groups = [{"group": f"made-up/article {i}", "question": match_form("兰州的年平均降水量是多少？"),
                "sentences": [match_form(s) for s in RAIN]} for i in range(8)]
