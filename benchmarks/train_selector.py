@@ -19,6 +19,14 @@ refusal threshold relies on.
 
     python benchmarks/train_selector.py collect      # features -> index-bench/_selector/*.npz (slow: builds indexes)
     python benchmarks/train_selector.py fit          # cross-validated tree settings, model -> assistant/answer/selector.json
+    python benchmarks/train_selector.py fit --language en   # English questions' own trees (see below)
+
+English questions are scored by trees of their own (``trees_by_language.en``), fitted on rows
+collected with the cross-lingual encoder on (the default since 2026-12-05; the shared trees
+were collected without it, and Chinese questions never read it). ``fit`` replaces the shared
+trees and keeps English's; ``fit --language en`` replaces only English's. After either, the
+English reader weight (``train_reader.py rescale --language en``) and the thresholds
+(``tune_answers.py``) are chosen anew for it.
 
 The fit is reproducible: fixed folds (by a hash of each question's article), fixed random
 state. One fold of the training questions is held out of the fitted model, so that the
@@ -488,6 +496,25 @@ def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params, monot
     return p
 
 
+def merged_model(shipped: dict, fitted: dict, language: str | None) -> dict:
+    """The model file to write: ``fitted`` as the shared model, keeping the shipped file's
+    language-specific trees (fitted on rows of their own), or, for a ``language``, the shipped
+    model with ``fitted``'s trees as that language's own (the shared trees, thresholds and
+    training record stay)."""
+    if language:
+        if "trees" not in shipped:
+            raise SystemExit("no shared trees to add a language's own to: run `train_selector.py fit` first")
+        merged = json.loads(json.dumps(shipped))  # a copy: the caller's dict stays as read
+        merged.setdefault("trees_by_language", {})[language] = fitted["trees"]
+        merged.setdefault("training_by_language", {})[language] = fitted["training"]
+        return merged
+    merged = dict(fitted)
+    for key in ("trees_by_language", "training_by_language"):
+        if key in shipped:
+            merged[key] = shipped[key]
+    return merged
+
+
 def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_only: Path | None = None,
                   language: str | None = None) -> None:
     """Choose the trees' settings by cross-validated top-1, fit, and write the model, the fold and
@@ -558,12 +585,8 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
     # A new model needs its refusal threshold chosen anew: `python benchmarks/tune_answers.py --write`.
     out = ROOT / "assistant" / "answer" / "selector.json"
     report_path = ROOT / "benchmarks" / "selector.md"
+    model = merged_model(json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}, model, language)
     if language:
-        # The trees are this language's own; the shipped trees, thresholds and training record stay.
-        shipped = json.loads(out.read_text(encoding="utf-8"))
-        shipped.setdefault("trees_by_language", {})[language] = model["trees"]
-        shipped.setdefault("training_by_language", {})[language] = model["training"]
-        model = shipped
         report_path = ROOT / "benchmarks" / f"selector_{language}.md"
     out.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     report_path.write_text("\n".join(report) + "\n", encoding="utf-8")
@@ -582,9 +605,8 @@ def main() -> None:
                    help="write only the report, to FILE; the shipped model and the cached fold models stay")
     f.add_argument("--language", choices=("en",),
                    help="the fitted trees score only this language's questions (the model's trees_by_language; "
-                        "the shipped trees stay for the others), e.g. English fitted on the features the "
-                        "cross-lingual encoder gives (ASSISTANT_CROSS_LINGUAL_ENCODER=use); report "
-                        "benchmarks/selector_<language>.md")
+                        "the shipped trees stay for the others): English, fitted on rows collected with the "
+                        "cross-lingual encoder on (the default); report benchmarks/selector_<language>.md")
     args = parser.parse_args()
     if args.command == "collect":
         for name in args.sets:

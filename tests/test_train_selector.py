@@ -7,7 +7,7 @@ import pytest
 
 from assistant.answer.selector import TreeEnsemble
 from assistant.answer.features import FEATURES
-from benchmarks.train_selector import MONOTONE, _fit, dev_fold, export, shift_years
+from benchmarks.train_selector import MONOTONE, _fit, dev_fold, export, merged_model, shift_years
 
 
 def test_a_year_is_moved_to_one_the_passage_never_mentions():
@@ -49,3 +49,18 @@ def test_a_monotone_fit_never_lowers_the_probability_as_coverage_rises(monotone)
     probe[:, lex] = np.linspace(0.0, 1.0, 11)
     p = TreeEnsemble(export(model)).raw(probe)
     assert bool(np.all(np.diff(p) >= -1e-12)) == monotone
+
+
+def test_a_refit_keeps_the_other_trees_and_a_language_fit_replaces_only_its_own():
+    shipped = {"features": ["f"], "trees": "shared-1", "training": {"rows": 1},
+               "refusal": {"threshold": {"zh": 0.01, "en": 0.03}},
+               "trees_by_language": {"en": "english-1"}, "training_by_language": {"en": {"rows": 2}}}
+    english = merged_model(shipped, {"features": ["f"], "trees": "english-2", "training": {"rows": 3}}, "en")
+    assert english["trees"] == "shared-1" and english["refusal"] == shipped["refusal"]
+    assert english["trees_by_language"] == {"en": "english-2"} and english["training_by_language"]["en"] == {"rows": 3}
+    assert shipped["trees_by_language"] == {"en": "english-1"}  # the file as read is not changed
+    shared = merged_model(shipped, {"features": ["f"], "trees": "shared-2", "training": {"rows": 4}}, None)
+    assert shared["trees"] == "shared-2" and shared["trees_by_language"] == {"en": "english-1"}
+    assert "refusal" not in shared  # a new shared model needs its thresholds chosen anew
+    with pytest.raises(SystemExit, match="shared trees"):
+        merged_model({}, {"trees": "t", "training": {}}, "en")
