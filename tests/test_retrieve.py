@@ -212,9 +212,16 @@ def test_the_translated_words_share_is_a_setting(tiny_assistant, monkeypatch):
 
 @pytest.fixture(scope="module")
 def cross_lingual_assistant(tmp_path_factory, tiny_corpus):
-    """The tiny corpus indexed with the cross-lingual encoder on (off by default)."""
+    """The tiny corpus indexed with the cross-lingual encoder on (as by default, but said here)."""
     return Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("index") / "index", corpus_dir=tiny_corpus,
                                    cross_lingual_encoder="use"))
+
+
+@pytest.fixture(scope="module")
+def without_cross_lingual(tmp_path_factory, tiny_corpus):
+    """The tiny corpus indexed with the cross-lingual encoder turned off."""
+    return Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("index") / "index", corpus_dir=tiny_corpus,
+                                   cross_lingual_encoder="none"))
 
 
 def _best_cross_lingual_cosine_per_chunk(index, text: str) -> dict[int, float]:
@@ -227,7 +234,8 @@ def _best_cross_lingual_cosine_per_chunk(index, text: str) -> dict[int, float]:
     return best
 
 
-def test_an_english_question_reads_the_cross_lingual_vectors_at_their_weight(cross_lingual_assistant, tiny_assistant):
+def test_an_english_question_reads_the_cross_lingual_vectors_at_their_weight(cross_lingual_assistant,
+                                                                              without_cross_lingual):
     index, embedder = cross_lingual_assistant.index, cross_lingual_assistant.embedder
     assert index.cross_lingual_encoder == "use-m3"
     english = parse_query("How many innovation consortia has Inner Mongolia registered?")
@@ -237,8 +245,9 @@ def test_an_english_question_reads_the_cross_lingual_vectors_at_their_weight(cro
     without = Retriever(index, embedder, cross_lingual_weight=0.0).dense_scores(english)
     blended = Retriever(index, embedder, cross_lingual_weight=0.4).dense_scores(english)
     assert blended != without and max(blended.values()) <= 1.0
-    # An index without the vectors (the default) ranks as at weight 0, whatever the weight.
-    plain = Retriever(tiny_assistant.index, tiny_assistant.embedder, cross_lingual_weight=1.0)
+    # An index without the vectors (the encoder turned off) ranks as at weight 0, whatever the weight.
+    assert without_cross_lingual.index.cross_lingual_encoder is None
+    plain = Retriever(without_cross_lingual.index, without_cross_lingual.embedder, cross_lingual_weight=1.0)
     assert plain.dense_scores(english) == without
 
 
