@@ -186,9 +186,13 @@ def chinese_names(text: str) -> tuple[Name, ...]:
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],
                   romanised: Callable[[str], bool] = lambda word: False,
                   known_place: Callable[[str], bool] = lambda headword: False,
-                  ordinary_word: Callable[[str], bool] = lambda word: True) -> tuple[Name, ...]:
+                  ordinary_word: Callable[[str], bool] = lambda word: True,
+                  ordinary_chinese: Callable[[str], bool] = lambda headword: False) -> tuple[Name, ...]:
     """Capitalised words (not the first) whose dictionary renderings are places/organisations
-    (by jieba's tags, or ``known_place``: the dictionary's own description, 包头 for "Baotou").
+    (by jieba's tags, or ``known_place``: the dictionary's own description, 包头 for "Baotou"),
+    leaving out renderings the dictionary knows only as ordinary words (``ordinary_chinese``, the
+    test Chinese names pass too: "Prime Minister" -> 相国, an ancient chancellor jieba tags as a
+    place, is no name).
     A romanised Chinese name also counts first or in lower case ("gansu 的…", "who leads lanzhou
     …", as users type), unless it is also an ordinary English word (``ordinary_word``: make, guide).
 
@@ -203,7 +207,7 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
         capitalised_inside = source[:1].isupper() and source != first_word
         if not capitalised_inside and not all(romanised(w) and not ordinary_word(w) for w in source.split()):
             continue
-        named = [t for t in translations if place_and_org_names(t) or known_place(t)]
+        named = [t for t in translations if (place_and_org_names(t) or known_place(t)) and not ordinary_chinese(t)]
         if named:
             label = re.sub(r"['’]s$", "", source)
             variants = (label.lower(), *named, *(ADMIN_SUFFIX.sub("", t) for t in named))

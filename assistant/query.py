@@ -143,7 +143,8 @@ def parse_query(
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
                       for n in chinese_names(normalized) if not is_ordinary_chinese_word(n.label))
     else:
-        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english)
+        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english,
+                              is_ordinary_chinese_word)
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
 

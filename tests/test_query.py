@@ -190,6 +190,16 @@ def test_an_ordinary_english_word_that_is_also_pinyin_is_not_a_name(question):
     assert parse_query(question).names == ()
 
 
+@pytest.mark.parametrize("question, names", [
+    ("Who is the Prime Minister of Turkey?", ["Turkey"]),  # 相国 (tagged a place) is an ordinary word
+    ("Did the Prime Minister visit Inner Mongolia?", ["Inner Mongolia"]),
+])
+def test_a_title_whose_rendering_the_tagger_takes_for_a_place_is_no_name(question, names):
+    # The renderings of an English name pass the test Chinese names pass: CC-CEDICT knows 相国
+    # ("prime minister", an ancient chancellor) only as an ordinary word.
+    assert [n.label for n in parse_query(question).names] == names
+
+
 @pytest.mark.parametrize("question, word, chinese", [
     ("What is jiebang guashuai?", "jiebang", "揭榜"),  # jieba's word; CC-CEDICT lacks 揭榜
     ("What is jiebang guashuai?", "guashuai", "挂帅"),  # CC-CEDICT's reading gua4 shuai4
