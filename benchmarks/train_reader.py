@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import ADAPTED, MODEL_PATH, PairLimits, SentenceReader, combine, padded, pair_ids  # noqa: E402
-from assistant.answer.selector import SentenceSelector  # noqa: E402
+from assistant.answer.selector import LANGUAGES_WITH_OWN_TREES, SentenceSelector  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed.e5_numpy import E5Weights, load_weights, default_weights_path  # noqa: E402
 from assistant.evaluation.bench import load_bench_questions, resolve_bench  # noqa: E402
@@ -582,7 +582,7 @@ def main() -> None:
                         help="fit: train only half N's model and stop; run one process per half with --threads 1 "
                              "(the second to end chooses the weight; then `fit` or `fit --halves-only` keeps both)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads for training (default 2)")
-    parser.add_argument("--language", choices=("en",),
+    parser.add_argument("--language", choices=LANGUAGES_WITH_OWN_TREES,
                         help="rescale: store the weight as this language's own (after `pairs` and `fit --halves-only` "
                              "on shortlists its own selector trees scored: `train_selector.py fit --language`)")
     parser.add_argument("--halves-only", action="store_true",

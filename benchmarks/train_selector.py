@@ -22,8 +22,8 @@ refusal threshold relies on.
     python benchmarks/train_selector.py fit --language en   # English questions' own trees (see below)
 
 English questions are scored by trees of their own (``trees_by_language.en``), fitted on rows
-collected with the cross-lingual encoder on (the default since 2026-12-05; the shared trees
-were collected without it, and Chinese questions never read it). ``fit`` replaces the shared
+collected with the cross-lingual encoder on (the default since 2026-12-05; the shipped shared
+trees were collected before, and Chinese questions never read it). ``fit`` replaces the shared
 trees and keeps English's; ``fit --language en`` replaces only English's. After either, the
 English reader weight (``train_reader.py rescale --language en``) and the thresholds
 (``tune_answers.py``) are chosen anew for it.
@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -54,6 +53,7 @@ from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
 from assistant.answer.candidates import gather  # noqa: E402
 from assistant.answer.features import FEATURES, YEAR  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
+from assistant.answer.selector import LANGUAGES_WITH_OWN_TREES  # noqa: E402
 from assistant.answer.terms import question_terms  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
@@ -525,8 +525,6 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
     command = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit" + (
         " --monotone" if monotone else "") + (f" --report-only {report_only}" if report_only else "") + (
         f" --language {language}" if language else "")
-    if language and os.environ.get("ASSISTANT_CROSS_LINGUAL_ENCODER"):
-        command = f"ASSISTANT_CROSS_LINGUAL_ENCODER={os.environ['ASSISTANT_CROSS_LINGUAL_ENCODER']} {command}"
     report = ["# Answer-sentence selector", "",
               f"Command: `{command}`", "",
               "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
@@ -603,7 +601,7 @@ def main() -> None:
                    help="constrain the features of MONOTONE to their direction (see its comment)")
     f.add_argument("--report-only", type=Path, metavar="FILE",
                    help="write only the report, to FILE; the shipped model and the cached fold models stay")
-    f.add_argument("--language", choices=("en",),
+    f.add_argument("--language", choices=LANGUAGES_WITH_OWN_TREES,
                    help="the fitted trees score only this language's questions (the model's trees_by_language; "
                         "the shipped trees stay for the others): English, fitted on rows collected with the "
                         "cross-lingual encoder on (the default); report benchmarks/selector_<language>.md")

@@ -24,6 +24,7 @@ from assistant.answer.features import FEATURES
 MODEL_PATH = Path(__file__).with_name("selector.json")
 # The feature that is 1 for a language's questions (languages that may have trees of their own).
 _LANGUAGE_FEATURE = {"en": "english"}
+LANGUAGES_WITH_OWN_TREES = tuple(_LANGUAGE_FEATURE)
 
 
 class SelectorError(ValueError):
@@ -103,11 +104,15 @@ class SentenceSelector:
         if len(features) == 0:
             return np.zeros(0)
         X = np.asarray(features, dtype=np.float64)
-        raw = self._trees.raw(X)
+        raw = np.empty(len(X))
+        shared = np.ones(len(X), dtype=bool)  # rows no language's own trees score
         for column, trees in self._language_trees.values():
             rows = X[:, column] > 0.5
             if rows.any():
                 raw[rows] = trees.raw(X[rows])
+                shared &= ~rows
+        if shared.any():
+            raw[shared] = self._trees.raw(X[shared])
         # exp overflows to inf below a logit of about -709, which gives the right limit, 0
         with np.errstate(over="ignore"):
             return 1.0 / (1.0 + np.exp(-raw))
