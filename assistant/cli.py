@@ -275,6 +275,7 @@ def chat(
         with _progress(True) as progress:
             assistant = Assistant.open(settings, progress)
         assistant.answer_mode()  # --answer llm without a model: say so now, not at the first question
+        assistant.preload()
         from assistant.web import build_app, launch_options
 
         typer.echo(f"chat on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
@@ -302,6 +303,7 @@ def serve(
         with _progress(True) as progress:
             assistant = Assistant.open(settings, progress)
         assistant.answer_mode()  # --answer llm without a model: say so now
+        assistant.preload()
         typer.echo(f"OpenAI-compatible API on http://{settings.host}:{port}/v1 (model '{MODEL_ID}'; Ctrl+C to stop)")
         uvicorn.run(build_api(assistant), host=settings.host, port=port, log_level="warning")
 

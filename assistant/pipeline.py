@@ -17,7 +17,7 @@ from assistant.answer.llm.chat_model import LLMError
 from assistant.answer.reader import preload_reader
 from assistant.config import Settings
 from assistant.conversation import Turn, condense_by_rule, history_lines
-from assistant.embed import EmbedderError, load_embedder
+from assistant.embed import EmbedderError, load_embedder, preload_embedder
 from assistant.index import Index
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
 from assistant.query import parse_query
@@ -133,10 +133,22 @@ class Assistant:
         stamp = _manifest_stamp(self.settings.index_dir)  # taken first: a switch during the load is seen next time
         index = open_index(self.settings)
         check_encoder(index.manifest, self.embedder.name, self.settings.index_dir)
-        if index.cross_lingual_encoder:  # loaded with the index, not during the first English question
-            load_embedder(index.cross_lingual_encoder)
         return _Loaded(index, ExtractiveAnswerer(index, self.embedder, self.settings.prompts_dir,
                                                  AnswerSettings.from_config(self.settings)), stamp)
+
+    def preload(self, wait: bool = False) -> None:
+        """Load what only some questions need, the cross-lingual encoder (~2-3 s of pure-Python
+        tokenizer parsing; English questions only): in the background for processes that serve
+        many questions (chat, API), or now (``wait``) before timed runs (eval), so that no
+        question's latency includes it. A one-question process loads it only when its question
+        is English: a Chinese `assistant ask` never pays for it (the load holds the interpreter
+        lock most of the time, so beside a Chinese question it slows that question down rather
+        than overlapping it)."""
+        name = self._current().index.cross_lingual_encoder
+        if name:
+            thread = preload_embedder(name)
+            if wait:
+                thread.join()
 
     def reload(self) -> None:
         """Open the index again after its collection changed (the chat's upload and remove).

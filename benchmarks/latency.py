@@ -70,6 +70,7 @@ def main() -> None:
         # reader_memory 0: the warm-up asks test questions again below; figures for fresh questions.
         settings = Settings(index_dir=index_dir, encoder=env.get("ASSISTANT_ENCODER", Settings().encoder), reader_memory=0)
         assistant = Assistant(settings)
+        assistant.preload(wait=True)  # loaded once per process; the cold numbers above include it
         questions = load_questions(REPO / "eval" / "corpus_zh_en.test.jsonl").questions
         for q in questions[:5]:  # warm-up: first-use costs (jieba, dictionary) are the cold numbers' job
             assistant.ask(q.question)

