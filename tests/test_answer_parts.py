@@ -376,7 +376,7 @@ def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
         chosen[check.stem] = ast.literal_eval(langs.group(1))
     # Later choices of several settings together (benchmarks/compare_answer_settings.py) override those.
     for joint in ("fallback_same_article.md", "check_neighbours.md", "quoted_neighbours.md",
-                  "figure_checks_quote_public.md"):
+                  "figure_checks_quote_public.md", "min_gain.md"):
         line = next(line for line in (REPO / "benchmarks" / joint).read_text(encoding="utf-8").splitlines()
                     if line.startswith("Chosen: "))
         chosen.update(ast.literal_eval(line.removeprefix("Chosen: ")))
