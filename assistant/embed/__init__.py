@@ -368,9 +368,9 @@ _LOCKS: dict[tuple, threading.Lock] = {}
 
 def preload_embedder(spec: str, threads: int = 1) -> threading.Thread:
     """Start loading the encoder named by ``spec`` in the background (the cross-lingual encoder:
-    ~1-3 s that only English questions need), so that a process answering a Chinese question
-    never waits for it and an English one waits only for what is left of the load. A failure is
-    not reported here: the first question that needs the encoder loads it again and reports it."""
+    ~1-3 s that only English questions need), for processes that serve many questions: the first
+    one that needs it waits only for what is left of the load (``load_embedder`` takes the same
+    per-model lock). A failure is not reported here: that question loads it again and reports it."""
     def load() -> None:
         try:
             load_embedder(spec, threads=threads)
