@@ -176,11 +176,33 @@ def is_known_word(word: str) -> bool:
     return word in posseg().dt.word_tag_tab
 
 
+# The copula or negation after a question's subject (X是…, X不…), which jieba's word-building
+# glues to a name its dictionary lacks: 巴利冈是 is cut 巴利 / 冈是, 锦地罗不需要 锦地罗不 / 需要.
+_GLUED_VERB = re.compile(r"[是不]$")
+# "X地区" is the region X (台湾地区: 台湾), as 甘肃省 is 甘肃.
+_REGION = re.compile(r"地区$")
+
+
+def _unglued(name: str) -> str:
+    """A name jieba built from unknown characters, without a copula or negation it swallowed ("" if
+    one character is left)."""
+    if is_known_word(name) or not _GLUED_VERB.search(name):
+        return name
+    return name[:-1] if len(name) > 2 else ""
+
+
 def chinese_names(text: str) -> tuple[Name, ...]:
     places = set(place_names(text))
-    return tuple(Name(n, (n, ADMIN_SUFFIX.sub("", n) or n), n in places,
-                      spelled_reliably=not (_CONJUNCTION.search(n) and not is_known_word(n)))
-                 for n in place_and_org_names(text))
+    names = []
+    for found in place_and_org_names(text):
+        n = _unglued(found)
+        if not n:
+            continue
+        stem = _REGION.sub("", n) if _REGION.search(n) else ADMIN_SUFFIX.sub("", n)
+        variants = (n, stem or n)
+        names.append(Name(n, tuple(dict.fromkeys(variants)), found in places,
+                          spelled_reliably=not (_CONJUNCTION.search(n) and not is_known_word(n))))
+    return tuple(names)
 
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],

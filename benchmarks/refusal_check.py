@@ -48,6 +48,7 @@ PUBLIC = (("cmrc2018_trial", "all"), ("cmrc2018_dev", "train"), ("xquad_zh", "tr
 
 # Which questions a check can refuse at all, read from the question alone (None: any question).
 APPLIES = {
+    "counted_figure_langs": lambda query: bool(classify(query).counted_forms),
     "organisation_gate_langs": lambda query: any(o.full for o in organisations(query.match)),
     "type_gate_langs": lambda query: classify(query).kind == "number",
     "date_gate_langs": lambda query: classify(query).kind == "date",

@@ -495,6 +495,10 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
 @pytest.mark.parametrize("check, question", [
     ("counted_noun_langs", "内蒙古备案了多少家实验室？"),  # the 24 consortia would be quoted
     ("counted_noun_langs", "How many laboratories has Inner Mongolia registered?"),
+    # The universities (高校) are named beside the enterprises, but not counted (the English
+    # question reads them as 大学, named nowhere: refused by this check as by the one above).
+    ("counted_figure_langs", "内蒙古的创新联合体联合了多少所高校？"),
+    ("counted_figure_langs", "How many universities are in Inner Mongolia's consortia?"),
     ("year_gate_langs", "截至2019年,内蒙古共备案了多少个创新联合体？"),  # the article speaks of 2022 only
     ("year_gate_langs", "How many innovation consortia had Inner Mongolia registered by 2019?"),
     # The department's support is described, but no figure is given near it.

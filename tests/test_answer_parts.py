@@ -96,6 +96,9 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     ("When did the consortium register?", "date"),
     ("The consortium registered when?", "date"),
     ("In 2021, when was the list published?", "date"),
+    # A "when" clause closed by a comma before another question word is a condition.
+    ("When the plan ended, which consortium had finished its projects?", "entity"),
+    ("When the consortia were formed, how many firms joined them?", "number"),
     # The noun after "what/which" names the answer's kind (WordNet's commonest sense).
     ("Which official announced the first batch?", "person"),
     ("What famous scientist leads the lab?", "person"),
@@ -540,3 +543,51 @@ def test_dates_are_blanked_unless_a_length_of_time_is_asked(question, text, kept
     out = without_dates(match_form(text), query.match)
     assert len(out) == len(match_form(text))  # offsets stay
     assert "".join(out.split()) == "".join(match_form(kept).split())
+
+
+def test_what_is_the_total_asks_for_a_number():
+    assert classify(parse_query("What was the total funding for the consortia?")).kind == "number"
+    assert classify(parse_query("What is the overall goal of the consortia?")).kind != "number"
+
+
+@pytest.mark.parametrize("holds_terms", [False, True])
+def test_a_figure_clause_holding_no_question_term_grows_to_one_only_when_told(lexical, holds_terms):
+    from assistant.answer.candidates import Candidate
+    from assistant.answer.compose import quote_span
+    from assistant.index import IndexedSentence
+    from assistant.types import Chunk, Hit
+
+    text = ("截至2022年5月,以实施重大科技任务为牵引,内蒙古共组建并备案各类创新联合体24个,产业方向覆盖种业、农牧业、"
+            "装备制造、新能源、中医药(蒙医药)等多个领域,这些联合体共联合区内外企业、高校和科研院所开展关键核心技术攻关。")
+    assert len(text) > 90
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
+    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(text), True, 0),
+                          text=text, match=match_form(text), before="", after="", first_in_article=True)
+    query = parse_query("内蒙古备案的24个创新联合体里有多少个在种业？")
+    qtype = classify(query)
+    assert qtype.kind == "number"
+    start, end = quote_span(candidate, question_terms(query, lexical), qtype, 200, 90, query.match,
+                            holds_terms=holds_terms)
+    quote = text[start:end]
+    assert quote.startswith("截至2022年5月")  # the clause with a figure the question does not name stays first
+    assert ("内蒙古共组建并备案各类创新联合体24个" in quote) == holds_terms
+    assert end - start <= 90
+
+
+@pytest.mark.parametrize("sentence, supplied", [
+    ("企业研发投入占全社会研发投入的三分之一以上。", True),
+    ("企业研发投入占全社会研发投入的一半以上。", True),
+    ("企业研发投入占全社会研发投入的65%。", True),
+    ("企业研发投入达到12.4亿元。", False),  # an amount is no share
+])
+def test_a_fraction_answers_a_share_question(sentence, supplied):
+    from assistant.answer.candidates import Candidate
+    from assistant.answer.refusal import share_unsupplied
+    from assistant.index import IndexedSentence
+    from assistant.types import Chunk, Hit
+
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=sentence, start=0, end=len(sentence), ordinal=0)
+    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(sentence), True, 0),
+                          text=sentence, match=match_form(sentence), before="", after="", first_in_article=True)
+    for question in ("企业研发投入占比是多少？", "What share of R&D spending comes from enterprises?"):
+        assert share_unsupplied(parse_query(question), candidate) == (not supplied)

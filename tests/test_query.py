@@ -256,3 +256,14 @@ def test_no_office_title_without_a_body_noun(question, word):
 def test_an_ordinary_word_the_tagger_takes_for_a_name_is_no_name(question, names):
     # CC-CEDICT writes a proper noun's pinyin capitalised and an ordinary word's in lower case.
     assert [n.label for n in parse_query(question).names] == names
+
+
+def test_a_copula_jieba_glued_to_an_unknown_name_is_not_part_of_it():
+    # jieba's word-building cuts 德拉冈是 as 德拉 / 冈是: no name 冈是, which no article could mention.
+    labels = [n.label for n in parse_query("让-保罗·德拉冈是哪国人？").names]
+    assert not any(label.endswith("是") for label in labels)
+
+
+def test_a_region_is_also_looked_for_without_diqu():
+    names = {n.label: n.variants for n in parse_query("台湾地区的代理商是谁？").names}
+    assert names == {"台湾地区": ("台湾地区", "台湾")}

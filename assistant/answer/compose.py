@@ -95,7 +95,8 @@ CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
 
 def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
                clause_chars: int | None = None, question_match: str = "",
-               dates_are_no_figures: bool = False, clause_needs_type: bool = False) -> tuple[int, int]:
+               dates_are_no_figures: bool = False, clause_needs_type: bool = False,
+               holds_terms: bool = False) -> tuple[int, int]:
     """Offsets (in the article) of what to quote of the candidate sentence.
 
     A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
@@ -106,7 +107,9 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     ask for a length of time) grown over neighbouring clauses that also carry the terms, within
     the limit. ``clause_needs_type``: the shorter limit only holds when the sentence has the type
     (a sentence without it is no short answer, and its asked thing may be there in a form the
-    type patterns miss: a name jieba does not tag).
+    type patterns miss: a name jieba does not tag). ``holds_terms``: clauses holding none of the
+    question's terms (a bare "截至2022年5月" chosen for its figure) grow towards the nearest clause
+    that holds one, within the limit: a figure alone does not say what it counts.
     """
     start, end = candidate.sentence.start, candidate.sentence.end
     text = candidate.match
@@ -117,7 +120,8 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     if end - start <= max_chars:
         return start, end
     clauses = split_clauses(text, 0, end - start)
-    gains = [text_coverage(terms, text[s:e]) for s, e in clauses]
+    coverage = [text_coverage(terms, text[s:e]) for s, e in clauses]
+    gains = list(coverage)
     if is_typed(qtype):
         undated = dates_are_no_figures and qtype.kind == "number"
         typed = [gives_new(qtype, without_dates(text[s:e], question_match) if undated else text[s:e], question_match)
@@ -147,7 +151,26 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
             if clauses[hi][1] - clauses[lo - 1][0] > max_chars:
                 break
             lo -= 1
+    if holds_terms and text_coverage(terms, text[clauses[lo][0]:clauses[hi][1]]) <= 0:
+        lo, hi = _grown_to_a_term(clauses, coverage, lo, hi, max_chars)
     return start + clauses[lo][0], start + clauses[hi][1]
+
+
+def _grown_to_a_term(clauses: list[tuple[int, int]], coverage: list[float], lo: int, hi: int,
+                     max_chars: int) -> tuple[int, int]:
+    """Clauses ``lo..hi`` grown to the nearest clause with some coverage (the nearer side first,
+    the right on a tie), if the whole fits in ``max_chars``; else unchanged."""
+    spans = []  # (distance, lo, hi) of each side's growth
+    right = next((i for i in range(hi + 1, len(clauses)) if coverage[i] > 0), None)
+    if right is not None:
+        spans.append((right - hi, lo, right))
+    left = next((i for i in range(lo - 1, -1, -1) if coverage[i] > 0), None)
+    if left is not None:
+        spans.append((lo - left, left, hi))
+    for _, new_lo, new_hi in sorted(spans, key=lambda span: span[0]):  # stable: the right first on a tie
+        if clauses[new_hi][1] - clauses[new_lo][0] <= max_chars:
+            return new_lo, new_hi
+    return lo, hi
 
 
 # English sentences (an English article) opening with a word that points back (a closed class).

@@ -47,13 +47,18 @@ _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
 _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # "when" asks only as a question word (first, or before its verb, or last): in "how many
     # seconds were left when …" it is a conjunction, and the question asks for a number.
-    ("date", re.compile(r"^\W*when\b|\bwhen (?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
+    # "When X happens, what is it called?": a "when" clause closed by a comma before another
+    # question word is a condition, and that word asks.
+    ("date", re.compile(r"^\W*when\b(?![^,?]*,\s*(?:what|which|who|whom|whose|how|where|why)\b)|"
+                        r"\bwhen (?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
                         r"should|might|must)\b|\bwhen\W*$|"
                         r"\b(?:what (?:year|date|time|day|month|century|decade|period)|which (?:year|date|month|"
                         r"century|decade|period)|since when|how long ago|in what year)\b")),
     ("number", re.compile(r"\b(?:how (?:many|much|large|big|long|far|old|high|tall|often|fast|deep|wide|heavy)|"
                           r"what (?:percentage|percent|share|proportion|fraction|number|amount|total|size|sum|ratio|rate)|"
-                          r"(?:the|what) (?:number|amount) of)\b")),
+                          r"(?:the|what) (?:number|amount) of|"
+                          # "what was the total funding": "total" quantifies what follows
+                          r"what (?:is|was|are|were) (?:the )?total)\b")),
     ("person", re.compile(r"\b(?:who|whom|whose|which (?:person|people|official|leader|scientist|author|player|king|"
                           r"president|officials|leaders))\b")),
     ("place", re.compile(r"\b(?:where|which (?:country|city|province|region|place|state|town|county|continent|area|"

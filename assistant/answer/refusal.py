@@ -14,7 +14,8 @@ The grounds, checked in this order:
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
-   of something else is not the answer.
+   of something else is not the answer. Nor is a clause naming X without a figure ("全省两院院士全部在兰":
+   all of them are in Lanzhou, how many is not said).
 5. A question naming a year (or a decade) that the best sentence's article never mentions (in
    its text, its title or its date), while the article names other years: a figure for another
    year is not the answer.
@@ -134,6 +135,24 @@ def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
     return not any(form in around for form in qtype.counted_forms)
 
 
+# Clause marks: a count of X is in the clause that names X ("院士12人", "12名院士").
+_CLAUSE_MARK = re.compile(r"[,，;；。!！?？:：]")
+
+
+def counted_uncounted(qtype: QuestionType, best: Candidate, question_match: str) -> bool:
+    """A "how many X" question (X as :func:`counted_unnamed` reads it), and no clause of the best
+    sentence or its neighbours names X together with a figure the question does not already name:
+    "全省两院院士全部在兰" names the academicians and counts none."""
+    if not qtype.counted_forms:
+        return False
+    words = qtype.counted.split()
+    if words and words[-1].isascii() and not names_counted_things(words[-1]):
+        return False
+    clauses = (clause for text in _around(best) for clause in _CLAUSE_MARK.split(text))
+    return not any(any(form in clause for form in qtype.counted_forms) and gives_new(qtype, clause, question_match)
+                   for clause in clauses)
+
+
 # The types a sentence pattern sees reliably enough to refuse for their absence: a figure. A
 # person, place or date is often given without the pattern's cues (业主, 律师 answer "who";
 # a clause answers "when …"): on the public training questions and the dev split, checking them
@@ -183,7 +202,9 @@ _SHARE_QUESTION = re.compile(
     r"\b(?:percentage|percent|share of|what share|proportion|growth rate|rate of (?:growth|increase)|"
     r"(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|year[- ]on[- ]year)\b", re.IGNORECASE)
 _SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七八九十百点]+|[一二三四五六七八九十]成|"
-                    r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍")
+                    r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍|"
+                    # a fraction is a share too: 三分之一, 3分之1, 一半, 半数, 过半
+                    r"(?:\d+|[一二三四五六七八九十百千万]+)\s*分之\s*(?:\d+|[一二三四五六七八九十]+)|一半|半数|过半")
 
 
 def asks_share(query: Query) -> bool:
@@ -429,6 +450,7 @@ class BestSentence:
 # languages were chosen on dev data (benchmarks/answers.md, benchmarks/refusal_checks/<field>.md).
 BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("counted_noun_langs", lambda s: counted_unnamed(s.qtype, s.best)),
+    ("counted_figure_langs", lambda s: counted_uncounted(s.qtype, s.best, s.query.match)),
     ("year_gate_langs", lambda s: year_unmentioned(s.query, s.best, s.index)),
     ("type_gate_langs", lambda s: type_unsupplied(s.qtype, s.figures, s.query.match)),
     ("organisation_gate_langs", lambda s: organisation_unmentioned(s.query, s.best, s.index)),

@@ -48,6 +48,9 @@ class AnswerSettings:
     # neighbours never name X (English questions name X through dictionary translations; an X
     # Chinese counts with a measure word, "how many times / points", is not checked).
     counted_noun_langs: tuple[str, ...] = ("en",)
+    # ... and in which it is refused when no clause of the best sentence and its neighbours names X
+    # together with a figure the question lacks (judged in benchmarks/decisions_2026-12-06.md).
+    counted_figure_langs: tuple[str, ...] = ()
     # ... and in which a question naming a year the best sentence's article never mentions (while
     # naming other years) is refused.
     year_gate_langs: tuple[str, ...] = ("zh", "en")
@@ -113,6 +116,11 @@ class AnswerSettings:
     # for a sentence that holds the asked kind of thing; one that does not is quoted by the
     # general limit (judged in benchmarks/decisions_2026-12-04.md).
     clause_needs_type: bool = False
+    # A long sentence's quoted clauses that hold none of the question's terms (a bare "截至2022年5月",
+    # chosen for its figure) grow towards the nearest clause that holds one, within the limit
+    # (accepted on dev: no row of dev or the public training parts loses, benchmarks/quote_holds_terms.md,
+    # benchmarks/decisions_2026-12-06.md).
+    quote_holds_terms: bool = True
 
     # Question languages in which the checks on a lead read its passage neighbours too (a figure, an
     # office or a counted noun in the sentence before or after it passes); elsewhere the lead
