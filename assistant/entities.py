@@ -111,6 +111,26 @@ def _in_order(short: str, long: str) -> bool:
 _NAME_RUN = re.compile(r"[\u4e00-\u9fff()（）]{1,20}$")
 
 
+# A place named as the first part of a university's, an institute's, a laboratory's, a hospital's or
+# a bank's name (浙江 of 浙江大学, 北京 of 北京理工大学) names that body, not the place a text is about;
+# followed by an administrative suffix (北京市科技局, 甘肃省) it names the place. A company or group
+# is left out: it goes by the place part of its name (金川 for 金川集团).
+# A particle, conjunction or copula ends the name: 北京的大学 names Beijing.
+_ORGANISATION_TAIL = re.compile(r"(?:(?![的和与及或在是为等了])[\u4e00-\u9fff()（）]){0,12}?(?:大学|学院|研究院|研究所|实验室|医院|银行)")
+_ADMIN_CHARS = "省市县区州"
+
+
+def names_place(text: str, place: str) -> bool:
+    """Whether ``text`` names ``place`` other than as the start of an organisation's name."""
+    start = text.find(place)
+    while start >= 0:
+        end = start + len(place)
+        if text[end:end + 1] in _ADMIN_CHARS and end < len(text) or not _ORGANISATION_TAIL.match(text, end):
+            return True
+        start = text.find(place, start + 1)
+    return False
+
+
 def abbreviated_in(name: str, text: str) -> bool:
     """Whether ``text`` names an organisation of which ``name`` is the Chinese abbreviation: the
     characters of its stem in order within a longer name of the same suffix's kind (北重集团 for
@@ -196,8 +216,8 @@ def chinese_names(text: str) -> tuple[Name, ...]:
     names = []
     for found in place_and_org_names(text):
         n = _unglued(found)
-        if not n:
-            continue
+        if not n or found in places and not names_place(text, found):
+            continue  # (华西 of 华西医院: the question names the hospital)
         stem = _REGION.sub("", n) if _REGION.search(n) else ADMIN_SUFFIX.sub("", n)
         variants = (n, stem or n)
         names.append(Name(n, tuple(dict.fromkeys(variants)), found in places,

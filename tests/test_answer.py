@@ -946,3 +946,16 @@ def test_article_context_reaches_across_passage_edges_and_quotes_stay_in_the_pas
         assert c.context_before_row == (earlier[-1].vector_row if earlier else -1)
         reached += bool(c.context_before and not c.before) or bool(c.context_after and not c.after)
     assert reached > 0
+
+
+def test_a_place_named_only_in_a_universitys_name_is_a_place_no_article_covers(fresh_settings):
+    from assistant.pipeline import Assistant
+
+    (fresh_settings.corpus_dir / "d_baotou.txt").write_text(
+        "包头组建液压泵阀创新联合体\n包头市一家企业与浙江大学、北京理工大学等单位组建创新联合体,已开发出一批泵阀产品。\n",
+        encoding="utf-8")
+    assistant = Assistant.open(fresh_settings)
+    assert assistant.index.mentions("北京") and not assistant.index.mentions("北京", place=True)
+    answer = assistant.ask("北京组建了多少个创新联合体？")
+    assert answer.refused and "北京" in answer.text and answer.citations == []
+    assert not assistant.ask("包头的企业与哪些大学组建了创新联合体？").refused

@@ -267,3 +267,22 @@ def test_a_copula_jieba_glued_to_an_unknown_name_is_not_part_of_it():
 def test_a_region_is_also_looked_for_without_diqu():
     names = {n.label: n.variants for n in parse_query("台湾地区的代理商是谁？").names}
     assert names == {"台湾地区": ("台湾地区", "台湾")}
+
+
+@pytest.mark.parametrize("text, place, named", [
+    ("内蒙古北方重工业集团与浙江大学、北京理工大学等单位联合", "北京", False),  # a university's name
+    ("内蒙古北方重工业集团与浙江大学、北京理工大学等单位联合", "浙江", False),
+    ("北京市科技局发布通知", "北京", True),  # the place's own body
+    ("会议在北京举行,浙江大学派员参加", "北京", True),
+    ("依托金川集团股份有限公司组建", "金川", True),  # a group goes by its place part
+    ("北京的大学和研究院", "北京", True),  # 的 ends a name
+])
+def test_a_place_at_the_start_of_a_universitys_name_is_not_named(text, place, named):
+    from assistant.entities import names_place
+
+    assert names_place(text, place) == named
+
+
+def test_a_place_the_question_names_only_in_a_hospitals_name_is_not_its_place():
+    assert [n.label for n in parse_query("华西医院起源于哪里？").names if n.is_place] == []
+    assert [n.label for n in parse_query("北京的大学有多少所？").names if n.is_place] == ["北京"]

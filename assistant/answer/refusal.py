@@ -9,6 +9,8 @@ The grounds, checked in this order:
    ``smalltalk_model.py``), or text none of whose words occur in the collection (keyboard mash).
 2. The question names a place or organisation no article mentions (a question about
    Guangdong gets no answer about Gansu). Names are compared in match form, so 遂寧市 finds 遂宁市.
+   A place counts as mentioned only outside an organisation's name: 北京 of 北京理工大学 names
+   a university, and the collection need not cover Beijing.
    A word jieba's tagger takes for a name but CC-CEDICT lists only as an ordinary word (抗议,
    申报, 古老) is no name, here or in check 7.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
@@ -49,7 +51,8 @@ from assistant.answer.qtype import QuestionType, gives_new
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
-    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, organisations, proper_names, short_forms)
+    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, names_place, organisations, proper_names,
+    short_forms)
 from assistant.query import Query, expand_english, is_ordinary_chinese_word
 from assistant.index import Index
 from assistant.text import match_form
@@ -106,7 +109,7 @@ def off_collection(terms: list[Term]) -> bool:
 def missing_names(query: Query, index: Index) -> list[str]:
     """Names of the question, reliably spelled, that no article mentions, as the question wrote them."""
     return [n.label for n in query.names
-            if n.spelled_reliably and not any(index.mentions(match_form(v)) for v in n.variants)]
+            if n.spelled_reliably and not any(index.mentions(match_form(v), place=n.is_place) for v in n.variants)]
 
 
 def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, set[str]]:
@@ -116,8 +119,9 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
         if not name.is_place or not name.spelled_reliably:
             continue
         forms = [match_form(v) for v in name.variants]
-        out[name.label] = {d for d in doc_ids
-                           if any(f in index.match_text(d).text or f in index.match_text(d).title for f in forms)}
+        # 北京 in 北京理工大学 names a university, not what the article is about
+        out[name.label] = {d for d in doc_ids if any(names_place(index.match_text(d).text, f)
+                                                     or names_place(index.match_text(d).title, f) for f in forms)}
     return out
 
 

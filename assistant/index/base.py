@@ -114,8 +114,9 @@ class Index(Protocol):
 
     def match_text(self, doc_id: str) -> MatchText: ...
 
-    def mentions(self, term: str) -> bool:
-        """Whether any article's title or text contains ``term`` (in match form)."""
+    def mentions(self, term: str, place: bool = False) -> bool:
+        """Whether any article's title or text contains ``term`` (in match form); with ``place``,
+        other than as the start of an organisation's name (浙江 of 浙江大学: ``entities.names_place``)."""
         ...
 
     def article_ids(self) -> list[str]: ...
