@@ -125,7 +125,7 @@ def names_place(text: str, place: str) -> bool:
     start = text.find(place)
     while start >= 0:
         end = start + len(place)
-        if text[end:end + 1] in _ADMIN_CHARS and end < len(text) or not _ORGANISATION_TAIL.match(text, end):
+        if (end < len(text) and text[end] in _ADMIN_CHARS) or not _ORGANISATION_TAIL.match(text, end):
             return True
         start = text.find(place, start + 1)
     return False
@@ -223,6 +223,25 @@ def chinese_names(text: str) -> tuple[Name, ...]:
         names.append(Name(n, tuple(dict.fromkeys(variants)), found in places,
                           spelled_reliably=not (_CONJUNCTION.search(n) and not is_known_word(n))))
     return tuple(names)
+
+
+# An English name followed by its Chinese form in brackets: "JISCO (酒钢)", "Lanshi Group's (兰石集团)".
+_BRACKETED_CHINESE = re.compile(r"[A-Za-z][\w.&'’-]*\s*[(（]\s*([\u4e00-\u9fff]{2,})\s*[)）]")
+
+
+def bracketed_chinese_names(text: str, known: Sequence[Name] = ()) -> tuple[Name, ...]:
+    """The Chinese forms an English question gives its names in brackets after them (``text``
+    normalised: Simplified, half-width), leaving out those a name in ``known`` is already spelled as."""
+    spelled = {v for name in known for v in name.variants}
+    out = []
+    for m in _BRACKETED_CHINESE.finditer(text):
+        name = m.group(1)
+        if name in spelled:
+            continue
+        spelled.add(name)
+        is_place = bool(place_names(name))
+        out.append(Name(name, tuple(dict.fromkeys((name, ADMIN_SUFFIX.sub("", name) or name))), is_place))
+    return tuple(out)
 
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],

@@ -959,3 +959,11 @@ def test_a_place_named_only_in_a_universitys_name_is_a_place_no_article_covers(f
     answer = assistant.ask("北京组建了多少个创新联合体？")
     assert answer.refused and "北京" in answer.text and answer.citations == []
     assert not assistant.ask("包头的企业与哪些大学组建了创新联合体？").refused
+
+
+def test_an_english_question_naming_in_chinese_something_no_article_mentions_is_refused(tiny_assistant):
+    from assistant.answer.refusal import missing_names
+
+    answer = tiny_assistant.ask("How many innovation consortia has Acme Machinery (华星机械) formed?")
+    assert answer.refused and "华星机械" in answer.text and answer.citations == []
+    assert missing_names(parse_query("What did Jinchuan Group (金川集团) lead?"), tiny_assistant.index) == []

@@ -286,3 +286,10 @@ def test_a_place_at_the_start_of_a_universitys_name_is_not_named(text, place, na
 def test_a_place_the_question_names_only_in_a_hospitals_name_is_not_its_place():
     assert [n.label for n in parse_query("华西医院起源于哪里？").names if n.is_place] == []
     assert [n.label for n in parse_query("北京的大学有多少所？").names if n.is_place] == ["北京"]
+
+
+def test_a_chinese_form_in_brackets_names_what_an_english_question_asks_about():
+    names = parse_query("How many patents does Acme Machinery (华星机械) hold?").names
+    assert [(n.label, n.is_place) for n in names] == [("华星机械", False)]
+    # A name the question already has through the dictionary is not listed twice.
+    assert [n.label for n in parse_query("What did Lanzhou (兰州) achieve?").names] == ["Lanzhou"]

@@ -16,8 +16,9 @@ The grounds, checked in this order:
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
-   of something else is not the answer. Nor is a clause naming X without a figure ("全省两院院士全部在兰":
-   all of them are in Lanzhou, how many is not said).
+   of something else is not the answer. (A stricter form, no clause naming X with a figure,
+   "全省两院院士全部在兰" names the academicians and counts none, was judged on dev and is off:
+   ``counted_figure_langs``.)
 5. A question naming a year (or a decade) that the best sentence's article never mentions (in
    its text, its title or its date), while the article names other years: a figure for another
    year is not the answer.
