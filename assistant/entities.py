@@ -229,19 +229,25 @@ def chinese_names(text: str) -> tuple[Name, ...]:
 _BRACKETED_CHINESE = re.compile(r"[A-Za-z][\w.&'’-]*\s*[(（]\s*([\u4e00-\u9fff]{2,})\s*[)）]")
 
 
-def bracketed_chinese_names(text: str, known: Sequence[Name] = ()) -> tuple[Name, ...]:
-    """The Chinese forms an English question gives its names in brackets after them (``text``
-    normalised: Simplified, half-width), leaving out those a name in ``known`` is already spelled as."""
-    spelled = {v for name in known for v in name.variants}
-    out = []
+def with_bracketed_chinese(text: str, known: Sequence[Name] = ()) -> tuple[Name, ...]:
+    """``known`` (an English question's names) with the Chinese forms the question gives its names
+    in brackets after them (``text`` normalised: Simplified, half-width). A form that spells a known
+    name, or holds one of its spellings (内蒙古自治区 for Inner Mongolia, 兰州新区 for the Lanzhou of
+    "Lanzhou New Area"), replaces it: it is the fuller spelling of the same words."""
+    names = list(known)
     for m in _BRACKETED_CHINESE.finditer(text):
-        name = m.group(1)
-        if name in spelled:
+        form = m.group(1)
+        if any(form in name.variants for name in names):
             continue
-        spelled.add(name)
-        is_place = bool(place_names(name))
-        out.append(Name(name, tuple(dict.fromkeys((name, ADMIN_SUFFIX.sub("", name) or name))), is_place))
-    return tuple(out)
+        stem = ADMIN_SUFFIX.sub("", form)
+        # 内蒙古 of 内蒙古自治区 is a place; 兰州新 of 兰州新区 is no word
+        variants = (form, stem) if len(stem) >= 2 and stem != form and is_known_word(stem) else (form,)
+        spelled = [i for i, name in enumerate(names)
+                   if any(len(v) >= 2 and not v.isascii() and (v in form or v == stem) for v in name.variants)]
+        is_place = bool(place_names(form)) or any(names[i].is_place for i in spelled)
+        names = [name for i, name in enumerate(names) if i not in spelled]
+        names.append(Name(form, variants, is_place))
+    return tuple(names)
 
 
 def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]]],

@@ -33,7 +33,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .dictionary_store import WORD_PINYIN_TIER, Dictionary, Match, open_dictionary
-from .entities import ADMIN_SUFFIX, Name, bracketed_chinese_names, chinese_names, english_names
+from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names, with_bracketed_chinese
 from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
@@ -145,7 +145,7 @@ def parse_query(
     else:
         names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english,
                               is_ordinary_chinese_word)
-        names += bracketed_chinese_names(normalized, names)  # "JISCO (酒钢)": the user's own spelling
+        names = with_bracketed_chinese(normalized, names)  # "JISCO (酒钢)": the user's own spelling
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
 

@@ -293,3 +293,7 @@ def test_a_chinese_form_in_brackets_names_what_an_english_question_asks_about():
     assert [(n.label, n.is_place) for n in names] == [("华星机械", False)]
     # A name the question already has through the dictionary is not listed twice.
     assert [n.label for n in parse_query("What did Lanzhou (兰州) achieve?").names] == ["Lanzhou"]
+    # A fuller spelling of a name the dictionary read replaces it: one place, not a comparison of two.
+    names = parse_query("How many consortia has Inner Mongolia (内蒙古自治区) registered?").names
+    assert [(n.label, n.variants, n.is_place) for n in names] == [("内蒙古自治区", ("内蒙古自治区", "内蒙古"), True)]
+    assert [n.variants for n in parse_query("What fund did Lanzhou New Area (兰州新区) set up?").names] == [("兰州新区",)]
