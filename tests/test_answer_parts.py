@@ -591,3 +591,21 @@ def test_a_fraction_answers_a_share_question(sentence, supplied):
                           text=sentence, match=match_form(sentence), before="", after="", first_in_article=True)
     for question in ("企业研发投入占比是多少？", "What share of R&D spending comes from enterprises?"):
         assert share_unsupplied(parse_query(question), candidate) == (not supplied)
+
+
+@pytest.mark.parametrize("sentence, supplied", [
+    ("园区内共有1,200个品种的果树。", True),
+    ("园区内的果树分为12类。", True),
+    ("园区内有果树30种。", True),
+    ("园区内有果树1,200棵。", False),  # a count of trees, not of kinds
+])
+def test_a_count_of_kinds_answers_how_many_kinds(sentence, supplied):
+    from assistant.answer.candidates import Candidate
+    from assistant.answer.refusal import measure_unsupplied
+    from assistant.index import IndexedSentence
+    from assistant.types import Chunk, Hit
+
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=sentence, start=0, end=len(sentence), ordinal=0)
+    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(sentence), True, 0),
+                          text=sentence, match=match_form(sentence), before="", after="", first_in_article=True)
+    assert measure_unsupplied(parse_query("园区里有多少种果树？"), candidate) == (not supplied)

@@ -278,6 +278,8 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
 # check and the date type.
 _ASKED_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)([家项名位支所件条座种批次倍人台辆套只亩吨])")
 _MEASURE_GROUPS = ("名位人", "家所")
+# Kinds are also counted as 类 or as a noun for "kind" in 个: 16,000个品种 answers 多少种树木.
+_KINDS = "|类|个(?:品种|种类|物种)"
 _COUNT_BEFORE_MEASURE = r"(?:\d[\d,.]*\s*[万亿千百]?|[零〇一二两三四五六七八九十百千万亿几数上近]+)\s*(?:余|多|来)?\s*"
 
 
@@ -289,12 +291,14 @@ def asked_measure(query: Query) -> str:
 
 def measure_unsupplied(query: Query, best: Candidate) -> bool:
     """A question asking 多少/几 + a measure word, and neither the best sentence nor its
-    neighbours hold a count in that measure word (or its group's: 名位人, 家所) that the question lacks."""
+    neighbours hold a count in that measure word (or its group's: 名位人, 家所; for 种 also a count of
+    kinds: N类, N个品种) that the question lacks."""
     measure = asked_measure(query)
     if not measure:
         return False
     accepted = next((group for group in _MEASURE_GROUPS if measure in group), measure)
-    count = re.compile(f"{_COUNT_BEFORE_MEASURE}[{accepted}]")
+    kinds = _KINDS if measure == "种" else ""
+    count = re.compile(f"{_COUNT_BEFORE_MEASURE}(?:[{accepted}]{kinds})")
     return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
 
 
