@@ -87,10 +87,12 @@ class Name:
 _ORGANISATION_SUFFIX = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|公司|集团|大学|学院|研究院|研究所|实验室|"
                                   r"银行|协会|医院|委员会)+")
 _CJK_BEFORE = re.compile(r"[\u4e00-\u9fff]+$")
+# A conjunction, particle or copula ends a name (高校和实验室 are two common nouns, 北京的大学 names Beijing).
+_NAME_BREAK = "和与及或的了在是为等"
 # Where the text before the suffix is not a name: a question word (哪家公司), a determiner or
 # pronoun (该公司, 这所大学, 我们公司), or right before the suffix a conjunction, a particle or a
 # count, which make it a common noun (高校和实验室, 新型的研究院, 两个公司).
-_NOT_ORGANISATION = re.compile(r"哪|什么|谁|几|多少|怎|何|^[这那该本此其我你他她它各每某全]|[和与及或的了在是为等、]$|"
+_NOT_ORGANISATION = re.compile(rf"哪|什么|谁|几|多少|怎|何|^[这那该本此其我你他她它各每某全]|[{_NAME_BREAK}、]$|"
                                r"[一二两三四五六七八九十百千万多0-9][个家所座位]$")
 
 
@@ -115,8 +117,8 @@ _NAME_RUN = re.compile(r"[\u4e00-\u9fff()（）]{1,20}$")
 # a bank's name (浙江 of 浙江大学, 北京 of 北京理工大学) names that body, not the place a text is about;
 # followed by an administrative suffix (北京市科技局, 甘肃省) it names the place. A company or group
 # is left out: it goes by the place part of its name (金川 for 金川集团).
-# A particle, conjunction or copula ends the name: 北京的大学 names Beijing.
-_ORGANISATION_TAIL = re.compile(r"(?:(?![的和与及或在是为等了])[\u4e00-\u9fff()（）]){0,12}?(?:大学|学院|研究院|研究所|实验室|医院|银行)")
+_ORGANISATION_TAIL = re.compile(
+    rf"(?:(?![{_NAME_BREAK}])[\u4e00-\u9fff()（）]){{0,12}}?(?:大学|学院|研究院|研究所|实验室|医院|银行)")
 _ADMIN_CHARS = "省市县区州"
 
 
@@ -216,7 +218,7 @@ def chinese_names(text: str) -> tuple[Name, ...]:
     names = []
     for found in place_and_org_names(text):
         n = _unglued(found)
-        if not n or found in places and not names_place(text, found):
+        if not n or (found in places and not names_place(text, found)):
             continue  # (华西 of 华西医院: the question names the hospital)
         stem = _REGION.sub("", n) if _REGION.search(n) else ADMIN_SUFFIX.sub("", n)
         variants = (n, stem or n)

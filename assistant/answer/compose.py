@@ -151,7 +151,7 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
             if clauses[hi][1] - clauses[lo - 1][0] > max_chars:
                 break
             lo -= 1
-    if holds_terms and text_coverage(terms, text[clauses[lo][0]:clauses[hi][1]]) <= 0:
+    if holds_terms and max(coverage[lo:hi + 1]) <= 0:
         lo, hi = _grown_to_a_term(clauses, coverage, lo, hi, max_chars)
     return start + clauses[lo][0], start + clauses[hi][1]
 

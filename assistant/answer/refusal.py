@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import Callable, Iterator
 
 from assistant.answer.candidates import Candidate
+from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
 from assistant.answer.qtype import QuestionType, gives_new
@@ -126,34 +127,33 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
     return out
 
 
-def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
-    """A "how many X" question, and neither the best sentence nor its neighbours name X.
-
-    An English X that Chinese counts with a measure word ("how many times / points / seconds")
-    is not looked for: the answer says 两次, 308分, 17秒 and never translates X."""
+def _checks_counted(qtype: QuestionType) -> bool:
+    """Whether a "how many X" question's X is looked for in the answer: not an English X that
+    Chinese counts with a measure word ("how many times / points / seconds": the answer says 两次,
+    308分, 17秒 and never translates X)."""
     if not qtype.counted_forms:
         return False
     words = qtype.counted.split()
-    if words and words[-1].isascii() and not names_counted_things(words[-1]):
+    return not (words and words[-1].isascii() and not names_counted_things(words[-1]))
+
+
+def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
+    """A "how many X" question, and neither the best sentence nor its neighbours name X
+    (an X :func:`_checks_counted` leaves out is not looked for)."""
+    if not _checks_counted(qtype):
         return False
     around = f"{best.before} {best.match} {best.after}"
     return not any(form in around for form in qtype.counted_forms)
 
 
-# Clause marks: a count of X is in the clause that names X ("院士12人", "12名院士").
-_CLAUSE_MARK = re.compile(r"[,，;；。!！?？:：]")
-
-
 def counted_uncounted(qtype: QuestionType, best: Candidate, question_match: str) -> bool:
     """A "how many X" question (X as :func:`counted_unnamed` reads it), and no clause of the best
-    sentence or its neighbours names X together with a figure the question does not already name:
-    "全省两院院士全部在兰" names the academicians and counts none."""
-    if not qtype.counted_forms:
+    sentence or its neighbours names X together with a figure the question does not already name
+    (a count of X is in the clause that names it: "院士12人"): "全省两院院士全部在兰" names the
+    academicians and counts none."""
+    if not _checks_counted(qtype):
         return False
-    words = qtype.counted.split()
-    if words and words[-1].isascii() and not names_counted_things(words[-1]):
-        return False
-    clauses = (clause for text in _around(best) for clause in _CLAUSE_MARK.split(text))
+    clauses = (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
     return not any(any(form in clause for form in qtype.counted_forms) and gives_new(qtype, clause, question_match)
                    for clause in clauses)
 
