@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
-from assistant.answer.refusal import asked_measure, asked_offices, asks_each, asks_money, asks_share, question_names  # noqa: E402
+from assistant.answer.qtype import asks_share  # noqa: E402
+from assistant.answer.refusal import asked_measure, asked_offices, asks_each, asks_money, question_names  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.entities import organisations  # noqa: E402

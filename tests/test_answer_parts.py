@@ -107,6 +107,9 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     ("In what decade did the reform begin?", "date"),
     ("Which scientists joined the consortium?", "list"),  # a plural still asks for a list
     ("Which company leads the consortium?", "entity"),  # a company is not a person
+    # A verb agreeing with a plural noun has no ending: "guide" (also a person) is the verb here.
+    ("What rules guide the selection of the projects?", "list"),
+    ("Which tour guide was hired for the visit?", "person"),  # a singular modifier: "guide" is the head
 ])
 def test_the_noun_a_question_asks_about_sets_its_type(question, kind):
     assert classify(parse_query(question)).kind == kind
@@ -552,17 +555,12 @@ def test_what_is_the_total_asks_for_a_number():
 
 @pytest.mark.parametrize("holds_terms", [False, True])
 def test_a_figure_clause_holding_no_question_term_grows_to_one_only_when_told(lexical, holds_terms):
-    from assistant.answer.candidates import Candidate
     from assistant.answer.compose import quote_span
-    from assistant.index import IndexedSentence
-    from assistant.types import Chunk, Hit
 
     text = ("截至2022年5月,以实施重大科技任务为牵引,内蒙古共组建并备案各类创新联合体24个,产业方向覆盖种业、农牧业、"
             "装备制造、新能源、中医药(蒙医药)等多个领域,这些联合体共联合区内外企业、高校和科研院所开展关键核心技术攻关。")
     assert len(text) > 90
-    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
-    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(text), True, 0),
-                          text=text, match=match_form(text), before="", after="", first_in_article=True)
+    candidate = _lone_sentence(text)
     query = parse_query("内蒙古备案的24个创新联合体里有多少个在种业？")
     qtype = classify(query)
     assert qtype.kind == "number"
@@ -581,14 +579,9 @@ def test_a_figure_clause_holding_no_question_term_grows_to_one_only_when_told(le
     ("企业研发投入达到12.4亿元。", False),  # an amount is no share
 ])
 def test_a_fraction_answers_a_share_question(sentence, supplied):
-    from assistant.answer.candidates import Candidate
     from assistant.answer.refusal import share_unsupplied
-    from assistant.index import IndexedSentence
-    from assistant.types import Chunk, Hit
 
-    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=sentence, start=0, end=len(sentence), ordinal=0)
-    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(sentence), True, 0),
-                          text=sentence, match=match_form(sentence), before="", after="", first_in_article=True)
+    candidate = _lone_sentence(sentence)
     for question in ("企业研发投入占比是多少？", "What share of R&D spending comes from enterprises?"):
         assert share_unsupplied(parse_query(question), candidate) == (not supplied)
 
@@ -600,12 +593,35 @@ def test_a_fraction_answers_a_share_question(sentence, supplied):
     ("园区内有果树1,200棵。", False),  # a count of trees, not of kinds
 ])
 def test_a_count_of_kinds_answers_how_many_kinds(sentence, supplied):
-    from assistant.answer.candidates import Candidate
     from assistant.answer.refusal import measure_unsupplied
+
+    candidate = _lone_sentence(sentence)
+    assert measure_unsupplied(parse_query("园区里有多少种果树？"), candidate) == (not supplied)
+
+
+def test_a_share_question_quotes_the_clause_with_the_share(lexical):
+    from assistant.answer.compose import quote_span
+
+    text = ("兰州作为西北重要的工业城市,拥有全省一半以上的规模以上工业企业,2019年入选国家创新型城市,"
+            "2022年跻身全球百强科技集群,企业数量在甘肃各市州中居首位,工业总产值多年保持全省第一。")
+    assert len(text) > 90
+    candidate = _lone_sentence(text)
+    for question in ("What share of Gansu's industrial enterprises are in Lanzhou?", "兰州的工业企业占甘肃的比例是多少？"):
+        query = parse_query(question)
+        qtype = classify(query)
+        assert qtype.kind == "number" and qtype.share
+        start, end = quote_span(candidate, question_terms(query, lexical), qtype, 200, 90, query.match)
+        assert "一半以上" in text[start:end]  # a year is a figure, but no share
+    count = parse_query("兰州有多少家工业企业？")
+    assert not classify(count).share
+
+
+def _lone_sentence(text: str):
+    """A candidate: one sentence that is a whole passage of article "d"."""
+    from assistant.answer.candidates import Candidate
     from assistant.index import IndexedSentence
     from assistant.types import Chunk, Hit
 
-    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=sentence, start=0, end=len(sentence), ordinal=0)
-    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(sentence), True, 0),
-                          text=sentence, match=match_form(sentence), before="", after="", first_in_article=True)
-    assert measure_unsupplied(parse_query("园区里有多少种果树？"), candidate) == (not supplied)
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
+    return Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(text), True, 0),
+                     text=text, match=match_form(text), before="", after="", first_in_article=True)

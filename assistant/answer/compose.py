@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, gives_new, is_typed, without_dates
+from assistant.answer.qtype import QuestionType, gives_new, gives_share, is_typed, without_dates
 from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.entities import posseg
 from assistant.query import Query
@@ -109,7 +109,8 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     (a sentence without it is no short answer, and its asked thing may be there in a form the
     type patterns miss: a name jieba does not tag). ``holds_terms``: clauses holding none of the
     question's terms (a bare "截至2022年5月" chosen for its figure) grow towards the nearest clause
-    that holds one, within the limit: a figure alone does not say what it counts.
+    that holds one, within the limit: a figure alone does not say what it counts. For a question
+    asking for a share, the typed clauses are those with a share, when any clause has one.
     """
     start, end = candidate.sentence.start, candidate.sentence.end
     text = candidate.match
@@ -126,6 +127,10 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
         undated = dates_are_no_figures and qtype.kind == "number"
         typed = [gives_new(qtype, without_dates(text[s:e], question_match) if undated else text[s:e], question_match)
                  for s, e in clauses]
+        # "What share": a share answers it, not the clause's other figures ("2019年", "一院三所").
+        sharing = [gives_share(text[s:e], question_match) for s, e in clauses] if qtype.share else []
+        if any(sharing):
+            typed = sharing
         # "How many X": the figure that counts X is in a clause that names X ("…24个, 共联合
         # 企业…244家" answers "how many enterprises" with 244家), when a clause does.
         counting = [t and any(form in text[s:e] for form in qtype.counted_forms) for t, (s, e) in zip(typed, clauses)]

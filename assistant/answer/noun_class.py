@@ -165,6 +165,11 @@ def is_inflected_verb(word: str) -> bool:
     return any(tables().is_verb(base) for base in bases if len(base) > 1)
 
 
+def is_verb(word: str) -> bool:
+    """Whether WordNet knows the word, as written, as a verb lemma ("guide", "lead")."""
+    return tables().is_verb(word.lower())
+
+
 def noun_answer_type(word: str) -> str | None:
     """"person", "place", "date" or "number" when the noun's commonest sense is of that class."""
     for form in _noun_forms(word.lower()):

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answer.noun_class import is_inflected_verb, is_noun, is_plural_noun, noun_answer_type
+from assistant.answer.noun_class import is_inflected_verb, is_noun, is_plural_noun, is_verb, noun_answer_type
 from assistant.entities import PERSON_TAGS
 from assistant.query import Query
 
@@ -88,6 +88,7 @@ class QuestionType:
     # For "how many X": X as the question wrote it, and its spellings in match form (Chinese).
     counted: str = ""
     counted_forms: tuple[str, ...] = ()
+    share: bool = False  # it asks for a share or a rate (占比, what percentage): only a share answers it
 
 
 def classify(query: Query) -> QuestionType:
@@ -105,7 +106,7 @@ def classify(query: Query) -> QuestionType:
     if kind == "other" and query.lang != "zh":  # an English question asking in Chinese ("Gansu 的 consortia 有几家?")
         kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
     counted, forms = _counted(query)
-    return QuestionType(kind, counted, forms)
+    return QuestionType(kind, counted, forms, asks_share(query))
 
 
 # "what/which <noun phrase>", and "the name of <noun phrase>", where the noun phrase names the answer's kind.
@@ -122,14 +123,19 @@ def _asked_noun(english: str) -> str | None:
     "what famous author …" -> "author", "which Panthers player got …" -> "player".
 
     The head is the last noun (WordNet's, ``assistant.answer.noun_class``) among the words
-    before the phrase's verb (an auxiliary, or a word with a verb's ending after the first
-    noun: "which district hosts …") or preposition; the first phrase with a head wins.
+    before the phrase's verb (an auxiliary, a word with a verb's ending after the first noun:
+    "which district hosts …", or a verb after a plural noun: "what principles guide …") or
+    preposition; the first phrase with a head wins.
     """
     for match in _ASKED_NOUN_PHRASE.finditer(english):
         head = None
         for raw in english[match.end():].split()[:4]:
             word = re.sub(r"(?:'s|’s|')$", "", raw.strip("?,.;:!\"()"))
             if not word.isalpha() or word in _ENDS_NOUN_PHRASE or (head and is_inflected_verb(word)):
+                break
+            # A verb agreeing with a plural head has no ending ("what principles guide …",
+            # "which enterprises lead …"); English compounds rarely take a plural modifier.
+            if head and is_plural_noun(head) and is_verb(word):
                 break
             if is_noun(word):
                 head = word
@@ -226,6 +232,28 @@ def without_dates(match_text: str, question_match: str) -> str:
     if _ASKS_DURATION.search(question_match):
         return match_text
     return _DATE_FIGURE.sub(lambda m: " " * len(m.group(0)), match_text)
+
+
+# A question asking for a share or a rate: the answer is a percentage, a 成 or a multiple, and a
+# sentence giving only absolute figures does not answer it.
+_SHARE_QUESTION = re.compile(
+    r"占比|比例|比重|百分之几|百分比|几成|增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
+    r"\b(?:percentage|percent|share of|what share|proportion|growth rate|rate of (?:growth|increase)|"
+    r"(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|year[- ]on[- ]year)\b", re.IGNORECASE)
+_SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七八九十百点]+|[一二三四五六七八九十]成|"
+                    r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍|"
+                    # a fraction is a share too: 三分之一, 3分之1, 一半, 半数, 过半
+                    r"(?:\d+|[一二三四五六七八九十百千万]+)\s*分之\s*(?:\d+|[一二三四五六七八九十]+)|一半|半数|过半")
+
+
+def asks_share(query: Query) -> bool:
+    """Whether the question asks for a share or a rate (占比, 增速, what percentage)."""
+    return bool(_SHARE_QUESTION.search(query.normalized))
+
+
+def gives_share(match_text: str, question_match: str) -> bool:
+    """Whether ``match_text`` holds a share (a percentage, 成, multiple or fraction) the question does not name."""
+    return any(m.group(0) not in question_match for m in _SHARE.finditer(match_text))
 
 
 def is_typed(qtype: QuestionType) -> bool:

@@ -49,7 +49,7 @@ from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
-from assistant.answer.qtype import QuestionType, gives_new
+from assistant.answer.qtype import QuestionType, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
@@ -200,29 +200,10 @@ def _around(best: Candidate) -> list[str]:
     return [text for text in (best.before, best.match, best.after) if text]
 
 
-# A question asking for a share or a rate: the answer is a percentage, a 成 or a multiple, and a
-# sentence giving only absolute figures does not answer it.
-_SHARE_QUESTION = re.compile(
-    r"占比|比例|比重|百分之几|百分比|几成|增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
-    r"\b(?:percentage|percent|share of|what share|proportion|growth rate|rate of (?:growth|increase)|"
-    r"(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|year[- ]on[- ]year)\b", re.IGNORECASE)
-_SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七八九十百点]+|[一二三四五六七八九十]成|"
-                    r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍|"
-                    # a fraction is a share too: 三分之一, 3分之1, 一半, 半数, 过半
-                    r"(?:\d+|[一二三四五六七八九十百千万]+)\s*分之\s*(?:\d+|[一二三四五六七八九十]+)|一半|半数|过半")
-
-
-def asks_share(query: Query) -> bool:
-    """Whether the question asks for a share or a rate (占比, 增速, what percentage)."""
-    return bool(_SHARE_QUESTION.search(query.normalized))
-
-
 def share_unsupplied(query: Query, best: Candidate) -> bool:
     """The question asks for a share or rate, and neither the best sentence nor its neighbours
     give one (a percentage, 成 or multiple) that the question does not already name."""
-    if not asks_share(query):
-        return False
-    return not any(m.group(0) not in query.match for text in _around(best) for m in _SHARE.finditer(text))
+    return asks_share(query) and not any(gives_share(text, query.match) for text in _around(best))
 
 
 # A question asking for each one's figure ("各自多少", "how much did each get"): a sentence giving one
