@@ -46,6 +46,19 @@ def test_an_english_word_is_one_term_with_its_translations(lexical):
     assert text_coverage(terms, DOCS[2]) > text_coverage(terms, DOCS[0])
 
 
+def test_the_words_asking_for_a_date_or_figure_are_no_terms():
+    lexical = LexicalIndex.build([tokenize_zh(d) for d in ("2021年,包头市成立液压泵阀创新联合体", "企业份额占全省一半以上")])
+
+    def tokens(question: str) -> set[str]:
+        return set().union(*(t.tokens for t in question_terms(parse_query(question), lexical)))
+
+    assert "年" not in tokens("In what year was the consortium set up in Baotou?")  # "year" asks
+    assert "年" in tokens("How many years did the Baotou consortium run?")  # "years" is what is counted
+    assert "份额" not in tokens("What share of the market do enterprises hold?")
+    assert "份额" in tokens("Which enterprises hold a share of the market?")
+    assert "包头" in tokens("In what year was the consortium set up in Baotou?")
+
+
 def test_chinese_words_inside_an_english_question_are_terms(lexical):
     terms = question_terms(parse_query("What does 绿色通道 mean for consortia in Inner Mongolia?"), lexical)
     assert any("绿色通道" in t.tokens or "绿色" in t.tokens for t in terms)
@@ -109,6 +122,9 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     ("Which company leads the consortium?", "entity"),  # a company is not a person
     # A verb agreeing with a plural noun has no ending: "guide" (also a person) is the verb here.
     ("What rules guide the selection of the projects?", "list"),
+    # A "who" or "when" after the opening question word is a relative clause's.
+    ("What did the engineer who designed the pump call it?", "entity"),
+    ("What is the estimate of how many firms joined?", "number"),  # a number cue is no relative clause
     ("Which tour guide was hired for the visit?", "person"),  # a singular modifier: "guide" is the head
 ])
 def test_the_noun_a_question_asks_about_sets_its_type(question, kind):

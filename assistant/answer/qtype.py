@@ -98,7 +98,7 @@ def classify(query: Query) -> QuestionType:
     if query.lang == "zh":  # a Chinese question may still be worded in English ("What does 揭榜挂帅 mean?")
         kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
     if kind == "other":
-        kind = next((k for k, rule in _EN_RULES if rule.search(english)), "other")
+        kind = _english_kind(english)
         head = _asked_noun(english) if kind in ("entity", "other", "list") else None
         # A plural ("which cities") still asks for a list; "which Panthers player" does not.
         if head and not (kind == "list" and is_plural_noun(head)):
@@ -107,6 +107,23 @@ def classify(query: Query) -> QuestionType:
         kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
     counted, forms = _counted(query)
     return QuestionType(kind, counted, forms, asks_share(query))
+
+
+def _english_kind(english: str) -> str:
+    """The kind of the first English rule that matches, in their order, except that a "who" or
+    "when" after the question's first question word is a relative clause's ("What did the man who
+    …", "What was the last Doctor Who episode …"), and does not ask."""
+    found = [(kind, m.start()) for kind, rule in _EN_RULES if (m := rule.search(english))]
+    first = min((at for _, at in found), default=0)
+    return next((kind for kind, at in found if at == first or kind not in ("person", "date")), "other")
+
+
+def asked_words(query: Query) -> frozenset[str]:
+    """The English words of the question's date and number cues ("what year", "what share", "how
+    many"): they say what kind of answer is asked, not what it is about, so they are no terms."""
+    english = " ".join(query.text.lower().split())
+    rules = [rule for kind, rule in _EN_RULES if kind in ("date", "number")]
+    return frozenset(word for rule in rules for m in rule.finditer(english) for word in m.group(0).split())
 
 
 # "what/which <noun phrase>", and "the name of <noun phrase>", where the noun phrase names the answer's kind.

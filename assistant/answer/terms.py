@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answer.qtype import asked_words
 from assistant.index import TermStats
 from assistant.query import Query
 from assistant.text import tokenize_zh
@@ -40,7 +41,10 @@ def question_terms(query: Query, lexical: TermStats) -> list[Term]:
     """
     if query.lang == "en":
         terms = []
-        for _, translations in query.expansion_groups:
+        asking = asked_words(query)  # "year" of "what year" asks; it is not what the answer is about
+        for source, translations in query.expansion_groups:
+            if source.lower() in asking:
+                continue
             tokens = {t for term in translations for t in tokenize_zh(term) if lexical.document_frequency(t) > 0}
             if tokens:
                 terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
