@@ -125,6 +125,13 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     # A "who" or "when" after the opening question word is a relative clause's.
     ("What did the engineer who designed the pump call it?", "entity"),
     ("What is the estimate of how many firms joined?", "number"),  # a number cue is no relative clause
+    # An irregular past form is the verb ("won": also a currency), a pronoun no noun ("us": also a country).
+    ("Which team won the prize?", "entity"),
+    ("Which firm built the plant?", "entity"),
+    ("What shows us the result?", "list"),  # not a place
+    # A keyword query names what it wants last.
+    ("Suining jiebang guashuai projects count", "number"),
+    ("North Heavy Industries founding year", "date"),
     ("Which tour guide was hired for the visit?", "person"),  # a singular modifier: "guide" is the head
 ])
 def test_the_noun_a_question_asks_about_sets_its_type(question, kind):

