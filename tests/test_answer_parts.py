@@ -177,6 +177,10 @@ def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypat
     ("How many patents did the consortia file?", "patents"),
     ("How many national high-tech enterprises does Suining have?", "high tech enterprises"),
     ("内蒙古创新联合体申请了多少项专利？", "专利"),
+    # A singular before "and" modifies the counted noun; a plural is counted itself.
+    ("How many university and institute talent teams has the city brought in?", "teams"),
+    ("How many city and county officials attended the meeting?", "officials"),
+    ("How many firms and universities joined the consortium?", "firms"),
 ])
 def test_how_many_questions_name_the_counted_thing(question, thing):
     qtype = classify(parse_query(question))

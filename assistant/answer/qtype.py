@@ -81,9 +81,11 @@ _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
 # "多少 / 几 + measure word + X": X is the noun right after the measure word.
 _COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|条|座|种|批)([\u4e00-\u9fff]{2,4}?)(?:[？?，,。]|$|是|有|在)")
 # "how many X" up to the verb, preposition or comma that ends the noun phrase.
-_COUNT_EN = re.compile(
-    r"\bhow many\s+((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
-    r"for|on|with|by|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)", re.IGNORECASE)
+_NOUN_PHRASE_WORDS = (r"((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
+                      r"for|on|with|by|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)")
+_COUNT_EN = re.compile(r"\bhow many\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
+# "… university and institute talent teams": the words after an "and" that joins modifiers.
+_AND_MORE = re.compile(r"and\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,15 @@ def _counted(query: Query) -> tuple[str, tuple[str, ...]]:
     if not match:
         return "", ()
     phrase = match.group(1).lower().split()
+    rest = query.text[match.end():]
+    # A singular before "and" modifies what is counted ("how many university and institute
+    # teams"): the phrase goes on to the first plural noun after the "and", if there is one.
+    more = _AND_MORE.match(rest)
+    if phrase and not is_plural_noun(phrase[-1]) and more:
+        after = more.group(1).lower().split()
+        plural = next((i for i, word in enumerate(after) if is_plural_noun(word)), None)
+        if plural is not None:
+            phrase += after[:plural + 1]
     groups = [(src, terms) for src, terms in query.expansion_groups if src.lower().split()[-1] in phrase]
     if not groups:
         return "", ()
