@@ -14,19 +14,23 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "7"
+DICTIONARY_VERSION = "8"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]
 # The tier of a pinyin row for an ordinary word (挂帅 "guashuai"), kept apart from proper nouns'
 # rows: those alone tell whether a word is a romanised Chinese name.
 WORD_PINYIN_TIER = 9
+# The tier of a single character's reading ("lei" -> 雷, 类, 累): the syllables a romanised name
+# is spelled from (``assistant.romanised``), never a rendering of a word by itself.
+CHARACTER_TIER = 10
 Entries = dict[str, list[Match]]
 
 
@@ -49,7 +53,18 @@ class Dictionary:
 
     def pinyin(self, key: str) -> list[Match]:
         """Proper nouns romanised as ``key`` ("suining" -> 遂宁)."""
-        return [m for m in self._rows("pinyin", key) if m[0] != WORD_PINYIN_TIER]
+        return [m for m in self._rows("pinyin", key) if m[0] < WORD_PINYIN_TIER]
+
+    def characters(self, syllable: str) -> list[str]:
+        """The characters read as the toneless ``syllable`` ("lei" -> 类, 累, 雷 …), commonest first."""
+        return [h for t, _, h in self._rows("pinyin", syllable) if t == CHARACTER_TIER]
+
+    @cached_property
+    def syllables(self) -> frozenset[str]:
+        """Every toneless syllable some character is read as."""
+        with self._lock:
+            rows = self._connection.execute("SELECT DISTINCT key FROM pinyin WHERE tier = ?", (CHARACTER_TIER,)).fetchall()
+        return frozenset(key for (key,) in rows)
 
     def word_pinyin(self, key: str) -> list[Match]:
         """Ordinary words whose toneless pinyin is ``key`` ("guashuai" -> 挂帅)."""

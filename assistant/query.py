@@ -32,7 +32,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .dictionary_store import WORD_PINYIN_TIER, Dictionary, Match, open_dictionary
+from .dictionary_store import CHARACTER_TIER, WORD_PINYIN_TIER, Dictionary, Match, open_dictionary
 from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names, with_bracketed_chinese
 from .text import (
     DEFAULT_BIGRAMS,
@@ -545,6 +545,8 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
         by_english[english] += [(TIER_GLOSSARY, float(position), term) for position, term in enumerate(terms)]
     for key, word in _word_pinyin_keys(cedict):
         by_pinyin[key].append((WORD_PINYIN_TIER, _headword_score(word), word))
+    for key, character in _character_readings(cedict):
+        by_pinyin[key].append((CHARACTER_TIER, _headword_score(character), character))
     ordinary = frozenset(s for s, _, _ in cedict if len(s) >= 2 and s not in capitalised)
     return dict(by_english), dict(by_pinyin), frozenset(places), ordinary
 
@@ -574,6 +576,13 @@ def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[st
                 combos = [k + r for k in combos for r in sorted(readings[c])][:_MAX_READINGS_PER_WORD]
             keys[word].update(combos)
     return [(key, word) for word, found in keys.items() for key in found if key.isalpha() and key.isascii()]
+
+
+def _character_readings(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[str, str]]:
+    """(toneless syllable, character) for every reading CC-CEDICT gives a single character, once."""
+    pairs = {(_toneless(pinyin), simplified) for simplified, pinyin, _senses in cedict
+             if len(simplified) == 1 and len(pinyin.split()) == 1}
+    return sorted((key, character) for key, character in pairs if key.isalpha() and key.isascii())
 
 
 def _toneless(pinyin: str) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from assistant.embed import Embedder, load_embedder
 from assistant.query import Query
 from assistant.index import Index
+from assistant.romanised import with_collection_names
 from assistant.text import tokenize_zh
 from assistant.types import Hit
 
@@ -81,6 +82,7 @@ class Retriever:
         return cls(index, embedder, mode=mode, **{k: v for k, v in overrides.items() if v is not None})
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
+        query = with_collection_names(query, self.index)  # "Lei Bingwang" -> 雷丙旺, as the collection spells it
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
         dense = self.dense_scores(query) if self.mode != "lexical" else None
         ranking = self._fuse(query, lexical, dense)

@@ -967,3 +967,27 @@ def test_an_english_question_naming_in_chinese_something_no_article_mentions_is_
     answer = tiny_assistant.ask("How many innovation consortia has Acme Machinery (华星机械) formed?")
     assert answer.refused and "华星机械" in answer.text and answer.citations == []
     assert missing_names(parse_query("What did Jinchuan Group (金川集团) lead?"), tiny_assistant.index) == []
+
+
+# An article naming its people in Chinese only: English questions write them in pinyin.
+ENGINEERS = """北方重工液压泵阀创新联合体取得新进展
+2023-03-01 来源:北方日报
+北方重工总工程师柯文博介绍,联合体今年将完成三项泵阀关键技术攻关。
+联合体成员单位共有49家,覆盖高校、科研院所和企业。
+"""
+
+
+def test_a_person_named_in_pinyin_is_found_as_the_articles_spell_the_name(tmp_path_factory):
+    assistant = build(tmp_path_factory, {"k_engineers": ENGINEERS, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+    answer = assistant.ask("What does Ke Wenbo do?")
+    assert not answer.refused and "柯文博" in answer.quotes()[0], answer.text
+    # Without the collection's spelling the name is nothing the question can be matched by.
+    import assistant.answer.extractive as extractive
+    import assistant.retrieve as retrieve
+
+    as_parsed = lambda query, terms: query  # noqa: E731
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(extractive, "with_collection_names", as_parsed)
+        patch.setattr(retrieve, "with_collection_names", as_parsed)
+        before = assistant.ask("What does Ke Wenbo do?")
+    assert before.refused or "柯文博" not in before.quotes()[0]

@@ -38,6 +38,7 @@ from assistant.answer.terms import Term, question_terms
 from assistant.embed import Embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query, parse_query
+from assistant.romanised import with_collection_names
 from assistant.index import Index
 from assistant.text import match_form
 from assistant.types import Answer, Citation, Hit
@@ -103,12 +104,20 @@ class ExtractiveAnswerer:
     # -- the stage --------------------------------------------------------------------------
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
+        query = self.resolved(query)
         refusal, selection = self.prepare(query, hits)
         return refusal if refusal is not None else self.answer(query, hits, selection)
+
+    def resolved(self, query: Query) -> Query:
+        """The question with the pinyin names it writes spelled as this collection spells them
+        (``assistant.romanised``; the same question when it writes none). The public entry points
+        resolve it themselves, so a tuning script may pass the question as parsed."""
+        return with_collection_names(query, self.index)
 
     def prepare(self, query: Query, hits: list[Hit]) -> tuple[Answer | None, Selection | None]:
         """Everything before the threshold and the checks on the lead: an early refusal, or the
         scored selection (public: tuning scripts answer one selection under several settings)."""
+        query = self.resolved(query)
         terms = question_terms(query, self.index.terms)
         refusal = self.refuse_early(query, hits, terms)
         if refusal is not None:
@@ -141,6 +150,7 @@ class ExtractiveAnswerer:
         """Refuse when no sentence is probable enough (or a count names something else, the
         article is of another year, the asked kind of thing is not there, or no name the question
         gives is named around it; each check on per language, ``AnswerSettings``), else compose the quotes."""
+        query = self.resolved(query)
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
             return self.refuse(query, hits)
         checked = self.checked(query, self.typed_first(query, selection))
@@ -231,6 +241,7 @@ class ExtractiveAnswerer:
                terms: list[Term] | None = None, rerank: bool = True) -> Selection:
         """Score the candidate sentences of the top passages, reordered by the reader unless
         ``rerank`` is off (public: tuning scripts use it too)."""
+        query = self.resolved(query)
         qtype = qtype or classify(query)
         terms = question_terms(query, self.index.terms) if terms is None else terms
         candidates = self.candidates(query, hits)
