@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.dictionary_store import open_dictionary
+from assistant.dictionary_store import CHARACTER_TIER, WORD_PINYIN_TIER, open_dictionary
 from assistant.query import GLOSSARY_PATH, build_dictionary_entries, cedict_path
 
 SMALL = ({"city": [(1, 0.5, "城市"), (0, 0.0, "城市"), (3, 2.0, "城邑")], "EU": [(1, 0.0, "欧盟")]},
@@ -37,7 +37,12 @@ def test_the_stored_index_answers_like_the_in_memory_build(tmp_path):
         assert stored.english(key) == sorted(english.get(key, [])), key
         assert stored.has_english(key) == (key in english)
     for key in rng.sample(sorted(pinyin), 100) + ["suining"]:
-        assert stored.pinyin(key) + stored.word_pinyin(key) == sorted(pinyin[key]), key
+        rows = sorted(pinyin[key])
+        assert stored.pinyin(key) == [m for m in rows if m[0] < WORD_PINYIN_TIER], key
+        assert stored.word_pinyin(key) == [m for m in rows if m[0] == WORD_PINYIN_TIER], key
+        assert stored.characters(key) == [h for t, _, h in rows if t == CHARACTER_TIER], key
+    assert set(stored.syllables) == {key for key, rows in pinyin.items() if any(t == CHARACTER_TIER for t, _, _ in rows)}
+    assert "雷" in stored.characters("lei") and "lei" in stored.syllables
     for headword in rng.sample(sorted(places), 50) + ["兰州", "包头"]:
         assert stored.is_place(headword), headword
     assert not stored.is_place("城市")
