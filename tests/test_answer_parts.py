@@ -652,3 +652,16 @@ def _lone_sentence(text: str):
     chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
     return Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(text), True, 0),
                      text=text, match=match_form(text), before="", after="", first_in_article=True)
+
+
+@pytest.mark.parametrize("sentence, supplied", [
+    ("补贴在企业研发投入超过一千万元时发放。", True),  # a circumstance answers "when"
+    ("每当项目通过验收,补贴就会发放。", True),
+    ("补贴于2023年5月发放。", True),
+    ("补贴由市科技局统一发放。", False),
+])
+def test_a_temporal_clause_answers_a_when_question(sentence, supplied):
+    from assistant.answer.refusal import date_unsupplied
+
+    query = parse_query("When is the subsidy paid out?")
+    assert date_unsupplied(classify(query), _lone_sentence(sentence), query.match) == (not supplied)

@@ -174,6 +174,17 @@ def type_unsupplied(qtype: QuestionType, best: Candidate, question_match: str,
     return not any(gives_new(qtype, text, question_match) for text in _around(best))
 
 
+# A circumstance answering "when": a temporal clause (在/当 … 时, … 的时候, 每当, 一旦, … 之后).
+_TEMPORAL_CLAUSE = re.compile(r"(?:在|当)[^,，。；;！？!?]{1,40}?(?:时|之时|的时候|之后|之前|以后|以前)|的时候|每当|一旦")
+
+
+def date_unsupplied(qtype: QuestionType, best: Candidate, question_match: str) -> bool:
+    """A date question, and neither the best sentence nor its neighbours hold a date the question
+    does not name, nor a temporal clause ("when does it occur": "在免疫系统不如正常状态活跃时")."""
+    return type_unsupplied(qtype, best, question_match, ("date",)) and not any(
+        _TEMPORAL_CLAUSE.search(text) for text in _around(best))
+
+
 # An English figure with a magnitude word, as a Chinese text writes it: "1.24 billion" is 12.4亿,
 # "70 million" 7000万. The checks for a figure the question does not already name compare text.
 _ENGLISH_MAGNITUDE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b(\s*(?:yuan|rmb)\b)?",
@@ -444,7 +455,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("year_gate_langs", lambda s: year_unmentioned(s.query, s.best, s.index)),
     ("type_gate_langs", lambda s: type_unsupplied(s.qtype, s.figures, s.query.match)),
     ("organisation_gate_langs", lambda s: organisation_unmentioned(s.query, s.best, s.index)),
-    ("date_gate_langs", lambda s: type_unsupplied(s.qtype, s.figures, s.query.match, ("date",))),
+    ("date_gate_langs", lambda s: date_unsupplied(s.qtype, s.figures, s.query.match)),
     ("share_gate_langs", lambda s: share_unsupplied(s.query, s.figures)),
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.figures)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.figures)),
