@@ -176,7 +176,7 @@ def report(field: str, results: dict[str, list[Outcome]]) -> str:
              "## Our dev splits", "",
              "| split | language | unanswerable refused (off → on) | answerable refused (off → on) |", "|---|---|---|---|"]
     dev_splits = {name: results[name] for name in DEV_SETS}
-    for name, rows in {**dev_splits, "dev + dev2": [r for rows in dev_splits.values() for r in rows]}.items():
+    for name, rows in {**dev_splits, " + ".join(DEV_SETS): [r for rows in dev_splits.values() for r in rows]}.items():
         for lang in ("zh", "en"):
             unans = [r for r in rows if r.lang == lang and not r.asked.answerable]
             ans = [r for r in rows if r.lang == lang and r.asked.answerable]

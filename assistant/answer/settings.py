@@ -68,7 +68,11 @@ class AnswerSettings:
     # neighbours give no date, no percentage, or fewer than two figures the question lacks. Each
     # check is on for the languages in which it refused more unanswerable questions of the dev
     # splits and no more answerable ones (benchmarks/refusal_checks/<field>.md).
-    date_gate_langs: tuple[str, ...] = ("en",)
+    # The date check is off since 2026-12-05 (nineteenth session): judged again over dev, dev2
+    # and dev3 it adds one English answerable refusal past the 5% budget for the one unanswerable
+    # question it refuses, and no Chinese one (benchmarks/refusal_checks/date_gate_langs.md,
+    # rule 11 of benchmarks/decisions_2026-12-07.md).
+    date_gate_langs: tuple[str, ...] = ()
     share_gate_langs: tuple[str, ...] = ("en",)
     each_gate_langs: tuple[str, ...] = ("zh",)
     # ... and in which a question asking for an amount of money (经费多少, how much funding) is
