@@ -47,10 +47,14 @@ class AnswerSettings:
     # Question languages in which "how many X" is refused when the best sentence and its
     # neighbours never name X (English questions name X through dictionary translations; an X
     # Chinese counts with a measure word, "how many times / points", is not checked).
-    counted_noun_langs: tuple[str, ...] = ("en",)
+    # (Judged again over dev, dev2 and dev3 on 2026-12-05, nineteenth session, rule 12 of
+    # benchmarks/decisions_2026-12-07.md: Chinese now, English no longer, whose answerable dev
+    # refusals it would take past the 5% budget; benchmarks/refusal_checks/counted_noun_langs.md.)
+    counted_noun_langs: tuple[str, ...] = ("zh",)
     # ... and in which it is refused when no clause of the best sentence and its neighbours names X
     # together with a figure the question lacks (judged in benchmarks/decisions_2026-12-06.md).
-    counted_figure_langs: tuple[str, ...] = ()
+    # (Judged again with dev3, rule 12: on for both; benchmarks/refusal_checks/counted_figure_langs.md.)
+    counted_figure_langs: tuple[str, ...] = ("zh", "en")
     # ... and in which a question naming a year the best sentence's article never mentions (while
     # naming other years) is refused.
     year_gate_langs: tuple[str, ...] = ("zh", "en")
@@ -58,7 +62,9 @@ class AnswerSettings:
     # neighbours hold none the question does not already name (off since 2026-12-05: judged
     # again, the later checks refuse every dev question it refused, and it still refused
     # answerable public ones: benchmarks/decisions_2026-12-05c.md).
-    type_gate_langs: tuple[str, ...] = ()
+    # Judged again with dev3 (rule 12): on for English (one more dev3 unanswerable question
+    # refused, no answerable one: benchmarks/refusal_checks/type_gate_langs.md).
+    type_gate_langs: tuple[str, ...] = ("en",)
     # ... and in which a question naming an organisation in Chinese (富美达公司, 兰石集团) is
     # refused when the best sentence's paragraph and its article's title never name it
     # (chosen on dev and public training data: benchmarks/refusal_checks/organisation_gate_langs.md).
