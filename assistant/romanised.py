@@ -64,6 +64,7 @@ def _romanised_runs(text: str, translated: set[str]) -> list[tuple[str, list[tup
             runs[-1].append(bare)
         elif runs[-1]:
             runs.append([])
+
     def unknown(word: str) -> bool:
         return word.lower() not in translated and not is_ordinary_english(word.lower())
 
@@ -91,15 +92,16 @@ def _name_splits(word: str, syllables: frozenset[str]) -> list[tuple[str, ...]]:
 
 
 def split_syllables(word: str, syllables: frozenset[str]) -> list[tuple[str, ...]]:
-    """Every way to read a lower-case word as pinyin syllables, each with a vowel
-    ("xian" -> ("xian",), ("xi", "an")); [] when there is none."""
+    """Every way to read a lower-case word as at most ``MAX_SYLLABLES`` pinyin syllables, each
+    with a vowel ("xian" -> ("xian",), ("xi", "an")); [] when there is none (a longer word is no
+    name, and the bound keeps the ways few)."""
     splits: list[list[tuple[str, ...]]] = [[] for _ in range(len(word) + 1)]
     splits[0] = [()]
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - 6), end):
             piece = word[start:end]
             if splits[start] and piece in syllables and _VOWEL.search(piece):
-                splits[end] += [s + (piece,) for s in splits[start]]
+                splits[end] += [s + (piece,) for s in splits[start] if len(s) < MAX_SYLLABLES]
     return splits[len(word)]
 
 
