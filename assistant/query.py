@@ -560,14 +560,12 @@ def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[st
     """(toneless pinyin, word) for ordinary words of 2-4 characters, as users romanise a Chinese
     term ("jiebang guashuai" for 揭榜挂帅): CC-CEDICT's own readings of its ordinary headwords,
     and for jieba's words (揭榜, which CC-CEDICT lacks) the readings of their characters."""
-    readings: dict[str, set[str]] = defaultdict(set)
+    readings = _single_character_readings(cedict)
     keys: dict[str, set[str]] = defaultdict(set)
     in_cedict: set[str] = set()
     for simplified, pinyin, _senses in cedict:
         in_cedict.add(simplified)
-        if len(simplified) == 1:
-            readings[simplified].add(_toneless(pinyin))
-        elif 2 <= len(simplified) <= 4 and not pinyin[:1].isupper():
+        if 2 <= len(simplified) <= 4 and not pinyin[:1].isupper():
             keys[simplified].add(_toneless(pinyin))
     for word in dictionary_words():
         if 2 <= len(word) <= 4 and word not in in_cedict and all(c in readings for c in word):
@@ -578,11 +576,21 @@ def _word_pinyin_keys(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[st
     return [(key, word) for word, found in keys.items() for key in found if key.isalpha() and key.isascii()]
 
 
+def _single_character_readings(cedict: list[tuple[str, str, list[str]]],
+                               one_syllable: bool = False) -> dict[str, set[str]]:
+    """Character -> the toneless readings CC-CEDICT gives it as a headword of its own (with
+    ``one_syllable``, not the few read as two: 瓩 "qian3 wa3")."""
+    readings: dict[str, set[str]] = defaultdict(set)
+    for simplified, pinyin, _senses in cedict:
+        if len(simplified) == 1 and not (one_syllable and len(pinyin.split()) > 1):
+            readings[simplified].add(_toneless(pinyin))
+    return readings
+
+
 def _character_readings(cedict: list[tuple[str, str, list[str]]]) -> list[tuple[str, str]]:
-    """(toneless syllable, character) for every reading CC-CEDICT gives a single character, once."""
-    pairs = {(_toneless(pinyin), simplified) for simplified, pinyin, _senses in cedict
-             if len(simplified) == 1 and len(pinyin.split()) == 1}
-    return sorted((key, character) for key, character in pairs if key.isalpha() and key.isascii())
+    """(toneless syllable, character) for every one-syllable reading of a single character, once."""
+    return sorted((key, character) for character, keys in _single_character_readings(cedict, one_syllable=True).items()
+                  for key in keys if key.isalpha() and key.isascii())
 
 
 def _toneless(pinyin: str) -> str:

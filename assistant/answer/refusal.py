@@ -16,16 +16,15 @@ The grounds, checked in this order:
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
-   of something else is not the answer. (A stricter form, no clause naming X with a figure,
-   "全省两院院士全部在兰" names the academicians and counts none, was judged on dev and is off:
-   ``counted_figure_langs``.)
+   of something else is not the answer; in its stricter form (``counted_figure_langs``), no
+   clause names X with a figure ("全省两院院士全部在兰" names the academicians and counts none).
 5. A question naming a year (or a decade) that the best sentence's article never mentions (in
    its text, its title or its date), while the article names other years: a figure for another
    year is not the answer.
 6. A question asking for a number whose best sentence, with its neighbours, holds none the
    question does not already name: a sentence on the topic that never states the figure ("how
    large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
-   a date question with no date around the best sentence, a share or rate question with no
+   a date question with no date or temporal clause (在…时) around the best sentence, a share or rate question with no
    percentage, a money question with no amount, an "each one's figure" question with fewer
    than two figures, a "多少家 / 几项" question with no count in that measure word, a "who" question
    naming an office (董事长是谁) with no office named.
