@@ -17,6 +17,10 @@ training caches and the half readers). Public questions that the check cannot ap
 reads nothing in them) are counted but not run.
 
 The test split and the public "test" parts are never read here.
+
+Its "Chosen" line is the rule that judged one check at a time (``chosen_langs``); since the
+twentieth session the checks are chosen together by ``choose_refusal_checks.py``, whose choice
+ships (``benchmarks/refusal_checks_chosen.md``). The reports here still say what each one adds.
 """
 
 from __future__ import annotations

@@ -392,8 +392,9 @@ def test_a_languages_own_trees_score_only_its_questions(tmp_path):
 
 
 def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
-    # benchmarks/tune_answers.py records its choice, and benchmarks/refusal_check.py its later
-    # choice of one check's languages (which overrides it); the defaults must be those choices.
+    # benchmarks/tune_answers.py records its choice, benchmarks/refusal_check.py its later
+    # choice of one check's languages (which overrides it), and benchmarks/choose_refusal_checks.py
+    # the choice of all twelve together (which overrides both); the defaults must be those choices.
     import ast
     import re
 
@@ -409,7 +410,7 @@ def test_the_shipped_answer_settings_are_the_ones_chosen_on_dev():
         chosen[check.stem] = ast.literal_eval(langs.group(1))
     # Later choices of several settings together (benchmarks/compare_answer_settings.py) override those.
     for joint in ("fallback_same_article.md", "check_neighbours.md", "quoted_neighbours.md",
-                  "figure_checks_quote_public.md", "min_gain.md"):
+                  "figure_checks_quote_public.md", "min_gain.md", "refusal_checks_chosen.md"):
         line = next(line for line in (REPO / "benchmarks" / joint).read_text(encoding="utf-8").splitlines()
                     if line.startswith("Chosen: "))
         chosen.update(ast.literal_eval(line.removeprefix("Chosen: ")))

@@ -151,12 +151,16 @@ class ExtractiveAnswerer:
         article is of another year, the asked kind of thing is not there, or no name the question
         gives is named around it; each check on per language, ``AnswerSettings``), else compose the quotes."""
         query = self.resolved(query)
+        passing = self.passing(query, selection)
+        return self.refuse(query, hits) if passing is None else self._compose(query, hits, passing)
+
+    def passing(self, query: Query, selection: Selection) -> Selection | None:
+        """What the answer is composed from, or None when it refuses: ``answer`` without the
+        composition (public: tuning scripts count refusals under many settings)."""
+        query = self.resolved(query)
         if not selection.scored or selection.best_probability < self.threshold(query.lang):
-            return self.refuse(query, hits)
-        checked = self.checked(query, self.typed_first(query, selection))
-        if checked is None:
-            return self.refuse(query, hits)
-        return self._compose(query, hits, checked)
+            return None
+        return self.checked(query, self.typed_first(query, selection))
 
     def checked(self, query: Query, selection: Selection) -> Selection | None:
         """The selection without the sentences the checks on the lead refuse, or None (refuse).

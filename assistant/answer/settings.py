@@ -44,55 +44,47 @@ class AnswerSettings:
     # again, or by an eval or bench run comparing retrievers, meets mostly the same sentences.
     # A pair's score does not depend on what it is asked with, so a remembered one is exact.
     reader_memory: int = 4096
-    # Question languages in which "how many X" is refused when the best sentence and its
-    # neighbours never name X (English questions name X through dictionary translations; an X
-    # Chinese counts with a measure word, "how many times / points", is not checked).
-    # (Judged again over dev, dev2 and dev3 on 2026-12-05, nineteenth session, rule 12 of
-    # benchmarks/decisions_2026-12-07.md: Chinese now, English no longer, whose answerable dev
-    # refusals it would take past the 5% budget; benchmarks/refusal_checks/counted_noun_langs.md.)
-    counted_noun_langs: tuple[str, ...] = ("zh",)
-    # ... and in which it is refused when no clause of the best sentence and its neighbours names X
-    # together with a figure the question lacks (judged in benchmarks/decisions_2026-12-06.md).
-    # (Judged again with dev3, rule 12: on for both; benchmarks/refusal_checks/counted_figure_langs.md.)
-    counted_figure_langs: tuple[str, ...] = ("zh", "en")
-    # ... and in which a question naming a year the best sentence's article never mentions (while
-    # naming other years) is refused.
+    # The refusal checks on the lead sentence (``refusal.BEST_SENTENCE_CHECKS``): the question
+    # languages each is on for. All twelve were chosen together on 2026-12-05 (twentieth session,
+    # rule 1 of benchmarks/decisions_2026-12-08.md, `python benchmarks/choose_refusal_checks.py`,
+    # report benchmarks/refusal_checks_chosen.md): starting from none, per language, the check
+    # that most raises "dev unanswerable refused minus dev answerable refused" joins while it
+    # raises it by at least two questions, keeps dev false refusals within 5% and the checks
+    # together add at most one point to each public training set's refusals. (Until then each
+    # check was judged alone with the others on, and one question sufficed.)
+    #
+    # "How many X" refused when the best sentence and its neighbours never name X (English
+    # questions name X through dictionary translations; an X Chinese counts with a measure word,
+    # "how many times / points", is not checked).
+    counted_noun_langs: tuple[str, ...] = ()
+    # ... and when no clause of the best sentence and its neighbours names X together with a
+    # figure the question lacks.
+    counted_figure_langs: tuple[str, ...] = ()
+    # A question naming a year the best sentence's article never mentions (while naming other years).
     year_gate_langs: tuple[str, ...] = ("zh", "en")
-    # ... and in which a question asking for a number is refused when the best sentence and its
-    # neighbours hold none the question does not already name (off since 2026-12-05: judged
-    # again, the later checks refuse every dev question it refused, and it still refused
-    # answerable public ones: benchmarks/decisions_2026-12-05c.md).
-    # Judged again with dev3 (rule 12): on for English (one more dev3 unanswerable question
-    # refused, no answerable one: benchmarks/refusal_checks/type_gate_langs.md).
-    type_gate_langs: tuple[str, ...] = ("en",)
-    # ... and in which a question naming an organisation in Chinese (富美达公司, 兰石集团) is
-    # refused when the best sentence's paragraph and its article's title never name it
-    # (chosen on dev and public training data: benchmarks/refusal_checks/organisation_gate_langs.md).
-    organisation_gate_langs: tuple[str, ...] = ("en",)
-    # ... and in which a question asking for a date, a share or rate (占比, 增速, what percentage),
-    # or each one's figure (各自多少, how much did each) is refused when the best sentence and its
-    # neighbours give no date, no percentage, or fewer than two figures the question lacks. Each
-    # check is on for the languages in which it refused more unanswerable questions of the dev
-    # splits and no more answerable ones (benchmarks/refusal_checks/<field>.md).
-    # The date check is off since 2026-12-05 (nineteenth session): judged again over dev, dev2
-    # and dev3 it adds one English answerable refusal past the 5% budget for the one unanswerable
-    # question it refuses, and no Chinese one (benchmarks/refusal_checks/date_gate_langs.md,
-    # rule 11 of benchmarks/decisions_2026-12-07.md).
+    # A question asking for a number when the best sentence and its neighbours hold none the
+    # question does not already name.
+    type_gate_langs: tuple[str, ...] = ()
+    # A question naming an organisation in Chinese (富美达公司, 兰石集团) when the best sentence's
+    # paragraph and its article's title never name it.
+    organisation_gate_langs: tuple[str, ...] = ()
+    # A question asking for a date, a share or rate (占比, 增速, what percentage), or each one's
+    # figure (各自多少, how much did each) when the best sentence and its neighbours give no date
+    # or temporal clause, no percentage, or fewer than two figures the question lacks.
     date_gate_langs: tuple[str, ...] = ()
-    share_gate_langs: tuple[str, ...] = ("en",)
-    each_gate_langs: tuple[str, ...] = ("zh",)
-    # ... and in which a question asking for an amount of money (经费多少, how much funding) is
-    # refused when the best sentence and its neighbours give no amount the question lacks.
+    share_gate_langs: tuple[str, ...] = ()
+    each_gate_langs: tuple[str, ...] = ()
+    # A question asking for an amount of money (经费多少, how much funding) when the best sentence
+    # and its neighbours give no amount the question lacks.
     money_gate_langs: tuple[str, ...] = ("zh", "en")
-    # ... and in which a question asking 多少/几 + a measure word (多少家, 几项) is refused when the
-    # best sentence and its neighbours give no count in that measure word the question lacks.
+    # A question asking 多少/几 + a measure word (多少家, 几项) when the best sentence and its
+    # neighbours give no count in that measure word the question lacks.
     measure_gate_langs: tuple[str, ...] = ("zh",)
-    # ... and in which a "who" question naming an office (董事长是谁, who heads) is refused when the
-    # best sentence and its neighbours name no such office (English: judged with the fallback
-    # below, benchmarks/english_office_fallback.md).
-    office_gate_langs: tuple[str, ...] = ("zh", "en")
-    # ... and in which a question naming a person, place or organisation in Chinese (雷丙旺, 富美达)
-    # is refused when the best sentence's paragraph and its article's title name none of them.
+    # A "who" question naming an office (董事长是谁, who heads) when the best sentence and its
+    # neighbours name no such office.
+    office_gate_langs: tuple[str, ...] = ("en",)
+    # A question naming a person, place or organisation in Chinese (雷丙旺, 富美达) when the best
+    # sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
     # Question languages in which, when a check above refuses the most probable sentence, the
     # next most probable one that passes every check leads instead, if it is at least
