@@ -991,3 +991,29 @@ def test_a_person_named_in_pinyin_is_found_as_the_articles_spell_the_name(tmp_pa
         patch.setattr(retrieve, "with_collection_names", as_parsed)
         before = assistant.ask("What does Ke Wenbo do?")
     assert before.refused or "柯文博" not in before.quotes()[0]
+
+
+# An invented article: it names a chief engineer and says what he does, nothing more about him.
+CHIEF_ENGINEER = """华星机械液压泵阀项目取得新进展
+2023-03-01 来源:北方日报
+华星机械总工程师李明华介绍,公司今年将完成三项关键技术攻关。
+"""
+
+
+def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_refused(tmp_path_factory):
+    assistant = build(tmp_path_factory, {"m_engineer": CHIEF_ENGINEER, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+    # No article uses 出生: the collection names 李明华 and never says when he was born.
+    born = assistant.ask("李明华是哪一年出生的？")
+    assert born.refused and "“出生”" in born.text, born.text
+    # 什么职务 names the kind of thing asked (a post), which the answer need not write. (A verb no
+    # article uses still refuses: 李明华担任什么职务 is refused over 担任 in this collection.)
+    job = assistant.ask("李明华是什么职务？")
+    assert not job.refused and "总工程师李明华" in job.quotes()[0], job.text
+    # A question whose other words the articles use is no such question.
+    assert not assistant.ask("李明华介绍了什么？").refused
+    # Off (as for English questions), the named person's sentence answers the birth-year question.
+    from dataclasses import replace
+
+    off = assistant.answerer.with_settings(replace(assistant.answerer.settings, attribute_gate_langs=()))
+    query = parse_query("李明华是哪一年出生的？")
+    assert not off.run(query, assistant.retriever().run(query, k=10)).refused

@@ -30,7 +30,7 @@ from assistant.answer.qtype import QuestionType, classify, gives_new
 from assistant.answer.reader import SentenceReader, load_reader
 from assistant.answer.refusal import (
     TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection,
-    place_articles, refusing_checks, small_talk)
+    place_articles, refusing_checks, small_talk, unknown_attribute)
 from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
@@ -131,12 +131,17 @@ class ExtractiveAnswerer:
 
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the
-        collection does not have, or a name no article mentions."""
+        collection does not have, a name no article mentions, or (``attribute_gate_langs``) a
+        question about a named thing asking with words no article uses (张贞祥 … 出生)."""
         if instruction(query) or small_talk(query) or self.learned_small_talk(query) or off_collection(terms):
             return self.refuse(query, hits, related=False)
         missing = missing_names(query, self.index)
         if missing:
             return self.refuse(query, hits, missing=missing)
+        if query.lang in self.settings.attribute_gate_langs:
+            unknown = unknown_attribute(query, terms, self.index.terms)
+            if unknown:
+                return self.refuse(query, hits, missing=unknown)
         return None
 
     def learned_small_talk(self, query: Query) -> bool:

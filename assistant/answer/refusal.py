@@ -13,6 +13,9 @@ The grounds, checked in this order:
    a university, and the collection need not cover Beijing.
    A word jieba's tagger takes for a name but CC-CEDICT lists only as an ordinary word (抗议,
    申报, 古老) is no name, here or in check 7.
+   In the languages of ``attribute_gate_langs``, a question whose terms known to the collection
+   are all parts of names, with another content word no article uses (张贞祥是哪一年出生的: 出生),
+   is refused too: the collection names the thing and never says what is asked of it.
 3. No candidate sentence is probable enough: the selector's calibrated probability of the
    best sentence is below the threshold chosen on the dev split.
 4. A "how many X" question whose best sentence, with its neighbours, never names X: a count
@@ -48,15 +51,15 @@ from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
 from assistant.answer.noun_class import names_counted_things
-from assistant.answer.qtype import QuestionType, asks_share, gives_new, gives_share
+from assistant.answer.qtype import QuestionType, asked_words, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
-    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, names_place, organisations, proper_names,
+    ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, names_place, organisations, posseg, proper_names,
     short_forms)
-from assistant.query import Query, expand_english, is_ordinary_chinese_word
-from assistant.index import Index
-from assistant.text import match_form
+from assistant.query import STOPWORDS_EN, Query, expand_english, is_ordinary_chinese_word
+from assistant.index import Index, TermStats
+from assistant.text import match_form, tokenize_zh
 
 # Addressed to the assistant rather than asking about documents: prompt-injection phrasing,
 # role play, requests for its own configuration, code to execute.
@@ -105,6 +108,55 @@ def instruction(query: Query) -> bool:
 def off_collection(terms: list[Term]) -> bool:
     """No word of the question occurs anywhere in the collection."""
     return not terms
+
+
+# A Chinese word holding one of these asks (哪一年, 几家, 什么样): it is no content word.
+_ASKS = re.compile(r"哪|什么|多少|几|谁|怎|如何|为何|啥")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> list[str]:
+    """The question's content words that occur nowhere in the collection, when every term it
+    does know is part of a name (else, or when there are none, an empty list): the collection
+    names the thing asked about but never uses the word for what is asked of it (张贞祥 … 出生,
+    "North Heavy Industries' revenue")."""
+    if not terms:
+        return []
+    if query.lang == "zh":
+        words = tokenize_zh(query.normalized, bigrams=False)
+        # A noun after a question word names the kind of thing asked (什么职务, 哪所大学), which the
+        # answering sentence need not write (总工程师李明华 answers 李明华担任什么职务); a verb there
+        # is what is asked about (哪一年出生).
+        tagged = list(posseg().cut(query.normalized))
+        kinds = {w.word for previous, w in zip(tagged, tagged[1:]) if _ASKS.search(previous.word) and w.flag.startswith("n")}
+        unknown = [w for w in dict.fromkeys(words)
+                   if _CJK_WORD.fullmatch(w) and not _ASKS.search(w) and w not in kinds
+                   and all(lexical.document_frequency(t) == 0 for t in [w, *tokenize_zh(w)])]
+        named = _chinese_names(query.match)
+        known_are_names = all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms)
+        return unknown if unknown and known_are_names else []
+    # English: a capitalised word or phrase (a pinyin name's group is one) is a name.
+    asking = asked_words(query)
+    unknown, known_other = [], False
+    for source, translations in query.expansion_groups:
+        if source.lower() in asking:
+            continue
+        if any(lexical.document_frequency(t) > 0 for term in translations for t in tokenize_zh(term)):
+            known_other = known_other or not source[:1].isupper()
+        elif source.islower() and source not in STOPWORDS_EN:
+            unknown.append(source)
+    # Chinese written into the English question counts as in a Chinese one (兰石集团 is a name).
+    cjk = _CJK_WORD.findall(query.match)
+    named = _chinese_names(" ".join(cjk))
+    for word in cjk:
+        if any(lexical.document_frequency(t) > 0 for t in [word, *tokenize_zh(word)]):
+            known_other = known_other or not any(word in n for n in named)
+    return unknown if unknown and not known_other else []
+
+
+def _chinese_names(match: str) -> list[str]:
+    """Every name a Chinese text writes: proper names jieba tags, and organisations by their suffix."""
+    return [*proper_names(match, PERSON_PLACE_ORG_TAGS), *(f for o in organisations(match) for f in o.full[:1])]
 
 
 def missing_names(query: Query, index: Index) -> list[str]:
