@@ -1011,7 +1011,12 @@ def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_r
     assert not job.refused and "总工程师李明华" in job.quotes()[0], job.text
     # A question whose other words the articles use is no such question.
     assert not assistant.ask("李明华介绍了什么？").refused
-    # Off (as for English questions), the named person's sentence answers the birth-year question.
+    # In English only a word that can only be a noun asks for such an attribute: "salary" is one,
+    # "born" a verb form (English verbs' renderings often miss the verb an article uses).
+    salary = assistant.ask("What is Li Minghua's salary?")
+    assert salary.refused and "salary" in salary.text, salary.text
+    assert not assistant.ask("What did Li Minghua introduce?").refused
+    # Off, the named person's sentence answers the birth-year question.
     from dataclasses import replace
 
     off = assistant.answerer.with_settings(replace(assistant.answerer.settings, attribute_gate_langs=()))

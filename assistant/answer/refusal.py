@@ -50,7 +50,7 @@ from typing import Callable, Iterator
 from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
-from assistant.answer.noun_class import names_counted_things
+from assistant.answer.noun_class import is_inflected_verb, is_noun, is_verb, names_counted_things
 from assistant.answer.qtype import QuestionType, asked_words, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
@@ -135,7 +135,8 @@ def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> li
         named = _chinese_names(query.match)
         known_are_names = all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms)
         return unknown if unknown and known_are_names else []
-    # English: a capitalised word or phrase (a pinyin name's group is one) is a name.
+    # English: a capitalised word or phrase (a pinyin name's group is one) is a name; an unknown
+    # word or phrase counts when its last word can only be a noun.
     asking = asked_words(query)
     unknown, known_other = [], False
     for source, translations in query.expansion_groups:
@@ -143,7 +144,7 @@ def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> li
             continue
         if any(lexical.document_frequency(t) > 0 for term in translations for t in tokenize_zh(term)):
             known_other = known_other or not source[:1].isupper()
-        elif source.islower() and source not in STOPWORDS_EN:
+        elif source.islower() and source not in STOPWORDS_EN and _names_a_thing(source.split()[-1]):
             unknown.append(source)
     # Chinese written into the English question counts as in a Chinese one (兰石集团 is a name).
     cjk = _CJK_WORD.findall(query.match)
@@ -152,6 +153,12 @@ def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> li
         if any(lexical.document_frequency(t) > 0 for t in [word, *tokenize_zh(word)]):
             known_other = known_other or not any(word in n for n in named)
     return unknown if unknown and not known_other else []
+
+
+def _names_a_thing(word: str) -> bool:
+    """Whether an English word can only be a noun (WordNet): a verb's renderings often miss the
+    verb a Chinese passage uses (went, saw), while an attribute is named by a noun (revenue)."""
+    return is_noun(word) and not is_verb(word) and not is_inflected_verb(word)
 
 
 def _chinese_names(match: str) -> list[str]:

@@ -48,10 +48,10 @@ class AnswerSettings:
     # term the collection knows is part of a name and another content word occurs in no article
     # (张贞祥是哪一年出生的: 出生; "North Heavy Industries' revenue": revenue): the collection names
     # the thing but never says what is asked of it (``refusal.unknown_attribute``). Chosen by
-    # rules 4-4c of benchmarks/decisions_2026-12-08.md: Chinese +2 dev unanswerable refused, no
-    # answerable one, at most 0.2% of a public training set; English +3 dev, but 10 of XQuAD
-    # train's 681 English questions (1.5%, over the one-point budget).
-    attribute_gate_langs: tuple[str, ...] = ("zh",)
+    # rules 4-4d of benchmarks/decisions_2026-12-08.md: Chinese +2 dev unanswerable refused, no
+    # answerable one, at most 0.2% of a public training set; English, where only a word that can
+    # only be a noun counts (4d), +2 dev and 1 of XQuAD train's 681 English questions.
+    attribute_gate_langs: tuple[str, ...] = ("zh", "en")
     # The refusal checks on the lead sentence (``refusal.BEST_SENTENCE_CHECKS``): the question
     # languages each is on for. All twelve were chosen together on 2026-12-05 (twentieth session,
     # rule 1 of benchmarks/decisions_2026-12-08.md, `python benchmarks/choose_refusal_checks.py`,
