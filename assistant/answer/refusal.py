@@ -57,7 +57,7 @@ from assistant.answer.terms import Term
 from assistant.entities import (
     ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, names_place, organisations, posseg, proper_names,
     short_forms)
-from assistant.query import STOPWORDS_EN, Query, expand_english, is_ordinary_chinese_word
+from assistant.query import Query, expand_english, is_ordinary_chinese_word
 from assistant.index import Index, TermStats
 from assistant.text import match_form, tokenize_zh
 
@@ -122,37 +122,48 @@ def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> li
     "North Heavy Industries' revenue")."""
     if not terms:
         return []
-    if query.lang == "zh":
-        words = tokenize_zh(query.normalized, bigrams=False)
-        # A noun after a question word names the kind of thing asked (什么职务, 哪所大学), which the
-        # answering sentence need not write (总工程师李明华 answers 李明华担任什么职务); a verb there
-        # is what is asked about (哪一年出生).
-        tagged = list(posseg().cut(query.normalized))
-        kinds = {w.word for previous, w in zip(tagged, tagged[1:]) if _ASKS.search(previous.word) and w.flag.startswith("n")}
-        unknown = [w for w in dict.fromkeys(words)
-                   if _CJK_WORD.fullmatch(w) and not _ASKS.search(w) and w not in kinds
-                   and all(lexical.document_frequency(t) == 0 for t in [w, *tokenize_zh(w)])]
-        named = _chinese_names(query.match)
-        known_are_names = all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms)
-        return unknown if unknown and known_are_names else []
-    # English: a capitalised word or phrase (a pinyin name's group is one) is a name; an unknown
-    # word or phrase counts when its last word can only be a noun.
+    unknown, known_are_names = (_chinese_unknown(query, terms, lexical) if query.lang == "zh"
+                                else _english_unknown(query, lexical))
+    return unknown if unknown and known_are_names else []
+
+
+def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tuple[list[str], bool]:
+    """(the content words no article uses, whether every known term is part of a name)."""
+    # A noun after a question word names the kind of thing asked (什么职务, 哪所大学), which the
+    # answering sentence need not write (总工程师李明华 answers 李明华是什么职务); a verb there is
+    # what is asked about (哪一年出生).
+    tagged = list(posseg().cut(query.normalized))
+    kinds = {w.word for previous, w in zip(tagged, tagged[1:]) if _ASKS.search(previous.word) and w.flag.startswith("n")}
+    unknown = [w for w in dict.fromkeys(tokenize_zh(query.normalized, bigrams=False))
+               if _CJK_WORD.fullmatch(w) and not _ASKS.search(w) and w not in kinds and not _known(w, lexical)]
+    named = _chinese_names(query.match)
+    return unknown, all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms)
+
+
+def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]:
+    """The same for an English question: a capitalised word or phrase (a pinyin name's group is
+    one) is a name, and an unknown word or phrase counts when its last word can only be a noun."""
     asking = asked_words(query)
-    unknown, known_other = [], False
+    unknown, all_names = [], True
     for source, translations in query.expansion_groups:
         if source.lower() in asking:
             continue
-        if any(lexical.document_frequency(t) > 0 for term in translations for t in tokenize_zh(term)):
-            known_other = known_other or not source[:1].isupper()
-        elif source.islower() and source not in STOPWORDS_EN and _names_a_thing(source.split()[-1]):
+        if any(_known(term, lexical) for term in translations):
+            all_names = all_names and source[:1].isupper()
+        elif source.islower() and _names_a_thing(source.split()[-1]):
             unknown.append(source)
     # Chinese written into the English question counts as in a Chinese one (兰石集团 is a name).
     cjk = _CJK_WORD.findall(query.match)
     named = _chinese_names(" ".join(cjk))
     for word in cjk:
-        if any(lexical.document_frequency(t) > 0 for t in [word, *tokenize_zh(word)]):
-            known_other = known_other or not any(word in n for n in named)
-    return unknown if unknown and not known_other else []
+        if _known(word, lexical):
+            all_names = all_names and any(word in n for n in named)
+    return unknown, all_names
+
+
+def _known(word: str, lexical: TermStats) -> bool:
+    """Whether the collection has the word or one of its character pairs."""
+    return any(lexical.document_frequency(t) > 0 for t in [word, *tokenize_zh(word)])
 
 
 def _names_a_thing(word: str) -> bool:
