@@ -150,6 +150,11 @@ def choose(cases: list[Case], lang: str, refused: Refusals) -> tuple[frozenset[s
             if check in chosen:
                 continue
             f = figures(cases, chosen | {check}, refused)
+            # What lets a question answered with every check on, or refused with none, go unasked
+            # (``cases_of``): a check only ever adds refusals.
+            grown = [c.id for c in cases if refused(c, chosen) and not refused(c, chosen | {check})]
+            if grown:
+                raise AssertionError(f"{check} un-refuses {grown[:5]}: refusals do not grow with the checks")
             gain, added = f.unanswerable - current.unanswerable, f.answerable - current.answerable
             public_added = {s: f.public.get(s, 0) - base.public.get(s, 0) for s in public_sets}
             reasons = []

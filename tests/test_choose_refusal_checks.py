@@ -48,3 +48,18 @@ def test_a_public_set_with_few_questions_in_the_language_does_not_bind():
     by_case = {id(c): r for c, r in zip(cases, refusers)}
     chosen, _ = choose(cases, "zh", lambda case, checks: bool(by_case[id(case)] & checks))
     assert chosen == {"year_gate_langs"}
+
+
+def test_a_check_that_would_un_refuse_a_question_stops_the_choice():
+    # The choice skips questions answered with every check on or refused with none, which is sound
+    # only while a check never turns a refusal into an answer; a stage where one did is reported.
+    import pytest
+
+    cases, _ = _cases([("dev", False, set())] * 3 + [("dev", True, set())] * 10)
+    odd = cases[0]
+
+    def refused(case, checks):  # the year check makes one refused question answered
+        return case is odd and "year_gate_langs" not in checks
+
+    with pytest.raises(AssertionError, match="year_gate_langs un-refuses"):
+        choose(cases, "zh", refused)
