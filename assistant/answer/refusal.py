@@ -128,7 +128,11 @@ def unknown_attribute(query: Query, terms: list[Term], lexical: TermStats) -> li
 
 
 def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tuple[list[str], bool]:
-    """(the content words no article uses, whether every known term is part of a name)."""
+    """(the content words no article uses, whether every known term is part of a name); the words
+    are looked for only when the terms are all names (most questions stop at the cached name tags)."""
+    named = _chinese_names(query.match)
+    if not all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms):
+        return [], False
     # A noun after a question word names the kind of thing asked (什么职务, 哪所大学), which the
     # answering sentence need not write (总工程师李明华 answers 李明华是什么职务); a verb there is
     # what is asked about (哪一年出生).
@@ -136,8 +140,7 @@ def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tup
     kinds = {w.word for previous, w in zip(tagged, tagged[1:]) if _ASKS.search(previous.word) and w.flag.startswith("n")}
     unknown = [w for w in dict.fromkeys(tokenize_zh(query.normalized, bigrams=False))
                if _CJK_WORD.fullmatch(w) and not _ASKS.search(w) and w not in kinds and not _known(w, lexical)]
-    named = _chinese_names(query.match)
-    return unknown, all(any(len(t) >= 2 and any(t in n for n in named) for t in term.tokens) for term in terms)
+    return unknown, True
 
 
 def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]:
