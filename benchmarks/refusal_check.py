@@ -49,7 +49,7 @@ from assistant.query import Query, parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 
 DEV_SETS = {"dev": ROOT / "eval" / "corpus_zh_en.dev.jsonl", "dev2": ROOT / "eval" / "corpus_zh_en.dev2.jsonl",
-            "dev3": ROOT / "eval" / "corpus_zh_en.dev3.jsonl"}
+            "dev3": ROOT / "eval" / "corpus_zh_en.dev3.jsonl", "dev4": ROOT / "eval" / "corpus_zh_en.dev4.jsonl"}
 PUBLIC = (("cmrc2018_trial", "all"), ("cmrc2018_dev", "train"), ("xquad_zh", "train"))
 
 # Which questions a check can refuse at all, read from the question alone (None: any question).

@@ -295,6 +295,14 @@ def test_a_sentence_without_the_asked_figure_is_cut_to_the_clause_limit_only_whe
     ("极端天气应对有哪些科技措施？", False),  # the weather as a topic
     ("What grew thanks to the new subsidies?", False),
     ("What hi-tech zones does Gansu plan?", False),
+    # Thanks or a farewell that asks nothing is talk however long it runs ...
+    ("Many thanks, this saved me hours of reading. Goodbye and take care!", True),
+    ("好的，多谢，今天就先聊到这里吧，辛苦了", True),
+    # ... and stays a question when it asks or names something.
+    ("Thanks! And which consortia does Baotou have?", False),
+    ("谢谢，那内蒙古一共组建了几个创新联合体", False),
+    ("Thanks, great work; Lanzhou next: tech firms there", False),
+    ("Hello there, Gansu pilot platforms and their funding", False),  # a greeting opens a keyword query
 ])
 def test_small_talk_is_told_from_questions(text, expected):
     from assistant.answer.refusal import small_talk
@@ -318,6 +326,13 @@ def test_small_talk_is_told_from_questions(text, expected):
     ("谁写了《遂宁市支持科技成果转移转化若干政策》？", False),
     ("Who wrote the policy on technology transfer?", False),
     ("What did the report write about pilot platforms?", False),
+    # A request to rework the assistant's own answer: it only quotes.
+    ("Can you make your previous reply shorter and add emojis?", True),
+    ("Put the above answer into a table please", True),
+    ("把你刚才的回答改写成一段微博文案", True),
+    ("上面的答案再精简一点", True),
+    ("What was the bureau's answer to the reporter's question?", False),
+    ("省政府对企业的回复是什么？", False),
 ])
 def test_instructions_to_the_assistant_are_recognised(text, expected):
     from assistant.answer.refusal import instruction

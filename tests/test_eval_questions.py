@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).parent / "data" / "eval_sample.jsonl"
 SPLITS = {"dev": ROOT / "eval" / "corpus_zh_en.dev.jsonl", "test": ROOT / "eval" / "corpus_zh_en.test.jsonl",
           "test2": ROOT / "eval" / "corpus_zh_en.test2.jsonl", "dev2": ROOT / "eval" / "corpus_zh_en.dev2.jsonl",
-          "dev3": ROOT / "eval" / "corpus_zh_en.dev3.jsonl"}
+          "dev3": ROOT / "eval" / "corpus_zh_en.dev3.jsonl", "dev4": ROOT / "eval" / "corpus_zh_en.dev4.jsonl"}
 CORPUS = ROOT / "corpus"
 
 # --- loader ----------------------------------------------------------------------------------

@@ -72,7 +72,12 @@ _INSTRUCTION = re.compile(
     # A request to compose something (a poem, a letter, a report): the assistant quotes, it does not write.
     r"(?:帮我|给我|替我|为我|请你|麻烦你?)(?:写|起草|撰写|编写|草拟|拟一)|^\W*请?(?:写|起草|撰写)一[首篇份封段]|"
     r"\b(?:write|draft|compose)\s+(?:me|us)\b|\b(?:please|can you|could you|would you)\s+(?:write|draft|compose)\b|"
-    r"^\W*(?:write|draft|compose)\s+(?:a|an|my|our)\b",
+    r"^\W*(?:write|draft|compose)\s+(?:a|an|my|our)\b|"
+    # A request to rework the assistant's own answer (rewrite, shorten, translate it): it quotes
+    # the articles and cannot, and quotes found for "your last answer as a tweet" answer nothing.
+    r"\byour\s+(?:(?:last|previous|above|earlier)\s+)?(?:answer|reply|response)\b|"
+    r"\b(?:the|that|this)\s+(?:last|previous|above|earlier)\s+(?:answer|reply|response)\b|"
+    r"(?:你的|你|上面的?|上述的?|刚才的?|之前的?|前面的?)(?:回答|回复|答案)",
     re.IGNORECASE)
 
 
@@ -89,15 +94,31 @@ _GREETING = re.compile(r"你好|您好|哈喽|嗨|早上好|晚上好|谢谢|多
                        r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|bye|goodbye)\b",
                        re.IGNORECASE)
 _CONTENT = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]{2,}")
+# Thanks and farewells close a conversation: with them, a text that asks nothing is talk however
+# long ("thanks a lot, that was really helpful!"); a greeting may open a keyword query.
+_THANKS = re.compile(r"谢谢|多谢|再见|拜拜|\b(?:thanks|thank you|thx|cheers|bye|goodbye)\b", re.IGNORECASE)
+
+
+# What makes a text ask for something: a question mark, an interrogative word, a request verb.
+_ASKS_SOMETHING = re.compile(
+    r"[?？]|吗|呢|什么|哪|谁|多少|几|怎|如何|为什么|为何|是否|有没有|介绍|列出|说说|告诉|讲讲|"
+    r"\b(?:what|which|who|whom|whose|when|where|why|how|tell|show|list|explain|give|find)\b|"
+    r"(?:^|[,.;!]\s*)(?:is|are|was|were|do|does|did|can|could|will|would)\b",
+    re.IGNORECASE)
 
 
 def small_talk(query: Query) -> bool:
-    """Whether the text is conversation: the weather, a joke, the assistant itself, or a bare greeting."""
+    """Whether the text is conversation: the weather, a joke, the assistant itself, a greeting with
+    little else said, or thanks or a farewell with nothing asked."""
     text = query.normalized  # Simplified, half-width: 天氣怎麼樣 reads as 天气怎么样
     if _SMALL_TALK.search(text):
         return True
     rest = _GREETING.sub(" ", text)
-    return rest != text and len(_CONTENT.findall(rest)) < 3
+    if rest == text:
+        return False
+    # Thanks that name a place or body ("thanks, Suining R&D spending 2023") go on to a query.
+    return len(_CONTENT.findall(rest)) < 3 or (
+        bool(_THANKS.search(text)) and not query.names and not _ASKS_SOMETHING.search(rest))
 
 
 def instruction(query: Query) -> bool:

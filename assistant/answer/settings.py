@@ -59,7 +59,9 @@ class AnswerSettings:
     # that most raises "dev unanswerable refused minus dev answerable refused" joins while it
     # raises it by at least two questions, keeps dev false refusals within 5% and the checks
     # together add at most one point to each public training set's refusals. (Until then each
-    # check was judged alone with the others on, and one question sufficed.)
+    # check was judged alone with the others on, and one question sufficed.) Chosen again by the
+    # same rule with a fourth dev split (dev4, twenty-first session, rule 2 of
+    # benchmarks/decisions_2026-12-09.md): English gained the counted-figure and share checks.
     #
     # "How many X" refused when the best sentence and its neighbours never name X (English
     # questions name X through dictionary translations; an X Chinese counts with a measure word,
@@ -67,7 +69,7 @@ class AnswerSettings:
     counted_noun_langs: tuple[str, ...] = ()
     # ... and when no clause of the best sentence and its neighbours names X together with a
     # figure the question lacks.
-    counted_figure_langs: tuple[str, ...] = ()
+    counted_figure_langs: tuple[str, ...] = ("en",)
     # A question naming a year the best sentence's article never mentions (while naming other years).
     year_gate_langs: tuple[str, ...] = ("zh", "en")
     # A question asking for a number when the best sentence and its neighbours hold none the
@@ -80,7 +82,7 @@ class AnswerSettings:
     # figure (各自多少, how much did each) when the best sentence and its neighbours give no date
     # or temporal clause, no percentage, or fewer than two figures the question lacks.
     date_gate_langs: tuple[str, ...] = ()
-    share_gate_langs: tuple[str, ...] = ()
+    share_gate_langs: tuple[str, ...] = ("en",)
     each_gate_langs: tuple[str, ...] = ()
     # A question asking for an amount of money (经费多少, how much funding) when the best sentence
     # and its neighbours give no amount the question lacks.
