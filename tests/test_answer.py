@@ -408,6 +408,23 @@ def test_chit_chat_instructions_and_nonsense_are_refused_without_sources(tiny_as
     assert not MARKER.search(answer.text)
 
 
+@pytest.mark.parametrize("question, says", [
+    ("Thanks so much, that is all I needed. Bye!", "I answer questions about the articles"),
+    ("Please turn your previous answer into three bullet points", "I answer questions about the articles"),
+    ("谢谢你的帮助，再见", "我只回答与现有资料有关的问题"),
+    ("把你上面的回答翻译成法语", "我只回答与现有资料有关的问题"),
+])
+def test_small_talk_and_instructions_are_told_what_the_assistant_does(tiny_assistant, question, says):
+    answer = tiny_assistant.ask(question)
+    assert answer.refused and answer.citations == [] and answer.related == []
+    assert says in answer.text and "Possibly related" not in answer.text and "可能相关" not in answer.text
+
+
+def test_words_the_collection_never_uses_are_refused_as_such(tiny_assistant):
+    answer = tiny_assistant.ask("asdf qwerty zxcv")
+    assert answer.refused and "no passage" in answer.text
+
+
 @pytest.mark.parametrize("question", ["do you get tired of answering questions all day?", "I feel a bit lonely tonight"])
 def test_small_talk_no_pattern_knows_is_refused_by_the_learned_check(tiny_assistant, question):
     from assistant.answer.refusal import instruction, small_talk
@@ -1022,3 +1039,18 @@ def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_r
     off = assistant.answerer.with_settings(replace(assistant.answerer.settings, attribute_gate_langs=()))
     query = parse_query("李明华是哪一年出生的？")
     assert not off.run(query, assistant.retriever().run(query, k=10)).refused
+
+
+# An invented article giving a bridge's length, in words no question about it repeats.
+BRIDGE = """华星大桥建成通车
+2023-05-01 来源:北方日报
+华星大桥全长1200米,连接城市南北两岸。
+"""
+
+
+def test_how_long_or_how_tall_asks_for_a_figure_and_names_nothing_unknown(tmp_path_factory):
+    # 多长 is one word to jieba and no article writes it; it asks, as 多少 does, and the bridge's
+    # length is in the article.
+    assistant = build(tmp_path_factory, {"m_bridge": BRIDGE, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+    answer = assistant.ask("华星大桥有多长？")
+    assert not answer.refused and "1200米" in answer.quotes()[0], answer.text

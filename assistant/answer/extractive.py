@@ -133,7 +133,9 @@ class ExtractiveAnswerer:
         """A refusal that needs no sentence scoring: an instruction, small talk, words the
         collection does not have, a name no article mentions, or (``attribute_gate_langs``) a
         question about a named thing asking with words no article uses (张贞祥 … 出生)."""
-        if instruction(query) or small_talk(query) or self.learned_small_talk(query) or off_collection(terms):
+        if instruction(query) or small_talk(query) or self.learned_small_talk(query):
+            return self.decline(query, hits)
+        if off_collection(terms):
             return self.refuse(query, hits, related=False)
         missing = missing_names(query, self.index)
         if missing:
@@ -408,6 +410,12 @@ class ExtractiveAnswerer:
         template = load_prompt(self.prompts_dir, f"refusal.{lang}.txt")
         text = template.format(detail=detail, related="\n".join(lines)).strip()
         return Answer(query.text, text, True, [], hits, lang, related=nearby)
+
+    def decline(self, query: Query, hits: list[Hit]) -> Answer:
+        """The reply to small talk or an instruction: a refusal that says what the assistant does
+        (no "possibly related" passages: nothing was asked about them)."""
+        text = load_prompt(self.prompts_dir, f"not_a_question.{query.lang}.txt").strip()
+        return Answer(query.text, text, True, [], hits, query.lang, related=[])
 
     def _related(self, hits: list[Hit]) -> list[Hit]:
         """The nearest passages, one per article, best first (at most three)."""

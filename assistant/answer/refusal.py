@@ -131,8 +131,9 @@ def off_collection(terms: list[Term]) -> bool:
     return not terms
 
 
-# A Chinese word holding one of these asks (哪一年, 几家, 什么样): it is no content word.
-_ASKS = re.compile(r"哪|什么|多少|几|谁|怎|如何|为何|啥")
+# A Chinese word holding one of these asks (哪一年, 几家, 什么样; 多长, 多高, 多远: jieba keeps 多 and
+# a measure adjective as one word): it is no content word.
+_ASKS = re.compile(r"哪|什么|多少|几|谁|怎|如何|为何|啥|多[长大高远久重宽深厚快粗]")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
