@@ -130,9 +130,10 @@ class ExtractiveAnswerer:
         return None, selection
 
     def refuse_early(self, query: Query, hits: list[Hit], terms: list[Term]) -> Answer | None:
-        """A refusal that needs no sentence scoring: an instruction, small talk, words the
-        collection does not have, a name no article mentions, or (``attribute_gate_langs``) a
-        question about a named thing asking with words no article uses (张贞祥 … 出生)."""
+        """A refusal that needs no sentence scoring: an instruction or small talk (declined with a
+        reply saying what the assistant does), words the collection does not have, a name no
+        article mentions, or (``attribute_gate_langs``) a question about a named thing asking with
+        words no article uses (张贞祥 … 出生). The generated-answer path calls it too."""
         if instruction(query) or small_talk(query) or self.learned_small_talk(query):
             return self.decline(query, hits)
         if off_collection(terms):
