@@ -297,6 +297,16 @@ def _word_matches(word: str) -> list[str]:
     return next((_best_first(matches) for matches in (attempt() for attempt in attempts) if matches), [])
 
 
+def renders_directly(word: str) -> bool:
+    """Whether the dictionary translates the English word itself (the glossary, a gloss that is
+    the word or heads it, in any of its forms) or reads it as pinyin, rather than only through
+    glosses that merely contain it ("labs": 贝尔实验室 "Bell Labs", 小白鼠 "lab mouse")."""
+    dictionary = load_dictionary()
+    lower = _without_possessive(word.lower())
+    forms = _inflections(lower) + _respellings(lower)
+    return bool(_lookup(dictionary, forms, below=TIER_CONTAINED) or dictionary.pinyin(lower))
+
+
 def _lookup(dictionary: Dictionary, forms: list[str], below: int) -> list[Match]:
     """Matches of tier < ``below`` for every form; base forms rank a little below the word itself."""
     return [

@@ -158,6 +158,20 @@ def test_wordnet_tells_nouns_chinese_counts_with_a_measure_word():
     assert names_counted_things("glorpians")  # unknown to WordNet: taken as a thing
 
 
+def test_a_counted_thing_rendered_only_through_longer_glosses_is_not_looked_for():
+    from assistant.answer.qtype import classify
+    from assistant.answer.refusal import _checks_counted
+    from assistant.query import renders_directly
+
+    # CC-CEDICT has no gloss "lab(s)": only 贝尔实验室 "Bell Labs" and 小白鼠 "lab mouse" contain it.
+    assert not renders_directly("labs") and renders_directly("laboratories") and renders_directly("Suining")
+    labs = classify(parse_query("How many labs does the province plan to build?"))
+    assert labs.counted == "labs" and not _checks_counted(labs)
+    laboratories = classify(parse_query("How many laboratories does the province plan to build?"))
+    assert _checks_counted(laboratories)
+    assert _checks_counted(classify(parse_query("兰州有多少家实验室？")))
+
+
 def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypatch):
     from assistant.answer.noun_class import noun_answer_type, tables
 

@@ -57,7 +57,7 @@ from assistant.answer.terms import Term
 from assistant.entities import (
     ADMIN_SUFFIX, PERSON_PLACE_ORG_TAGS, PERSON_TAGS, abbreviated_in, names_place, organisations, posseg, proper_names,
     short_forms)
-from assistant.query import Query, expand_english, is_ordinary_chinese_word
+from assistant.query import Query, expand_english, is_ordinary_chinese_word, renders_directly
 from assistant.index import Index, TermStats
 from assistant.text import match_form, tokenize_zh
 
@@ -224,11 +224,14 @@ def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, s
 def _checks_counted(qtype: QuestionType) -> bool:
     """Whether a "how many X" question's X is looked for in the answer: not an English X that
     Chinese counts with a measure word ("how many times / points / seconds": the answer says 两次,
-    308分, 17秒 and never translates X)."""
+    308分, 17秒 and never translates X), nor one the dictionary renders only through glosses that
+    contain it ("labs": 贝尔实验室, never 实验室)."""
     if not qtype.counted_forms:
         return False
     words = qtype.counted.split()
-    return not (words and words[-1].isascii() and not names_counted_things(words[-1]))
+    if words and words[-1].isascii():
+        return names_counted_things(words[-1]) and renders_directly(words[-1])
+    return True
 
 
 def counted_unnamed(qtype: QuestionType, best: Candidate) -> bool:
