@@ -1,13 +1,14 @@
 """Which refusal checks on the lead sentence to turn on, per question language: chosen together.
 
 The rule (``benchmarks/decisions_2026-12-08.md``, rule 1), on dev data only: every question of
-the dev splits (dev, dev2, dev3) and of the public training parts is retrieved and scored once;
-a set of checks refuses a question when the answer stage, with exactly those checks on for the
-question's language, refuses it (``ExtractiveAnswerer.passing``). Starting from no check, the
-check that most raises "dev unanswerable refused minus dev answerable refused" joins the set,
-while it raises it by at least ``MIN_NET`` questions, keeps dev false refusals within
-``FALSE_REFUSAL_BUDGET`` (unless it adds none) and the checks together add at most
-``PUBLIC_ADDED`` of each public training set's questions to its refusals.
+the dev splits (``refusal_check.DEV_SETS``: dev, dev2, dev3, dev4) and of the public training
+parts is retrieved and scored once; a set of checks refuses a question when the answer stage,
+with exactly those checks on for the question's language, refuses it
+(``ExtractiveAnswerer.passing``). Starting from no check, the check that most raises "dev
+unanswerable refused minus dev answerable refused" joins the set, while it raises it by at least
+``MIN_NET`` questions, keeps dev false refusals within ``FALSE_REFUSAL_BUDGET`` (unless it adds
+none) and the checks together add at most ``PUBLIC_ADDED`` of each public training set's
+questions to its refusals.
 
     python benchmarks/choose_refusal_checks.py          # -> benchmarks/refusal_checks_chosen.md
 
