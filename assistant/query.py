@@ -28,7 +28,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -297,6 +297,7 @@ def _word_matches(word: str) -> list[str]:
     return next((_best_first(matches) for matches in (attempt() for attempt in attempts) if matches), [])
 
 
+@lru_cache(maxsize=4096)  # asked by each check on each lead a "how many X" question is tried with
 def renders_directly(word: str) -> bool:
     """Whether the dictionary translates the English word itself (the glossary, a gloss that is
     the word or heads it, in any of its forms) or reads it as pinyin, rather than only through

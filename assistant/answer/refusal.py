@@ -89,19 +89,19 @@ _SMALL_TALK = re.compile(
     r"what can you do|how are you)\b",
     re.IGNORECASE)
 # ... while a greeting or thanks is small talk only when little else is said ("Hey, how many
-# consortia …?" is a question).
-_GREETING = re.compile(r"你好|您好|哈喽|嗨|早上好|晚上好|谢谢|多谢|再见|拜拜|"
-                       r"\b(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|bye|goodbye)\b",
+# consortia …?" is a question). Thanks and farewells close a conversation: with them, a text
+# that asks nothing is talk however long ("thanks a lot, that was really helpful!"); a greeting
+# may open a keyword query.
+_THANKS_WORDS = r"谢谢|多谢|再见|拜拜|\b(?:thanks|thank you|bye|goodbye)\b"
+_THANKS = re.compile(_THANKS_WORDS, re.IGNORECASE)
+_GREETING = re.compile(rf"你好|您好|哈喽|嗨|早上好|晚上好|\b(?:hi|hello|hey|good (?:morning|afternoon|evening))\b|{_THANKS_WORDS}",
                        re.IGNORECASE)
 _CONTENT = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]{2,}")
-# Thanks and farewells close a conversation: with them, a text that asks nothing is talk however
-# long ("thanks a lot, that was really helpful!"); a greeting may open a keyword query.
-_THANKS = re.compile(r"谢谢|多谢|再见|拜拜|\b(?:thanks|thank you|thx|cheers|bye|goodbye)\b", re.IGNORECASE)
-
-
+# Chinese question words (哪一年, 几家, 什么样); ``_ASKS`` below adds 啥 and 多长, 多高 ….
+_QUESTION_WORDS_ZH = "哪|什么|多少|几|谁|怎|如何|为何"
 # What makes a text ask for something: a question mark, an interrogative word, a request verb.
 _ASKS_SOMETHING = re.compile(
-    r"[?？]|吗|呢|什么|哪|谁|多少|几|怎|如何|为什么|为何|是否|有没有|介绍|列出|说说|告诉|讲讲|"
+    rf"[?？]|吗|呢|{_QUESTION_WORDS_ZH}|为什么|是否|有没有|介绍|列出|说说|告诉|讲讲|"
     r"\b(?:what|which|who|whom|whose|when|where|why|how|tell|show|list|explain|give|find)\b|"
     r"(?:^|[,.;!]\s*)(?:is|are|was|were|do|does|did|can|could|will|would)\b",
     re.IGNORECASE)
@@ -133,7 +133,7 @@ def off_collection(terms: list[Term]) -> bool:
 
 # A Chinese word holding one of these asks (哪一年, 几家, 什么样; 多长, 多高, 多远: jieba keeps 多 and
 # a measure adjective as one word): it is no content word.
-_ASKS = re.compile(r"哪|什么|多少|几|谁|怎|如何|为何|啥|多[长大高远久重宽深厚快粗]")
+_ASKS = re.compile(rf"{_QUESTION_WORDS_ZH}|啥|多[长大高远久重宽深厚快粗]")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
