@@ -8,14 +8,15 @@ with exactly those checks on for the question's language, refuses it
 unanswerable refused minus dev answerable refused" joins the set, while it raises it by at least
 ``MIN_NET`` questions, keeps dev false refusals within ``FALSE_REFUSAL_BUDGET`` (unless it adds
 none) and the checks together add at most ``PUBLIC_ADDED`` of each public training set's
-questions to its refusals.
+questions to its refusals. The public questions are those of the calibration fold
+(``train_selector.CALIBRATION_FOLD``), which the shipped selector trees were not fitted on
+(rule 1 of ``benchmarks/decisions_2026-12-10.md``); the reader was, so their leads are still a
+little better than unseen questions'.
 
     python benchmarks/choose_refusal_checks.py          # -> benchmarks/refusal_checks_chosen.md
 
 A check only removes sentences from those the answer may lead with, so refusals grow with the
 set: a question answered with every check on, or refused with none, is never run again.
-The shipped models were trained on ``dev`` and the public training questions, so their lead
-sentences are right more often there than on unseen questions (see ``refusal_check.py``).
 The test splits and the public "test" parts are never read here.
 """
 
@@ -27,11 +28,15 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
+
+from train_selector import CALIBRATION_FOLD, _fold  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.extractive import Selection  # noqa: E402
@@ -39,6 +44,7 @@ from assistant.answer.refusal import BEST_SENTENCE_CHECKS  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
+from assistant.index.store import open_index  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import Query, parse_query  # noqa: E402
 
@@ -200,8 +206,14 @@ def public_cases(settings: Settings) -> list[Case]:
         folder = resolve_bench(name)
         bench_settings = settings.model_copy(update={"index_dir": ROOT / "index-bench" / name})
         ensure_bench_index(folder, bench_settings.index_dir, bench_settings)
-        asked = [(q.id, q.text, True) for q in load_bench_questions(folder, part)]
-        out += cases_of(f"{name} ({part})", bench_settings, asked)
+        # Only the calibration fold's questions: the shipped selector trees were fitted on the other
+        # folds, where their leads are right more often than on unseen questions and a check on the
+        # lead would look cheaper than it is (rule 1 of benchmarks/decisions_2026-12-10.md).
+        titles = {a.doc_id: a.title for a in open_index(bench_settings).articles.values()}
+        questions = load_bench_questions(folder, part)
+        folds = _fold(np.array([f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]))
+        asked = [(q.id, q.text, True) for q, fold in zip(questions, folds) if fold == CALIBRATION_FOLD]
+        out += cases_of(f"{name} ({part}, fold {CALIBRATION_FOLD})", bench_settings, asked)
     return out
 
 
@@ -213,7 +225,8 @@ def main() -> None:
     cases = dev_cases(settings) + public_cases(settings)
     refused = Refusals()
     lines = ["# The refusal checks on the lead sentence, chosen together", "",
-             "Command: `python benchmarks/choose_refusal_checks.py` (rule 1 of `benchmarks/decisions_2026-12-08.md`).",
+             "Command: `python benchmarks/choose_refusal_checks.py` (rule 1 of `benchmarks/decisions_2026-12-08.md`; "
+             "public budget on the calibration fold only: rule 1 of `benchmarks/decisions_2026-12-10.md`).",
              "Dev splits: " + ", ".join(DEV_SETS) + "; public training parts: "
              + ", ".join(f"{n} ({p})" for n, p in PUBLIC) + ". Early refusals and the threshold as shipped.", ""]
     chosen = {}
