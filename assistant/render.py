@@ -20,6 +20,7 @@ def answer_to_json(answer: Answer) -> dict:
         "question": answer.question,
         "answer": answer.text,
         "refused": answer.refused,
+        "declined": answer.declined,
         "mode": answer.mode,
         "notice": answer.notice,
         "standalone_question": answer.standalone_question,

@@ -110,6 +110,9 @@ class Answer:
     notice: str | None = None  # e.g. why a generated answer fell back to the extractive one
     standalone_question: str | None = None  # a chat follow-up condensed with its history
     usage: dict[str, int] = field(default_factory=dict)  # llm mode: tokens in and out
+    # Small talk or an instruction: refused (nothing about the collection was asked), and the
+    # text says what the assistant does instead of "no passage answers this".
+    declined: bool = False
 
     def quotes(self) -> list[str]:
         """The distinct quotes in citation order (near-duplicate passages share one quote)."""

@@ -161,6 +161,9 @@ def answer_html(answer: Answer, reply_id: int | None = None) -> str:
         anchor = anchors.get(int(match.group(1)))
         return f'<a href="#{anchor}" title="{words["sources"]} {match.group(0)}">{match.group(0)}</a>' if anchor else match.group(0)
 
+    if answer.declined:  # small talk or an instruction: the reply says what the assistant does
+        parts.append(f"<p>{text}</p>")
+        return "\n".join(parts)
     if answer.refused:
         parts.append(f"<blockquote><p><strong>{words['refused']}</strong><br>{text}</p></blockquote>")
         # the refusal's text names them (可能相关/Possibly related); here they open to their passages

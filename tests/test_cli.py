@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 ZH_QUESTION = "遂宁市技术合同认定登记额是多少？"
 EN_QUESTION = "How does Inner Mongolia register innovation consortia?"
 UNCOVERED_QUESTION = "广东省的创新联合体怎么备案？"
+SMALL_TALK = "Thank you so much, that was helpful. Bye!"
 
-TOP_KEYS = {"question", "answer", "refused", "mode", "notice", "standalone_question", "citations", "hits", "related",
+TOP_KEYS = {"question", "answer", "refused", "declined", "mode", "notice", "standalone_question", "citations", "hits", "related",
             "sentences", "usage", "timings_ms"}
 RELATED_KEYS = {"rank", "chunk_id", "doc_id", "title"}
 CITATION_KEYS = {"n", "doc_id", "title", "source", "date", "url", "chunk_id", "text", "quote", "quote_start", "quote_end",
@@ -46,6 +47,7 @@ def check_contract(payload: dict, question: str, index_dir: Path) -> None:
     assert payload["question"] == question
     assert isinstance(payload["answer"], str) and payload["answer"].strip()
     assert isinstance(payload["refused"], bool)
+    assert isinstance(payload["declined"], bool) and (payload["refused"] or not payload["declined"])
     index = load_index(index_dir)
     chunks = {c.chunk_id: c for c in index.chunks}
 
@@ -129,7 +131,7 @@ CLI = [sys.executable, "-m", "assistant.cli"]
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, tiny_corpus):
-    """Runs the three questions through the real CLI; the first one builds the index."""
+    """Runs the four inputs through the real CLI; the first one builds the index."""
     root = tmp_path_factory.mktemp("cli_e2e")
     corpus = root / "corpus"
     shutil.copytree(tiny_corpus, corpus)
@@ -143,7 +145,7 @@ def e2e(tmp_path_factory, tiny_corpus):
     first = ask(ZH_QUESTION)
     outputs = {ZH_QUESTION: first.communicate(timeout=180) + (first.returncode,)}
     built = (index_dir / MANIFEST_NAME).exists()
-    others = {q: ask(q) for q in (EN_QUESTION, UNCOVERED_QUESTION)}  # the index exists now: run both at once
+    others = {q: ask(q) for q in (EN_QUESTION, UNCOVERED_QUESTION, SMALL_TALK)}  # the index exists now: run them at once
     for question, process in others.items():
         outputs[question] = process.communicate(timeout=180) + (process.returncode,)
     return {"root": root, "index_dir": index_dir, "corpus": corpus, "env": env, "built": built, "outputs": outputs}
@@ -181,6 +183,15 @@ def test_ask_json_refuses_a_province_no_article_covers(e2e):
     payload = e2e_payload(e2e, UNCOVERED_QUESTION)
     check_contract(payload, UNCOVERED_QUESTION, e2e["index_dir"])
     assert payload["refused"] is True and payload["citations"] == []
+    assert payload["declined"] is False  # a question the collection cannot answer is no small talk
+
+
+def test_ask_json_declines_thanks_with_what_the_assistant_does(e2e):
+    payload = e2e_payload(e2e, SMALL_TALK)
+    check_contract(payload, SMALL_TALK, e2e["index_dir"])
+    assert payload["refused"] is True and payload["declined"] is True
+    assert payload["citations"] == [] and payload["related"] == []
+    assert payload["answer"] == (REPO / "prompts" / "not_a_question.en.txt").read_text(encoding="utf-8").strip()
 
 
 def test_ask_does_not_import_gradio_torch_or_langchain(e2e):

@@ -109,6 +109,15 @@ def test_refusal_says_so_and_offers_related_passages_to_open():
     assert answer_html(Answer("q", "抱歉。", True, [], [])).count("<details>") == 0
 
 
+def test_declined_small_talk_is_a_plain_reply_not_a_refusal():
+    _, hits = cited(0, 4)
+    text = "I answer questions about the articles in the collection."
+    reply = answer_html(Answer("thanks!", text, True, [], hits, lang="en", declined=True))
+    assert reply == f"<p>{text}</p>"  # no "No grounded answer" heading, no passages to open
+    refusal = answer_html(Answer("q", text, True, [], hits, lang="en"))
+    assert refusal.startswith("<blockquote><p><strong>No grounded answer</strong>")
+
+
 class _BrokenAssistant:
     """Stands in for a pipeline that fails unexpectedly (the real one cannot be made to, on demand)."""
 

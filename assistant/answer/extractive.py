@@ -416,7 +416,7 @@ class ExtractiveAnswerer:
         """The reply to small talk or an instruction: a refusal that says what the assistant does
         (no "possibly related" passages: nothing was asked about them)."""
         text = load_prompt(self.prompts_dir, f"not_a_question.{query.lang}.txt").strip()
-        return Answer(query.text, text, True, [], hits, query.lang, related=[])
+        return Answer(query.text, text, True, [], hits, query.lang, related=[], declined=True)
 
     def _related(self, hits: list[Hit]) -> list[Hit]:
         """The nearest passages, one per article, best first (at most three)."""
