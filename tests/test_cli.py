@@ -509,6 +509,13 @@ def test_top_level_help_lists_every_command(tmp_path):
         assert re.search(rf"\b{command}\b", result.stdout)
 
 
+def test_python_dash_m_assistant_is_the_same_command_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "assistant", "--help"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert all(re.search(rf"\b{command}\b", result.stdout) for command in HELP_OPTIONS)
+
+
 @pytest.mark.parametrize("command", list(HELP_OPTIONS))
 def test_every_command_help_explains_its_options(tmp_path, command):
     result = invoke([command, "--help"], tmp_path / "index", tmp_path)
