@@ -114,12 +114,16 @@ def test_english_question_in_an_english_browser(app_url, open_page, shoot):
     shoot(page, "chat-en")
 
 
-def test_an_off_topic_question_is_refused_with_related_passages(app_url, open_page, shoot):
+def test_an_off_topic_question_is_refused_and_small_talk_declined(app_url, open_page, shoot):
     page = open_page(app_url, "zh-CN")
-    reply = ask(page, "火星上的天气怎么样？")
+    reply = ask(page, "上海迪士尼乐园的门票多少钱？")
     sync_api.expect(reply.locator("blockquote")).to_contain_text("未找到依据")
     assert reply.locator("mark").count() == 0 and reply.get_by_role("link").count() == 0  # nothing is cited
     shoot(page, "refusal")
+    # Small talk is no question the collection fails to answer: a plain reply, no refusal heading.
+    reply = ask(page, "谢谢，再见！")
+    sync_api.expect(reply).to_contain_text("我只回答与现有资料有关的问题")
+    assert reply.locator("blockquote").count() == 0 and "未找到依据" not in reply.inner_text()
 
 
 def test_two_tabs_asking_at_once_get_their_own_answers(app_url, open_page):
