@@ -228,7 +228,8 @@ def main() -> None:
              "Command: `python benchmarks/choose_refusal_checks.py` (rule 1 of `benchmarks/decisions_2026-12-08.md`; "
              "public budget on the calibration fold only: rule 1 of `benchmarks/decisions_2026-12-10.md`).",
              "Dev splits: " + ", ".join(DEV_SETS) + "; public training parts: "
-             + ", ".join(f"{n} ({p})" for n, p in PUBLIC) + ". Early refusals and the threshold as shipped.", ""]
+             + ", ".join(f"{n} ({p}, fold {CALIBRATION_FOLD} only)" for n, p in PUBLIC)
+             + ". Early refusals and the threshold as shipped.", ""]
     chosen = {}
     for lang in LANGS:
         chosen[lang], log = choose(cases, lang, refused)
