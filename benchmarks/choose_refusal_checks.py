@@ -28,15 +28,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
 
-from train_selector import CALIBRATION_FOLD, _fold  # noqa: E402
+from train_selector import CALIBRATION_FOLD, _fold, article_groups  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.extractive import Selection  # noqa: E402
@@ -44,7 +42,6 @@ from assistant.answer.refusal import BEST_SENTENCE_CHECKS  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
-from assistant.index.store import open_index  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import Query, parse_query  # noqa: E402
 
@@ -73,8 +70,7 @@ def answerer_with(answerer: ExtractiveAnswerer, lang: str, checks: frozenset[str
     return answerer.with_settings(replace(answerer.settings, **on))
 
 
-def cases_of(set_name: str, settings: Settings, asked: list[tuple[str, str, bool]]) -> list[Case]:
-    answerer, retriever = answerer_and_retriever(settings)
+def cases_of(set_name: str, answerer: ExtractiveAnswerer, retriever, asked: list[tuple[str, str, bool]]) -> list[Case]:
     out = []
     started = time.monotonic()
     for n, (qid, text, answerable) in enumerate(asked, 1):
@@ -193,10 +189,11 @@ def choose(cases: list[Case], lang: str, refused: Refusals) -> tuple[frozenset[s
 
 def dev_cases(settings: Settings) -> list[Case]:
     ensure_index(settings)
+    answerer, retriever = answerer_and_retriever(settings)  # one index for every dev split
     out = []
     for name, path in DEV_SETS.items():
         asked = [(q.id, q.question, q.answerable) for q in load_questions(path).questions]
-        out += cases_of(name, settings, asked)
+        out += cases_of(name, answerer, retriever, asked)
     return out
 
 
@@ -209,11 +206,12 @@ def public_cases(settings: Settings) -> list[Case]:
         # Only the calibration fold's questions: the shipped selector trees were fitted on the other
         # folds, where their leads are right more often than on unseen questions and a check on the
         # lead would look cheaper than it is (rule 1 of benchmarks/decisions_2026-12-10.md).
-        titles = {a.doc_id: a.title for a in open_index(bench_settings).articles.values()}
+        answerer, retriever = answerer_and_retriever(bench_settings)
+        titles = {a.doc_id: a.title for a in answerer.index.articles.values()}
         questions = load_bench_questions(folder, part)
-        folds = _fold(np.array([f"{name}/{titles.get(q.passage_id, q.passage_id)}" for q in questions]))
+        folds = _fold(article_groups(name, [titles.get(q.passage_id, q.passage_id) for q in questions]))
         asked = [(q.id, q.text, True) for q, fold in zip(questions, folds) if fold == CALIBRATION_FOLD]
-        out += cases_of(f"{name} ({part}, fold {CALIBRATION_FOLD})", bench_settings, asked)
+        out += cases_of(f"{name} ({part}, fold {CALIBRATION_FOLD})", answerer, retriever, asked)
     return out
 
 

@@ -362,7 +362,7 @@ def load_rows(names=SETS + tuple(s + ABLATED for s in PUBLIC_SETS)) -> dict[str,
         data["set"] = np.full(len(data["y"]), name)
         data["qid"] = data["ids"][local]
         # A set's ablated rows share its folds: the same article falls on the same side of a split.
-        data["group"] = np.char.add(f"{name.removesuffix(ABLATED)}/", data["groups"][local].astype(str))
+        data["group"] = article_groups(name.removesuffix(ABLATED), data["groups"][local])
         offset += len(data["ids"])
         parts.append(data)
     keys = ("X", "y", "question", "lang", "variant", "hit_rank", "in_gold", "length", "qtype", "doc", "start", "end",
@@ -387,6 +387,11 @@ MONOTONE = {
                      "match_place", "numbers", "hit_rr", "hit_gap"), 1),
     **dict.fromkeys(("type_missing", "uncovered", "top_term_missing", "year_conflict"), -1),
 }
+
+
+def article_groups(set_name: str, titles) -> np.ndarray:
+    """The fold key of each question: its set and its article's title ("<set>/<title>")."""
+    return np.char.add(f"{set_name}/", np.asarray(titles).astype(str))
 
 
 def _fold(groups: np.ndarray) -> np.ndarray:
