@@ -8,10 +8,11 @@ with exactly those checks on for the question's language, refuses it
 unanswerable refused minus dev answerable refused" joins the set, while it raises it by at least
 ``MIN_NET`` questions, keeps dev false refusals within ``FALSE_REFUSAL_BUDGET`` (unless it adds
 none) and the checks together add at most ``PUBLIC_ADDED`` of each public training set's
-questions to its refusals. The public questions are those of the calibration fold
-(``train_selector.CALIBRATION_FOLD``), which the shipped selector trees were not fitted on
-(rule 1 of ``benchmarks/decisions_2026-12-10.md``); the reader was, so their leads are still a
-little better than unseen questions'.
+questions to its refusals. Every public training question is answered out of sample, as
+``tune_answers.py`` answers it when it chooses the threshold: by the selector trees not fitted on
+its article's fold and the half reader not trained on its half (rule 2 of
+``benchmarks/decisions_2026-12-11.md``; the shipped models' leads there are right more often
+than on unseen questions, so a check on the lead would look cheaper than it is).
 
     python benchmarks/choose_refusal_checks.py          # -> benchmarks/refusal_checks_chosen.md
 
@@ -33,12 +34,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
+from train_selector import _fold, article_groups  # noqa: E402
 
-from train_selector import CALIBRATION_FOLD, _fold, article_groups  # noqa: E402
+from benchmarks.train_reader import half_of  # noqa: E402
+from benchmarks.tune_answers import fold_selectors, half_readers  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.extractive import Selection  # noqa: E402
 from assistant.answer.refusal import BEST_SENTENCE_CHECKS  # noqa: E402
+from assistant.answer.selector import SentenceSelector  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
@@ -198,20 +202,29 @@ def dev_cases(settings: Settings) -> list[Case]:
 
 
 def public_cases(settings: Settings) -> list[Case]:
+    """Every training question of the public sets, answered by the answerer whose trees and reader
+    never saw it (``tune_answers.public_cases`` pairs them the same way)."""
+    selectors, readers = fold_selectors(), half_readers()
+    # The out-of-fold models carry no refusal threshold: they refuse at the shipped model's, as the
+    # answers the checks are priced on must (tune_answers.py sets its chosen ones the same way).
+    thresholds = SentenceSelector.load().model["refusal"]["threshold"]
+    for selector in selectors.values():
+        selector.model.setdefault("refusal", {})["threshold"] = thresholds
     out = []
     for name, part in PUBLIC:
         folder = resolve_bench(name)
         bench_settings = settings.model_copy(update={"index_dir": ROOT / "index-bench" / name})
         ensure_bench_index(folder, bench_settings.index_dir, bench_settings)
-        # Only the calibration fold's questions: the shipped selector trees were fitted on the other
-        # folds, where their leads are right more often than on unseen questions and a check on the
-        # lead would look cheaper than it is (rule 1 of benchmarks/decisions_2026-12-10.md).
-        answerer, retriever = answerer_and_retriever(bench_settings)
-        titles = {a.doc_id: a.title for a in answerer.index.articles.values()}
+        shipped, retriever = answerer_and_retriever(bench_settings)
+        titles = {a.doc_id: a.title for a in shipped.index.articles.values()}
         questions = load_bench_questions(folder, part)
-        folds = _fold(article_groups(name, [titles.get(q.passage_id, q.passage_id) for q in questions]))
-        asked = [(q.id, q.text, True) for q, fold in zip(questions, folds) if fold == CALIBRATION_FOLD]
-        out += cases_of(f"{name} ({part}, fold {CALIBRATION_FOLD})", answerer, retriever, asked)
+        groups = article_groups(name, [titles.get(q.passage_id, q.passage_id) for q in questions])
+        folds, halves = _fold(groups), [half_of(str(g)) for g in groups]
+        for (fold, half) in sorted({(int(f), h) for f, h in zip(folds, halves)}):
+            answerer = ExtractiveAnswerer(shipped.index, shipped.embedder, shipped.prompts_dir, shipped.settings,
+                                          selector=selectors[fold], reader=readers[half])
+            asked = [(q.id, q.text, True) for q, f, h in zip(questions, folds, halves) if (f, h) == (fold, half)]
+            out += cases_of(f"{name} ({part})", answerer, retriever, asked)
     return out
 
 
@@ -224,10 +237,11 @@ def main() -> None:
     refused = Refusals()
     lines = ["# The refusal checks on the lead sentence, chosen together", "",
              "Command: `python benchmarks/choose_refusal_checks.py` (rule 1 of `benchmarks/decisions_2026-12-08.md`; "
-             "public budget on the calibration fold only: rule 1 of `benchmarks/decisions_2026-12-10.md`).",
-             "Dev splits: " + ", ".join(DEV_SETS) + "; public training parts: "
-             + ", ".join(f"{n} ({p}, fold {CALIBRATION_FOLD} only)" for n, p in PUBLIC)
-             + ". Early refusals and the threshold as shipped.", ""]
+             "public questions answered out of sample: rule 2 of `benchmarks/decisions_2026-12-11.md`).",
+             "Dev splits: " + ", ".join(DEV_SETS) + " (shipped models); public training parts: "
+             + ", ".join(f"{n} ({p})" for n, p in PUBLIC)
+             + ", each question by the selector trees not fitted on its fold and the half reader not trained on "
+             "its half. Early refusals and the threshold as shipped.", ""]
     chosen = {}
     for lang in LANGS:
         chosen[lang], log = choose(cases, lang, refused)
