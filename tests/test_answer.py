@@ -1054,3 +1054,40 @@ def test_how_long_or_how_tall_asks_for_a_figure_and_names_nothing_unknown(tmp_pa
     assistant = build(tmp_path_factory, {"m_bridge": BRIDGE, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
     answer = assistant.ask("华星大桥有多长？")
     assert not answer.refused and "1200米" in answer.quotes()[0], answer.text
+
+
+# A place the collection has an article about, but nothing in it about innovation consortia.
+NINGXIA_ARTICLE = """宁夏举办葡萄酒文化旅游博览会
+来源:宁夏日报 2024-05-01
+宁夏贺兰山东麓葡萄酒文化旅游博览会开幕,吸引游客10万人次。
+"""
+
+
+@pytest.fixture(scope="module")
+def with_ningxia(tmp_path_factory, tiny_corpus):
+    """The tiny corpus and an article about a place that says nothing about consortia."""
+    from assistant.pipeline import Assistant
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    for path in tiny_corpus.glob("*.txt"):
+        shutil.copy(path, corpus)
+    (corpus / "f_ningxia.txt").write_text(NINGXIA_ARTICLE, encoding="utf-8")
+    return Assistant.open(Settings(index_dir=tmp_path_factory.mktemp("index") / "index", corpus_dir=corpus))
+
+
+def test_a_comparison_quoting_every_place_has_no_notice(tiny_assistant):
+    answer = tiny_assistant.ask("甘肃和内蒙古各组建了多少个创新联合体？")
+    assert not answer.refused and answer.notice is None
+
+
+@pytest.mark.parametrize("question, shown", [
+    ("内蒙古和宁夏各组建了多少个创新联合体？", "“宁夏”"),
+    ("How many innovation consortia have Inner Mongolia and Ningxia each set up?", "Ningxia (宁夏)"),
+])
+def test_a_comparison_says_which_place_no_quote_is_about(with_ningxia, question, shown):
+    answer = with_ningxia.ask(question)
+    assert not answer.refused
+    assert "b_mongolia" in {c.doc_id for c in answer.citations}
+    assert "f_ningxia" not in {c.doc_id for c in answer.citations}
+    assert answer.notice is not None and shown in answer.notice
+    assert "内蒙古" not in answer.notice and "Inner Mongolia" not in answer.notice

@@ -13,6 +13,8 @@ FIELDS = {
     "answer.en.txt": {"body"},
     "refusal.zh.txt": {"detail", "related"},
     "refusal.en.txt": {"detail", "related"},
+    "comparison_gap.zh.txt": {"places"},
+    "comparison_gap.en.txt": {"places"},
     "not_a_question.zh.txt": set(),
     "not_a_question.en.txt": set(),
     "llm_system.zh.txt": {"no_answer"},

@@ -336,7 +336,21 @@ class ExtractiveAnswerer:
         else:
             body = compose.english_body(parts)
         template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
-        return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
+        # A comparison with a place no quote is about says so: the answer covers only part of it.
+        uncovered = [place for place, docs in comparison.items() if len(comparison) > 1
+                     and not any(scored.candidate.sentence.doc_id in docs for group in groups for scored in group)]
+        return Answer(query.text, template.format(body=body), False, citations, hits, query.lang,
+                      notice=self._comparison_gap(query, uncovered) if uncovered else None)
+
+    def _comparison_gap(self, query: Query, places: list[str]) -> str:
+        """The notice naming the places of a comparison the answer has no quote about."""
+        names = {name.label: name for name in query.names}
+        if query.lang == "zh":
+            shown = "、".join(f"“{place}”" for place in places)
+        else:  # the place as the question writes it, and as the quoted Chinese sources do
+            chinese = {place: next((v for v in names[place].variants if not v.isascii()), None) for place in places}
+            shown = ", ".join(f"{place} ({chinese[place]})" if chinese[place] else place for place in places)
+        return load_prompt(self.prompts_dir, f"comparison_gap.{query.lang}.txt").format(places=shown)
 
     def _span(self, lead: Candidate, query: Query, selection: Selection, probability: float) -> tuple[int, int]:
         """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
