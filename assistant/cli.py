@@ -69,13 +69,15 @@ def _user_errors() -> Iterator[None]:
     from assistant.answer.selector import SelectorError
     from assistant.collection import CollectionError
     from assistant.embed import EmbedderError
+    from assistant.evaluation.questions import QuestionFileError
     from assistant.ingest import IngestError
     from assistant.pipeline import QuestionError
     from assistant.index.store import IndexStoreError
 
     try:
         yield
-    except (UserError, CollectionError, IngestError, IndexStoreError, QuestionError, EmbedderError, SelectorError) as exc:
+    except (UserError, CollectionError, IngestError, IndexStoreError, QuestionError, EmbedderError, SelectorError,
+            QuestionFileError) as exc:
         _err(str(exc))
         raise typer.Exit(2)
     except ValidationError as exc:
@@ -324,6 +326,7 @@ def eval_(
 ) -> None:
     """Score a question set: evidence hit@k, MRR, citations, refusals, answer F1, latency; writes a report and plot."""
     with _user_errors():
+        from assistant.evaluation.questions import require_questions
         from assistant.evaluation.suite import evaluate_file
         from assistant.pipeline import Assistant
         from assistant.retrieve import MODES
@@ -334,6 +337,7 @@ def eval_(
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
         if answer_mode not in ("extractive", "llm"):
             raise UserError(f"unknown answer mode '{answer_mode}'; choose extractive or llm")
+        require_questions(file)  # a file with no valid line fails now, not after the index is opened
         settings = _settings(index_dir=index, encoder=encoder)
         out_dir = out or Path("eval") / "reports" / file.stem
         with _progress(True) as progress:

@@ -327,7 +327,24 @@ BAD_INPUTS = {
     "ingest-undecodable": (lambda tmp: ["ingest", "-q", str(_bad_ingest_file("undecodable", tmp))], "encoding"),
     "bogus-retriever": (lambda tmp: ["ask", "--retriever", "bogus", ZH_QUESTION], "bogus"),
     "eval-missing-file": (lambda tmp: ["eval", str(tmp / "missing.jsonl")], "does not exist"),
+    "eval-no-valid-line": (lambda tmp: ["eval", str(_question_file(tmp, '{"id": "x", "question": "多少？"}\nnot json\n'))],
+                           "line 1: missing 'doc'"),
+    "eval-not-utf8": (lambda tmp: ["eval", str(_question_file(tmp, "问题".encode("gbk")))], "not UTF-8"),
 }
+
+
+def _question_file(tmp: Path, content: str | bytes) -> Path:
+    path = tmp / "questions.jsonl"
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def test_a_question_file_without_valid_lines_fails_before_any_index_work(good, tmp_path):
+    index_dir = tmp_path / "index"
+    result = invoke(["eval", str(_question_file(tmp_path, "not json\n"))], index_dir, good["corpus"])
+    message = assert_user_error(result)
+    assert result.exit_code == 2 and "unexpected" not in message and "line 1: not valid JSON" in message
+    assert not index_dir.exists()
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))

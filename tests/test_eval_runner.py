@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.evaluation.questions import EvalQuestion
+from assistant.evaluation.questions import EvalQuestion, QuestionFileError
 from assistant.evaluation.report import breakdown
 from assistant.evaluation.runner import Judgement, QuestionResult, judge
 from assistant.evaluation.suite import evaluate_file
@@ -133,7 +133,7 @@ def test_the_hit_curve_is_a_png(hybrid_run):
 def test_a_file_without_valid_questions_is_refused(tiny_assistant, tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x"}\nnot json\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="no valid questions.*2 lines skipped"):
+    with pytest.raises(QuestionFileError, match="no valid questions.*2 lines skipped.*line 1: missing 'question'"):
         evaluate_file(tiny_assistant, path, tmp_path / "out", ["hybrid"])
     assert not (tmp_path / "out").exists()
 

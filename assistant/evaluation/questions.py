@@ -61,11 +61,32 @@ class QuestionLineError(ValueError):
     """What is wrong with one line; the loader turns it into a reported problem."""
 
 
+class QuestionFileError(ValueError):
+    """A question file that cannot be evaluated at all: unreadable, or without one valid line."""
+
+
+# Problems a file with no valid line lists in its error (the rest are counted).
+PROBLEMS_SHOWN = 5
+
+
+def require_questions(path: Path) -> LoadReport:
+    """``load_questions``, raising ``QuestionFileError`` (with the first problems, each with its
+    line number) when no line is a valid question: checked before any index is opened."""
+    report = load_questions(path)
+    if not report.questions:
+        shown = "; ".join(report.problems[:PROBLEMS_SHOWN])
+        more = f"; and {report.skipped - PROBLEMS_SHOWN} more" if report.skipped > PROBLEMS_SHOWN else ""
+        raise QuestionFileError(f"{path}: no valid questions ({report.summary()}): {shown or 'the file is empty'}{more}. "
+                                "Each line is a JSON object with id, question and doc (null when the collection "
+                                "cannot answer it); see eval/README.md")
+    return report
+
+
 def load_questions(path: Path) -> LoadReport:
     """Parse every line of ``path``; keep the valid questions and report the others.
 
     Blank lines are ignored. A repeated id is reported and the later line skipped.
-    Raises ``FileNotFoundError`` or ``ValueError`` (not UTF-8) for a file that cannot be read.
+    Raises ``FileNotFoundError`` or ``QuestionFileError`` (not UTF-8) for a file that cannot be read.
     """
     path = Path(path)
     lines = _read_lines(path)
@@ -96,7 +117,7 @@ def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not UTF-8 (bad byte at offset {error.start}); save it as UTF-8") from None
+        raise QuestionFileError(f"{path} is not UTF-8 (bad byte at offset {error.start}); save it as UTF-8") from None
 
 
 def parse_question(line: str) -> EvalQuestion:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from assistant.evaluation.questions import load_questions
+from assistant.evaluation.questions import require_questions
 from assistant.evaluation.report import breakdown, markdown_report, plot_hit_curves, write_results
 from assistant.evaluation.runner import run_questions
 
@@ -31,9 +31,7 @@ def evaluate_file(
     answer_modes: Sequence[str] = ("extractive",),
 ) -> EvalRun:
     """One run per retriever and answer mode; several answer modes are reported side by side."""
-    report = load_questions(path)
-    if not report.questions:
-        raise ValueError(f"{path}: no valid questions ({report.summary()})")
+    report = require_questions(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     assistant.preload(wait=True)  # the first English question's latency is not the encoder's load
     runs = {}
