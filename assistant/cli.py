@@ -337,7 +337,7 @@ def eval_(
             raise UserError(f"unknown retriever '{retriever}'; choose one of {', '.join(MODES)}")
         if answer_mode not in ("extractive", "llm"):
             raise UserError(f"unknown answer mode '{answer_mode}'; choose extractive or llm")
-        require_questions(file)  # a file with no valid line fails now, not after the index is opened
+        questions = require_questions(file)  # a file with no valid line fails now, not after the index is opened
         settings = _settings(index_dir=index, encoder=encoder)
         out_dir = out or Path("eval") / "reports" / file.stem
         with _progress(True) as progress:
@@ -346,7 +346,7 @@ def eval_(
             for mode in modes:
                 assistant.answer_mode(mode)  # no chat model configured: say so before any question runs
             run = evaluate_file(assistant, file, out_dir, MODES if compare else [retriever], k=k, progress=progress,
-                                answer_modes=modes)
+                                answer_modes=modes, report=questions)
         for problem in run.problems:
             typer.echo(f"skipped {problem}", err=True)
         typer.echo(f"{run.loaded} questions evaluated, {run.skipped} lines skipped; report: {run.out_dir / 'report.md'}")

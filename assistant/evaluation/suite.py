@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from assistant.evaluation.questions import require_questions
+from assistant.evaluation.questions import LoadReport, require_questions
 from assistant.evaluation.report import breakdown, markdown_report, plot_hit_curves, write_results
 from assistant.evaluation.runner import run_questions
 
@@ -29,9 +29,11 @@ def evaluate_file(
     k: int = 10,
     progress: Callable[[str, int, int], None] | None = None,
     answer_modes: Sequence[str] = ("extractive",),
+    report: LoadReport | None = None,
 ) -> EvalRun:
-    """One run per retriever and answer mode; several answer modes are reported side by side."""
-    report = require_questions(path)
+    """One run per retriever and answer mode; several answer modes are reported side by side.
+    ``report``: the file's questions when the caller has loaded them already."""
+    report = report or require_questions(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     assistant.preload(wait=True)  # the first English question's latency is not the encoder's load
     runs = {}
