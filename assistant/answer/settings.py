@@ -62,6 +62,9 @@ class AnswerSettings:
     # check was judged alone with the others on, and one question sufficed.) Chosen again by the
     # same rule with a fourth dev split (dev4, twenty-first session, rule 2 of
     # benchmarks/decisions_2026-12-09.md): English gained the counted-figure and share checks.
+    # Their public cost is read on every public training question answered out of sample (the
+    # trees not fitted on its fold, the reader not trained on its half) since rule 2 of
+    # benchmarks/decisions_2026-12-11.md, which chose the same set.
     #
     # "How many X" refused when the best sentence and its neighbours never name X (English
     # questions name X through dictionary translations; an X Chinese counts with a measure word,
