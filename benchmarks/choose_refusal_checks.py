@@ -31,12 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
-from train_selector import _fold, article_groups  # noqa: E402
-
+from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
 from benchmarks.train_reader import half_of  # noqa: E402
+from benchmarks.train_selector import _fold, article_groups  # noqa: E402
 from benchmarks.tune_answers import fold_selectors, half_readers  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
