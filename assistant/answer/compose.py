@@ -48,7 +48,7 @@ def choose(scored: list[Scored], query: Query, qtype: QuestionType, terms: list[
     floor = max(threshold, extra_ratio * lead[0].probability)
     # A comparison: each place named gets its best sentence from an article about it.
     for place, docs in place_articles.items():
-        if any(s.candidate.sentence.doc_id in docs for g in chosen for s in g):
+        if quotes_about(chosen, docs):
             continue
         best = next((g for g in groups if g[0].candidate.sentence.doc_id in docs and g[0].probability >= threshold), None)
         if best is not None and best not in chosen and len(chosen) < max_quotes:
@@ -65,6 +65,11 @@ def choose(scored: list[Scored], query: Query, qtype: QuestionType, terms: list[
             chosen.append(group)
             covered |= tokens
     return chosen
+
+
+def quotes_about(groups: list[list[Scored]], docs: set[str]) -> bool:
+    """Whether any of the quoted groups comes from one of ``docs`` (the articles about a place)."""
+    return any(s.candidate.sentence.doc_id in docs for g in groups for s in g)
 
 
 def _uncovered_share(terms: list[Term], covered: set[str]) -> float:

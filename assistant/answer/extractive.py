@@ -337,8 +337,8 @@ class ExtractiveAnswerer:
             body = compose.english_body(parts)
         template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
         # A comparison with a place no quote is about says so: the answer covers only part of it.
-        uncovered = [place for place, docs in comparison.items() if len(comparison) > 1
-                     and not any(scored.candidate.sentence.doc_id in docs for group in groups for scored in group)]
+        uncovered = ([place for place, docs in comparison.items() if not compose.quotes_about(groups, docs)]
+                     if len(comparison) > 1 else [])
         return Answer(query.text, template.format(body=body), False, citations, hits, query.lang,
                       notice=self._comparison_gap(query, uncovered) if uncovered else None)
 
