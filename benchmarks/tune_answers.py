@@ -165,6 +165,22 @@ def dev_cases() -> list[Case]:
     return out
 
 
+def thresholds_to_write(shipped: dict, chosen: dict[str, float],
+                        fold_models: list[dict]) -> tuple[dict[str, float], list[str]]:
+    """The thresholds ``--write`` stores, and the languages whose shipped threshold it keeps.
+
+    A language the shipped selector scores with trees of its own (``trees_by_language``) is
+    priced here by those trees only on the calibration fold: an out-of-fold model without them
+    scores that language's other questions with the shared trees. The threshold chosen on that
+    mix is not the one the product needs, so the shipped one (chosen under its own trees, as its
+    ``chosen_on`` says) is kept until the out-of-fold models carry that language's trees too."""
+    own = set(shipped.get("trees_by_language", {}))
+    old = shipped.get("refusal", {}).get("threshold", {})
+    mixed = sorted(lang for lang in own if lang in chosen and lang in old
+                   and any(lang not in m.get("trees_by_language", {}) for m in fold_models))
+    return {lang: (old[lang] if lang in mixed else value) for lang, value in chosen.items()}, mixed
+
+
 def fold_selectors() -> dict[int, SentenceSelector]:
     """For each public fold, a model that was not fitted on it: the shipped model for the
     calibration fold, the cross-validation model for each other fold."""
@@ -423,7 +439,8 @@ def extra_table(dev: list[Case], base: AnswerSettings) -> tuple[AnswerSettings, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", help="store the chosen thresholds in selector.json")
+    parser.add_argument("--write", action="store_true", help="store the chosen thresholds in selector.json (a language the selector scores with trees of "
+                             "its own keeps its shipped threshold unless the out-of-fold models carry those trees)")
     args = parser.parse_args()
     dev = dev_cases()
     selectors = fold_selectors()
@@ -466,20 +483,30 @@ def main() -> None:
                "", *lines, ""]
     extra, lines = extra_table(dev, quoting)
     report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "", *lines, ""]
+    # The checks above only set what quoting is tuned with: the shipped ones are chosen together
+    # by benchmarks/choose_refusal_checks.py, so only quoting and extra quotes are compared here.
     chosen = {k: getattr(extra, k) for k in ("neighbour_ratio", "max_quote_chars", "clause_quote_chars", "extra_ratio",
-                                              "min_gain", *GATES)}
+                                              "min_gain")}
     shipped = {k: getattr(AnswerSettings(), k) for k in chosen}
     report += ["## Defaults", "", f"Chosen: {chosen}.",
                "The defaults in `assistant/answer/settings.py` "
-               + ("are these." if chosen == shipped else f"differ ({shipped}): update them to the chosen values."), ""]
+               + ("are these." if chosen == shipped else f"differ ({shipped}): update them to the chosen values."),
+               "The refusal checks are chosen by `benchmarks/choose_refusal_checks.py` "
+               "(`benchmarks/refusal_checks_chosen.md`), not here.", ""]
+    path = ROOT / "assistant" / "answer" / "selector.json"
+    model = json.loads(path.read_text(encoding="utf-8"))
+    written, kept = thresholds_to_write(model, thresholds, [s.model for f, s in selectors.items() if f != CALIBRATION_FOLD])
+    if kept:
+        report += [f"Thresholds kept as shipped for {', '.join(kept)} ({', '.join(f'{l}: {written[l]}' for l in kept)}): "
+                   "the shipped selector scores these questions with trees of their own, the out-of-fold models "
+                   "without them, so the threshold chosen above is priced on other trees.", ""]
     (ROOT / "benchmarks" / "answers.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     if args.write:
-        path = ROOT / "assistant" / "answer" / "selector.json"
-        model = json.loads(path.read_text(encoding="utf-8"))
-        model["refusal"] = {"threshold": thresholds,
-                            "chosen_on": "eval/corpus_zh_en.dev.jsonl and the public training parts "
-                                         "(benchmarks/tune_answers.py)"}
+        chosen_on = "eval/corpus_zh_en.dev.jsonl and the public training parts (benchmarks/tune_answers.py)"
+        if kept:  # the note on how the kept ones were chosen stays
+            chosen_on = model["refusal"].get("chosen_on", chosen_on)
+        model["refusal"] = {"threshold": written, "chosen_on": chosen_on}
         path.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
         print(f"thresholds written to {path}", file=sys.stderr)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from benchmarks.tune_answers import (
     MAX_FALSE_REFUSALS_DEV, MAX_FALSE_REFUSALS_PUBLIC, MIN_SET_QUESTIONS, Case, RefusalRate, article_bootstrap_upper,
-    judged_sets, public_false_refusals, within_budget)
+    judged_sets, public_false_refusals, thresholds_to_write, within_budget)
 
 
 def _case(source: str, n: int) -> Case:
@@ -49,3 +49,18 @@ def test_a_public_set_is_judged_by_the_upper_end_of_its_article_bootstrap():
     assert article_bootstrap_upper(clustered, articles) == clustered_upper
     # A point estimate under the target is not enough when its upper end is over it.
     assert not within_budget(0.0, {"xquad": RefusalRate(0.02, clustered_upper)})
+
+
+def test_write_keeps_the_threshold_of_a_language_scored_by_trees_the_out_of_fold_models_lack():
+    shipped = {"trees": {}, "trees_by_language": {"en": {}},
+               "refusal": {"threshold": {"zh": 0.01, "en": 0.03}, "chosen_on": "en: under its own trees"}}
+    chosen = {"zh": 0.02, "en": 0.02}
+    # The out-of-fold models have shared trees only: English was priced on other trees.
+    written, kept = thresholds_to_write(shipped, chosen, [{"trees": {}}, {"trees": {}}])
+    assert written == {"zh": 0.02, "en": 0.03} and kept == ["en"]
+    # When every out-of-fold model carries the English trees, the English choice is written.
+    written, kept = thresholds_to_write(shipped, chosen, [{"trees": {}, "trees_by_language": {"en": {}}}] * 2)
+    assert written == chosen and kept == []
+    # A selector with no trees of its own for any language: everything chosen is written.
+    written, kept = thresholds_to_write({"trees": {}, "refusal": {"threshold": {"zh": 0.01}}}, chosen, [{"trees": {}}])
+    assert written == chosen and kept == []
