@@ -154,7 +154,8 @@ def _asked_noun(english: str) -> str | None:
         head = None
         for raw in english[match.end():].split()[:4]:
             word = re.sub(r"(?:'s|’s|')$", "", raw.strip("?,.;:!\"()"))
-            if not word.isalpha() or word in _ENDS_NOUN_PHRASE or (head and is_inflected_verb(word)):
+            # A one-letter word is chat shorthand ("what r the …": are), never the noun asked about.
+            if not word.isalpha() or len(word) < 2 or word in _ENDS_NOUN_PHRASE or (head and is_inflected_verb(word)):
                 break
             # A verb agreeing with a plural head has no ending ("what principles guide …",
             # "which enterprises lead …"); English compounds rarely take a plural modifier.
