@@ -124,7 +124,7 @@ def test_glossary_entries_are_english_to_chinese():
 
 
 def test_parse_query_lists_the_places_a_question_names():
-    en = parse_query("How many innovation consortia have Gansu and Inner Mongolia each set up?")
+    en = parse_query("How many innovation consortia did Gansu and Inner Mongolia each form?")
     assert [(n.label, n.is_place) for n in en.names] == [("Gansu", True), ("Inner Mongolia", True)]
     assert "内蒙古" in en.names[1].variants
     zh = parse_query("广东省的创新联合体怎么备案？")
@@ -228,7 +228,7 @@ def test_an_english_word_is_not_read_as_pinyin(word):
 
 
 @pytest.mark.parametrize("question, word, title", [
-    ("Who heads Lanzhou's Science and Technology Bureau?", "heads", "局长"),  # 科技局 -> 局长
+    ("Who heads Suining's Science and Technology Bureau?", "heads", "局长"),  # 科技局 -> 局长
     ("Who is the director of the Science and Technology Department?", "director", "厅长"),  # 科技厅 -> 厅长
     ("Who is the director of the institute?", "director", "所长"),  # 实验所 -> 所长
 ])

@@ -153,7 +153,7 @@ def test_an_unknown_mode_is_refused_naming_the_choices(tiny_assistant):
 def test_a_comparison_of_two_places_puts_each_places_best_passages_first(tiny_assistant):
     # Both articles must be among the leading passages (two per place), whichever place matches more strongly.
     for question in ("甘肃和内蒙古各自组建了多少个创新联合体？",
-                     "How many innovation consortia have Gansu and Inner Mongolia each set up?"):
+                     "How many innovation consortia did Gansu and Inner Mongolia each form?"):
         hits = tiny_assistant.retriever("hybrid").run(parse_query(question), k=5)
         assert {"b_mongolia", "c_gansu"} <= {h.chunk.doc_id for h in hits[:4]}, question
         one_each = Retriever(tiny_assistant.index, tiny_assistant.embedder, passages_per_place=1)

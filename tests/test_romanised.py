@@ -35,7 +35,7 @@ def test_a_word_splits_into_every_reading_as_syllables():
 
 @pytest.mark.parametrize("question, label, spelling", [
     ("What does Lei Bingwang do?", "Lei Bingwang", "雷丙旺"),  # a surname English has ("lei") joins the run
-    ("Tianqi Lithium stock code?", "Tianqi", "天齐"),  # first word, next to a translated one
+    ("Tianqi Lithium headquarters?", "Tianqi", "天齐"),  # first word, next to a translated one
     ("What did Zhang Zhenxiang say about Lanzhou's market?", "Zhang Zhenxiang", "张贞祥"),
     ("Which lab did Beizhong's team build?", "Beizhong", "北重"),  # possessive
     # jieba cuts 柯文 / 博: the pair 文博 is no token, the article still holds the name
