@@ -23,8 +23,11 @@ split and the public "test" parts are never read here.
   predicted: a rule prompted by test figures, so disclosed in eval/README.md.) Our dev
   split's 5% is judged on its point estimate: it holds five articles, too few to resample.
 - Refusal threshold, per question language: among the thresholds within the budget, the one
-  refusing the most unanswerable dev questions (the higher on a tie).
-- The refusal checks, each per question language: the counted-noun check (refuse "how many X"
+  refusing the most unanswerable dev questions (the higher on a tie). A language the selector
+  scores with trees of its own keeps its shipped threshold while the out-of-fold models lack
+  those trees (``thresholds_to_write``); quoting is tuned at the thresholds that are kept.
+- The refusal checks quoting is tuned with (the shipped checks are chosen together by
+  ``benchmarks/choose_refusal_checks.py``), each per question language: the counted-noun check (refuse "how many X"
   when the best sentence and its neighbours never name X) and the year check (refuse a question
   naming a year the best sentence's article never mentions), and the answer-type check (refuse
   a number question whose best sentence and its neighbours hold none the question does not
@@ -460,14 +463,22 @@ def main() -> None:
     for lang in ("zh", "en"):
         thresholds[lang], lines = threshold_table(dev, public, lang, removed.get(lang, np.zeros(0)))
         report += [f"## Refusal threshold, {lang}: {thresholds[lang]:.2f}", "", *lines, ""]
+    path = ROOT / "assistant" / "answer" / "selector.json"
+    model = json.loads(path.read_text(encoding="utf-8"))
+    written, kept = thresholds_to_write(model, thresholds, [s.model for f, s in selectors.items() if f != CALIBRATION_FOLD])
+    if kept:
+        report += [f"Thresholds kept as shipped for {', '.join(kept)} "
+                   f"({', '.join(f'{lang}: {written[lang]}' for lang in kept)}): the shipped selector scores these "
+                   "questions with trees of its own, the out-of-fold models without them, so the threshold chosen "
+                   "above is priced on other trees. What follows is tuned at the kept thresholds.", ""]
     base = replace(AnswerSettings(), threshold=None)
-    # Quoting and extra quotes are tuned at the chosen thresholds.
+    # Quoting and extra quotes are tuned at the thresholds written (chosen, or kept as shipped).
     for case in dev + public:
         case.answerer = case.answerer.with_settings(base)
     # The models in play (the shipped one, and the cross-fitted ones scoring dev) get the
-    # chosen thresholds in memory, so that quoting is tuned at them; --write stores them.
+    # thresholds to write in memory, so that quoting is tuned at them; --write stores them.
     for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + public}.values():
-        selector.model.setdefault("refusal", {})["threshold"] = thresholds
+        selector.model.setdefault("refusal", {})["threshold"] = written
     # Each check is decided at the thresholds and the checks decided before it (those after it
     # off, whatever the shipped defaults are, so that the choice does not depend on them);
     # quoting and extra quotes are tuned with all of them.
@@ -493,13 +504,6 @@ def main() -> None:
                + ("are these." if chosen == shipped else f"differ ({shipped}): update them to the chosen values."),
                "The refusal checks are chosen by `benchmarks/choose_refusal_checks.py` "
                "(`benchmarks/refusal_checks_chosen.md`), not here.", ""]
-    path = ROOT / "assistant" / "answer" / "selector.json"
-    model = json.loads(path.read_text(encoding="utf-8"))
-    written, kept = thresholds_to_write(model, thresholds, [s.model for f, s in selectors.items() if f != CALIBRATION_FOLD])
-    if kept:
-        report += [f"Thresholds kept as shipped for {', '.join(kept)} ({', '.join(f'{l}: {written[l]}' for l in kept)}): "
-                   "the shipped selector scores these questions with trees of their own, the out-of-fold models "
-                   "without them, so the threshold chosen above is priced on other trees.", ""]
     (ROOT / "benchmarks" / "answers.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     if args.write:
