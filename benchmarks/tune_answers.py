@@ -27,14 +27,14 @@ split and the public "test" parts are never read here.
   scores with trees of its own keeps its shipped threshold while the out-of-fold models lack
   those trees (``thresholds_to_write``); quoting is tuned at the thresholds that are kept.
 - The refusal checks quoting is tuned with (the shipped checks are chosen together by
-  ``benchmarks/choose_refusal_checks.py``), each per question language: the counted-noun check (refuse "how many X"
-  when the best sentence and its neighbours never name X) and the year check (refuse a question
-  naming a year the best sentence's article never mentions), and the answer-type check (refuse
-  a number question whose best sentence and its neighbours hold none the question does not
-  already name), and the organisation check (refuse a question naming an organisation that the
-  best sentence's paragraph and its article's title never name). A check is on if it refuses more
-  unanswerable dev questions and stays within the budget, at the chosen thresholds and with
-  the checks decided before it.
+  ``benchmarks/choose_refusal_checks.py``), each per question language: the counted-noun check
+  (refuse "how many X" when the best sentence and its neighbours never name X) and the year
+  check (refuse a question naming a year the best sentence's article never mentions), and the
+  answer-type check (refuse a number question whose best sentence and its neighbours hold none
+  the question does not already name), and the organisation check (refuse a question naming an
+  organisation that the best sentence's paragraph and its article's title never name). A check
+  is on if it refuses more unanswerable dev questions and stays within the budget, at the chosen
+  thresholds and with the checks decided before it.
 - Quoting (neighbour_ratio, max_quote_chars, clause_quote_chars): the shortest quotes (mean
   quoted characters) among the combinations within 0.01 of the most gold answers inside the
   first quote on the public training questions, at no more than 100 mean quoted characters
@@ -442,8 +442,9 @@ def extra_table(dev: list[Case], base: AnswerSettings) -> tuple[AnswerSettings, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", help="store the chosen thresholds in selector.json (a language the selector scores with trees of "
-                             "its own keeps its shipped threshold unless the out-of-fold models carry those trees)")
+    parser.add_argument("--write", action="store_true",
+                        help="store the chosen thresholds in selector.json (a language the selector scores with "
+                             "trees of its own keeps its shipped threshold unless the out-of-fold models carry them)")
     args = parser.parse_args()
     dev = dev_cases()
     selectors = fold_selectors()
@@ -465,7 +466,8 @@ def main() -> None:
         report += [f"## Refusal threshold, {lang}: {thresholds[lang]:.2f}", "", *lines, ""]
     path = ROOT / "assistant" / "answer" / "selector.json"
     model = json.loads(path.read_text(encoding="utf-8"))
-    written, kept = thresholds_to_write(model, thresholds, [s.model for f, s in selectors.items() if f != CALIBRATION_FOLD])
+    fold_models = [s.model for fold, s in selectors.items() if fold != CALIBRATION_FOLD]
+    written, kept = thresholds_to_write(model, thresholds, fold_models)
     if kept:
         report += [f"Thresholds kept as shipped for {', '.join(kept)} "
                    f"({', '.join(f'{lang}: {written[lang]}' for lang in kept)}): the shipped selector scores these "
