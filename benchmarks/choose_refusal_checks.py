@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
 from benchmarks.train_reader import half_of  # noqa: E402
 from benchmarks.train_selector import _fold, article_groups  # noqa: E402
-from benchmarks.tune_answers import fold_selectors, half_readers  # noqa: E402
+from benchmarks.tune_answers import fold_selectors, half_readers, side_model_lines  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.extractive import Selection  # noqa: E402
@@ -239,7 +239,7 @@ def main() -> None:
              "Dev splits: " + ", ".join(DEV_SETS) + " (shipped models); public training parts: "
              + ", ".join(f"{n} ({p})" for n, p in PUBLIC)
              + ", each question by the selector trees not fitted on its fold and the half reader not trained on "
-             "its half. Early refusals and the threshold as shipped.", ""]
+             "its half. Early refusals and the threshold as shipped.", "", *side_model_lines()]
     chosen = {}
     for lang in LANGS:
         chosen[lang], log = choose(cases, lang, refused)

@@ -1,6 +1,6 @@
 """What a change to how answers are composed would do, on dev data only.
 
-Each question of our dev splits (``dev``, ``dev2``) and the public training questions
+Each question of our dev splits (``dev`` to ``dev4``, and the judge-only ``dev5``) and the public training questions
 (``cmrc2018_trial``, the "train" parts of CMRC 2018 dev and XQuAD-zh) is retrieved, scored and
 reordered once (``ExtractiveAnswerer.prepare``, shipped settings), then answered under the shipped
 ``AnswerSettings`` and under each variant given on the command line. A variant of settings read
@@ -42,7 +42,9 @@ from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
-from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
+from benchmarks.refusal_check import DEV_SETS as CHOOSER_DEV_SETS, JUDGE_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
+
+DEV_SETS = {**CHOOSER_DEV_SETS, **JUDGE_SETS}  # every dev split: the choosers' and the judge-only ones
 
 SHIPPED = "shipped"
 # Settings ExtractiveAnswerer.prepare reads: a variant of these needs its own first half.

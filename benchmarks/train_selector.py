@@ -28,6 +28,13 @@ trees and keeps English's; ``fit --language en`` replaces only English's. After 
 English reader weight (``train_reader.py rescale --language en``) and the thresholds
 (``tune_answers.py``) are chosen anew for it.
 
+The side models (``index-bench/_selector/folds/``: one per public fitting fold, without it;
+``crossfit/``: one per dev article, without it) are what the choosers score held-out questions
+with. They follow the shipped file's shape: ``fit`` rewrites their shared trees and keeps their
+English ones, ``fit --language en`` adds its English trees beside their shared ones; each records
+the fingerprint of the shipped trees fitted in the same run (``fitted_with``), and the choosers'
+reports name any side model that does not belong to the shipped trees.
+
 The fit is reproducible: fixed folds (by a hash of each question's article), fixed random
 state. One fold of the training questions is held out of the fitted model, so that the
 refusal threshold and quoting settings are chosen on probabilities the model has not been
@@ -463,15 +470,57 @@ def cross_validated(rows: dict[str, np.ndarray], mask: np.ndarray, params,
     return p, models
 
 
-def save_fold_models(models: dict) -> None:
+def trees_fingerprint(trees: dict) -> str:
+    """Names one fit's trees: a fold or cross-fitted model records the fingerprint of the shipped
+    trees fitted in the same run, so a reader of the side models can tell whether they belong to
+    the model that ships (a screening fit in a worktree sharing ``index-bench`` rewrites them)."""
+    return hashlib.sha1(json.dumps(trees, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def side_models_unmatched(shipped: dict, side_models: dict[str, dict]) -> list[str]:
+    """The side models (by name) whose trees were not fitted in the run that fitted the shipped
+    trees they stand in for, one line each: the shared trees, and each language's own."""
+    out = []
+    for name, side in side_models.items():
+        if side.get("fitted_with") != trees_fingerprint(shipped.get("trees", {})):
+            out.append(f"{name}: shared trees not fitted with the shipped ones")
+        for lang, trees in shipped.get("trees_by_language", {}).items():
+            if lang not in side.get("trees_by_language", {}):
+                out.append(f"{name}: no {lang} trees (its {lang} questions are scored by its shared trees)")
+            elif side.get("fitted_with_by_language", {}).get(lang) != trees_fingerprint(trees):
+                out.append(f"{name}: {lang} trees not fitted with the shipped ones")
+    return out
+
+
+def write_side_model(path: Path, trees: dict, language: str | None, fitted_with: str, **record) -> None:
+    """Write a fold or cross-fitted model file the way ``merged_model`` writes the shipped one:
+    without ``language``, ``trees`` become its shared trees and the language-specific trees it
+    already holds stay; with one, ``trees`` become that language's own and its shared trees stay.
+    So an out-of-fold model scores each question language with the same kind of trees as the
+    product does (English questions with English trees)."""
+    old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if language:
+        if "trees" not in old:
+            raise SystemExit(f"no shared trees in {path} to add {language}'s own to: "
+                             "run `python benchmarks/train_selector.py fit` first")
+        model = old
+        model.setdefault("trees_by_language", {})[language] = trees
+        model.setdefault("fitted_with_by_language", {})[language] = fitted_with
+    else:
+        model = {"features": list(FEATURES), "trees": trees, "fitted_with": fitted_with, **record}
+        for key in ("trees_by_language", "fitted_with_by_language"):
+            if key in old:
+                model[key] = old[key]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def save_fold_models(models: dict, fitted_with: str, language: str | None = None) -> None:
     """The cross-validation models, one per public fitting fold: tune_answers.py scores a fold's
     training questions with the model that was not fitted on it, so every public training
     question, not only the calibration fold's, gives an honest probability."""
-    OUT_OF_FOLD.mkdir(parents=True, exist_ok=True)
     for fold, model in models.items():
-        (OUT_OF_FOLD / f"{fold}.json").write_text(json.dumps(
-            {"features": list(FEATURES), "trees": export(model), "fold": fold},
-            separators=(",", ":")) + "\n", encoding="utf-8")
+        write_side_model(OUT_OF_FOLD / f"{fold}.json", export(model), language, fitted_with, fold=fold)
 
 
 def dev_fold(group: str, articles: list[str]) -> int:
@@ -481,7 +530,7 @@ def dev_fold(group: str, articles: list[str]) -> int:
 
 
 def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params, monotone: bool = False,
-                 save: bool = True) -> np.ndarray:
+                 save: bool = True, language: str | None = None, fitted_with: str = "") -> np.ndarray:
     """For each dev article: a model fitted without it, saved for tune_answers.py, and its
     predictions for that article's questions (what the dev figures are honestly measured on)."""
     dev = rows["set"] == DEV_SET
@@ -489,15 +538,13 @@ def crossfit_dev(rows: dict[str, np.ndarray], fitting: np.ndarray, params, monot
     articles = sorted({g.split("/", 1)[1] for g in groups[dev] if not g.split("/", 1)[1].startswith("unanswerable-")})
     folds = np.array([dev_fold(g.split("/", 1)[1], articles) if d else -1 for g, d in zip(groups, dev)])
     p = np.zeros(len(rows["y"]))
-    CROSSFIT.mkdir(parents=True, exist_ok=True)
     for fold, article in enumerate(articles):
         model = _fit(rows, fitting & (folds != fold), params, monotone)
         held = folds == fold
         p[held] = model.predict_proba(rows["X"][held])[:, 1]
         if save:
-            (CROSSFIT / f"{fold}.json").write_text(json.dumps(
-                {"features": list(FEATURES), "trees": export(model), "article": article, "fold": fold},
-                separators=(",", ":")) + "\n", encoding="utf-8")
+            write_side_model(CROSSFIT / f"{fold}.json", export(model), language, fitted_with, article=article,
+                             fold=fold)
     return p
 
 
@@ -530,10 +577,14 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
     command = "python benchmarks/train_selector.py collect && python benchmarks/train_selector.py fit" + (
         " --monotone" if monotone else "") + (f" --report-only {report_only}" if report_only else "") + (
         f" --language {language}" if language else "")
-    report = ["# Answer-sentence selector", "",
+    whose = (f"`trees_by_language.{language}` of `assistant/answer/selector.json`: trained on both languages' "
+             f"rows (the larger Chinese data teaches them too), they score only {language} questions; the "
+             "others are scored by the shared trees (`benchmarks/selector.md`)" if language else
+             "`assistant/answer/selector.json`), one model for both question languages (a language with trees "
+             "of its own, `benchmarks/selector_<language>.md`, excepted")
+    report = ["# Answer-sentence selector" + (f", {language} trees" if language else ""), "",
               f"Command: `{command}`", "",
-              "Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to "
-              "`assistant/answer/selector.json`), one model for both question languages. Top-1 = the most "
+              f"Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to {whose}). Top-1 = the most "
               "probable candidate sentence holds a gold answer; cross-validated over the training questions "
               f"({FOLDS} folds by article; one fold is held out of the model altogether, for "
               "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages. "
@@ -554,9 +605,10 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
             best = (params, zh + en, p, fold_models)
     params, _, cv_p, fold_models = best
     if report_only is None:
-        save_fold_models(fold_models)
         model["trees"] = export(_fit(rows, fitting, params, monotone))
-    dev_p = crossfit_dev(rows, fitting, params, monotone, save=report_only is None)
+        save_fold_models(fold_models, trees_fingerprint(model["trees"]), language)
+    dev_p = crossfit_dev(rows, fitting, params, monotone, save=report_only is None, language=language,
+                         fitted_with=trees_fingerprint(model.get("trees", {})))
     model["training"] = {"rows": int(fitting.sum()), "trees_leaves_rate": list(params),
                          "passages": AnswerSettings().passages,
                          "dev_weight": DEV_WEIGHT, "monotone": monotone,

@@ -24,8 +24,9 @@ split and the public "test" parts are never read here.
   split's 5% is judged on its point estimate: it holds five articles, too few to resample.
 - Refusal threshold, per question language: among the thresholds within the budget, the one
   refusing the most unanswerable dev questions (the higher on a tie). A language the selector
-  scores with trees of its own keeps its shipped threshold while the out-of-fold models lack
-  those trees (``thresholds_to_write``); quoting is tuned at the thresholds that are kept.
+  scores with trees of its own keeps its shipped threshold unless the out-of-fold models carry
+  that language's trees fitted with the shipped ones (``thresholds_to_write``); quoting is tuned
+  at the thresholds that are kept.
 - The refusal checks quoting is tuned with (the shipped checks are chosen together by
   ``benchmarks/choose_refusal_checks.py``), each per question language: the counted-noun check
   (refuse "how many X" when the best sentence and its neighbours never name X) and the year
@@ -79,7 +80,8 @@ from assistant.index.store import load_index  # noqa: E402
 from assistant.answer.reader import SentenceReader  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import (  # noqa: E402
-    ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows)
+    ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows, side_models_unmatched,
+    trees_fingerprint)
 
 DEV_SET = ROOT / "eval" / "corpus_zh_en.dev.jsonl"
 PUBLIC = ("cmrc2018_trial", "cmrc2018_dev", "xquad_zh")
@@ -173,15 +175,33 @@ def thresholds_to_write(shipped: dict, chosen: dict[str, float],
     """The thresholds ``--write`` stores, and the languages whose shipped threshold it keeps.
 
     A language the shipped selector scores with trees of its own (``trees_by_language``) is
-    priced here by those trees only on the calibration fold: an out-of-fold model without them
-    scores that language's other questions with the shared trees. The threshold chosen on that
-    mix is not the one the product needs, so the shipped one (chosen under its own trees, as its
-    ``chosen_on`` says) is kept until the out-of-fold models carry that language's trees too."""
-    own = set(shipped.get("trees_by_language", {}))
+    priced here by those trees only on the calibration fold, unless the out-of-fold models carry
+    trees of that language fitted with the shipped ones (``train_selector.py fit --language``
+    stamps them): a side model without them scores the language's other questions with its shared
+    trees, one with another fit's trees with those. The threshold chosen on that mix is not the
+    one the product needs, so the shipped one (as its ``chosen_on`` says) is kept."""
+    own = shipped.get("trees_by_language", {})
     old = shipped.get("refusal", {}).get("threshold", {})
     mixed = sorted(lang for lang in own if lang in chosen and lang in old
-                   and any(lang not in m.get("trees_by_language", {}) for m in fold_models))
+                   and any(m.get("fitted_with_by_language", {}).get(lang) != trees_fingerprint(own[lang])
+                           for m in fold_models))
     return {lang: (old[lang] if lang in mixed else value) for lang, value in chosen.items()}, mixed
+
+
+def side_model_lines() -> list[str]:
+    """Report lines saying whether the fold and cross-fitted models scoring the questions here
+    were fitted in the runs that fitted the shipped trees (else the probabilities they give are
+    another fit's, and the settings chosen on them only approximately the shipped model's)."""
+    shipped = SentenceSelector.load().model
+    side = {str(path.relative_to(ROOT)): json.loads(path.read_text(encoding="utf-8"))
+            for folder in (OUT_OF_FOLD, CROSSFIT) for path in sorted(folder.glob("*.json"))}
+    unmatched = side_models_unmatched(shipped, side)
+    if not unmatched:
+        return [f"Fold and cross-fitted models ({len(side)}): all fitted with the shipped trees.", ""]
+    return [f"Fold and cross-fitted models that do not belong to the shipped trees ({len(unmatched)} findings; the "
+            "probabilities below are another fit's there, so the choices only approximate the shipped model's; "
+            "`python benchmarks/train_selector.py fit` (and `fit --language en`) writes matching ones):", "",
+            *(f"- {line}" for line in unmatched), ""]
 
 
 def fold_selectors() -> dict[int, SentenceSelector]:
@@ -444,7 +464,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true",
                         help="store the chosen thresholds in selector.json (a language the selector scores with "
-                             "trees of its own keeps its shipped threshold unless the out-of-fold models carry them)")
+                             "trees of its own keeps its shipped threshold unless the out-of-fold models carry them, "
+                             "fitted with the shipped ones)")
     args = parser.parse_args()
     dev = dev_cases()
     selectors = fold_selectors()
@@ -458,7 +479,7 @@ def main() -> None:
               f"Budget: false refusals at most {MAX_FALSE_REFUSALS_DEV:.0%} of the dev split's answerable questions "
               f"(point estimate) and at most {MAX_FALSE_REFUSALS_PUBLIC:.0%} of each public set's, judged by the upper "
               f"end of its {BOOTSTRAP_CONFIDENCE:.0%} article bootstrap ({BOOTSTRAP_RESAMPLES} resamples; cells read "
-              f"'share (≤ upper end)').", ""]
+              f"'share (≤ upper end)').", "", *side_model_lines()]
     thresholds = {}
     removed = removed_answer_best(selectors)
     for lang in ("zh", "en"):
@@ -471,7 +492,7 @@ def main() -> None:
     if kept:
         report += [f"Thresholds kept as shipped for {', '.join(kept)} "
                    f"({', '.join(f'{lang}: {written[lang]}' for lang in kept)}): the shipped selector scores these "
-                   "questions with trees of its own, the out-of-fold models without them, so the threshold chosen "
+                   "questions with trees of its own, the out-of-fold models without them (or with another fit's), so the threshold chosen "
                    "above is priced on other trees. What follows is tuned at the kept thresholds.", ""]
     base = replace(AnswerSettings(), threshold=None)
     # Quoting and extra quotes are tuned at the thresholds written (chosen, or kept as shipped).

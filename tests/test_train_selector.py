@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from assistant.answer.selector import TreeEnsemble
 from assistant.answer.features import FEATURES
-from benchmarks.train_selector import MONOTONE, _fit, dev_fold, export, merged_model, shift_years
+from benchmarks.train_selector import (
+    MONOTONE, _fit, dev_fold, export, merged_model, shift_years, side_models_unmatched, trees_fingerprint,
+    write_side_model)
 
 
 def test_a_year_is_moved_to_one_the_passage_never_mentions():
@@ -64,3 +68,25 @@ def test_a_refit_keeps_the_other_trees_and_a_language_fit_replaces_only_its_own(
     assert "refusal" not in shared  # a new shared model needs its thresholds chosen anew
     with pytest.raises(SystemExit, match="shared trees"):
         merged_model({}, {"trees": "t", "training": {}}, "en")
+
+
+def test_side_models_take_a_language_fit_beside_the_shared_trees_and_say_which_fit_they_belong_to(tmp_path):
+    path = tmp_path / "1.json"
+    shared, english = {"trees": ["shared-1"]}, {"trees": ["english-1"]}
+    with pytest.raises(SystemExit, match="shared trees"):  # a language's trees need shared ones beside them
+        write_side_model(path, english, "en", trees_fingerprint(english))
+    write_side_model(path, shared, None, trees_fingerprint(shared), fold=1)
+    write_side_model(path, english, "en", trees_fingerprint(english))
+    shipped = {"trees": shared, "trees_by_language": {"en": english}}
+    side = json.loads(path.read_text(encoding="utf-8"))
+    assert side["trees"] == shared and side["trees_by_language"] == {"en": english} and side["fold"] == 1
+    assert side_models_unmatched(shipped, {"1": side}) == []
+    # A later shared fit keeps the English trees; the shipped English trees refitted elsewhere
+    # no longer match the side model's, and a side model without them is named too.
+    write_side_model(path, {"trees": ["shared-2"]}, None, trees_fingerprint({"trees": ["shared-2"]}), fold=1)
+    side = json.loads(path.read_text(encoding="utf-8"))
+    assert side["trees_by_language"] == {"en": english}
+    refitted = {"trees": {"trees": ["shared-2"]}, "trees_by_language": {"en": {"trees": ["english-2"]}}}
+    assert side_models_unmatched(refitted, {"1": side}) == ["1: en trees not fitted with the shipped ones"]
+    assert side_models_unmatched(shipped, {"2": {"trees": shared, "fitted_with": trees_fingerprint(shared)}}) == [
+        "2: no en trees (its en questions are scored by its shared trees)"]

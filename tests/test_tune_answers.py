@@ -7,6 +7,7 @@ import numpy as np
 from benchmarks.tune_answers import (
     MAX_FALSE_REFUSALS_DEV, MAX_FALSE_REFUSALS_PUBLIC, MIN_SET_QUESTIONS, Case, RefusalRate, article_bootstrap_upper,
     judged_sets, public_false_refusals, thresholds_to_write, within_budget)
+from benchmarks.train_selector import trees_fingerprint
 
 
 def _case(source: str, n: int) -> Case:
@@ -58,8 +59,14 @@ def test_write_keeps_the_threshold_of_a_language_scored_by_trees_the_out_of_fold
     # The out-of-fold models have shared trees only: English was priced on other trees.
     written, kept = thresholds_to_write(shipped, chosen, [{"trees": {}}, {"trees": {}}])
     assert written == {"zh": 0.02, "en": 0.03} and kept == ["en"]
-    # When every out-of-fold model carries the English trees, the English choice is written.
-    written, kept = thresholds_to_write(shipped, chosen, [{"trees": {}, "trees_by_language": {"en": {}}}] * 2)
+    # Out-of-fold English trees of another fit (a refit not shipped) price English on other trees too.
+    other = {"trees": {}, "trees_by_language": {"en": {"trees": [1]}},
+             "fitted_with_by_language": {"en": trees_fingerprint({"trees": [1]})}}
+    assert thresholds_to_write(shipped, chosen, [other] * 2) == ({"zh": 0.02, "en": 0.03}, ["en"])
+    # When every out-of-fold model carries English trees fitted with the shipped ones, the English choice is written.
+    fitted_with = {"trees": {}, "trees_by_language": {"en": {"trees": [2]}},
+                   "fitted_with_by_language": {"en": trees_fingerprint({})}}
+    written, kept = thresholds_to_write(shipped, chosen, [fitted_with] * 2)
     assert written == chosen and kept == []
     # A selector with no trees of its own for any language: everything chosen is written.
     written, kept = thresholds_to_write({"trees": {}, "refusal": {"threshold": {"zh": 0.01}}}, chosen, [{"trees": {}}])
