@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer import AnswerSettings, ExtractiveAnswerer  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
 from assistant.answer.qtype import asks_share  # noqa: E402
-from assistant.answer.refusal import asked_measure, asked_offices, asks_each, asks_money, question_names  # noqa: E402
+from assistant.answer.refusal import (  # noqa: E402
+    asked_measure, asked_offices, asks_each, asks_generic_count, asks_money, question_names)
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.entities import organisations  # noqa: E402
@@ -66,6 +67,7 @@ APPLIES = {
     "each_gate_langs": lambda query: asks_each(classify(query), query),
     "money_gate_langs": lambda query: asks_money(classify(query), query),
     "measure_gate_langs": lambda query: bool(asked_measure(query)),
+    "generic_measure_gate_langs": asks_generic_count,
     "office_gate_langs": lambda query: bool(asked_offices(classify(query), query)),
     "name_gate_langs": lambda query: bool(question_names(query)) or any(o.full for o in organisations(query.match)),
 }

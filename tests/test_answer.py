@@ -539,6 +539,8 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("measure_gate_langs", "内蒙古的创新联合体共有多少位院士参与？"),
     # The department is named at work, but no office holder (厅长) is.
     ("office_gate_langs", "内蒙古自治区科技厅的厅长是谁？"),
+    # Asked in 个, the generic measure word: the support is described with no count in any.
+    ("generic_measure_gate_langs", "自治区科技厅支持了多少个龙头企业牵头组建创新联合体？"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.
@@ -580,6 +582,8 @@ ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for fiel
     ("money_gate_langs", "How much funding did Gansu's major consortium projects get?", "7000万元"),
     ("name_gate_langs", "金川集团和酒钢集团牵头组建了几家创新联合体？", "5家"),
     ("measure_gate_langs", "甘肃第一批启动组建了几家企业创新联合体？", "5家"),
+    # Asked in 个, counted in 家 by the article: a count in any measure word answers it.
+    ("generic_measure_gate_langs", "甘肃第一批启动组建了多少个企业创新联合体？", "5家"),
 ])
 def test_a_sentence_giving_what_the_check_looks_for_passes_it(tiny_assistant, check, question, given):
     query = parse_query(question)

@@ -566,6 +566,27 @@ def test_a_count_question_names_the_measure_word_its_answer_counts_in(question, 
     assert asked_measure(parse_query(question)) == measure
 
 
+@pytest.mark.parametrize("question, generic", [
+    ("遂宁有几个研究院？", True),
+    ("一共建了多少个平台", True),
+    ("哪几个城市参加了？", False),  # asks which, not how many
+    ("第几个五年规划？", False),  # an ordinal
+    ("兰州有多少家国家高新技术企业？", False),  # a particular measure word: the measure check reads it
+    ("How many institutes does Suining have?", False),  # English counts are read by the counted-figure check
+])
+def test_a_count_question_in_the_generic_measure_word_is_told_apart(question, generic):
+    from assistant.answer.refusal import asks_generic_count
+
+    assert asks_generic_count(parse_query(question)) is generic
+
+
+def test_a_count_in_any_measure_word_the_question_lacks_answers_a_generic_count_question():
+    from assistant.answer.refusal import _ANY_COUNT
+
+    counts = [m.group(0) for m in _ANY_COUNT.finditer("启动组建第一批企业创新联合体5家,集聚40余家单位,截至2022年5月")]
+    assert counts == ["5家", "40余家"]  # a date is no count
+
+
 @pytest.mark.parametrize("question, named, not_named", [
     ("兰州市科技局局长是谁？", "局长", "厅长"),
     ("科技厅负责人是谁？", "厅长", ""),  # the person in charge: whatever office the answer names

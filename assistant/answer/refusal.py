@@ -29,7 +29,8 @@ The grounds, checked in this order:
    large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
    a date question with no date or temporal clause (在…时) around the best sentence, a share or rate question with no
    percentage, a money question with no amount, an "each one's figure" question with fewer
-   than two figures, a "多少家 / 几项" question with no count in that measure word, a "who" question
+   than two figures, a "多少家 / 几项" question with no count in that measure word, a "多少个 / 几个"
+   question with no count in any, a "who" question
    naming an office (董事长是谁) with no office named.
 7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
    name (a person, a place, a company), none of which the best sentence's paragraph or its
@@ -391,6 +392,28 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
     return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
 
 
+# "多少个 / 几个": the generic measure word asks for a count whatever the answer counts it in (创新联合体5家
+# answers 多少个创新联合体), so any of the common Chinese classifiers (a closed grammatical class)
+# carries the answer; a lead with no count at all does not.
+_ASKED_GENERIC_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)个")
+_CLASSIFIERS = "个家项名位支所件条座种类批次倍人台辆套只亩吨颗本篇场部款门届份块张间处栋艘架枚株头匹棵"
+# Not an ordinal (第一批) and not the tail of a longer number.
+_ANY_COUNT = re.compile(f"(?<![第\\d零〇一二两三四五六七八九十百千万亿]){_COUNT_BEFORE_MEASURE}[{_CLASSIFIERS}]")
+
+
+def asks_generic_count(query: Query) -> bool:
+    """A Chinese count question in 个, the generic measure word (多少个, 几个; not 哪几个, 第几个)."""
+    return query.lang == "zh" and bool(_ASKED_GENERIC_MEASURE.search(query.normalized))
+
+
+def generic_count_unsupplied(query: Query, best: Candidate) -> bool:
+    """A question asking 多少个/几个, and neither the best sentence nor its neighbours hold a count
+    in any measure word that the question lacks."""
+    if not asks_generic_count(query):
+        return False
+    return not any(m.group(0) not in query.match for text in _around(best) for m in _ANY_COUNT.finditer(text))
+
+
 # "Who is the chairman of X" / "X的董事长是谁": the question names an office, and a sentence that
 # names no office (X is one of the firms that lead the consortia) does not say who holds it.
 _OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
@@ -557,6 +580,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.figures)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.figures)),
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.figures)),
+    ("generic_measure_gate_langs", lambda s: generic_count_unsupplied(s.query, s.figures)),
     ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best, s.index)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )

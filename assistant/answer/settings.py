@@ -93,6 +93,10 @@ class AnswerSettings:
     # A question asking 多少/几 + a measure word (多少家, 几项) when the best sentence and its
     # neighbours give no count in that measure word the question lacks.
     measure_gate_langs: tuple[str, ...] = ("zh",)
+    # A question asking 多少个 / 几个 (个, the generic measure word) when the best sentence and its
+    # neighbours give no count in any measure word the question lacks (chosen for Chinese on dev:
+    # benchmarks/refusal_checks_chosen.md, rule 3 of benchmarks/decisions_2026-12-13.md).
+    generic_measure_gate_langs: tuple[str, ...] = ("zh",)
     # A "who" question naming an office (董事长是谁, who heads) when the best sentence and its
     # neighbours name no such office.
     office_gate_langs: tuple[str, ...] = ("en",)
