@@ -584,7 +584,8 @@ def fit_and_write(rows: dict[str, np.ndarray], monotone: bool = False, report_on
              "of its own, `benchmarks/selector_<language>.md`, excepted")
     report = ["# Answer-sentence selector" + (f", {language} trees" if language else ""), "",
               f"Command: `{command}`", "",
-              f"Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to {whose}). Top-1 = the most "
+              f"Gradient-boosted trees (scikit-learn HistGradientBoostingClassifier, exported to {whose}). "
+              "Top-1 = the most "
               "probable candidate sentence holds a gold answer; cross-validated over the training questions "
               f"({FOLDS} folds by article; one fold is held out of the model altogether, for "
               "`benchmarks/tune_answers.py` to calibrate on), candidates from the top 5 retrieved passages. "

@@ -492,8 +492,9 @@ def main() -> None:
     if kept:
         report += [f"Thresholds kept as shipped for {', '.join(kept)} "
                    f"({', '.join(f'{lang}: {written[lang]}' for lang in kept)}): the shipped selector scores these "
-                   "questions with trees of its own, the out-of-fold models without them (or with another fit's), so the threshold chosen "
-                   "above is priced on other trees. What follows is tuned at the kept thresholds.", ""]
+                   "questions with trees of its own, the out-of-fold models without them (or with another fit's), "
+                   "so the threshold chosen above is priced on other trees. What follows is tuned at the kept "
+                   "thresholds.", ""]
     base = replace(AnswerSettings(), threshold=None)
     # Quoting and extra quotes are tuned at the thresholds written (chosen, or kept as shipped).
     for case in dev + public:
