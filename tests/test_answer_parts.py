@@ -580,11 +580,25 @@ def test_a_count_question_in_the_generic_measure_word_is_told_apart(question, ge
     assert asks_generic_count(parse_query(question)) is generic
 
 
-def test_a_count_in_any_measure_word_the_question_lacks_answers_a_generic_count_question():
-    from assistant.answer.refusal import _ANY_COUNT
+@pytest.mark.parametrize("question, sentence, unsupplied", [
+    ("共有多少个平台？", "全市建成平台5家,集聚40余家单位。", False),  # counted in 家: it answers 多少个
+    ("共有多少个平台？", "截至2022年5月,第一批平台已经建成。", True),  # a date and an ordinal are no count
+    ("全省12个平台中有多少个是国家级的？", "全省建有12个平台。", True),  # only the count the question names
+])
+def test_a_generic_count_question_is_answered_by_a_count_in_any_measure_word(question, sentence, unsupplied):
+    from assistant.answer.refusal import generic_count_unsupplied
 
-    counts = [m.group(0) for m in _ANY_COUNT.finditer("启动组建第一批企业创新联合体5家,集聚40余家单位,截至2022年5月")]
-    assert counts == ["5家", "40余家"]  # a date is no count
+    assert generic_count_unsupplied(parse_query(question), _lone_sentence(sentence)) is unsupplied
+
+
+@pytest.mark.parametrize("sentence, unsupplied", [
+    ("第一批项目已经验收。", True),  # an ordinal, not a count of batches
+    ("共实施两批项目。", False),
+])
+def test_an_ordinal_is_no_count_in_the_asked_measure_word(sentence, unsupplied):
+    from assistant.answer.refusal import measure_unsupplied
+
+    assert measure_unsupplied(parse_query("一共实施了多少批项目？"), _lone_sentence(sentence)) is unsupplied
 
 
 @pytest.mark.parametrize("question, named, not_named", [

@@ -371,6 +371,8 @@ _MEASURE_GROUPS = ("名位人", "家所")
 # Kinds are also counted as 类 or as a noun for "kind" in 个: 16,000个品种 answers 多少种树木.
 _KINDS = "|类|个(?:品种|种类|物种)"
 _COUNT_BEFORE_MEASURE = r"(?:\d[\d,.]*\s*[万亿千百]?|[零〇一二两三四五六七八九十百千万亿几数上近]+)\s*(?:余|多|来)?\s*"
+# A count starts where no number or 第 stands before it: 第一批 is an ordinal, and 40家 is not 0家.
+_COUNT_START = r"(?<![第\d零〇一二两三四五六七八九十百千万亿])"
 
 
 def asked_measure(query: Query) -> str:
@@ -388,7 +390,7 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
         return False
     accepted = next((group for group in _MEASURE_GROUPS if measure in group), measure)
     kinds = _KINDS if measure == "种" else ""
-    count = re.compile(f"{_COUNT_BEFORE_MEASURE}(?:[{accepted}]{kinds})")
+    count = re.compile(f"{_COUNT_START}{_COUNT_BEFORE_MEASURE}(?:[{accepted}]{kinds})")
     return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
 
 
@@ -397,8 +399,7 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
 # carries the answer; a lead with no count at all does not.
 _ASKED_GENERIC_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)个")
 _CLASSIFIERS = "个家项名位支所件条座种类批次倍人台辆套只亩吨颗本篇场部款门届份块张间处栋艘架枚株头匹棵"
-# Not an ordinal (第一批) and not the tail of a longer number.
-_ANY_COUNT = re.compile(f"(?<![第\\d零〇一二两三四五六七八九十百千万亿]){_COUNT_BEFORE_MEASURE}[{_CLASSIFIERS}]")
+_ANY_COUNT = re.compile(f"{_COUNT_START}{_COUNT_BEFORE_MEASURE}[{_CLASSIFIERS}]")
 
 
 def asks_generic_count(query: Query) -> bool:
