@@ -366,7 +366,8 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
 # checked; a count in 个 does not answer 多少家 either (stricter than accepting it, and chosen over
 # that on dev: benchmarks/refusal_checks/measure_gate_langs.md). 元 and 年 are read by the money
 # check and the date type.
-_ASKED_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)([家项名位支所件条座种批次倍人台辆套只亩吨])")
+_HOW_MANY = r"(?:多少|(?<![哪第])几)"  # not 哪几 (which) or 第几 (an ordinal)
+_ASKED_MEASURE = re.compile(_HOW_MANY + "([家项名位支所件条座种批次倍人台辆套只亩吨])")
 _MEASURE_GROUPS = ("名位人", "家所")
 # Kinds are also counted as 类 or as a noun for "kind" in 个: 16,000个品种 answers 多少种树木.
 _KINDS = "|类|个(?:品种|种类|物种)"
@@ -397,7 +398,7 @@ def measure_unsupplied(query: Query, best: Candidate) -> bool:
 # "多少个 / 几个": the generic measure word asks for a count whatever the answer counts it in (创新联合体5家
 # answers 多少个创新联合体), so any of the common Chinese classifiers (a closed grammatical class)
 # carries the answer; a lead with no count at all does not.
-_ASKED_GENERIC_MEASURE = re.compile(r"(?:多少|(?<![哪第])几)个")
+_ASKED_GENERIC_MEASURE = re.compile(_HOW_MANY + "个")
 _CLASSIFIERS = "个家项名位支所件条座种类批次倍人台辆套只亩吨颗本篇场部款门届份块张间处栋艘架枚株头匹棵"
 _ANY_COUNT = re.compile(f"{_COUNT_START}{_COUNT_BEFORE_MEASURE}[{_CLASSIFIERS}]")
 
