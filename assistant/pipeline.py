@@ -14,7 +14,7 @@ from typing import Callable
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.answer.llm.chat_model import LLMError
-from assistant.answer.reader import preload_reader
+from assistant.answer.reader import packaged_reader_paths, preload_reader
 from assistant.config import Settings
 from assistant.conversation import Turn, condense_by_rule, history_lines
 from assistant.embed import EmbedderError, load_embedder, preload_embedder
@@ -121,7 +121,7 @@ class Assistant:
         """``chat_model``: a LangChain chat model to use instead of the configured one (tests)."""
         self.settings = settings
         if settings.reader:
-            preload_reader()  # overlaps loading the encoder and the index
+            preload_reader(*packaged_reader_paths())  # overlaps loading the encoder and the index
         self.embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
         self.llm_configured = bool(settings.llm) or chat_model is not None
         self._chat_model = chat_model

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.refusal_check import DEV_SETS, PUBLIC, answerer_and_retriever  # noqa: E402
 from benchmarks.train_reader import half_of  # noqa: E402
 from benchmarks.train_selector import _fold, article_groups  # noqa: E402
-from benchmarks.tune_answers import fold_selectors, half_readers, side_model_lines  # noqa: E402
+from benchmarks.tune_answers import fold_selectors, half_readers, language_half_readers, side_model_lines  # noqa: E402
 
 from assistant.answer import ExtractiveAnswerer  # noqa: E402
 from assistant.answer.extractive import Selection  # noqa: E402
@@ -202,7 +202,7 @@ def dev_cases(settings: Settings) -> list[Case]:
 def public_cases(settings: Settings) -> list[Case]:
     """Every training question of the public sets, answered by the answerer whose trees and reader
     never saw it (``tune_answers.public_cases`` pairs them the same way)."""
-    selectors, readers = fold_selectors(), half_readers()
+    selectors, readers, own = fold_selectors(), half_readers(), language_half_readers()
     # The out-of-fold models carry no refusal threshold: they refuse at the shipped model's, as the
     # answers the checks are priced on must (tune_answers.py sets its chosen ones the same way).
     thresholds = SentenceSelector.load().model["refusal"]["threshold"]
@@ -220,7 +220,8 @@ def public_cases(settings: Settings) -> list[Case]:
         folds, halves = _fold(groups), [half_of(str(g)) for g in groups]
         for (fold, half) in sorted({(int(f), h) for f, h in zip(folds, halves)}):
             answerer = ExtractiveAnswerer(shipped.index, shipped.embedder, shipped.prompts_dir, shipped.settings,
-                                          selector=selectors[fold], reader=readers[half])
+                                          selector=selectors[fold], reader=readers[half],
+                                          language_readers=own[half])
             asked = [(q.id, q.text, True) for q, f, h in zip(questions, folds, halves) if (f, h) == (fold, half)]
             out += cases_of(f"{name} ({part})", answerer, retriever, asked)
     return out

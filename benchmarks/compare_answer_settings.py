@@ -48,7 +48,8 @@ DEV_SETS = {**CHOOSER_DEV_SETS, **JUDGE_SETS}  # every dev split: the choosers' 
 
 SHIPPED = "shipped"
 # Settings ExtractiveAnswerer.prepare reads: a variant of these needs its own first half.
-PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader", "reader_shortlist", "article_context"})
+PREPARED = frozenset({"passages", "smalltalk_check", "threshold", "reader", "language_readers", "reader_shortlist",
+                      "article_context"})
 MAX_MEAN_QUOTE = 120.0  # the issue's target for the mean quote on XQuAD and CMRC
 MAX_LISTED = 40  # public questions listed per set and variant (the report stays readable)
 

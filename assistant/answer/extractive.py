@@ -27,7 +27,7 @@ from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify, gives_new
-from assistant.answer.reader import SentenceReader, load_reader
+from assistant.answer.reader import SentenceReader, load_reader, reader_path
 from assistant.answer.refusal import (
     TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection,
     place_articles, refusing_checks, small_talk, unknown_attribute)
@@ -66,13 +66,18 @@ class ExtractiveAnswerer:
 
     def __init__(self, index: Index, embedder: Embedder, prompts_dir: Path,
                  settings: AnswerSettings = AnswerSettings(), selector: SentenceSelector | None = None,
-                 reader: SentenceReader | None = None) -> None:
+                 reader: SentenceReader | None = None,
+                 language_readers: dict[str, SentenceReader] | None = None) -> None:
+        """``reader``: the reader for every question (default: the packaged ones, loaded on first
+        use); ``language_readers``: with it, the readers of languages that have their own (a
+        tuning script's out-of-sample readers). A ``reader`` given alone reads every language."""
         self.index = index
         self.embedder = embedder
         self.prompts_dir = Path(prompts_dir)
         self.settings = settings
         self._selector = selector
         self._reader = reader
+        self._language_readers = dict(language_readers or {})
 
     @property
     def selector(self) -> SentenceSelector:
@@ -83,16 +88,24 @@ class ExtractiveAnswerer:
 
     @property
     def reader(self) -> SentenceReader | None:
-        """The cross-encoder, loaded on first use; None when it is off or the package has none."""
+        """The shared cross-encoder, loaded on first use; None when it is off or the package has none."""
+        return self.reader_for(None)
+
+    def reader_for(self, lang: str | None) -> SentenceReader | None:
+        """The cross-encoder for questions in ``lang``: the language's own when there is one and
+        ``AnswerSettings.language_readers`` is on, else the shared one; None when the reader is off."""
         if not self.settings.reader:
             return None
-        if self._reader is None:
-            self._reader = load_reader()
-        return self._reader
+        if lang is not None and self.settings.language_readers and lang in self._language_readers:
+            return self._language_readers[lang]
+        if self._reader is not None:
+            return self._reader
+        return load_reader(reader_path(lang, self.settings.language_readers))
 
     def with_settings(self, settings: AnswerSettings) -> "ExtractiveAnswerer":
         """The same answerer (index, encoder, models shared) with other settings."""
-        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self._selector, self._reader)
+        return ExtractiveAnswerer(self.index, self.embedder, self.prompts_dir, settings, self._selector, self._reader,
+                                  self._language_readers)
 
     def threshold(self, lang: str) -> float:
         """Refusal threshold: the user's setting, else the one calibrated with the model."""
@@ -277,10 +290,12 @@ class ExtractiveAnswerer:
 
     def reranked(self, query: Query, selection: Selection) -> Selection:
         """The selection with its most probable sentences reordered by the reader (when it is on)."""
-        if self.reader is None or not selection.scored:
+        reader = self.reader_for(query.lang)
+        if reader is None or not selection.scored:
             return selection
         candidates = [s.candidate for s in selection.scored]
-        probabilities = self.reader.rerank(query.match, [c.match for c in candidates],
+        question = reader.question_text(query.match, query.expansion_groups, query.lang)
+        probabilities = reader.rerank(question, [c.match for c in candidates],
                                            np.array([s.probability for s in selection.scored]),
                                            self.settings.reader_shortlist, self.settings.reader_memory, query.lang)
         return replace(selection, scored=[Scored(c, float(p)) for c, p in zip(candidates, probabilities)])

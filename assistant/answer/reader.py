@@ -39,8 +39,36 @@ from assistant.embed.e5_numpy import (
     default_weights_path)
 
 MODEL_PATH = Path(__file__).with_name("reader.npz")
+# Readers of a language's own, used for its questions when the package has one (else
+# ``reader.npz``): English questions are read with their Chinese renderings by a reader trained so
+# (``rendered_question``; ``benchmarks/train_reader.py --rendered``, rule 1 of
+# benchmarks/decisions_2026-12-14.md).
+LANGUAGE_MODEL_PATHS = {"en": Path(__file__).with_name("reader_en.npz")}
 # The engine's projections the adapters modify, by their names in ``e5_numpy._Layer``.
 ADAPTED = ("qkv_w", "out_w", "ffn_in_w", "ffn_out_w")
+
+
+def rendered_question(question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str) -> str:
+    """The question as a reader trained on renderings reads it: an English question with the
+    first Chinese rendering of each rendered word in brackets ("how many tackles did luke kuechly
+    register? (对付 路加 登记)"): the sentences it reads are Chinese, and the multilingual encoder
+    alone links the two languages loosely (screens 1-2 of benchmarks/decisions_2026-12-11.md).
+    ``renderings``: the query's ``expansion_groups``. Chinese questions are read as asked."""
+    words = [forms[0] for _, forms in renderings if forms] if lang != "zh" else []
+    return f"{question} ({' '.join(words)})" if words else question
+
+
+def reader_path(lang: str | None, own_language_readers: bool = True) -> Path:
+    """The packaged reader for questions in ``lang``: the language's own when the package has
+    one and ``own_language_readers`` is on, else the shared ``reader.npz``."""
+    own = LANGUAGE_MODEL_PATHS.get(lang or "")
+    return own if own_language_readers and own is not None and own.is_file() else MODEL_PATH
+
+
+def packaged_reader_paths(own_language_readers: bool = True) -> list[Path]:
+    """Every packaged reader the answerer may read with: the shared one, and the languages' own."""
+    langs = LANGUAGE_MODEL_PATHS if own_language_readers else {}
+    return list(dict.fromkeys([MODEL_PATH, *(reader_path(lang) for lang in langs)]))
 
 
 @dataclass(frozen=True)
@@ -81,6 +109,8 @@ class SentenceReader:
         # (``selector.json``'s ``trees_by_language``), the weight chosen against those.
         self.weight_by_language = {k: float(v) for k, v in meta.get("weight_by_language", {}).items()}
         self.shortlist = int(meta["shortlist"])  # the selector's top sentences the reader reorders
+        # Trained on English questions with their renderings (``rendered_question``): read them so.
+        self.reads_renderings = bool(meta.get("question_renderings", False))
         layers = []
         for i, layer in enumerate(weights.layers[: int(meta["layers"])]):
             merged = {m: getattr(layer, m) + adapters[f"l{i}.{m}.a"].astype(np.float32)
@@ -144,6 +174,10 @@ class SentenceReader:
         pooled = self._forward.mean_pooled(np.array([ids], dtype=np.int64), np.array([len(ids)], dtype=np.int64))
         return float(pooled[0] @ self._head_w + self._head_b)
 
+    def question_text(self, question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str) -> str:
+        """What this reader reads as the question: as it was trained to."""
+        return rendered_question(question, renderings, lang) if self.reads_renderings else question
+
     def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
                shortlist: int | None = None, memory: int = 0, lang: str | None = None) -> np.ndarray:
         """``probabilities`` with the shortlist's values reassigned in the combined order
@@ -180,10 +214,15 @@ def _load_reader(path: Path) -> SentenceReader | None:
     return SentenceReader.load(path) if path.is_file() else None
 
 
-def preload_reader(path: Path = MODEL_PATH) -> threading.Thread:
-    """Start loading the reader in the background (~0.6 s of dequantising, reading the
-    tokenizer table and merging), so that it overlaps opening the index and embedding the
-    first question; the first answer then finds it loaded, or waits for the load to end."""
-    thread = threading.Thread(target=load_reader, args=(path,), name="reader-preload", daemon=True)
+def preload_reader(*paths: Path) -> threading.Thread:
+    """Start loading the readers at ``paths`` (default: the shared one) in the background (~0.6 s
+    each of dequantising, reading the tokenizer table and merging), so that it overlaps opening
+    the index and embedding the first question; the first answer then finds its reader loaded,
+    or waits for the load to end."""
+    def load_all() -> None:
+        for path in paths or (MODEL_PATH,):
+            load_reader(path)
+
+    thread = threading.Thread(target=load_all, name="reader-preload", daemon=True)
     thread.start()
     return thread

@@ -37,6 +37,10 @@ class AnswerSettings:
     # leads, 0.25-0.35 s more per answer on one core. The refusal threshold reads the same best
     # probability either way.
     reader: bool = True
+    # English questions reordered by the reader of their own (``reader_en.npz``, trained on the
+    # questions with their Chinese renderings), Chinese ones by ``reader.npz`` (rule 1 of
+    # benchmarks/decisions_2026-12-14.md); off: ``reader.npz`` for every question.
+    language_readers: bool = True
     # The selector's most probable sentences the reader reorders; None: as many as it was trained
     # on (its model's ``shortlist``, 5).
     reader_shortlist: int | None = None
