@@ -28,6 +28,9 @@ scaled to how widely its scores spread (``rescale``).
     python benchmarks/train_reader.py full    # only the full model, reusing the saved halves' weight and table
     python benchmarks/train_reader.py rescale # the shipped reader's weight at its score scale (~2 min; part of
                                               # fit and full)
+    python benchmarks/train_reader.py pairs --rendered && python benchmarks/train_reader.py fit --rendered
+                                              # the English questions' reader (reader_en.npz): every step
+                                              # above with English questions read with their renderings
 """
 
 from __future__ import annotations
@@ -81,6 +84,17 @@ RENDERED_CACHE = ROOT / "index-bench" / "_reader_en"
 # questions with the one not trained on their half, as the product does with the full one).
 LANGUAGE_HALF_MODELS = {"en": str(RENDERED_CACHE / "half{}.npz")}
 
+LAYERS = 12
+RANK = 16
+EPOCHS = 1
+QUESTIONS_PER_STEP = 8
+LEARNING_RATE = 1e-3  # adapters and head; linear warm-up over the first 5% of steps, then linear decay
+DEV_REPEAT = 2  # our dev split's questions are seen this many times per epoch (the one in-domain set)
+HALVES = 2
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 1000.0)  # combination weights tried (1000: the reader alone)
+SEED = 0
+SPREAD_QUESTIONS = 150  # training shortlists on which the readers' score spreads are compared (fixed seed)
+
 
 def configure(rendered: bool) -> None:
     """``--rendered``: train the English questions' reader (``reader_en.npz``) on the same
@@ -97,16 +111,6 @@ def configure(rendered: bool) -> None:
     HALF_MODEL = LANGUAGE_HALF_MODELS["en"]
     REPORT = ROOT / "benchmarks" / "reader_rendered.md"
     SHIPPED = LANGUAGE_MODEL_PATHS["en"]
-LAYERS = 12
-RANK = 16
-EPOCHS = 1
-QUESTIONS_PER_STEP = 8
-LEARNING_RATE = 1e-3  # adapters and head; linear warm-up over the first 5% of steps, then linear decay
-DEV_REPEAT = 2  # our dev split's questions are seen this many times per epoch (the one in-domain set)
-HALVES = 2
-WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 1000.0)  # combination weights tried (1000: the reader alone)
-SEED = 0
-SPREAD_QUESTIONS = 150  # training shortlists on which the readers' score spreads are compared (fixed seed)
 
 
 # ---------------------------------------------------------------- shortlists
