@@ -64,7 +64,8 @@ from assistant.text import match_form  # noqa: E402
 from benchmarks.train_selector import CROSSFIT, DEV_SET, PUBLIC_SETS, _fold, dev_fold, load_rows  # noqa: E402
 from benchmarks.tune_answers import fold_selectors  # noqa: E402
 
-CACHE = ROOT / "index-bench" / "_reader"
+SHARED_CACHE = ROOT / "index-bench" / "_reader"
+CACHE = SHARED_CACHE
 GROUPS = CACHE / "groups.jsonl"
 # The readers trained without one half each: tune_answers.py reorders a question's shortlist
 # with the one that never saw it.
@@ -73,7 +74,8 @@ REPORT = ROOT / "benchmarks" / "reader.md"
 SHIPPED = MODEL_PATH  # the reader this run writes
 
 SHORTLIST = 5  # the selector's top sentences the reader reorders (top-5 holds the gold for ~0.99 of them)
-LIMITS = PairLimits(question_tokens=40, total_tokens=128)
+SHARED_LIMITS = PairLimits(question_tokens=40, total_tokens=128)
+LIMITS = SHARED_LIMITS
 # English questions read with their first Chinese renderings (reader.rendered_question): the
 # English questions' own reader (``--rendered``); the renderings take 48 question tokens for 99%
 # of them (screens 1-2 of benchmarks/decisions_2026-12-11.md).
@@ -101,16 +103,21 @@ def configure(rendered: bool) -> None:
     shortlists with every English question read with its renderings; its shortlists, half models
     and report are its own (``index-bench/_reader_en/``, ``benchmarks/reader_rendered.md``), so the
     shared reader's stay. Chinese questions are in its training data as asked (rule 1 of
-    benchmarks/decisions_2026-12-14.md ships it for English questions only)."""
+    benchmarks/decisions_2026-12-14.md ships it for English questions only). ``False``: the
+    shared reader's (the default)."""
     global CACHE, GROUPS, HALF_MODEL, REPORT, SHIPPED, LIMITS, RENDERED
-    if not rendered:
-        return
-    RENDERED, LIMITS = True, RENDERED_LIMITS
-    CACHE = RENDERED_CACHE
+    RENDERED = rendered
+    LIMITS = RENDERED_LIMITS if rendered else SHARED_LIMITS
+    CACHE = RENDERED_CACHE if rendered else SHARED_CACHE
     GROUPS = CACHE / "groups.jsonl"
-    HALF_MODEL = LANGUAGE_HALF_MODELS["en"]
-    REPORT = ROOT / "benchmarks" / "reader_rendered.md"
-    SHIPPED = LANGUAGE_MODEL_PATHS["en"]
+    HALF_MODEL = LANGUAGE_HALF_MODELS["en"] if rendered else str(SHARED_CACHE / "half{}.npz")
+    REPORT = ROOT / "benchmarks" / ("reader_rendered.md" if rendered else "reader.md")
+    SHIPPED = LANGUAGE_MODEL_PATHS["en"] if rendered else MODEL_PATH
+
+
+def _flag() -> str:
+    """The command-line flag that selects this run's reader, for messages naming a command."""
+    return " --rendered" if RENDERED else ""
 
 
 # ---------------------------------------------------------------- shortlists
@@ -195,7 +202,7 @@ def build_groups() -> None:
 
 def load_groups() -> list[dict]:
     if not GROUPS.is_file():
-        raise SystemExit(f"no {GROUPS}: run `python benchmarks/train_reader.py pairs` first")
+        raise SystemExit(f"no {GROUPS}: run `python benchmarks/train_reader.py pairs{_flag()}` first")
     return [json.loads(line) for line in GROUPS.read_text(encoding="utf-8").splitlines()]
 
 
@@ -535,7 +542,7 @@ def rescale(groups: list[dict], path: Path | None = None, chosen: float | None =
     for half in range(HALVES):
         half_path = Path(HALF_MODEL.format(half))
         if not half_path.is_file():
-            raise SystemExit(f"no {half_path}: run `python benchmarks/train_reader.py fit` first")
+            raise SystemExit(f"no {half_path}: run `python benchmarks/train_reader.py fit{_flag()}` first")
         held_out.append(spread(SentenceReader.load(half_path), [g for g in sample if half_of(g["group"]) == half]))
     shipped = spread(SentenceReader.load(path), sample)
     scale = {"questions": len(sample), "half_spreads_held_out": [round(x, 4) for x in held_out],
@@ -560,10 +567,10 @@ def _halves_meta() -> dict:
     """What the saved half models carry: the out-of-fold table and the weight chosen on it."""
     path = Path(HALF_MODEL.format(0))
     if not path.exists():
-        sys.exit(f"{path} is missing: run `fit` (or `fit --halves-only`) first")
+        sys.exit(f"{path} is missing: run `fit{_flag()}` (or `fit{_flag()} --halves-only`) first")
     meta = _meta(path)
     if "table" not in meta["training"]:
-        sys.exit(f"{path} has no weight yet (the other half is not trained): run `fit --half N` for it first")
+        sys.exit(f"{path} has no weight yet (the other half is not trained): run `fit{_flag()} --half N` for it first")
     return meta
 
 
@@ -577,7 +584,8 @@ def full_from_halves() -> None:
 
 def rescale_shipped(language: str | None = None) -> None:
     """``rescale`` on the shipped reader, and its report rewritten (``language``: the weight is
-    that language's own; its report is ``benchmarks/reader_<language>.md``)."""
+    that language's own; its report is ``benchmarks/reader_<language>.md``, with ``--rendered``
+    ``benchmarks/reader_rendered_<language>.md``)."""
     meta = _halves_meta()
     trained_on = _meta(SHIPPED)["training"]["trained_on"]
     weight = float(meta["training"].get("chosen_weight", meta["weight"]))  # the halves' choice
@@ -588,7 +596,7 @@ def rescale_shipped(language: str | None = None) -> None:
 
 def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None,
                  path: Path | None = None) -> None:
-    flag = " --rendered" if RENDERED else ""
+    flag = _flag()
     report = [
         "# Reader: the selector's shortlist reordered by a cross-encoder"
         + (" (English questions, read with their renderings)" if RENDERED else ""), "",

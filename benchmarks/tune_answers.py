@@ -159,7 +159,11 @@ def language_half_readers() -> dict[int, dict[str, SentenceReader]]:
         if missing:
             raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit --rendered` first")
         for half, path in enumerate(paths):
-            out[half][lang] = SentenceReader.load(path)
+            reader = SentenceReader.load(path)
+            if "table" not in reader.meta["training"]:  # saved before the other half: weight not chosen yet
+                raise SystemExit(f"{path} has no weight yet (the other half is not trained): "
+                                 "run `python benchmarks/train_reader.py fit --rendered` first")
+            out[half][lang] = reader
     return out
 
 

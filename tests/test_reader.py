@@ -138,6 +138,10 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
     exported = SentenceReader.load(path)
     assert len(exported.weights.layers) == 2
     assert not exported.reads_renderings  # the shared reader reads questions as asked
+    # Exported by the English questions' training (--rendered), it says it reads renderings.
+    monkeypatch.setattr(train_reader, "RENDERED", True)
+    train_reader.export(model, {"table": ["made-up"]}, 0.5, tmp_path / "reader_en.npz")
+    assert SentenceReader.load(tmp_path / "reader_en.npz").reads_renderings
     expected = train_reader.score(model, weights, tokens, [0, 1])
     for i, group in enumerate(groups):
         got = exported.scores(group["question"], group["sentences"])
@@ -271,7 +275,8 @@ def test_an_english_question_is_read_with_its_first_renderings_only_by_a_reader_
         assert read == (rendered if flag else english.match)
 
 
-def test_english_questions_are_reordered_by_the_english_reader_chinese_ones_by_the_shared_one(tiny_assistant):
+def test_english_questions_are_reordered_by_the_english_reader_chinese_ones_by_the_shared_one(tiny_assistant,
+                                                                                             monkeypatch):
     english_path = LANGUAGE_MODEL_PATHS["en"]
     assert english_path.is_file(), f"the package ships {english_path.name}"
     assert reader_path("en") == english_path and reader_path("zh") == MODEL_PATH
@@ -295,34 +300,37 @@ def test_english_questions_are_reordered_by_the_english_reader_chinese_ones_by_t
     assert with_own.reader_for("en") is english and with_own.reader_for("zh") is shared
     assert with_own.with_settings(off.settings).reader_for("en") is shared
 
-    # What the English reader reads is the question with its renderings: the pairs it scores are
-    # remembered under that text.
-    query = parse_query("What was the registered value of Suining's technology contracts?")
-    hits = tiny_assistant.retriever().run(query, k=10)
-    selection = answerer.select(query, hits, rerank=False)
+    # What the English reader reads is the question with its renderings.
+    asked = answerer.resolved(parse_query("What was the registered value of Suining's technology contracts?"))
+    hits = tiny_assistant.retriever().run(asked, k=10)
+    selection = answerer.select(asked, hits, rerank=False)
     assert len(selection.scored) >= 2
-    answerer.reranked(query, selection)
-    asked = answerer.resolved(query)
-    read = rendered_question(asked.match, asked.expansion_groups, asked.lang)
-    assert read != asked.match
-    assert any(q == read for q, _ in english._cache)
+    read_as = []
+    real_scores = english.scores
+    monkeypatch.setattr(english, "scores", lambda question, *a: read_as.append(question) or real_scores(question, *a))
+    answerer.reranked(asked, selection)
+    rendered = rendered_question(asked.match, asked.expansion_groups, asked.lang)
+    assert rendered != asked.match and read_as == [rendered]
 
 
 def test_the_english_readers_training_writes_its_own_files_and_marks_its_reader(monkeypatch):
     """``train_reader.py --rendered`` trains the English questions' reader: its shortlists, half
-    models, report and shipped file are its own (the shared reader's stay), and what it exports
-    says it reads renderings, which is what makes the answerer hand it rendered questions."""
+    models, report and shipped file are its own (the shared reader's stay), and configuring back
+    gives the shared reader's again (what it exports is tested with the format contract above)."""
     import benchmarks.train_reader as train_reader
 
     for name in ("CACHE", "GROUPS", "HALF_MODEL", "REPORT", "SHIPPED", "LIMITS", "RENDERED"):
         monkeypatch.setattr(train_reader, name, getattr(train_reader, name))  # restored after the test
-    shared = (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED)
+    def paths():
+        return (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED)
+
     train_reader.configure(False)
-    assert (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED) == shared
+    shared = paths()
     assert shared[-1] == MODEL_PATH and not train_reader.RENDERED
     train_reader.configure(True)
-    own = (train_reader.GROUPS, train_reader.HALF_MODEL, train_reader.REPORT, train_reader.SHIPPED)
-    assert not set(own) & set(shared)
+    assert not set(paths()) & set(shared)
     assert train_reader.SHIPPED == LANGUAGE_MODEL_PATHS["en"]
     assert train_reader.HALF_MODEL == train_reader.LANGUAGE_HALF_MODELS["en"]  # what the tuning scripts load
     assert train_reader.RENDERED and train_reader.LIMITS.question_tokens > 40  # room for the renderings
+    train_reader.configure(False)
+    assert paths() == shared and not train_reader.RENDERED

@@ -71,3 +71,35 @@ def test_write_keeps_the_threshold_of_a_language_scored_by_trees_the_out_of_fold
     # A selector with no trees of its own for any language: everything chosen is written.
     written, kept = thresholds_to_write({"trees": {}, "refusal": {"threshold": {"zh": 0.01}}}, chosen, [{"trees": {}}])
     assert written == chosen and kept == []
+
+
+def test_english_questions_are_priced_with_the_english_readers_halves_once_both_are_trained(tmp_path, monkeypatch):
+    """The tuning scripts reorder English questions with the half models of the English questions'
+    own reader (the product reads them with ``reader_en.npz``), and refuse a half saved before the
+    other was trained (its combination weight is not chosen yet)."""
+    import json
+
+    import pytest
+
+    import benchmarks.train_reader as train_reader
+    from assistant.answer.reader import LANGUAGE_MODEL_PATHS
+    from benchmarks.tune_answers import language_half_readers
+
+    with np.load(LANGUAGE_MODEL_PATHS["en"], allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    assert "table" in meta["training"]
+    monkeypatch.setattr(train_reader, "LANGUAGE_HALF_MODELS", {"en": str(tmp_path / "half{}.npz")})
+    for half in range(train_reader.HALVES):
+        np.savez(tmp_path / f"half{half}.npz", **arrays)
+    readers = language_half_readers()
+    assert sorted(readers) == list(range(train_reader.HALVES))
+    assert all(set(r) == {"en"} and r["en"].reads_renderings for r in readers.values())
+
+    untrained = {**meta, "training": {k: v for k, v in meta["training"].items() if k != "table"}}
+    np.savez(tmp_path / "half1.npz", **{**arrays, "meta": np.array(json.dumps(untrained))})
+    with pytest.raises(SystemExit, match="no weight yet"):
+        language_half_readers()
+    (tmp_path / "half1.npz").unlink()
+    with pytest.raises(SystemExit, match="no half readers"):
+        language_half_readers()

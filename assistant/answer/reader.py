@@ -16,7 +16,12 @@ scaled to this reader's score spread, ``train_reader.py rescale``). The
 probabilities, and so every threshold calibrated on them (refusal, extra quotes), keep their
 values rank by rank; only which sentence holds each rank changes.
 
-Stored in ``reader.npz`` (arrays only, loaded without pickle): for layer ``i`` and projection
+English questions have a reader of their own, ``reader_en.npz``, trained the same way on the
+same shortlists with each English question read with its Chinese renderings
+(``rendered_question``; ``train_reader.py --rendered``); Chinese questions are read by
+``reader.npz`` (``reader_path``).
+
+Stored in ``reader.npz`` / ``reader_en.npz`` (arrays only, loaded without pickle): for layer ``i`` and projection
 ``m``, ``l{i}.{m}.a`` (in x r) and ``l{i}.{m}.b`` (r x out) in the engine's weight layout,
 merged into the dequantised weights once per process; ``head.w``, ``head.b``; ``meta``, a
 JSON string (rank, token limits, combination weight, training figures).
@@ -29,7 +34,6 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -203,15 +207,19 @@ def combine(probabilities: np.ndarray, scores: np.ndarray, weight: float) -> np.
 _LOADING = threading.Lock()  # one load per process, even when a preload is still running
 
 
+_LOADED: dict[Path, SentenceReader | None] = {}
+
+
 def load_reader(path: Path = MODEL_PATH) -> SentenceReader | None:
-    """The packaged reader, loaded once per process; None when the package ships none."""
+    """The packaged reader at ``path``, loaded once per process; None when the package ships none.
+    A reader already loaded is returned without waiting for another one being loaded (the
+    preload loads both readers in turn, and every answer asks for its reader)."""
+    if path in _LOADED:  # a plain dict read: no lock needed to see a finished load
+        return _LOADED[path]
     with _LOADING:
-        return _load_reader(path)
-
-
-@cache
-def _load_reader(path: Path) -> SentenceReader | None:
-    return SentenceReader.load(path) if path.is_file() else None
+        if path not in _LOADED:
+            _LOADED[path] = SentenceReader.load(path) if path.is_file() else None
+        return _LOADED[path]
 
 
 def preload_reader(*paths: Path) -> threading.Thread:
