@@ -205,9 +205,7 @@ def combine(probabilities: np.ndarray, scores: np.ndarray, weight: float) -> np.
 
 
 _LOADING = threading.Lock()  # one load per process, even when a preload is still running
-
-
-_LOADED: dict[Path, SentenceReader | None] = {}
+_LOADED: dict[Path, SentenceReader | None] = {}  # by path; written under the lock, read without it
 
 
 def load_reader(path: Path = MODEL_PATH) -> SentenceReader | None:
