@@ -221,11 +221,37 @@ def side_model_lines() -> list[str]:
             for folder in (OUT_OF_FOLD, CROSSFIT) for path in sorted(folder.glob("*.json"))}
     unmatched = side_models_unmatched(shipped, side)
     if not unmatched:
-        return [f"Fold and cross-fitted models ({len(side)}): all fitted with the shipped trees.", ""]
-    return [f"Fold and cross-fitted models that do not belong to the shipped trees ({len(unmatched)} findings; the "
-            "probabilities below are another fit's there, so the choices only approximate the shipped model's; "
-            "`python benchmarks/train_selector.py fit` (and `fit --language en`) writes matching ones):", "",
-            *(f"- {line}" for line in unmatched), ""]
+        lines = [f"Fold and cross-fitted models ({len(side)}): all fitted with the shipped trees.", ""]
+    else:
+        lines = [f"Fold and cross-fitted models that do not belong to the shipped trees ({len(unmatched)} findings; "
+                 "the probabilities below are another fit's there, so the choices only approximate the shipped "
+                 "model's; `python benchmarks/train_selector.py fit` (and `fit --language en`) writes matching ones):",
+                 "", *(f"- {line}" for line in unmatched), ""]
+    readers = half_readers_unmatched()
+    if not readers:
+        return [*lines, "Half readers: all trained in the runs that trained the shipped readers.", ""]
+    return [*lines, f"Half readers that do not belong to the shipped reader they stand in for ({len(readers)}; the "
+            "questions below are reordered by another training's halves there; `python benchmarks/train_reader.py "
+            "fit` (or `fit --rendered`) trains matching ones):", "", *(f"- {line}" for line in readers), ""]
+
+
+def half_readers_unmatched() -> list[str]:
+    """The half readers (``train_reader.py fit``; ``--rendered`` for the English questions' own
+    reader) that were not trained in the run that trained the shipped reader they stand in for:
+    their out-of-fold table, on which the shipped reader's weight was chosen, is another one."""
+    from benchmarks.train_reader import HALF_MODEL, HALVES, LANGUAGE_HALF_MODELS, _meta
+
+    pairs = [(MODEL_PATH, HALF_MODEL)] + [(reader_path(lang), pattern) for lang, pattern in LANGUAGE_HALF_MODELS.items()
+                                          if reader_path(lang) != MODEL_PATH]
+    out = []
+    for shipped, pattern in pairs:
+        table = _meta(shipped)["training"].get("table")
+        for half in range(HALVES):
+            path = Path(pattern.format(half))
+            if path.is_file() and _meta(path)["training"].get("table") != table:
+                out.append(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: not trained in the run "
+                           f"that trained {shipped.name} (another out-of-fold table and weight)")
+    return out
 
 
 def fold_selectors() -> dict[int, SentenceSelector]:

@@ -103,3 +103,34 @@ def test_english_questions_are_priced_with_the_english_readers_halves_once_both_
     (tmp_path / "half1.npz").unlink()
     with pytest.raises(SystemExit, match="no half readers"):
         language_half_readers()
+
+
+def test_half_readers_of_another_training_than_the_shipped_readers_are_reported(tmp_path, monkeypatch):
+    """The choosers' reports name the half readers that were not trained in the run that trained
+    the shipped reader they stand in for (their out-of-fold table differs from the one the shipped
+    reader's weight was chosen on): a screen in another checkout can leave such halves behind."""
+    import json
+
+    import benchmarks.train_reader as train_reader
+    import benchmarks.tune_answers as tune_answers
+    from assistant.answer.reader import LANGUAGE_MODEL_PATHS, MODEL_PATH
+
+    def copy(source, target, table=None):
+        with np.load(source, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(str(arrays["meta"]))
+        if table is not None:
+            meta["training"]["table"] = table
+        np.savez(target, **{**arrays, "meta": np.array(json.dumps(meta))})
+
+    monkeypatch.setattr(train_reader, "HALF_MODEL", str(tmp_path / "shared{}.npz"))
+    monkeypatch.setattr(train_reader, "LANGUAGE_HALF_MODELS", {"en": str(tmp_path / "en{}.npz")})
+    for half in range(train_reader.HALVES):
+        copy(MODEL_PATH, tmp_path / f"shared{half}.npz")  # the shipped reader's own table: its run
+        copy(LANGUAGE_MODEL_PATHS["en"], tmp_path / f"en{half}.npz")
+    assert tune_answers.half_readers_unmatched() == []
+    assert "Half readers: all trained in the runs" in "\n".join(tune_answers.side_model_lines())
+    copy(MODEL_PATH, tmp_path / "shared1.npz", table=["| weight | another run |"])
+    found = tune_answers.half_readers_unmatched()
+    assert len(found) == 1 and "shared1.npz" in found[0] and "reader.npz" in found[0]
+    assert any("shared1.npz" in line for line in tune_answers.side_model_lines())
