@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     train_reader.configure(args.rendered)
     report = REPORT.with_name("reader_scale_rendered.md") if args.rendered else REPORT
-    flag = " --rendered" if args.rendered else ""
+    flag = train_reader.command_flag()
     sample = spread_sample(load_groups(), args.questions)
     rows = []
     for half in range(HALVES):

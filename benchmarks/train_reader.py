@@ -115,7 +115,7 @@ def configure(rendered: bool) -> None:
     SHIPPED = LANGUAGE_MODEL_PATHS["en"] if rendered else MODEL_PATH
 
 
-def _flag() -> str:
+def command_flag() -> str:
     """The command-line flag that selects this run's reader, for messages naming a command."""
     return " --rendered" if RENDERED else ""
 
@@ -202,7 +202,7 @@ def build_groups() -> None:
 
 def load_groups() -> list[dict]:
     if not GROUPS.is_file():
-        raise SystemExit(f"no {GROUPS}: run `python benchmarks/train_reader.py pairs{_flag()}` first")
+        raise SystemExit(f"no {GROUPS}: run `python benchmarks/train_reader.py pairs{command_flag()}` first")
     return [json.loads(line) for line in GROUPS.read_text(encoding="utf-8").splitlines()]
 
 
@@ -542,7 +542,7 @@ def rescale(groups: list[dict], path: Path | None = None, chosen: float | None =
     for half in range(HALVES):
         half_path = Path(HALF_MODEL.format(half))
         if not half_path.is_file():
-            raise SystemExit(f"no {half_path}: run `python benchmarks/train_reader.py fit{_flag()}` first")
+            raise SystemExit(f"no {half_path}: run `python benchmarks/train_reader.py fit{command_flag()}` first")
         held_out.append(spread(SentenceReader.load(half_path), [g for g in sample if half_of(g["group"]) == half]))
     shipped = spread(SentenceReader.load(path), sample)
     scale = {"questions": len(sample), "half_spreads_held_out": [round(x, 4) for x in held_out],
@@ -567,10 +567,10 @@ def _halves_meta() -> dict:
     """What the saved half models carry: the out-of-fold table and the weight chosen on it."""
     path = Path(HALF_MODEL.format(0))
     if not path.exists():
-        sys.exit(f"{path} is missing: run `fit{_flag()}` (or `fit{_flag()} --halves-only`) first")
+        sys.exit(f"{path} is missing: run `fit{command_flag()}` (or `fit{command_flag()} --halves-only`) first")
     meta = _meta(path)
     if "table" not in meta["training"]:
-        sys.exit(f"{path} has no weight yet (the other half is not trained): run `fit{_flag()} --half N` for it first")
+        sys.exit(f"{path} has no weight yet (the other half is not trained): run `fit{command_flag()} --half N` for it first")
     return meta
 
 
@@ -596,7 +596,7 @@ def rescale_shipped(language: str | None = None) -> None:
 
 def write_report(table: list[str], weight: float, trained_on: str, scale: dict | None = None,
                  path: Path | None = None) -> None:
-    flag = _flag()
+    flag = command_flag()
     report = [
         "# Reader: the selector's shortlist reordered by a cross-encoder"
         + (" (English questions, read with their renderings)" if RENDERED else ""), "",

@@ -78,7 +78,7 @@ from assistant.pipeline import ensure_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
-from assistant.answer.reader import MODEL_PATH, SentenceReader, reader_path  # noqa: E402
+from assistant.answer.reader import LANGUAGE_MODEL_PATHS, MODEL_PATH, SentenceReader, own_reader_languages  # noqa: E402
 from assistant.answer.selector import SentenceSelector  # noqa: E402
 from benchmarks.train_selector import (  # noqa: E402
     ABLATED, CACHE, CALIBRATION_FOLD, CROSSFIT, FOLDS, OUT_OF_FOLD, _fold, dev_fold, load_rows, side_models_unmatched,
@@ -132,16 +132,27 @@ def _cases(answerer: ExtractiveAnswerer, retriever: Retriever, asked: list[Asked
     return out
 
 
-def half_readers() -> dict[int, SentenceReader]:
-    """The readers trained without one half of the articles each (``train_reader.py fit``)."""
-    from benchmarks.train_reader import HALF_MODEL, HALVES, _halves_meta
+def _trained_halves(pattern: str, command: str) -> dict[int, SentenceReader]:
+    """The half readers at ``pattern`` (``half{}``), each trained and with the combination weight
+    chosen (a half saved before the other was trained has none yet); else exit naming ``command``."""
+    from benchmarks.train_reader import HALVES
 
-    paths = [Path(HALF_MODEL.format(half)) for half in range(HALVES)]
+    paths = [Path(pattern.format(half)) for half in range(HALVES)]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit` first")
-    _halves_meta()  # exits when the weight is not chosen yet (a half saved before the other was trained)
-    return {half: SentenceReader.load(path) for half, path in enumerate(paths)}
+        raise SystemExit(f"no half readers {missing}: run `{command}` first")
+    readers = {half: SentenceReader.load(path) for half, path in enumerate(paths)}
+    unchosen = [str(paths[half]) for half, reader in readers.items() if "table" not in reader.meta["training"]]
+    if unchosen:
+        raise SystemExit(f"{unchosen} have no weight yet (the other half is not trained): run `{command}` first")
+    return readers
+
+
+def half_readers() -> dict[int, SentenceReader]:
+    """The readers trained without one half of the articles each (``train_reader.py fit``)."""
+    from benchmarks.train_reader import HALF_MODEL
+
+    return _trained_halves(HALF_MODEL, "python benchmarks/train_reader.py fit")
 
 
 def language_half_readers() -> dict[int, dict[str, SentenceReader]]:
@@ -150,21 +161,9 @@ def language_half_readers() -> dict[int, dict[str, SentenceReader]]:
     questions are reordered by those in the product, so out of sample by these."""
     from benchmarks.train_reader import HALVES, LANGUAGE_HALF_MODELS
 
-    out: dict[int, dict[str, SentenceReader]] = {half: {} for half in range(HALVES)}
-    for lang, pattern in LANGUAGE_HALF_MODELS.items():
-        if reader_path(lang) == MODEL_PATH:
-            continue  # the package has no reader of this language's own
-        paths = [Path(pattern.format(half)) for half in range(HALVES)]
-        missing = [str(p) for p in paths if not p.is_file()]
-        if missing:
-            raise SystemExit(f"no half readers {missing}: run `python benchmarks/train_reader.py fit --rendered` first")
-        for half, path in enumerate(paths):
-            reader = SentenceReader.load(path)
-            if "table" not in reader.meta["training"]:  # saved before the other half: weight not chosen yet
-                raise SystemExit(f"{path} has no weight yet (the other half is not trained): "
-                                 "run `python benchmarks/train_reader.py fit --rendered` first")
-            out[half][lang] = reader
-    return out
+    halves = {lang: _trained_halves(LANGUAGE_HALF_MODELS[lang], "python benchmarks/train_reader.py fit --rendered")
+              for lang in own_reader_languages()}
+    return {half: {lang: readers[half] for lang, readers in halves.items()} for half in range(HALVES)}
 
 
 def dev_cases() -> list[Case]:
@@ -241,8 +240,8 @@ def half_readers_unmatched() -> list[str]:
     their out-of-fold table, on which the shipped reader's weight was chosen, is another one."""
     from benchmarks.train_reader import HALF_MODEL, HALVES, LANGUAGE_HALF_MODELS, _meta
 
-    pairs = [(MODEL_PATH, HALF_MODEL)] + [(reader_path(lang), pattern) for lang, pattern in LANGUAGE_HALF_MODELS.items()
-                                          if reader_path(lang) != MODEL_PATH]
+    pairs = [(MODEL_PATH, HALF_MODEL),
+             *((LANGUAGE_MODEL_PATHS[lang], LANGUAGE_HALF_MODELS[lang]) for lang in own_reader_languages())]
     out = []
     for shipped, pattern in pairs:
         table = _meta(shipped)["training"].get("table")

@@ -69,10 +69,15 @@ def reader_path(lang: str | None, own_language_readers: bool = True) -> Path:
     return own if own_language_readers and own is not None and own.is_file() else MODEL_PATH
 
 
+def own_reader_languages() -> list[str]:
+    """The question languages the package ships a reader of their own for."""
+    return [lang for lang, path in LANGUAGE_MODEL_PATHS.items() if path.is_file()]
+
+
 def packaged_reader_paths(own_language_readers: bool = True) -> list[Path]:
     """Every packaged reader the answerer may read with: the shared one, and the languages' own."""
-    langs = LANGUAGE_MODEL_PATHS if own_language_readers else {}
-    return list(dict.fromkeys([MODEL_PATH, *(reader_path(lang) for lang in langs)]))
+    langs = own_reader_languages() if own_language_readers else []
+    return [MODEL_PATH, *(LANGUAGE_MODEL_PATHS[lang] for lang in langs)]
 
 
 @dataclass(frozen=True)
