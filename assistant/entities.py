@@ -263,7 +263,9 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
     test Chinese names pass too: "Prime Minister" -> 相国, an ancient chancellor jieba tags as a
     place, is no name).
     A romanised Chinese name also counts first or in lower case ("gansu 的…", "who leads lanzhou
-    …", as users type), unless it is also an ordinary English word (``ordinary_word``: make, guide).
+    …", "suining's", as users type), unless it is also an ordinary English word (``ordinary_word``:
+    make, guide); so does a phrase of several words the dictionary renders as a place as a whole
+    ("inner mongolia" -> 内蒙古).
 
     "Guangdong" -> 广东 counts; "Northern" -> 北部 does not, nor does the month "May".
     """
@@ -274,9 +276,13 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
         if source.lower() in _NOT_NAMES:
             continue
         capitalised_inside = source[:1].isupper() and source != first_word
-        if not capitalised_inside and not all(romanised(w) and not ordinary_word(w) for w in source.split()):
-            continue
+        bare = [re.sub(r"['’]s$", "", w) for w in source.split()]  # "suining's"
+        romanised_name = all(romanised(w) and not ordinary_word(w) for w in bare)
         named = [t for t in translations if (place_and_org_names(t) or known_place(t)) and not ordinary_chinese(t)]
+        # In lower case, a phrase the dictionary renders as a place as a whole ("inner mongolia").
+        whole_place = len(bare) > 1 and any(place_names(t) or known_place(t) for t in named)
+        if not (capitalised_inside or romanised_name or whole_place):
+            continue
         if named:
             label = re.sub(r"['’]s$", "", source)
             variants = (label.lower(), *named, *(ADMIN_SUFFIX.sub("", t) for t in named))

@@ -284,9 +284,13 @@ def _word_matches(word: str) -> list[str]:
     # A capitalised word may be a name: Panthers -> panther, but not Manning -> man.
     forms = _inflections(lower, plural_only=word[0].isupper())
     pinyin = dictionary.pinyin(lower)
+    # A name's pinyin comes with the word's English senses when the word is capitalised, or typed
+    # in lower case but no ordinary English word ("sichuan": 四川, not only the glosses holding
+    # it, "Sichuan pepper" -> 巴蜀): the policy by which ``english_names`` takes it for a name.
+    named = bool(pinyin) and (word[0].isupper() or not is_ordinary_english(lower))
     # Tried in order, each only when the ones before found nothing (most words stop at the first).
     attempts = (
-        lambda: _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if word[0].isupper() else []),
+        lambda: _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if named else []),
         lambda: _lookup(dictionary, _respellings(lower), below=TIER_CONTAINED),
         lambda: pinyin,
         lambda: _lookup(dictionary, forms + _respellings(lower), below=TIER_CONTAINED + 1),

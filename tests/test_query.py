@@ -151,10 +151,25 @@ def test_a_surname_that_also_names_a_one_character_county_is_not_a_place():
 @pytest.mark.parametrize("question, label, chinese", [
     ("who leads lanzhou science bureau", "lanzhou", "兰州"),  # typed in lower case
     ("Gansu 的 innovation consortia 有几家?", "Gansu", "甘肃"),  # the first word
+    ("what did hohhot's firms promise", "hohhot", "呼和浩特"),  # with a possessive
+    ("how many consortia has inner mongolia registered", "inner mongolia", "内蒙古"),  # a place as a whole
 ])
 def test_a_romanised_chinese_place_is_a_name_in_lower_case_or_first(question, label, chinese):
     names = {n.label: n for n in parse_query(question).names}
     assert names[label].is_place and names[label].spelled_reliably and chinese in names[label].variants
+
+
+@pytest.mark.parametrize("word, chinese", [("Sichuan", "四川"), ("sichuan", "四川"), ("xinjiang", "新疆")])
+def test_a_romanised_name_typed_in_lower_case_is_rendered_as_the_capitalised_one(word, chinese):
+    # "sichuan" is also inside English glosses ("Sichuan pepper" -> 巴蜀): those alone missed 四川.
+    groups = dict(parse_query(f"how many firms in {word} lead consortia").expansion_groups)
+    assert chinese in groups[word]
+
+
+def test_an_ordinary_english_word_spelled_like_pinyin_gets_no_name_reading():
+    # "lining" reads as li ning (李宁), but it is an English word: only its English senses.
+    groups = dict(parse_query("what is the lining of the tank made of").expansion_groups)
+    assert groups["lining"] and "李宁" not in groups["lining"]
 
 
 @pytest.mark.parametrize("question, label, chinese", [
