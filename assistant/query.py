@@ -129,6 +129,12 @@ def parse_query(
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
+    if lang == "en" and max_per_word > 0 and not any(ch.isupper() for ch in normalized):
+        # Typed all in lower case: read as if its names were capitalised, since the encoder reads
+        # "suining" otherwise than "Suining" and several rules take a capital for a name.
+        named = names_capitalised(normalized, max_per_word)
+        if named != normalized:
+            return replace(parse_query(named, max_per_word, bigrams), text=text)
     tokens = tokenize_zh(normalized, bigrams=bigrams)
     groups = expansion_groups(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
     expansion = list(dict.fromkeys(t for _, terms in groups for t in terms))
@@ -148,6 +154,19 @@ def parse_query(
         names = with_bracketed_chinese(normalized, names)  # "JISCO (酒钢)": the user's own spelling
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
                  expansion=expansion, expansion_groups=groups_tuple, names=names)
+
+
+def names_capitalised(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> str:
+    """``text`` (an English question in lower case) with the names ``english_names`` finds in it
+    capitalised ("sichuan", "inner mongolia"). Other words that read as pinyin stay as typed: in
+    lower case they are read as ordinary Chinese words ("jiebang guashuai": 揭榜挂帅)."""
+    groups = tuple((source, tuple(terms)) for source, terms in expansion_groups(text, max_per_word))
+    labels = {n.label for n in english_names(text, groups, is_romanised_chinese, is_chinese_place,
+                                             is_ordinary_english, is_ordinary_chinese_word) if n.label.isascii()}
+    for label in sorted(labels, key=len, reverse=True):
+        pattern = r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
+        text = re.sub(pattern, lambda m: " ".join(w[:1].upper() + w[1:] for w in m.group(0).split()), text)
+    return text
 
 
 def is_romanised_chinese(word: str) -> bool:

@@ -155,14 +155,16 @@ def test_a_surname_that_also_names_a_one_character_county_is_not_a_place():
     ("how many consortia has inner mongolia registered", "inner mongolia", "内蒙古"),  # a place as a whole
 ])
 def test_a_romanised_chinese_place_is_a_name_in_lower_case_or_first(question, label, chinese):
-    names = {n.label: n for n in parse_query(question).names}
-    assert names[label].is_place and names[label].spelled_reliably and chinese in names[label].variants
+    names = {n.label.lower(): n for n in parse_query(question).names}  # read capitalised (names_capitalised)
+    name = names[label.lower()]
+    assert name.is_place and name.spelled_reliably and chinese in name.variants
 
 
 @pytest.mark.parametrize("word, chinese", [("Sichuan", "四川"), ("sichuan", "四川"), ("xinjiang", "新疆")])
 def test_a_romanised_name_typed_in_lower_case_is_rendered_as_the_capitalised_one(word, chinese):
     # "sichuan" is also inside English glosses ("Sichuan pepper" -> 巴蜀): those alone missed 四川.
-    groups = dict(parse_query(f"how many firms in {word} lead consortia").expansion_groups)
+    # A capital elsewhere: the question is read as typed, "sichuan" in lower case.
+    groups = dict(parse_query(f"How many firms in {word} lead consortia").expansion_groups)
     assert chinese in groups[word]
 
 
@@ -312,3 +314,18 @@ def test_a_chinese_form_in_brackets_names_what_an_english_question_asks_about():
     names = parse_query("How many consortia has Inner Mongolia (内蒙古自治区) registered?").names
     assert [(n.label, n.variants, n.is_place) for n in names] == [("内蒙古自治区", ("内蒙古自治区", "内蒙古"), True)]
     assert [n.variants for n in parse_query("What fund did Lanzhou New Area (兰州新区) set up?").names] == [("兰州新区",)]
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("who runs suining's science bureau", "who runs Suining's science bureau"),  # a romanised place
+    ("how many consortia has inner mongolia registered", "how many consortia has Inner Mongolia registered"),
+    ("what is the lining made of", "what is the lining made of"),  # English words that read as pinyin
+    ("what is jiebang guashuai?", "what is jiebang guashuai?"),  # Chinese words typed in pinyin
+])
+def test_a_question_typed_in_lower_case_is_read_with_its_names_capitalised(typed, read):
+    query = parse_query(typed)
+    assert query.normalized == read and query.text == typed
+
+
+def test_a_question_with_a_capital_is_read_as_typed():
+    assert parse_query("who runs suining's Science Bureau").normalized == "who runs suining's Science Bureau"
