@@ -102,7 +102,9 @@ _IRREGULAR = {
 class Query:
     text: str  # the original question (stripped)
     lang: str  # "zh" | "en"
-    normalized: str  # Simplified, half-width text for dense embedding (case kept)
+    # Simplified, half-width text for dense embedding (case kept, except that a question typed all in
+    # lower case has its names capitalised: ``names_capitalised``)
+    normalized: str
     match: str  # match form (assistant.text.match_form), as the index stores its articles
     lexical_tokens: list[str]  # BM25 tokens, tokenised like the index
     expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
@@ -134,7 +136,10 @@ def parse_query(
         # "suining" otherwise than "Suining" and several rules take a capital for a name.
         named = names_capitalised(normalized, max_per_word)
         if named != normalized:
-            return replace(parse_query(named, max_per_word, bigrams), text=text)
+            parsed = parse_query(named, max_per_word, bigrams)
+            # Names are labelled as typed ("nothing mentions sichuan"), as a Chinese question's are.
+            return replace(parsed, text=text, names=tuple(replace(n, label=n.label.lower()) if n.label.isascii() else n
+                                                           for n in parsed.names))
     tokens = tokenize_zh(normalized, bigrams=bigrams)
     groups = expansion_groups(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
     expansion = list(dict.fromkeys(t for _, terms in groups for t in terms))
@@ -149,7 +154,7 @@ def parse_query(
         names = tuple(replace(n, label=text[at:at + len(n.label)]) if (at := normalized.find(n.label)) >= 0 else n
                       for n in chinese_names(normalized) if not is_ordinary_chinese_word(n.label))
     else:
-        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_ordinary_english,
+        names = english_names(text, groups_tuple, is_romanised_chinese, is_chinese_place, is_english_word,
                               is_ordinary_chinese_word)
         names = with_bracketed_chinese(normalized, names)  # "JISCO (酒钢)": the user's own spelling
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
@@ -162,10 +167,10 @@ def names_capitalised(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> st
     lower case they are read as ordinary Chinese words ("jiebang guashuai": 揭榜挂帅)."""
     groups = tuple((source, tuple(terms)) for source, terms in expansion_groups(text, max_per_word))
     labels = {n.label for n in english_names(text, groups, is_romanised_chinese, is_chinese_place,
-                                             is_ordinary_english, is_ordinary_chinese_word) if n.label.isascii()}
+                                             is_english_word, is_ordinary_chinese_word) if n.label.isascii()}
     for label in sorted(labels, key=len, reverse=True):
         pattern = r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
-        text = re.sub(pattern, lambda m: " ".join(w[:1].upper() + w[1:] for w in m.group(0).split()), text)
+        text = re.sub(pattern, lambda m: re.sub(r"\b[a-z]", lambda c: c.group(0).upper(), m.group(0)), text)
     return text
 
 
@@ -182,6 +187,15 @@ def is_ordinary_english(word: str) -> bool:
 
     lower = word.lower()
     return tables().is_verb(lower) or (is_noun(lower) and noun_answer_type(lower) != "place")
+
+
+def is_english_word(word: str) -> bool:
+    """``is_ordinary_english``, also for a verb's -ing or -ed form (hailing, jingled): a lower-case
+    word spelled like pinyin (hai ling: 海陵) is a place's name only when it is no English word."""
+    from assistant.answer.noun_class import tables
+
+    lower = word.lower()
+    return is_ordinary_english(lower) or any(tables().is_verb(base) for base in _verb_bases(lower))
 
 
 def is_chinese_place(headword: str) -> bool:
@@ -306,7 +320,7 @@ def _word_matches(word: str) -> list[str]:
     # A name's pinyin comes with the word's English senses when the word is capitalised, or typed
     # in lower case but no ordinary English word ("sichuan": 四川, not only the glosses holding
     # it, "Sichuan pepper" -> 巴蜀): the policy by which ``english_names`` takes it for a name.
-    named = bool(pinyin) and (word[0].isupper() or not is_ordinary_english(lower))
+    named = bool(pinyin) and (word[0].isupper() or not is_english_word(lower))
     # Tried in order, each only when the ones before found nothing (most words stop at the first).
     attempts = (
         lambda: _lookup(dictionary, forms, below=TIER_CONTAINED) + (pinyin if named else []),

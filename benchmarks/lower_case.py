@@ -62,7 +62,8 @@ def main() -> None:
     for key, label in ROWS:
         a, b = runs["written"].get(key), runs["lower"].get(key)
         diff = "–" if a is None or b is None else f"{b - a:+.3f}"
-        lines.append(f"| {label} | {a} | {b} | {diff} |")
+        shown = ["–" if x is None else f"{x:.3f}" for x in (a, b)]
+        lines.append(f"| {label} | {shown[0]} | {shown[1]} | {diff} |")
     report = ROOT / "eval" / "reports" / f"lower-case-{args.split}.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -160,12 +160,21 @@ def test_a_romanised_chinese_place_is_a_name_in_lower_case_or_first(question, la
     assert name.is_place and name.spelled_reliably and chinese in name.variants
 
 
-@pytest.mark.parametrize("word, chinese", [("Sichuan", "四川"), ("sichuan", "四川"), ("xinjiang", "新疆")])
+@pytest.mark.parametrize("word, chinese", [("Sichuan", "四川"), ("sichuan", "四川"), ("lanzhou", "兰州")])
 def test_a_romanised_name_typed_in_lower_case_is_rendered_as_the_capitalised_one(word, chinese):
-    # "sichuan" is also inside English glosses ("Sichuan pepper" -> 巴蜀): those alone missed 四川.
+    # "sichuan" and "lanzhou" are also inside English glosses ("Sichuan pepper" -> 巴蜀, "Lanzhou
+    # University" -> 兰州大学): those alone missed 四川 and 兰州.
     # A capital elsewhere: the question is read as typed, "sichuan" in lower case.
     groups = dict(parse_query(f"How many firms in {word} lead consortia").expansion_groups)
     assert chinese in groups[word]
+
+
+@pytest.mark.parametrize("question", ["Which firm is hailing from Lanzhou?", "which firm is hailing from lanzhou?"])
+def test_an_inflected_english_verb_spelled_like_pinyin_is_no_place(question):
+    # hai ling is 海陵 (a district's name), but "hailing" is hail + ing.
+    query = parse_query(question)
+    groups = {source.lower(): terms for source, terms in query.expansion_groups}
+    assert "海陵" not in groups["hailing"] and [n.label for n in query.names] == ["lanzhou" if question[0] == "w" else "Lanzhou"]
 
 
 def test_an_ordinary_english_word_spelled_like_pinyin_gets_no_name_reading():
@@ -325,6 +334,16 @@ def test_a_chinese_form_in_brackets_names_what_an_english_question_asks_about():
 def test_a_question_typed_in_lower_case_is_read_with_its_names_capitalised(typed, read):
     query = parse_query(typed)
     assert query.normalized == read and query.text == typed
+
+
+def test_a_name_of_a_question_typed_in_lower_case_is_labelled_as_typed():
+    # A refusal says "nothing in it mentions sichuan", as the user wrote it.
+    query = parse_query("how did sichuan's firms do")
+    assert [n.label for n in query.names] == ["sichuan"] and query.normalized == "how did Sichuan's firms do"
+
+
+def test_without_expansion_a_lower_case_question_is_read_as_typed():
+    assert parse_query("who runs suining's science bureau", max_per_word=0).normalized == "who runs suining's science bureau"
 
 
 def test_a_question_with_a_capital_is_read_as_typed():
