@@ -131,6 +131,8 @@ def parse_query(
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
+    if lang == "en" and max_per_word > 0:
+        normalized = possessives_restored(normalized)  # "Lanzhous" -> "Lanzhou's", same words otherwise
     if lang == "en" and max_per_word > 0 and not any(ch.isupper() for ch in normalized):
         # Typed all in lower case: read as if its names were capitalised, since the encoder reads
         # "suining" otherwise than "Suining" and several rules take a capital for a name.
@@ -187,6 +189,31 @@ def is_ordinary_english(word: str) -> bool:
 
     lower = word.lower()
     return tables().is_verb(lower) or (is_noun(lower) and noun_answer_type(lower) != "place")
+
+
+_ENDS_IN_S = re.compile(r"\b([A-Za-z]{2,})s\b")
+
+
+def possessives_restored(text: str) -> str:
+    """``text`` with each possessive typed without its apostrophe read as one ("Lanzhous",
+    "gansus" -> "Lanzhou's", "gansu's"): a word ending in "s" that does not read as pinyin (no
+    pinyin syllable ends in "s"), whose stem is romanised Chinese, and neither of which is an
+    English word (bus, teas, his, sofas stay as they are)."""
+    from assistant.romanised import split_syllables
+
+    syllables = load_dictionary().syllables
+
+    def restored(m: re.Match) -> str:
+        word, stem = m.group(0), m.group(1)
+        splits = split_syllables(stem.lower(), syllables)
+        # The stem: a name's pinyin of two syllables or more (Lanzhou, Zhenxiang), or a place's
+        # romanisation of another system (Hohhot); one syllable (Han, Xi) is too often a word.
+        romanised = max(map(len, splits)) >= 2 if splits else is_romanised_chinese(stem)
+        if split_syllables(word.lower(), syllables) or not romanised or is_english_word(word) or is_english_word(stem):
+            return word
+        return f"{stem}'s"
+
+    return _ENDS_IN_S.sub(restored, text)
 
 
 def is_english_word(word: str) -> bool:

@@ -348,3 +348,20 @@ def test_without_expansion_a_lower_case_question_is_read_as_typed():
 
 def test_a_question_with_a_capital_is_read_as_typed():
     assert parse_query("who runs suining's Science Bureau").normalized == "who runs suining's Science Bureau"
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("Who heads Lanzhous science bureau?", "Who heads Lanzhou's science bureau?"),  # no pinyin ends in s
+    ("what did hohhots firms do", "what did hohhot's firms do"),  # a romanisation the dictionary knows
+    ("What does Lei Bingwangs team make?", "What does Lei Bingwang's team make?"),  # a person's pinyin
+    ("Which buses and teas does his team sell?", "Which buses and teas does his team sell?"),  # English words
+])
+def test_a_possessive_typed_without_its_apostrophe_is_read_as_one(typed, read):
+    from assistant.query import possessives_restored
+
+    assert possessives_restored(typed) == read
+
+
+def test_a_place_named_with_a_possessive_missing_its_apostrophe_is_still_a_name():
+    query = parse_query("Who heads Lanzhous science bureau?")
+    assert [n.label for n in query.names] == ["Lanzhou"] and query.text == "Who heads Lanzhous science bureau?"
