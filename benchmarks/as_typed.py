@@ -1,9 +1,10 @@
-"""English questions as users type them, beside the same questions as written.
+"""Questions as users type them, beside the same questions as written.
 
-Users type "who runs suining's science bureau" or "Who heads Lanzhous bureau?". Each English
-question of a split is asked as written, lower-cased, and with its apostrophes left out
-("What's" -> "Whats", "Lanzhou's" -> "Lanzhous"); Chinese questions are left out (neither
-applies). Nothing is tuned here: the dev splits show causes, the test splits are only reported.
+Users type "who runs suining's science bureau", "Who heads Lanzhous bureau?" or "兰州市科技局局长是谁"
+(no question mark). Each question of a split is asked as written, lower-cased, with its
+apostrophes left out ("What's" -> "Whats", "Lanzhou's" -> "Lanzhous") and without its closing
+question mark; lower case and apostrophes are English ways (a Chinese question has neither).
+Nothing is tuned here: the dev splits show causes, the test splits are only reported.
 
     python benchmarks/as_typed.py [--split test]   # report: eval/reports/as-typed-<split>.md
 """
@@ -28,23 +29,24 @@ WORK = ROOT / "index-bench" / "as_typed"
 SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "test", "test2")
 ROWS = (("cited_evidence", "cited passages hold the evidence"), ("evidence_hit_within_1500_chars", "evidence within 1,500 chars"),
         ("refusal_accuracy", "unanswerable refused"), ("false_refusal_rate", "false refusals"))
-# (name, how the question is typed)
-WAYS: tuple[tuple[str, Callable[[str], str]], ...] = (
-    ("as written", lambda q: q),
-    ("lower case", str.lower),
-    ("no apostrophes", lambda q: re.sub(r"['’]", "", q)),
+# (name, the question languages it applies to, how the question is typed)
+WAYS: tuple[tuple[str, tuple[str, ...], Callable[[str], str]], ...] = (
+    ("as written", ("zh", "en"), lambda q: q),
+    ("lower case", ("en",), str.lower),
+    ("no apostrophes", ("en",), lambda q: re.sub(r"['’]", "", q)),
+    ("no question mark", ("zh", "en"), lambda q: re.sub(r"[?？]+\s*$", "", q.strip())),
 )
 
 
-def english_questions(split: Path, name: str, typed: Callable[[str], str]) -> Path:
-    """The split's English questions, each typed as ``typed`` gives it, as a question file of their own."""
+def typed_questions(split: Path, name: str, langs: tuple[str, ...], typed: Callable[[str], str]) -> Path:
+    """The split's questions in ``langs``, each typed as ``typed`` gives it, as a question file of their own."""
     out = WORK / f"{split.stem}.{name.replace(' ', '-')}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = []
     for line in split.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
-            if record.get("lang") == "en":
+            if record.get("lang") in langs:
                 record["question"] = typed(record["question"])
                 lines.append(json.dumps(record, ensure_ascii=False))
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -60,16 +62,18 @@ def main() -> None:
     ensure_index(settings)
     assistant = Assistant(settings)
     runs = {}
-    for name, typed in WAYS:
+    for name, langs, typed in WAYS:
         out = WORK / "reports" / f"{args.split}-{name.replace(' ', '-')}"
-        runs[name] = evaluate_file(assistant, english_questions(split, name, typed), out, ["hybrid"]).runs["hybrid"]["by_lang"]["en"]
-    names = [name for name, _ in WAYS]
-    lines = [f"# English questions as users type them: {split.name}", "",
+        runs[name] = evaluate_file(assistant, typed_questions(split, name, langs, typed), out, ["hybrid"]).runs["hybrid"]["by_lang"]
+    names = [name for name, _, _ in WAYS]
+    lines = [f"# Questions as users type them: {split.name}", "",
              f"Command: `python benchmarks/as_typed.py --split {args.split}`", "",
-             "| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for key, label in ROWS:
-        shown = ["–" if runs[n].get(key) is None else f"{runs[n][key]:.3f}" for n in names]
-        lines.append(f"| {label} | " + " | ".join(shown) + " |")
+             "| language | figure | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for lang in ("zh", "en"):
+        for key, label in ROWS:
+            values = [runs[n].get(lang, {}).get(key) for n in names]
+            shown = ["–" if v is None else f"{v:.3f}" for v in values]
+            lines.append(f"| {lang} | {label} | " + " | ".join(shown) + " |")
     report = ROOT / "eval" / "reports" / f"as-typed-{args.split}.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
