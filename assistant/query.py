@@ -165,15 +165,39 @@ def parse_query(
 
 def names_capitalised(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> str:
     """``text`` (an English question in lower case) with the names ``english_names`` finds in it
-    capitalised ("sichuan", "inner mongolia"). Other words that read as pinyin stay as typed: in
+    capitalised ("sichuan", "inner mongolia"), and the pinyin a bracketed Chinese name glosses
+    ("chi bo (池波)"). Other words that read as pinyin stay as typed: in
     lower case they are read as ordinary Chinese words ("jiebang guashuai": 揭榜挂帅)."""
     groups = tuple((source, tuple(terms)) for source, terms in expansion_groups(text, max_per_word))
     labels = {n.label for n in english_names(text, groups, is_romanised_chinese, is_chinese_place,
                                              is_english_word, is_ordinary_chinese_word) if n.label.isascii()}
+    labels |= _glossed_spellings(text)
     for label in sorted(labels, key=len, reverse=True):
         pattern = r"\b" + r"\s+".join(map(re.escape, label.split())) + r"\b"
         text = re.sub(pattern, lambda m: re.sub(r"\b[a-z]", lambda c: c.group(0).upper(), m.group(0)), text)
     return text
+
+
+_GLOSSED = re.compile(r"([A-Za-z][A-Za-z\s]*?)\s*[(（]\s*[\u4e00-\u9fff]{2,}\s*[)）]")
+
+
+def _glossed_spellings(text: str) -> set[str]:
+    """The pinyin spellings the text glosses with a bracketed Chinese name ("chi bo (池波)" ->
+    "chi bo"): the words right before the bracket, back to one that does not read as pinyin or is
+    a stopword. The user says it is a name, whatever else the words could be."""
+    from assistant.romanised import split_syllables
+
+    syllables = load_dictionary().syllables
+    spellings = set()
+    for m in _GLOSSED.finditer(text):
+        run: list[str] = []
+        for word in reversed(m.group(1).split()):
+            if word.lower() in STOPWORDS_EN or not split_syllables(word.lower(), syllables):
+                break
+            run.insert(0, word)
+        if run:
+            spellings.add(" ".join(run))
+    return spellings
 
 
 def is_romanised_chinese(word: str) -> bool:

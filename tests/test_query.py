@@ -330,6 +330,7 @@ def test_a_chinese_form_in_brackets_names_what_an_english_question_asks_about():
     ("how many consortia has inner mongolia registered", "how many consortia has Inner Mongolia registered"),
     ("what is the lining made of", "what is the lining made of"),  # English words that read as pinyin
     ("what is jiebang guashuai?", "what is jiebang guashuai?"),  # Chinese words typed in pinyin
+    ("who is chi bo (池波)?", "who is Chi Bo (池波)?"),  # the pinyin a bracketed Chinese name glosses
 ])
 def test_a_question_typed_in_lower_case_is_read_with_its_names_capitalised(typed, read):
     query = parse_query(typed)
