@@ -277,13 +277,13 @@ def english_names(text: str, expansion_groups: Sequence[tuple[str, Sequence[str]
             continue
         capitalised_inside = source[:1].isupper() and source != first_word
         bare = [re.sub(r"['’]s$", "", w) for w in source.split()]  # "suining's"
+        romanised_name = all(romanised(w) and not ordinary_word(w) for w in bare)
         # Tagging the renderings is the costly part: only for a source that may be a name.
-        if not (capitalised_inside or len(bare) > 1 or all(romanised(w) and not ordinary_word(w) for w in bare)):
+        if not (capitalised_inside or romanised_name or len(bare) > 1):
             continue
         named = [t for t in translations if (place_and_org_names(t) or known_place(t)) and not ordinary_chinese(t)]
         # In lower case, a phrase the dictionary renders as a place as a whole ("inner mongolia").
-        if not (capitalised_inside or all(romanised(w) and not ordinary_word(w) for w in bare)
-                or (len(bare) > 1 and any(place_names(t) or known_place(t) for t in named))):
+        if not (capitalised_inside or romanised_name or any(place_names(t) or known_place(t) for t in named)):
             continue
         if named:
             label = re.sub(r"['’]s$", "", source)

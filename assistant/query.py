@@ -220,9 +220,9 @@ _ENDS_IN_S = re.compile(r"\b([A-Za-z]{2,})s\b")
 
 def possessives_restored(text: str) -> str:
     """``text`` with each possessive typed without its apostrophe read as one ("Lanzhous",
-    "gansus" -> "Lanzhou's", "gansu's"): a word ending in "s" that does not read as pinyin (no
-    pinyin syllable ends in "s"), whose stem is romanised Chinese, and neither of which is an
-    English word (bus, teas, his, sofas stay as they are)."""
+    "gansus" -> "Lanzhou's", "gansu's"): a word ending in "s" (which no pinyin syllable does)
+    whose stem is romanised Chinese, and neither of which is an English word (bus, teas, his,
+    sofas stay as they are)."""
     from assistant.romanised import split_syllables
 
     syllables = load_dictionary().syllables
@@ -233,7 +233,7 @@ def possessives_restored(text: str) -> str:
         # The stem: a name's pinyin of two syllables or more (Lanzhou, Zhenxiang), or a place's
         # romanisation of another system (Hohhot); one syllable (Han, Xi) is too often a word.
         romanised = max(map(len, splits)) >= 2 if splits else is_romanised_chinese(stem)
-        if split_syllables(word.lower(), syllables) or not romanised or is_english_word(word) or is_english_word(stem):
+        if not romanised or is_english_word(word) or is_english_word(stem):
             return word
         return f"{stem}'s"
 
