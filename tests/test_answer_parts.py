@@ -199,6 +199,9 @@ def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypat
     ("How many university and institute talent teams has the city brought in?", "teams"),
     ("How many city and county officials attended the meeting?", "officials"),
     ("How many firms and universities joined the consortium?", "firms"),
+    # A preposition ends the noun phrase, also in a question typed as keywords (no verb to stop at).
+    ("how many patents per year target", "patents"),
+    ("How many new firms per county were registered?", "firms"),
 ])
 def test_how_many_questions_name_the_counted_thing(question, thing):
     qtype = classify(parse_query(question))

@@ -82,7 +82,9 @@ _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
 _COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|条|座|种|批)([\u4e00-\u9fff]{2,4}?)(?:[？?，,。]|$|是|有|在)")
 # "how many X" up to the verb, preposition or comma that ends the noun phrase.
 _NOUN_PHRASE_WORDS = (r"((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
-                      r"for|on|with|by|that|which|and)\b)[A-Za-z][\w\-]*\s*)+)")
+                      r"for|on|with|by|that|which|and|per|to|into|onto|over|under|across|among|between|about|"
+                      r"around|within|without|through|during|since|after|before|than|as|via|like)\b)"
+                      r"[A-Za-z][\w\-]*\s*)+)")
 _COUNT_EN = re.compile(r"\bhow many\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
 # "… university and institute talent teams": the words after an "and" that joins modifiers.
 _AND_MORE = re.compile(r"and\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
