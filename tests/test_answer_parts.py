@@ -264,6 +264,21 @@ def test_an_english_lead_in_names_the_answer_type_and_the_words_the_quote_covers
     assert english_lead_in(query, qtype, "无关的句子", first=False) == "Also relevant"
 
 
+@pytest.mark.parametrize("question, words, phrases", [
+    # Words the question writes together, or joined by "and", "of", 's, stay one phrase in its wording.
+    ("What makes fusing tech and industrial innovation a priority?", ["makes", "tech", "industrial", "innovation"],
+     "makes, tech and industrial innovation"),
+    # A word written twice is named where it joins the others; "tech" is not found inside "technology".
+    ("Gansu's enterprise consortia vs. Inner Mongolia's registered consortia: how many each?",
+     ["consortia", "Inner Mongolia's", "registered"], "Inner Mongolia's registered consortia"),
+    ("what technology does it use?", ["tech", "technology"], "technology, tech"),
+])
+def test_an_english_lead_in_names_the_question_words_as_the_question_phrases_them(question, words, phrases):
+    from assistant.answer.compose import question_phrases
+
+    assert question_phrases(question, words) == phrases
+
+
 def test_an_english_lead_in_announces_a_figure_only_when_the_quote_holds_one():
     query = parse_query("How many innovation consortia has Gansu formed?")
     qtype = classify(query)

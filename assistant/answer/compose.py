@@ -244,8 +244,36 @@ def english_lead_in(query: Query, qtype: QuestionType, quote_match: str, first: 
     tokens = set(tokenize_zh(quote_match))
     named = [source for source, translations in query.expansion_groups
              if any(set(tokenize_zh(t)) & tokens for t in translations)]
-    topic = " ".join(dict.fromkeys(named))
+    topic = question_phrases(query.text, list(dict.fromkeys(named)))
     return f"{label} ({topic})" if topic else label
+
+
+# Words that may stand between two named words of one phrase ("tech and industrial innovation",
+# "Inner Mongolia's registered consortia").
+_PHRASE_GLUE = re.compile(r"(?:\s|-|'s\b|’s\b|\b(?:and|of|the|a|an|for|in|on)\b)*", re.IGNORECASE)
+
+
+def question_phrases(question: str, words: list[str]) -> str:
+    """``words`` of the question as the phrases it writes them in: words the question has next to
+    each other (or joined only by "and", "of", "the" ...) as one phrase in its own wording, phrases
+    apart separated by commas: "tech and industrial innovation, priority", not "tech industrial
+    innovation priority". A word the question writes twice is named where it joins most of the
+    others; a word not found in the question is appended as it is."""
+    found = sorted((m.start(), m.end(), i) for i, word in enumerate(words)
+                   for m in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE))
+    phrases: list[tuple[int, int, set[int]]] = []
+    for start, end, i in found:
+        if phrases and (start <= phrases[-1][1] or _PHRASE_GLUE.fullmatch(question[phrases[-1][1]:start])):
+            phrases[-1] = (phrases[-1][0], max(phrases[-1][1], end), phrases[-1][2] | {i})
+        else:
+            phrases.append((start, end, {i}))
+    chosen, named = [], set()
+    for start, end, ids in sorted(phrases, key=lambda p: (-len(p[2]), p[0])):
+        if not ids <= named:
+            chosen.append((start, end))
+            named |= ids
+    missing = [word for i, word in enumerate(words) if i not in named]
+    return ", ".join([question[start:end] for start, end in sorted(chosen)] + missing)
 
 
 def marker(numbers: list[int]) -> str:
