@@ -34,7 +34,7 @@ from assistant.query import singular_forms
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
-TABLES_VERSION = "3"
+TABLES_VERSION = "4"
 
 # Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
 _ANSWER_TYPE_OF_LEXFILE = {
@@ -78,6 +78,21 @@ def read_noun_types(folder: Path) -> dict[str, tuple[str, bool]]:
     return {lemma: (kind, lemma in measured) for lemma, kind in types.items()}
 
 
+def read_tag_counts(folder: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Lemma -> how often its noun senses, and its verb senses, are tagged in WordNet's sense-tagged
+    corpus (``index.sense``'s last column, SemCor counts): how a word is mostly used."""
+    nouns: dict[str, int] = {}
+    verbs: dict[str, int] = {}
+    with open(folder / "index.sense", encoding="latin-1") as lines:
+        for line in lines:
+            key, _offset, _sense_number, count = line.split()
+            lemma, _, lexical = key.partition("%")
+            counts = {"1": nouns, "2": verbs}.get(lexical.split(":", 1)[0])
+            if counts is not None:
+                counts[lemma] = counts.get(lemma, 0) + int(count)
+    return nouns, verbs
+
+
 def read_verbs(folder: Path) -> set[str]:
     """Every verb lemma (``index.verb``; its licence header lines start with a space)."""
     with open(folder / "index.verb", encoding="latin-1") as lines:
@@ -117,6 +132,13 @@ class WordNetTables:
             return self._connection.execute("SELECT 1 FROM verbs WHERE lemma = ?", (lemma,)).fetchone() is not None
 
     @lru_cache(maxsize=50_000)
+    def tag_counts(self, lemma: str) -> tuple[int, int]:
+        """How often the lemma's noun senses and its verb senses are tagged (:func:`read_tag_counts`)."""
+        with self._lock:
+            row = self._connection.execute("SELECT noun, verb FROM tag_counts WHERE lemma = ?", (lemma,)).fetchone()
+        return (0, 0) if row is None else (row[0], row[1])
+
+    @lru_cache(maxsize=50_000)
     def is_irregular_verb_form(self, word: str) -> bool:
         with self._lock:
             return self._connection.execute("SELECT 1 FROM irregular_verb_forms WHERE form = ?", (word,)).fetchone() is not None
@@ -134,6 +156,7 @@ def tables() -> WordNetTables:
 
     def built() -> Callable[[sqlite3.Connection], None]:
         nouns, verbs, irregular = read_noun_types(folder), read_verbs(folder), read_irregular_verb_forms(folder)
+        noun_tags, verb_tags = read_tag_counts(folder)
 
         def fill(db: sqlite3.Connection) -> None:
             with db:
@@ -145,10 +168,17 @@ def tables() -> WordNetTables:
                 db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
                 db.execute("CREATE TABLE irregular_verb_forms (form TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany("INSERT INTO irregular_verb_forms VALUES (?)", ((f,) for f in irregular))
+                db.execute("CREATE TABLE tag_counts (lemma TEXT PRIMARY KEY, noun INTEGER NOT NULL, "
+                           "verb INTEGER NOT NULL) WITHOUT ROWID")
+                db.executemany("INSERT INTO tag_counts VALUES (?, ?, ?)",
+                               ((lemma, noun_tags.get(lemma, 0), verb_tags.get(lemma, 0))
+                                for lemma in noun_tags.keys() | verb_tags.keys()
+                                if noun_tags.get(lemma, 0) or verb_tags.get(lemma, 0)))
         return fill
 
     connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1",
-                                                 "SELECT form FROM irregular_verb_forms LIMIT 1"), built)
+                                                 "SELECT form FROM irregular_verb_forms LIMIT 1",
+                                                 "SELECT lemma, noun, verb FROM tag_counts LIMIT 1"), built)
     return WordNetTables(connection)
 
 
@@ -210,3 +240,24 @@ def names_counted_things(word: str) -> bool:
     if nouns:  # "minutes" is a noun of its own (a record) and the plural of "minute"
         return not any(tables().is_measured(form) for form in nouns)
     return not any(tables().is_verb(form) for form in forms)
+
+
+# A word is mostly a verb when its verb senses are tagged more than this many times as often as
+# its noun senses (rule 2 of benchmarks/decisions_2026-12-16.md: on the English dev and XQuAD
+# training questions it parts "makes", "needs", "causes" from "compounds", "types", "colors").
+_MOSTLY_VERB = 2.0
+
+
+def is_mostly_verb_form(word: str) -> bool:
+    """Whether a word ending in "s" is mostly a verb's third person ("makes", "happens",
+    "includes") rather than a noun's plural ("kinds", "types", "compounds"): the verb senses of
+    its stem are tagged in WordNet's corpus more than ``_MOSTLY_VERB`` times as often as its noun
+    senses."""
+    lower = word.lower()
+    if not lower.endswith("s"):
+        return False
+    for stem in singular_forms(lower):
+        noun, verb = tables().tag_counts(stem)
+        if noun or verb:
+            return verb > _MOSTLY_VERB * noun
+    return False

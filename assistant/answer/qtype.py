@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answer.noun_class import is_inflected_verb, is_noun, is_plural_noun, is_verb, noun_answer_type
+from assistant.answer.noun_class import (is_inflected_verb, is_mostly_verb_form, is_noun, is_plural_noun, is_verb,
+                                          noun_answer_type)
 from assistant.entities import PERSON_TAGS
 from assistant.query import Query
 
@@ -74,7 +75,7 @@ _EN_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("definition", re.compile(r"\b(?:what (?:does|do|did) .{1,40} mean|what is meant by|define|meaning of|"
                               r"what is (?:an? |the )?\S+\s*\??$)")),
     ("list", re.compile(r"\b(?:which|what) (?:(?:two|three|four|five|several|other|main|key) )?(?!(?:is|was|has|does|as|this|its)\b)"
-                        r"\w{2,}[^s\W]s\b|\blist\b|\bname the\b|\bwhat are\b|\bwhich are\b")),
+                        r"(?P<plural>\w{2,}[^s\W]s)\b|\blist\b|\bname the\b|\bwhat are\b|\bwhich are\b")),
     ("entity", re.compile(r"\b(?:what|which)\b")),
 )
 
@@ -121,9 +122,16 @@ def _english_kind(english: str) -> str:
     """The kind of the first English rule that matches, in their order, except that a "who" or
     "when" after the question's first question word is a relative clause's ("What did the man who
     …", "What was the last Doctor Who episode …"), and does not ask."""
-    found = [(kind, m.start()) for kind, rule in _EN_RULES if (m := rule.search(english))]
+    found = [(kind, m.start()) for kind, rule in _EN_RULES if (m := _first_asking(kind, rule, english))]
     first = min((at for _, at in found), default=0)
     return next((kind for kind, at in found if at == first or kind not in ("person", "date")), "other")
+
+
+def _first_asking(kind: str, rule: re.Pattern, english: str) -> re.Match | None:
+    """The rule's first match, except that a list is not asked by a verb whose subject is "what"
+    ("what makes …", "what happens …", "what includes …"), though it ends in "s" as a plural does."""
+    return next((m for m in rule.finditer(english)
+                 if kind != "list" or not m.group("plural") or not is_mostly_verb_form(m.group("plural"))), None)
 
 
 def asked_words(query: Query) -> frozenset[str]:
