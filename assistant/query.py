@@ -381,8 +381,41 @@ def _word_matches(word: str) -> list[str]:
         # Last: an ordinary Chinese word written in pinyin, two syllables or more ("guashuai"), in
         # lower case: a capitalised one is a name (Tianqi, Shirong), not 天气 or 市容.
         lambda: dictionary.word_pinyin(lower) if word.islower() else [],
+        # After all of them: a slip of typing ("inovation", "registerd") read as the word meant.
+        lambda: _lookup(dictionary, _inflections(meant), below=TIER_CONTAINED) if (meant := spelling_correction(word)) else [],
     )
     return next((_best_first(matches) for matches in (attempt() for attempt in attempts) if matches), [])
+
+
+def spelling_correction(word: str) -> str | None:
+    """The English word a lower-case word was meant to be, when it is a slip of typing: a word of
+    five letters or more that the spell checker does not know and that does not read as pinyin
+    (a Chinese name or word typed in pinyin, "guashuai", is no misspelling), corrected to the most
+    frequent known word one edit away (two for words of eight letters or more: more letters, more
+    room for slips, fewer words near them). None otherwise. Capitalised words are names, and words
+    of four letters or fewer too often an acronym typed in lower case ("smes"), left alone; so is a
+    possessive of pinyin typed without its apostrophe ("suinings")."""
+    from assistant.romanised import split_syllables
+
+    if len(word) < 5 or not word.isalpha() or not word.islower():
+        return None
+    speller = spell_checker()
+    syllables = load_dictionary().syllables
+    if word in speller or any(split_syllables(form, syllables) for form in (word, word.removesuffix("s"))):
+        return None
+    candidates = speller.known(speller.edit_distance_1(word))
+    if not candidates and len(word) >= 8:
+        candidates = speller.known(speller.edit_distance_2(word))
+    return max(sorted(candidates), key=speller.word_usage_frequency) if candidates else None
+
+
+@lru_cache(maxsize=1)
+def spell_checker():
+    """pyspellchecker's English checker (its word-frequency list ships inside the package: nothing
+    is downloaded), loaded once, when a word first needs it (~0.1 s)."""
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
 
 
 @lru_cache(maxsize=4096)  # asked by each check on each lead a "how many X" question is tried with

@@ -3,7 +3,8 @@
 Users type "who runs suining's science bureau", "Who heads Lanzhous bureau?" or "兰州市科技局局长是谁"
 (no question mark). Each question of a split is asked as written, lower-cased, with its
 apostrophes left out ("What's" -> "Whats", "Lanzhou's" -> "Lanzhous") and without its closing
-question mark; lower case and apostrophes are English ways (a Chinese question has neither).
+question mark, and with one English word misspelt ("inovation"); lower case, apostrophes and
+spelling are English ways (a Chinese question has none of them).
 Nothing is tuned here: the dev splits show causes, the test splits are only reported.
 
     python benchmarks/as_typed.py [--split test]   # report: eval/reports/as-typed-<split>.md
@@ -35,7 +36,27 @@ WAYS: tuple[tuple[str, tuple[str, ...], Callable[[str], str]], ...] = (
     ("lower case", ("en",), str.lower),
     ("no apostrophes", ("en",), lambda q: re.sub(r"['’]", "", q)),
     ("no question mark", ("zh", "en"), lambda q: re.sub(r"[?？]+\s*$", "", q.strip())),
+    ("one word misspelt", ("en",), lambda q: misspelt(q)),
 )
+
+
+def misspelt(question: str) -> str:
+    """The question with one typing slip in its longest lower-case word of six letters or more (the
+    first of equals): one of a doubled letter dropped ("innovation" -> "inovation"), else its two
+    middle letters swapped ("research" -> "resaerch"). Deterministic."""
+    words = [m for m in re.finditer(r"\b[a-z]{6,}\b", question)]
+    if not words:
+        return question
+    m = max(words, key=lambda w: (len(w.group(0)), -w.start()))
+    word = m.group(0)
+    doubled = re.search(r"([a-z])\1", word)
+    if doubled:
+        slip = word[:doubled.start()] + word[doubled.start() + 1:]
+    else:
+        mid = len(word) // 2
+        slip = word[:mid - 1] + word[mid] + word[mid - 1] + word[mid + 1:]
+    return question[:m.start()] + slip + question[m.end():]
+
 
 
 def typed_questions(split: Path, name: str, langs: tuple[str, ...], typed: Callable[[str], str]) -> Path:

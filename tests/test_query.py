@@ -366,3 +366,26 @@ def test_a_possessive_typed_without_its_apostrophe_is_read_as_one(typed, read):
 def test_a_place_named_with_a_possessive_missing_its_apostrophe_is_still_a_name():
     query = parse_query("Who heads Lanzhous science bureau?")
     assert [n.label for n in query.names] == ["Lanzhou"] and query.text == "Who heads Lanzhous science bureau?"
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("inovation", "innovation"),  # a doubled letter dropped
+    ("registerd", "registered"),
+    ("lithuim", "lithium"),  # two letters swapped
+    ("comercialisation", "commercialization"),  # two slips in a long word
+    ("Inovation", None),  # capitalised: a name's spelling is not English
+    ("guashuai", None), ("suinings", None),  # pinyin, and a pinyin possessive without its apostrophe
+    ("smes", None),  # four letters: too often an acronym typed in lower case
+    ("research", None),  # a word the checker knows
+])
+def test_a_slip_of_typing_is_read_as_the_word_meant(typed, meant):
+    from assistant.query import spelling_correction
+
+    assert spelling_correction(typed) == meant
+
+
+def test_a_misspelt_word_gets_the_renderings_of_the_word_meant():
+    groups = dict(parse_query("How many inovation consortia did Gansu set up?").expansion_groups)
+    assert "创新" in groups["inovation"]
+    # A word spelled right keeps its own renderings; the correction is only a last resort.
+    assert dict(parse_query("How many innovation consortia did Gansu set up?").expansion_groups)["innovation consortia"]
