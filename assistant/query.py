@@ -133,6 +133,7 @@ def parse_query(
     lang = detect_lang(normalized)
     if lang == "en" and max_per_word > 0:
         normalized = possessives_restored(normalized)  # "Lanzhous" -> "Lanzhou's", same words otherwise
+        normalized = slips_corrected(normalized)  # "inovation" -> "innovation"
     if lang == "en" and max_per_word > 0 and not any(ch.isupper() for ch in normalized):
         # Typed all in lower case: read as if its names were capitalised, since the encoder reads
         # "suining" otherwise than "Suining" and several rules take a capital for a name.
@@ -233,7 +234,9 @@ def possessives_restored(text: str) -> str:
         # The stem: a name's pinyin of two syllables or more (Lanzhou, Zhenxiang), or a place's
         # romanisation of another system (Hohhot); one syllable (Han, Xi) is too often a word.
         romanised = max(map(len, splits)) >= 2 if splits else is_romanised_chinese(stem)
-        if not romanised or is_english_word(word) or is_english_word(stem):
+        # An English word: WordNet's ordinary words, or one the spell checker knows ("cities":
+        # its stem reads as pinyin, ci ti e, and WordNet's city is a place, as Lanzhou is).
+        if not romanised or is_english_word(word) or is_english_word(stem) or word.lower() in spell_checker():
             return word
         return f"{stem}'s"
 
@@ -381,10 +384,23 @@ def _word_matches(word: str) -> list[str]:
         # Last: an ordinary Chinese word written in pinyin, two syllables or more ("guashuai"), in
         # lower case: a capitalised one is a name (Tianqi, Shirong), not 天气 or 市容.
         lambda: dictionary.word_pinyin(lower) if word.islower() else [],
-        # After all of them: a slip of typing ("inovation", "registerd") read as the word meant.
-        lambda: _lookup(dictionary, _inflections(meant), below=TIER_CONTAINED) if (meant := spelling_correction(word)) else [],
     )
     return next((_best_first(matches) for matches in (attempt() for attempt in attempts) if matches), [])
+
+
+_LOWER_WORD = re.compile(r"\b[a-z]{5,}\b")
+
+
+def slips_corrected(text: str) -> str:
+    """``text`` (English) with each slip of typing read as the word meant ("inovation" ->
+    "innovation"): a word the dictionary cannot render as typed, whose correction
+    (:func:`spelling_correction`) it can. Words it renders, names and pinyin stay as typed."""
+    def corrected(m: re.Match) -> str:
+        word = m.group(0)
+        meant = spelling_correction(word)
+        return meant if meant and not _word_matches(word) and _word_matches(meant) else word
+
+    return _LOWER_WORD.sub(corrected, text)
 
 
 def spelling_correction(word: str) -> str | None:
@@ -507,6 +523,8 @@ def _respellings(word: str) -> list[str]:
             forms.append(word[:-3] + "y")  # easily -> easy
     if word.endswith("tre"):
         forms.append(word[:-3] + "ter")  # theatre -> theater
+    if word.endswith("mme"):
+        forms.append(word[:-2])  # programme -> program
     if "our" in word:
         forms.append(word.replace("our", "or"))  # labour -> labor
     if "is" in word and word.endswith(("ise", "ised", "ising", "isation")):

@@ -244,7 +244,7 @@ def english_lead_in(query: Query, qtype: QuestionType, quote_match: str, first: 
     tokens = set(tokenize_zh(quote_match))
     named = [source for source, translations in query.expansion_groups
              if any(set(tokenize_zh(t)) & tokens for t in translations)]
-    topic = question_phrases(query.text, list(dict.fromkeys(named)))
+    topic = question_phrases(query.normalized, list(dict.fromkeys(named)))
     return f"{label} ({topic})" if topic else label
 
 

@@ -102,7 +102,7 @@ class QuestionType:
 
 def classify(query: Query) -> QuestionType:
     """The answer type of a parsed question (and, for "how many X", the X)."""
-    english = " ".join(query.text.lower().split())
+    english = " ".join(query.normalized.lower().split())
     kind = "other"
     if query.lang == "zh":  # a Chinese question may still be worded in English ("What does 揭榜挂帅 mean?")
         kind = next((k for k, rule in _ZH_RULES if rule.search(query.normalized.lower())), "other")
@@ -137,7 +137,7 @@ def _first_asking(kind: str, rule: re.Pattern, english: str) -> re.Match | None:
 def asked_words(query: Query) -> frozenset[str]:
     """The English words of the question's date and number cues ("what year", "what share", "how
     many"): they say what kind of answer is asked, not what it is about, so they are no terms."""
-    english = " ".join(query.text.lower().split())
+    english = " ".join(query.normalized.lower().split())
     rules = [rule for kind, rule in _EN_RULES if kind in ("date", "number")]
     return frozenset(word for rule in rules for m in rule.finditer(english) for word in m.group(0).split())
 
@@ -184,11 +184,11 @@ def _counted(query: Query) -> tuple[str, tuple[str, ...]]:
     if query.lang == "zh":
         match = _COUNT_ZH.search(query.normalized.lower())
         return (match.group(1), (match.group(1),)) if match else ("", ())
-    match = _COUNT_EN.search(query.text)
+    match = _COUNT_EN.search(query.normalized)
     if not match:
         return "", ()
     phrase = match.group(1).lower().split()
-    rest = query.text[match.end():]
+    rest = query.normalized[match.end():]
     # A singular before "and" modifies what is counted ("how many university and institute
     # teams"): the phrase goes on to the first plural noun after the "and", if there is one.
     more = _AND_MORE.match(rest)

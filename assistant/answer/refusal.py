@@ -434,7 +434,7 @@ def asked_offices(qtype: QuestionType, query: Query) -> tuple[str, ...]:
         asked = tuple(office for office in _OFFICES_ZH if office in query.match)
         # 负责人, "the person in charge", is whatever office the answer names (厅长, 主任).
         return _OFFICES_ZH if "负责人" in asked else asked
-    asked = {m.group(0).lower() for m in _OFFICE_EN.finditer(query.text)}
+    asked = {m.group(0).lower() for m in _OFFICE_EN.finditer(query.normalized)}
     if not asked:
         return ()
     translations = [t for word, terms in query.expansion_groups if word.lower() in asked for t in terms if len(t) > 1]
