@@ -397,12 +397,15 @@ def slips_corrected(text: str) -> str:
     (:func:`spelling_correction`) it can. Words it renders, names and pinyin stay as typed."""
     def corrected(m: re.Match) -> str:
         word = m.group(0)
+        if _word_matches(word):  # asked first: most words render as typed, and it is cheap
+            return word
         meant = spelling_correction(word)
-        return meant if meant and not _word_matches(word) and _word_matches(meant) else word
+        return meant if meant and _word_matches(meant) else word
 
     return _LOWER_WORD.sub(corrected, text)
 
 
+@lru_cache(maxsize=4096)
 def spelling_correction(word: str) -> str | None:
     """The English word a lower-case word was meant to be, when it is a slip of typing: a word of
     five letters or more that the spell checker does not know and that does not read as pinyin
@@ -410,7 +413,8 @@ def spelling_correction(word: str) -> str | None:
     frequent known word one edit away (two for words of eight letters or more: more letters, more
     room for slips, fewer words near them). None otherwise. Capitalised words are names, and words
     of four letters or fewer too often an acronym typed in lower case ("smes"), left alone; so is a
-    possessive of pinyin typed without its apostrophe ("suinings")."""
+    possessive of pinyin typed without its apostrophe ("suinings"), and a contraction without its
+    apostrophe ("wasnt" is not "want"). Remembered: a lower-case question is parsed twice."""
     from assistant.romanised import split_syllables
 
     if len(word) < 5 or not word.isalpha() or not word.islower():
@@ -419,10 +423,48 @@ def spelling_correction(word: str) -> str | None:
     syllables = load_dictionary().syllables
     if word in speller or any(split_syllables(form, syllables) for form in (word, word.removesuffix("s"))):
         return None
+    # A contraction or possessive typed without its apostrophe ("wasnt", "whats") is no slip.
+    if any(f"{word[:i]}'{word[i:]}" in speller for i in range(1, len(word))):
+        return None
     candidates = speller.known(speller.edit_distance_1(word))
     if not candidates and len(word) >= 8:
-        candidates = speller.known(speller.edit_distance_2(word))
+        candidates = _two_slips_away(word)
     return max(sorted(candidates), key=speller.word_usage_frequency) if candidates else None
+
+
+def _two_slips_away(word: str) -> set[str]:
+    """The checker's words two edits (insertion, deletion, substitution, swap of neighbours) from
+    ``word``. pyspellchecker's own search spells out every string two edits away (~1.5 s for a
+    16-letter word, growing with the square of the length); this one reads the words of nearly the
+    same length whose letters differ by at most four kinds (what two edits can change), ~0.02 s."""
+    letters = set(word)
+    return {candidate for length in range(len(word) - 2, len(word) + 3) for candidate in _words_by_length().get(length, ())
+            if len(letters.symmetric_difference(candidate)) <= 4 and _edits_within(word, candidate, 2)}
+
+
+@lru_cache(maxsize=1)
+def _words_by_length() -> dict[int, list[str]]:
+    by_length: dict[int, list[str]] = {}
+    for word in spell_checker().word_frequency.keys():
+        if word.isalpha():
+            by_length.setdefault(len(word), []).append(word)
+    return by_length
+
+
+def _edits_within(a: str, b: str, limit: int) -> bool:
+    """Whether ``a`` becomes ``b`` in at most ``limit`` edits (optimal string alignment distance:
+    insertions, deletions, substitutions and swaps of neighbouring letters), stopping early."""
+    before, previous = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return False
+        before, previous = previous, current
+    return previous[-1] <= limit
 
 
 @lru_cache(maxsize=1)
@@ -525,6 +567,8 @@ def _respellings(word: str) -> list[str]:
         forms.append(word[:-3] + "ter")  # theatre -> theater
     if word.endswith("mme"):
         forms.append(word[:-2])  # programme -> program
+    if word.endswith("mmes"):
+        forms += [word[:-3] + "s", word[:-3]]  # programmes -> programs, program
     if "our" in word:
         forms.append(word.replace("our", "or"))  # labour -> labor
     if "is" in word and word.endswith(("ise", "ised", "ising", "isation")):

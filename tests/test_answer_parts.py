@@ -134,6 +134,9 @@ def test_questions_are_typed_by_what_they_ask_for(question, kind):
     ("What happens when the consortium is dissolved?", "entity"),
     ("What compounds can the lab make?", "list"),  # "compounds": mostly a noun
     ("What products does the firm make?", "list"),
+    # An auxiliary after the word: it is the plural noun the clause is about, however often a verb.
+    ("Which measures did Lanzhou adopt?", "list"),
+    ("What challenges do small firms face?", "list"),
     # A keyword query names what it wants last.
     ("Lanzhou technology contracts count", "number"),
     ("North Heavy Industries founding year", "date"),
@@ -207,6 +210,8 @@ def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypat
     # A preposition ends the noun phrase, also in a question typed as keywords (no verb to stop at).
     ("how many patents per year target", "patents"),
     ("How many new firms per county were registered?", "firms"),
+    # ... but not a hyphenated word that begins like one.
+    ("How many after-sales service outlets does Lanzhou have?", "outlets"),
 ])
 def test_how_many_questions_name_the_counted_thing(question, thing):
     qtype = classify(parse_query(question))

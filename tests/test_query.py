@@ -377,6 +377,9 @@ def test_a_place_named_with_a_possessive_missing_its_apostrophe_is_still_a_name(
     ("guashuai", None), ("suinings", None),  # pinyin, and a pinyin possessive without its apostrophe
     ("smes", None),  # four letters: too often an acronym typed in lower case
     ("research", None),  # a word the checker knows
+    ("wasnt", None), ("whats", None),  # a contraction typed without its apostrophe is no slip
+    ("comercialisation", "commercialization"),  # two slips, found without spelling out every string
+    ("internationalisaton", "internationalization"),
 ])
 def test_a_slip_of_typing_is_read_as_the_word_meant(typed, meant):
     from assistant.query import spelling_correction
@@ -393,7 +396,8 @@ def test_a_question_is_read_with_its_slips_corrected_and_kept_as_typed():
 
 
 def test_words_the_dictionary_renders_or_that_read_as_pinyin_are_not_corrected():
-    for typed in ("What is the jiebang guashuai mechanism?", "How does the programme work?", "Who runs Tianqi?"):
+    for typed in ("What is the jiebang guashuai mechanism?", "How do the programmes work?", "Who runs Tianqi?",
+                  "why wasnt the project approved?", "甘肃首批组建了几家创新连合体"):
         assert parse_query(typed).normalized == typed
 
 

@@ -84,8 +84,9 @@ _COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|条|�
 # "how many X" up to the verb, preposition or comma that ends the noun phrase.
 _NOUN_PHRASE_WORDS = (r"((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
                       r"for|on|with|by|that|which|and|per|to|into|onto|over|under|across|among|between|about|"
-                      r"around|within|without|through|during|since|after|before|than|as|via|like)\b)"
-                      r"[A-Za-z][\w\-]*\s*)+)")
+                      r"around|within|without|through|during|since|after|before|than|as|via|like)(?![\w\-]))"
+                      # a possessive does not end it: "how many Gansu's enterprises"
+                      r"[A-Za-z][\w\-]*(?:['’]s)?\s*)+)")
 _COUNT_EN = re.compile(r"\bhow many\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
 # "… university and institute talent teams": the words after an "and" that joins modifiers.
 _AND_MORE = re.compile(r"and\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
@@ -131,7 +132,14 @@ def _first_asking(kind: str, rule: re.Pattern, english: str) -> re.Match | None:
     """The rule's first match, except that a list is not asked by a verb whose subject is "what"
     ("what makes …", "what happens …", "what includes …"), though it ends in "s" as a plural does."""
     return next((m for m in rule.finditer(english)
-                 if kind != "list" or not m.group("plural") or not is_mostly_verb_form(m.group("plural"))), None)
+                 if kind != "list" or not m.group("plural") or not is_mostly_verb_form(m.group("plural"))
+                 or _AUXILIARY_NEXT.match(english, m.end())), None)
+
+
+# After "what/which <word in -s>", an auxiliary opens the clause the plural noun is the object of:
+# "which measures did Lanzhou adopt", "what challenges do SMEs face" (a verb would take an object).
+_AUXILIARY_NEXT = re.compile(r"\s+(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|should|"
+                             r"may|might|must|shall)\b")
 
 
 def asked_words(query: Query) -> frozenset[str]:
