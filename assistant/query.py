@@ -395,14 +395,23 @@ def slips_corrected(text: str) -> str:
     """``text`` (English) with each slip of typing read as the word meant ("inovation" ->
     "innovation"): a word the dictionary cannot render as typed, whose correction
     (:func:`spelling_correction`) it can. Words it renders, names and pinyin stay as typed."""
-    def corrected(m: re.Match) -> str:
-        word = m.group(0)
-        if _word_matches(word):  # asked first: most words render as typed, and it is cheap
-            return word
-        meant = spelling_correction(word)
-        return meant if meant and _word_matches(meant) else word
+    return _LOWER_WORD.sub(lambda m: _meant(m.group(0)) or m.group(0), text)
 
-    return _LOWER_WORD.sub(corrected, text)
+
+def spelling_slips(text: str) -> list[tuple[str, str]]:
+    """(as typed, as read) for each word of an English ``text`` that :func:`slips_corrected` reads
+    otherwise, in order: what an answer tells its user it read ("inovation" as "innovation")."""
+    if detect_lang(to_halfwidth(text)) != "en":
+        return []
+    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(to_halfwidth(text))
+                              if (meant := _meant(m.group(0)))))
+
+
+def _meant(word: str) -> str | None:
+    if _word_matches(word):  # asked first: most words render as typed, and it is cheap
+        return None
+    meant = spelling_correction(word)
+    return meant if meant and _word_matches(meant) else None
 
 
 @lru_cache(maxsize=4096)

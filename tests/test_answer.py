@@ -1101,3 +1101,11 @@ def test_a_comparison_says_which_place_no_quote_is_about(with_ningxia, question,
     assert "f_ningxia" not in {c.doc_id for c in answer.citations}
     assert answer.notice is not None and shown in answer.notice
     assert "内蒙古" not in answer.notice and "Inner Mongolia" not in answer.notice
+
+
+def test_an_answer_says_which_typed_words_it_read_as_other_words(tiny_assistant):
+    # The user sees what was read ("inovation" as "innovation"), and can retype a word that was no slip.
+    answer = tiny_assistant.ask("How many inovation consortia has Inner Mongolia set up?")
+    assert answer.notice == "Read “inovation” as “innovation”"
+    assert answer.question == "How many inovation consortia has Inner Mongolia set up?"
+    assert tiny_assistant.ask("How many innovation consortia has Inner Mongolia set up?").notice is None
