@@ -43,6 +43,7 @@ from .text import (
     to_halfwidth,
     to_simplified,
     tokenize_zh,
+    without_accents,
     word_frequency,
 )
 
@@ -131,6 +132,8 @@ def parse_query(
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
+    if lang == "en":
+        normalized = without_accents(normalized)  # "Nèi Měnggǔ" -> "Nei Menggu", as the dictionary spells
     if lang == "en" and max_per_word > 0:
         normalized = possessives_restored(normalized)  # "Lanzhous" -> "Lanzhou's", same words otherwise
         normalized = slips_corrected(normalized)  # "inovation" -> "innovation"

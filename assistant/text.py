@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from functools import cache
 
 import jieba
@@ -97,6 +98,20 @@ def _simplified_line(line: str) -> str:
 def to_halfwidth(text: str) -> str:
     """Full-width ASCII letters, digits and punctuation -> their half-width forms (case kept)."""
     return text.translate(_FULLWIDTH_TO_ASCII)
+
+
+_ACCENTED_LATIN = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
+
+
+def without_accents(text: str) -> str:
+    """Latin letters without their accents: pinyin's tone marks ("Nèi Měnggǔ" -> "Nei Menggu"),
+    umlauts ("Temüjin" -> "Temujin"); Chinese characters and punctuation untouched. The
+    dictionary and the pinyin tables spell without accents."""
+    def plain(m: re.Match) -> str:
+        decomposed = unicodedata.normalize("NFD", m.group(0))
+        return "".join(c for c in decomposed if not unicodedata.combining(c)) or m.group(0)
+
+    return _ACCENTED_LATIN.sub(plain, text)
 
 
 def normalize_width(text: str) -> str:

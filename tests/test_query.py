@@ -407,3 +407,12 @@ def test_a_plural_whose_stem_reads_as_pinyin_is_no_possessive(typed):
 
     # "citie" (ci ti e) and "famou" (fa mou) read as pinyin; the words are English all the same.
     assert possessives_restored(typed) == typed
+
+
+def test_accented_latin_letters_are_read_without_their_accents():
+    from assistant.text import without_accents
+
+    assert without_accents("Nèi Měnggǔ, Temüjin, café; 甘肃、内蒙古。ß") == "Nei Menggu, Temujin, cafe; 甘肃、内蒙古。ß"
+    query = parse_query("Who did Temüjin marry?")
+    assert query.text == "Who did Temüjin marry?" and query.normalized == "Who did Temujin marry?"
+    assert "铁木真" in dict(query.expansion_groups)["Temujin"]  # the dictionary spells him without the umlaut
