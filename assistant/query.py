@@ -404,10 +404,11 @@ def slips_corrected(text: str) -> str:
 def spelling_slips(text: str) -> list[tuple[str, str]]:
     """(as typed, as read) for each word of an English ``text`` that :func:`slips_corrected` reads
     otherwise, in order: what an answer tells its user it read ("inovation" as "innovation")."""
-    if detect_lang(to_halfwidth(text)) != "en":
+    normalized = to_halfwidth(to_simplified(text.strip()))
+    if detect_lang(normalized) != "en":
         return []
-    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(to_halfwidth(text))
-                              if (meant := _meant(m.group(0)))))
+    read = possessives_restored(without_accents(normalized))  # as ``parse_query`` reads it before correcting
+    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(read) if (meant := _meant(m.group(0)))))
 
 
 def _meant(word: str) -> str | None:
