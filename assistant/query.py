@@ -132,11 +132,10 @@ def parse_query(
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
-    if lang == "en":
-        normalized = without_accents(normalized)  # "Nèi Měnggǔ" -> "Nei Menggu", as the dictionary spells
     if lang == "en" and max_per_word > 0:
-        normalized = possessives_restored(normalized)  # "Lanzhous" -> "Lanzhou's", same words otherwise
-        normalized = slips_corrected(normalized)  # "inovation" -> "innovation"
+        normalized = slips_corrected(_before_slips(normalized))  # "inovation" -> "innovation"
+    elif lang == "en":
+        normalized = without_accents(normalized)  # "Nèi Měnggǔ" -> "Nei Menggu", as the dictionary spells
     if lang == "en" and max_per_word > 0 and not any(ch.isupper() for ch in normalized):
         # Typed all in lower case: read as if its names were capitalised, since the encoder reads
         # "suining" otherwise than "Suining" and several rules take a capital for a name.
@@ -407,8 +406,15 @@ def spelling_slips(text: str) -> list[tuple[str, str]]:
     normalized = to_halfwidth(to_simplified(text.strip()))
     if detect_lang(normalized) != "en":
         return []
-    read = possessives_restored(without_accents(normalized))  # as ``parse_query`` reads it before correcting
-    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(read) if (meant := _meant(m.group(0)))))
+    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(_before_slips(normalized))
+                              if (meant := _meant(m.group(0)))))
+
+
+def _before_slips(normalized: str) -> str:
+    """An English question as read before its slips are corrected (``parse_query`` and
+    ``spelling_slips`` both start from it): accents dropped ("Nèi Měnggǔ" -> "Nei Menggu", as the
+    dictionary spells), possessives typed without their apostrophe restored ("Lanzhous" -> "Lanzhou's")."""
+    return possessives_restored(without_accents(normalized))
 
 
 def _meant(word: str) -> str | None:
