@@ -197,16 +197,26 @@ def build_groups() -> None:
                 "shortlist": len(short),
             })
         print(f"{name}: {sum(1 for g in out if g['set'] == name)} questions", file=sys.stderr)
-    with GROUPS.open("w", encoding="utf-8") as f:
-        for g in out:
+    write_groups(GROUPS, out)
+
+
+def write_groups(path: Path, groups: list[dict]) -> None:
+    """Shortlists as JSON lines (this script's and ``train_answerability.py``'s)."""
+    with path.open("w", encoding="utf-8") as f:
+        for g in groups:
             f.write(json.dumps(g, ensure_ascii=False) + "\n")
-    print(f"{len(out)} questions -> {GROUPS}", file=sys.stderr)
+    print(f"{len(groups)} shortlists -> {path}", file=sys.stderr)
+
+
+def read_groups(path: Path, command: str) -> list[dict]:
+    """The shortlists ``write_groups`` wrote; ``command`` writes them when there are none."""
+    if not path.is_file():
+        raise SystemExit(f"no {path}: run `{command}` first")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def load_groups() -> list[dict]:
-    if not GROUPS.is_file():
-        raise SystemExit(f"no {GROUPS}: run `python benchmarks/train_reader.py pairs{command_flag()}` first")
-    return [json.loads(line) for line in GROUPS.read_text(encoding="utf-8").splitlines()]
+    return read_groups(GROUPS, f"python benchmarks/train_reader.py pairs{command_flag()}")
 
 
 def half_of(group: str) -> int:
@@ -277,21 +287,37 @@ def _tokenized(weights: E5Weights, groups: list[dict]) -> list[list[list[int]]]:
     return [pair_ids(weights, g["question"], g["sentences"], LIMITS) for g in groups]
 
 
-def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]], label: str, threads: int = 2):
-    """A reader trained on ``groups`` (those with a gold sentence) with the listwise loss."""
+def optimizer_and_schedule(params: list, steps: int):
+    """AdamW at ``LEARNING_RATE``, warmed up linearly over the first 5% of ``steps``, then decayed linearly."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01)
+    warmup = max(1, steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    return optimizer, schedule
+
+
+def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]], label: str, threads: int = 2,
+          no_answer: bool = False):
+    """A reader trained on ``groups`` (those with a gold sentence) with the listwise loss.
+
+    ``no_answer``: beside each shortlist one more option, a learned "no answer" logit, which
+    shortlists without a gold sentence (trained on too) put their mass on; the logit is folded
+    into the head's bias at the end, so a sentence's score is its logit against "no answer"
+    (``train_answerability.py``)."""
     import torch
 
     torch.manual_seed(SEED)
     torch.set_num_threads(threads)
     model = _torch_model(weights)
-    order = [i for i, g in enumerate(groups) if any(g["labels"]) and len(g["labels"]) > 1]
+    nothing = torch.nn.Parameter(torch.zeros(()))
+    order = [i for i, g in enumerate(groups)
+             if (g["sentences"] if no_answer else any(g["labels"]) and len(g["labels"]) > 1)]
     order = [i for i in order for _ in range(DEV_REPEAT if groups[i]["set"] == DEV_SET else 1)]
     steps = EPOCHS * math.ceil(len(order) / QUESTIONS_PER_STEP)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01)
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+    params = [p for p in model.parameters() if p.requires_grad] + ([nothing] if no_answer else [])
+    optimizer, schedule = optimizer_and_schedule(params, steps)
     rng = random.Random(SEED)
     started, step, running = time.perf_counter(), 0, []
     model.train()
@@ -306,8 +332,12 @@ def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]],
             for i in batch:
                 n = len(tokens[i])
                 group_scores = scores[offset: offset + n]
-                gold = torch.tensor(groups[i]["labels"], dtype=torch.bool)
-                # -log(softmax mass on the gold sentences)
+                labels = groups[i]["labels"]
+                if no_answer:
+                    group_scores = torch.cat([group_scores, nothing[None]])
+                    labels = labels + [0 if any(labels) else 1]
+                gold = torch.tensor(labels, dtype=torch.bool)
+                # -log(softmax mass on the gold sentences, or on "no answer" when there are none)
                 loss = loss + torch.logsumexp(group_scores, 0) - torch.logsumexp(group_scores[gold], 0)
                 offset += n
             loss = loss / len(batch)
@@ -323,6 +353,10 @@ def train(weights: E5Weights, groups: list[dict], tokens: list[list[list[int]]],
                 print(f"[{label}] epoch {epoch + 1} step {step}/{steps} loss {np.mean(running[-50:]):.3f} "
                       f"{elapsed:.0f}s (eta {elapsed / step * (steps - step):.0f}s)", file=sys.stderr)
     model.eval()
+    if no_answer:
+        with torch.no_grad():
+            model.head.bias -= nothing
+        print(f"[{label}] no-answer logit {nothing.item():.3f}", file=sys.stderr)
     return model
 
 

@@ -334,3 +334,32 @@ def test_the_english_readers_training_writes_its_own_files_and_marks_its_reader(
     assert train_reader.RENDERED and train_reader.LIMITS.question_tokens > 40  # room for the renderings
     train_reader.configure(False)
     assert paths() == shared and not train_reader.RENDERED
+
+
+def test_a_reader_trained_with_a_no_answer_option_folds_it_into_its_head(tmp_path, monkeypatch, capsys):
+    """``train(..., no_answer=True)`` (benchmarks/train_answerability.py): a shortlist without a
+    gold sentence is trained on too (its mass goes to the learned "no answer" logit), and the
+    exported model scores each sentence against that logit, as the PyTorch model does."""
+    pytest.importorskip("torch")
+    import benchmarks.train_reader as train_reader
+
+    monkeypatch.setattr(train_reader, "LAYERS", 2)
+    monkeypatch.setattr(train_reader, "QUESTIONS_PER_STEP", 1)
+    weights = load_weights(str(default_weights_path()))
+    sentences = [match_form(s) for s in RAIN]
+    groups = [
+        {"set": "made-up", "question": match_form("兰州的年平均降水量是多少？"), "sentences": sentences, "labels": [0, 1, 0]},
+        {"set": "made-up", "question": match_form("兰州大学的校长是谁？"), "sentences": sentences, "labels": [0, 0, 0]},
+    ]
+    tokens = train_reader._tokenized(weights, groups)
+    train_reader.train(weights, groups, tokens, "plain")
+    assert "[plain] epoch 1 step 1/1 " in capsys.readouterr().err  # only the answerable shortlist
+    model = train_reader.train(weights, groups, tokens, "test", no_answer=True)
+    log = capsys.readouterr().err
+    assert "[test] epoch 1 step 2/2 " in log and "[test] no-answer logit " in log
+    assert float(log.split("no-answer logit ")[1].split()[0]) != 0.0  # the logit was trained
+    train_reader.export(model, {}, 0.0, tmp_path / "answerability.npz")
+    exported = SentenceReader.load(tmp_path / "answerability.npz")
+    expected = train_reader.score(model, weights, tokens, [0, 1])
+    for i, group in enumerate(groups):
+        np.testing.assert_allclose(exported.scores(group["question"], group["sentences"]), expected[i], atol=2e-3)
