@@ -18,10 +18,11 @@ binary cross-entropy collapsed to the base rate.
 
 Data: the shortlists the reader sees (the top ``SHORTLIST`` sentences by a selector not fitted
 on the question's fold), from the rows ``train_selector.py collect`` stored:
-- variant 0, questions as asked: the gold sentences positive, the others negative;
+- variant 0, questions as asked: the gold sentences positive, the others negative (a shortlist
+  that misses its gold sentence is one without an answer: no sentence of it answers);
 - variant 1, the same questions with the gold passage taken out of the hits, and the dev
-  split's unanswerable questions: all negative (a collection that does not cover it; of the
-  public sets' only the dev split's are trained on, ``TRAINED_VARIANTS``);
+  split's unanswerable questions: all negative (a collection that does not cover it; only the
+  dev split's are trained on, the public sets' are left out, ``TRAINED_VARIANTS``);
 - variant 4, each question against its own passage with the sentences holding the answer taken
   out (``collect_ablated``): all negative. The passage still names what is asked about, as when
   a user asks an attribute (a founding year, a phone number) an article does not give.
@@ -143,6 +144,7 @@ def load_groups() -> list[dict]:
 
 
 def fit(threads: int) -> None:
+    """Train on half 0 and the dev split, score half 1's shortlists, write the model."""
     train_reader.configure(rendered=True)
     groups = load_groups()
     weights = load_weights(str(default_weights_path()))
