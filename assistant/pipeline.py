@@ -20,7 +20,7 @@ from assistant.conversation import Turn, condense_by_rule, history_lines
 from assistant.embed import EmbedderError, load_embedder, preload_embedder
 from assistant.index import Index
 from assistant.indexer import BuildReport, Progress, build_index, check_encoder, is_up_to_date
-from assistant.query import parse_query, spelling_slips
+from assistant.query import parse_query
 from assistant.retrieve import Retriever
 from assistant.index.store import (
     MANIFEST_NAME,
@@ -268,13 +268,13 @@ class Assistant:
             "answer": round((done - retrieved) * 1000, 2),
             "total": round((done - started) * 1000, 2),
         }
-        notices = [n for n in (notice or result.notice, read_as(spelling_slips(standalone))) if n]
+        notices = [n for n in (notice or result.notice, read_as(query.slips)) if n]
         return replace(result, question=text, timings_ms=timings, notice="; ".join(notices) or None,
                        standalone_question=standalone if standalone != text else None)
 
 
-def read_as(slips: list[tuple[str, str]]) -> str | None:
-    """The notice naming the words of a question read as other words (``query.spelling_slips``),
+def read_as(slips: tuple[tuple[str, str], ...]) -> str | None:
+    """The notice naming the words of a question read as other words (``Query.slips``),
     so that a user whose word was no slip (a name typed in lower case) sees it and can retype it."""
     if not slips:
         return None

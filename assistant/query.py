@@ -111,6 +111,8 @@ class Query:
     expansion: list[str]  # Chinese terms added by dictionary expansion (English questions)
     expansion_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (English word/phrase, its terms)
     names: tuple[Name, ...] = ()  # places and organisations the question names
+    # English words read as others, slips of typing: (as typed, as read), what the answer's notice names
+    slips: tuple[tuple[str, str], ...] = ()
 
 
 class EmptyQueryError(ValueError):
@@ -132,8 +134,11 @@ def parse_query(
         raise EmptyQueryError("The question is empty: type a question, e.g. 甘肃省如何组建创新联合体？")
     normalized = to_halfwidth(to_simplified(text))
     lang = detect_lang(normalized)
+    slips: tuple[tuple[str, str], ...] = ()
     if lang == "en" and max_per_word > 0:
-        normalized = slips_corrected(_before_slips(normalized))  # "inovation" -> "innovation"
+        normalized = _before_slips(normalized)
+        slips = spelling_slips(normalized)
+        normalized = _slips_corrected(normalized, dict(slips))  # "inovation" -> "innovation"
     elif lang == "en":
         normalized = without_accents(normalized)  # "Nèi Měnggǔ" -> "Nei Menggu", as the dictionary spells
     if lang == "en" and max_per_word > 0 and not any(ch.isupper() for ch in normalized):
@@ -143,7 +148,7 @@ def parse_query(
         if named != normalized:
             parsed = parse_query(named, max_per_word, bigrams)
             # Names are labelled as typed ("nothing mentions sichuan"), as a Chinese question's are.
-            return replace(parsed, text=text, names=tuple(replace(n, label=n.label.lower()) if n.label.isascii() else n
+            return replace(parsed, text=text, slips=slips, names=tuple(replace(n, label=n.label.lower()) if n.label.isascii() else n
                                                            for n in parsed.names))
     tokens = tokenize_zh(normalized, bigrams=bigrams)
     groups = expansion_groups(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
@@ -163,7 +168,7 @@ def parse_query(
                               is_ordinary_chinese_word)
         names = with_bracketed_chinese(normalized, names)  # "JISCO (酒钢)": the user's own spelling
     return Query(text=text, lang=lang, normalized=normalized, match=match_form(normalized), lexical_tokens=tokens,
-                 expansion=expansion, expansion_groups=groups_tuple, names=names)
+                 expansion=expansion, expansion_groups=groups_tuple, names=names, slips=slips)
 
 
 def names_capitalised(text: str, max_per_word: int = DEFAULT_MAX_PER_WORD) -> str:
@@ -393,27 +398,23 @@ def _word_matches(word: str) -> list[str]:
 _LOWER_WORD = re.compile(r"\b[a-z]{5,}\b")
 
 
-def slips_corrected(text: str) -> str:
-    """``text`` (English) with each slip of typing read as the word meant ("inovation" ->
-    "innovation"): a word the dictionary cannot render as typed, whose correction
-    (:func:`spelling_correction`) it can. Words it renders, names and pinyin stay as typed."""
-    return _LOWER_WORD.sub(lambda m: _meant(m.group(0)) or m.group(0), text)
+def spelling_slips(text: str) -> tuple[tuple[str, str], ...]:
+    """(as typed, as read) for each slip of typing in an English question as read before its
+    slips (:func:`_before_slips`), in order: a word the dictionary cannot render as typed, whose
+    correction (:func:`spelling_correction`) it can. Words it renders, names and pinyin are none."""
+    return tuple(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(text)
+                               if (meant := _meant(m.group(0)))))
 
 
-def spelling_slips(text: str) -> list[tuple[str, str]]:
-    """(as typed, as read) for each word of an English ``text`` that :func:`slips_corrected` reads
-    otherwise, in order: what an answer tells its user it read ("inovation" as "innovation")."""
-    normalized = to_halfwidth(to_simplified(text.strip()))
-    if detect_lang(normalized) != "en":
-        return []
-    return list(dict.fromkeys((m.group(0), meant) for m in _LOWER_WORD.finditer(_before_slips(normalized))
-                              if (meant := _meant(m.group(0)))))
+def _slips_corrected(text: str, slips: dict[str, str]) -> str:
+    """``text`` with each of its ``slips`` (as typed -> as read) read as the word meant."""
+    return _LOWER_WORD.sub(lambda m: slips.get(m.group(0), m.group(0)), text) if slips else text
 
 
 def _before_slips(normalized: str) -> str:
-    """An English question as read before its slips are corrected (``parse_query`` and
-    ``spelling_slips`` both start from it): accents dropped ("Nèi Měnggǔ" -> "Nei Menggu", as the
-    dictionary spells), possessives typed without their apostrophe restored ("Lanzhous" -> "Lanzhou's")."""
+    """An English question as read before its slips are corrected: accents dropped ("Nèi Měnggǔ"
+    -> "Nei Menggu", as the dictionary spells), possessives typed without their apostrophe
+    restored ("Lanzhous" -> "Lanzhou's")."""
     return possessives_restored(without_accents(normalized))
 
 

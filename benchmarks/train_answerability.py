@@ -59,10 +59,9 @@ from assistant.embed.e5_numpy import default_weights_path, load_weights  # noqa:
 from assistant.evaluation.bench import load_bench_questions, load_passages, resolve_bench  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
-from assistant.evaluation.metrics import normalize_for_match  # noqa: E402
 from assistant.text import match_form  # noqa: E402
 from benchmarks import train_reader  # noqa: E402
-from benchmarks.train_selector import ABLATED, DEV_SET, PUBLIC_SETS, load_rows, without_answer  # noqa: E402
+from benchmarks.train_selector import ABLATED, DEV_SET, PUBLIC_SETS, ablated_passages, load_rows  # noqa: E402
 
 CACHE = ROOT / "index-bench" / "_answerability"
 GROUPS = CACHE / "groups.jsonl"
@@ -78,20 +77,12 @@ TRAINED_VARIANTS = (0, 4)
 
 def _ablated_rounds(name: str) -> dict[str, int]:
     """"id:lang" -> the round index of ``collect_ablated`` that held the question's passage
-    without its answer (the same order as there: round r takes each passage's r-th question)."""
+    without its answer (round r takes each passage's r-th ablatable question)."""
     folder = resolve_bench(name)
-    passages = {a.doc_id: a for a in load_passages(folder)}
-    seen, order = set(), {}
-    for q in load_bench_questions(folder, "train"):
-        if q.id in seen:
-            continue
-        passage = passages[q.passage_id]
-        if without_answer(passage.text, passage.title,
-                          [normalize_for_match(a) for a in q.answers if normalize_for_match(a)]):
-            seen.add(q.id)
-            order.setdefault(q.passage_id, []).append(q.id)
+    questions = load_bench_questions(folder, "train")
+    _, order = ablated_passages({a.doc_id: a for a in load_passages(folder)}, questions)
     rounds = {qid: r for qids in order.values() for r, qid in enumerate(qids)}
-    return {f"{q.id}:{q.lang}": rounds[q.id] for q in load_bench_questions(folder, "train") if q.id in rounds}
+    return {f"{q.id}:{q.lang}": rounds[q.id] for q in questions if q.id in rounds}
 
 
 def build_groups() -> None:

@@ -155,6 +155,25 @@ def without_answer(text: str, title: str, answers: list[str]) -> str | None:
     return "".join(kept).strip()
 
 
+def ablated_passages(passages: dict, questions) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``collect_ablated``'s material: question id -> its passage's text without the sentences
+    holding its answer, and passage id -> the ids of its questions that can be so ablated, in
+    order (round r takes each passage's r-th). The English twin of a Chinese question shares its
+    id, passage and answer: it is ablated once."""
+    ablated: dict[str, str] = {}
+    order: dict[str, list[str]] = {}
+    for q in questions:
+        if q.id in ablated:
+            continue
+        passage = passages[q.passage_id]
+        text = without_answer(passage.text, passage.title,
+                              [normalize_for_match(a) for a in q.answers if normalize_for_match(a)])
+        if text:
+            ablated[q.id] = text
+            order.setdefault(q.passage_id, []).append(q.id)
+    return ablated, order
+
+
 def collect_ablated(name: str) -> Path:
     """Variant 4: each question against its passage with the sentences holding its answer taken out.
 
@@ -174,17 +193,7 @@ def collect_ablated(name: str) -> Path:
     ensure_bench_index(folder, base, settings)
     passages = {a.doc_id: a for a in load_passages(folder)}
     questions = load_bench_questions(folder, "train")
-    ablated: dict[str, str] = {}  # question id -> its passage without the answer
-    order: dict[str, list[str]] = {}  # passage -> ids of its ablatable questions
-    for q in questions:
-        if q.id in ablated:
-            continue  # the English twin of a Chinese question: same passage, same answer
-        passage = passages[q.passage_id]
-        text = without_answer(passage.text, passage.title,
-                              [normalize_for_match(a) for a in q.answers if normalize_for_match(a)])
-        if text:
-            ablated[q.id] = text
-            order.setdefault(q.passage_id, []).append(q.id)
+    ablated, order = ablated_passages(passages, questions)
     rows = _empty_rows()
     ids: list[str] = []
     groups: list[str] = []
