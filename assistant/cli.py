@@ -197,7 +197,7 @@ def remove(
 
 def _build_and_report(settings, quiet: bool, build) -> None:
     """Run ``build(progress)`` (one of the collection changes) with a progress bar and report its result."""
-    from assistant.answer.noun_class import tables as wordnet_tables
+    from assistant.wordnet import tables as wordnet_tables
     from assistant.query import load_dictionary
 
     with _progress(not quiet) as progress:

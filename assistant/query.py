@@ -217,7 +217,7 @@ def is_romanised_chinese(word: str) -> bool:
 def is_ordinary_english(word: str) -> bool:
     """Whether a lower-case word is an ordinary English word (make, change, guide) rather than a
     place's name: WordNet knows it as a verb, or as a noun whose commonest sense is not a place."""
-    from assistant.answer.noun_class import is_noun, noun_answer_type, tables
+    from assistant.wordnet import is_noun, noun_answer_type, tables
 
     lower = word.lower()
     return tables().is_verb(lower) or (is_noun(lower) and noun_answer_type(lower) != "place")
@@ -253,7 +253,7 @@ def possessives_restored(text: str) -> str:
 def is_english_word(word: str) -> bool:
     """``is_ordinary_english``, also for a verb's -ing or -ed form (hailing, jingled): a lower-case
     word spelled like pinyin (hai ling: 海陵) is a place's name only when it is no English word."""
-    from assistant.answer.noun_class import tables
+    from assistant.wordnet import tables
 
     lower = word.lower()
     return is_ordinary_english(lower) or any(tables().is_verb(base) for base in _verb_bases(lower))

@@ -151,7 +151,7 @@ def test_the_noun_a_question_asks_about_sets_its_type(question, kind):
 
 
 def test_wordnet_classes_come_from_the_commonest_sense():
-    from assistant.answer.noun_class import is_noun, is_plural_noun, noun_answer_type
+    from assistant.wordnet import is_noun, is_plural_noun, noun_answer_type
 
     assert [noun_answer_type(w) for w in ("player", "chairmen", "city", "decade", "ton")] == [
         "person", "person", "place", "date", "number"]
@@ -161,7 +161,7 @@ def test_wordnet_classes_come_from_the_commonest_sense():
 
 
 def test_wordnet_tells_nouns_chinese_counts_with_a_measure_word():
-    from assistant.answer.noun_class import names_counted_things
+    from assistant.wordnet import names_counted_things
 
     # Acts, events, times and quantities: 两次, 308分, 17秒, 136次擒杀.
     assert not any(names_counted_things(w) for w in ("times", "points", "seconds", "sacks", "minutes"))
@@ -185,7 +185,7 @@ def test_a_counted_thing_rendered_only_through_longer_glosses_is_not_looked_for(
 
 
 def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypatch):
-    from assistant.answer.noun_class import noun_answer_type, tables
+    from assistant.wordnet import noun_answer_type, tables
 
     monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path))
     tables.cache_clear()

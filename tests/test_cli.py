@@ -240,7 +240,7 @@ def test_ingest_reports_what_it_did_then_that_the_index_is_current(good):
 
 
 def test_ingest_prepares_the_english_lookups_in_the_cache_folder(good, tmp_path):
-    from assistant.answer.noun_class import tables
+    from assistant.wordnet import tables
     from assistant.query import load_dictionary
 
     cache = tmp_path / "cache"

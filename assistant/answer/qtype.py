@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answer.noun_class import (is_inflected_verb, is_mostly_verb_form, is_noun, is_plural_noun, is_verb,
+from assistant.wordnet import (is_inflected_verb, is_mostly_verb_form, is_noun, is_plural_noun, is_verb,
                                           noun_answer_type)
 from assistant.entities import PERSON_TAGS
 from assistant.query import Query
@@ -163,7 +163,7 @@ def _asked_noun(english: str) -> str | None:
     """The head noun after "what/which" (or "the name of") whose kind the question asks for:
     "what famous author …" -> "author", "which Panthers player got …" -> "player".
 
-    The head is the last noun (WordNet's, ``assistant.answer.noun_class``) among the words
+    The head is the last noun (WordNet's, ``assistant.wordnet``) among the words
     before the phrase's verb (an auxiliary, a word with a verb's ending after the first noun:
     "which district hosts …", or a verb after a plural noun: "what principles guide …") or
     preposition; the first phrase with a head wins.

@@ -51,7 +51,7 @@ from typing import Callable, Iterator
 from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
-from assistant.answer.noun_class import is_inflected_verb, is_noun, is_verb, names_counted_things
+from assistant.wordnet import is_inflected_verb, is_noun, is_verb, names_counted_things
 from assistant.answer.qtype import QuestionType, asked_words, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term

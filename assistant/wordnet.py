@@ -1,4 +1,7 @@
-"""What kind of thing an English noun names, from WordNet: a person, a place, a time or a quantity.
+"""English words as WordNet 3.0 knows them, read by question parsing (``assistant.query``: is a
+word English, a verb, a plural) and by answer typing (``assistant.answer.qtype``, ``refusal``).
+
+What kind of thing an English noun names: a person, a place, a time or a quantity.
 
 "What actress …", "Which player …", "What region …" ask for a person or a place as surely as
 "who" or "where" do, but the question word alone says only "what". WordNet files every noun
