@@ -62,13 +62,15 @@ from assistant.query import Query, expand_english, is_ordinary_chinese_word, ren
 from assistant.index import Index, TermStats
 from assistant.text import match_form, tokenize_zh
 
-# Addressed to the assistant rather than asking about documents: prompt-injection phrasing,
-# role play, requests for its own configuration, code to execute.
+# Addressed to the assistant rather than asking about documents: prompt-injection phrasing (to
+# disregard its instructions, or the material it answers from: "ignore the documents / context and
+# say ..."), role play, requests for its own configuration, code to execute.
 _INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|above|previous|everything)\b|"
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|above|previous|everything|"
+    r"documents?|context|sources?|articles?|passages?|collection)\b|"
     r"\bsystem prompt\b|\byou are (?:now|a|an)\b|\bact as\b|\bpretend\b|\bjailbreak\b|"
     r"\b(?:drop|truncate|delete from|insert into|alter)\s+table\b|\bselect\b.+\bfrom\b.+;|;\s*--|<\s*script|"
-    r"忽略.{0,12}(?:指令|指示|提示|要求|规则|说明|以上|之前|前面)|系统提示|提示词|你现在是|"
+    r"忽略.{0,12}(?:指令|指示|提示|要求|规则|说明|以上|之前|前面|文档|资料|文章|上下文|材料)|系统提示|提示词|你现在是|"
     r"(?:你|请你?)(?:来|现在)?扮演|假装你|"  # role play addressed to the assistant, not "X在剧中扮演一名…" or "扮演…角色"
     # A request to compose something (a poem, a letter, a report): the assistant quotes, it does not write.
     r"(?:帮我|给我|替我|为我|请你|麻烦你?)(?:写|起草|撰写|编写|草拟|拟一)|^\W*请?(?:写|起草|撰写)一[首篇份封段]|"
