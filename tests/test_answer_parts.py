@@ -635,6 +635,20 @@ def test_an_ordinal_is_no_count_in_the_asked_measure_word(sentence, unsupplied):
     assert measure_unsupplied(parse_query("一共实施了多少批项目？"), _lone_sentence(sentence)) is unsupplied
 
 
+@pytest.mark.parametrize("question, sentence, unsupplied", [
+    # Two counts asked: the lead may give either; composition adds the other part.
+    ("这个园区建了多少座厂房？引进了多少家企业？", "园区共建成标准化厂房12座。", False),
+    ("这个园区建了多少座厂房？引进了多少家企业？", "园区已引进企业35家。", False),
+    ("这个园区建了几个孵化器，入驻了多少家企业？", "园区建成孵化器3个。", False),  # a part asked in 个: any count
+    ("这个园区建了多少座厂房？引进了多少家企业？", "园区发展势头良好。", True),
+    ("这个园区引进了多少家企业？", "园区共建成标准化厂房12座。", True),  # one count asked: read as before
+])
+def test_a_question_asking_two_counts_is_answered_part_by_part(question, sentence, unsupplied):
+    from assistant.answer.refusal import measure_unsupplied
+
+    assert measure_unsupplied(parse_query(question), _lone_sentence(sentence)) is unsupplied
+
+
 @pytest.mark.parametrize("question, named, not_named", [
     ("兰州市科技局局长是谁？", "局长", "厅长"),
     ("科技厅负责人是谁？", "厅长", ""),  # the person in charge: whatever office the answer names

@@ -370,6 +370,7 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
 # check and the date type.
 _HOW_MANY = r"(?:多少|(?<![哪第])几)"  # not 哪几 (which) or 第几 (an ordinal)
 _ASKED_MEASURE = re.compile(_HOW_MANY + "([家项名位支所件条座种批次倍人台辆套只亩吨])")
+_COUNT_ASKED = re.compile(_HOW_MANY)
 _MEASURE_GROUPS = ("名位人", "家所")
 # Kinds are also counted as 类 or as a noun for "kind" in 个: 16,000个品种 answers 多少种树木.
 _KINDS = "|类|个(?:品种|种类|物种)"
@@ -387,14 +388,26 @@ def asked_measure(query: Query) -> str:
 def measure_unsupplied(query: Query, best: Candidate) -> bool:
     """A question asking 多少/几 + a measure word, and neither the best sentence nor its
     neighbours hold a count in that measure word (or its group's: 名位人, 家所; for 种 also a count of
-    kinds: N类, N个品种) that the question lacks."""
-    measure = asked_measure(query)
-    if not measure:
+    kinds: N类, N个品种) that the question lacks. A question asking several counts ("多少个联合体？
+    多少家单位？") is answered part by part: a count for any of its parts passes the lead (one asked
+    in 个 by any measure word), and composition adds the sentences for the others."""
+    measures = [m.group(1) for m in _ASKED_MEASURE.finditer(query.normalized)]
+    if not measures:
         return False
+    counts = [_count_in(measures[0])]
+    if len(_COUNT_ASKED.findall(query.normalized)) > 1:
+        counts = [_count_in(measure) for measure in dict.fromkeys(measures)]
+        if _ASKED_GENERIC_MEASURE.search(query.normalized):
+            counts.append(_ANY_COUNT)
+    return not any(m.group(0) not in query.match for text in _around(best) for count in counts
+                   for m in count.finditer(text))
+
+
+def _count_in(measure: str) -> re.Pattern:
+    """A count in ``measure`` or a measure word of its group (for 种 also a count of kinds)."""
     accepted = next((group for group in _MEASURE_GROUPS if measure in group), measure)
     kinds = _KINDS if measure == "种" else ""
-    count = re.compile(f"{_COUNT_START}{_COUNT_BEFORE_MEASURE}(?:[{accepted}]{kinds})")
-    return not any(m.group(0) not in query.match for text in _around(best) for m in count.finditer(text))
+    return re.compile(f"{_COUNT_START}{_COUNT_BEFORE_MEASURE}(?:[{accepted}]{kinds})")
 
 
 # "多少个 / 几个": the generic measure word asks for a count whatever the answer counts it in (创新联合体5家
