@@ -212,6 +212,9 @@ def test_wordnet_tables_are_written_once_to_the_cache_folder(tmp_path, monkeypat
     ("How many new firms per county were registered?", "firms"),
     # ... but not a hyphenated word that begins like one.
     ("How many after-sales service outlets does Lanzhou have?", "outlets"),
+    # ... nor an ampersand inside a word.
+    ("How many joint R&D centres has the province approved?", "centres"),
+    ("how many S&T achievements were transferred", "achievements"),
 ])
 def test_how_many_questions_name_the_counted_thing(question, thing):
     qtype = classify(parse_query(question))

@@ -85,8 +85,9 @@ _COUNT_ZH = re.compile(r"(?:多少|几)(?:个|家|项|名|位|支|所|件|条|�
 _NOUN_PHRASE_WORDS = (r"((?:(?!(?:do|does|did|is|are|was|were|has|have|had|will|would|can|could|of|from|in|at|"
                       r"for|on|with|by|that|which|and|per|to|into|onto|over|under|across|among|between|about|"
                       r"around|within|without|through|during|since|after|before|than|as|via|like)(?![\w\-]))"
-                      # a possessive does not end it: "how many Gansu's enterprises"
-                      r"[A-Za-z][\w\-]*(?:['’]s)?\s*)+)")
+                      # a possessive does not end it: "how many Gansu's enterprises"; nor does an
+                      # ampersand inside a word: "how many joint R&D projects", "S&T"
+                      r"[A-Za-z][\w\-&]*(?:['’]s)?\s*)+)")
 _COUNT_EN = re.compile(r"\bhow many\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
 # "… university and institute talent teams": the words after an "and" that joins modifiers.
 _AND_MORE = re.compile(r"and\s+" + _NOUN_PHRASE_WORDS, re.IGNORECASE)
