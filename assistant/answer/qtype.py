@@ -26,10 +26,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.wordnet import (is_inflected_verb, is_mostly_verb_form, is_noun, is_plural_noun, is_verb,
-                                          noun_answer_type)
 from assistant.entities import PERSON_TAGS
 from assistant.query import Query
+from assistant.wordnet import (is_inflected_verb, is_mostly_verb_form, is_noun, is_plural_noun, is_verb,
+                               noun_answer_type)
 
 _ZH_RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("date", re.compile(r"什么时候|何时|哪一?年|哪几年|几月|哪一?天|几号|哪个月|什么时间|何年|哪个年代|什么年代|年份|多少年前|哪一时期|何日")),

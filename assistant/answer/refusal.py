@@ -51,7 +51,6 @@ from typing import Callable, Iterator
 from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
-from assistant.wordnet import is_inflected_verb, is_noun, is_verb, names_counted_things
 from assistant.answer.qtype import QuestionType, asked_words, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
@@ -61,6 +60,7 @@ from assistant.entities import (
 from assistant.query import Query, expand_english, is_ordinary_chinese_word, renders_directly
 from assistant.index import Index, TermStats
 from assistant.text import match_form, tokenize_zh
+from assistant.wordnet import is_inflected_verb, is_noun, is_verb, names_counted_things
 
 # Addressed to the assistant rather than asking about documents: prompt-injection phrasing (to
 # disregard its instructions, or the material it answers from: "ignore the documents / context and
