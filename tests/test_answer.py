@@ -988,6 +988,24 @@ def test_a_place_named_only_in_a_universitys_name_is_a_place_no_article_covers(f
     assert not assistant.ask("包头的企业与哪些大学组建了创新联合体？").refused
 
 
+def test_a_four_character_universitys_short_form_is_mentioned_where_the_university_is(fresh_settings):
+    from assistant.answer.refusal import missing_names, place_articles, short_form_of_named
+    from assistant.pipeline import Assistant
+
+    (fresh_settings.corpus_dir / "d_baotou.txt").write_text(
+        "包头组建液压泵阀创新联合体\n包头市一家企业与浙江大学、北京理工大学等单位组建创新联合体,已开发出一批泵阀产品。\n",
+        encoding="utf-8")
+    assistant = Assistant.open(fresh_settings)
+    index = assistant.index
+    asked = parse_query("包头的企业和浙大一起开发了什么产品？")
+    assert not index.mentions("浙大") and missing_names(asked, index) == []
+    # jieba tags 浙大 a place (浙, Zhejiang): it is no place to keep passages to.
+    assert "浙大" not in place_articles(asked, index, set(index.article_ids()))
+    assert not assistant.ask("包头的企业和浙大一起开发了什么产品？").refused
+    # 北京理工大学 shortens to 北理工, not 北大 (Peking University, which no article names).
+    assert short_form_of_named("浙大", index) and not short_form_of_named("北大", index)
+
+
 def test_an_english_question_naming_in_chinese_something_no_article_mentions_is_refused(tiny_assistant):
     from assistant.answer.refusal import missing_names
 

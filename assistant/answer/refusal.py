@@ -206,17 +206,29 @@ def _chinese_names(match: str) -> list[str]:
 
 
 def missing_names(query: Query, index: Index) -> list[str]:
-    """Names of the question, reliably spelled, that no article mentions, as the question wrote them."""
+    """Names of the question, reliably spelled, that no article mentions, as the question wrote them
+    (a university's short form, 浙大, is mentioned where the university is: ``short_form_of_named``)."""
     return [n.label for n in query.names
-            if n.spelled_reliably and not any(index.mentions(match_form(v), place=n.is_place) for v in n.variants)]
+            if n.spelled_reliably and not any(index.mentions(match_form(v), place=n.is_place) for v in n.variants)
+            and not short_form_of_named(match_form(n.label), index)]
+
+
+def short_form_of_named(name: str, index: Index) -> bool:
+    """Whether ``name`` is the short form (``entities.short_forms``: 浙大) of a university the
+    collection names (浙江大学), found among its lexical tokens. Only four-character names shorten
+    so (北京大学 -> 北大; 北京理工大学 is 北理工, not 北大)."""
+    if len(name) != 2 or not name.endswith("大"):
+        return False
+    return any(len(token) == 4 and token.startswith(name[0]) and name in short_forms(token) and index.mentions(token)
+               for token in index.terms.vocabulary())
 
 
 def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, set[str]]:
     """For each place the question names: which of ``doc_ids`` are about it (mention it)."""
     out: dict[str, set[str]] = {}
     for name in query.names:
-        if not name.is_place or not name.spelled_reliably:
-            continue
+        if not name.is_place or not name.spelled_reliably or short_form_of_named(match_form(name.label), index):
+            continue  # 浙大, tagged a place (浙, Zhejiang), names 浙江大学 where the collection does
         forms = [match_form(v) for v in name.variants]
         # 北京 in 北京理工大学 names a university, not what the article is about
         out[name.label] = {d for d in doc_ids if any(names_place(index.match_text(d).text, f)
