@@ -545,6 +545,9 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("measure_gate_langs", "内蒙古的创新联合体共有多少位院士参与？"),
     # The department is named at work, but no office holder (厅长) is.
     ("office_gate_langs", "内蒙古自治区科技厅的厅长是谁？"),
+    # The consortia are counted, and the universities named, but not how many consortia they lead.
+    ("part_gate_langs", "内蒙古备案的24个创新联合体中，由高校牵头的有几个？"),
+    ("part_gate_langs", "Of the 24 consortia Inner Mongolia registered, how many are led by universities?"),
     # Asked in 个, the generic measure word: the support is described with no count in any.
     ("generic_measure_gate_langs", "自治区科技厅支持了多少个龙头企业牵头组建创新联合体？"),
 ])

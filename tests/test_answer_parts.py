@@ -785,3 +785,33 @@ def test_a_temporal_clause_answers_a_when_question(sentence, supplied):
 
     query = parse_query("When is the subsidy paid out?")
     assert date_unsupplied(classify(query), _lone_sentence(sentence), query.match) == (not supplied)
+
+
+@pytest.mark.parametrize("question, part", [
+    ("园区12家企业里，医药方向的有几家？", "医药"),
+    ("全市共有35家企业，其中民营企业有多少家？", "民营企业"),
+    ("5位获奖者中有几位是女性？", "女性"),
+    ("Of the 30 firms in the park, how many are startups?", "startups"),
+    ("How many of the 30 firms are led by universities?", "universities"),  # not the participle before "by"
+    ("园区有多少家企业？", None),  # no total stated: an ordinary count question
+    ("这几个园区中有多少家企业？", None),  # 几个 states no total
+    ("How many firms are in the park?", None),
+])
+def test_a_question_asking_a_part_of_a_stated_total_names_the_part(question, part):
+    from assistant.answer.refusal import asked_part
+
+    forms = asked_part(parse_query(question))
+    assert (forms[0] if forms else None) == part
+
+
+@pytest.mark.parametrize("sentence, uncounted", [
+    ("园区共有企业12家，其中医药企业5家。", False),  # the part, with a count the question lacks
+    ("园区共有企业12家，其中国有企业5家。", True),  # a count of another part
+    ("园区共有企业12家。", True),  # the total the question already states
+    ("园区重点发展医药产业。", True),  # the part, counted nowhere
+])
+def test_a_part_of_a_stated_total_is_answered_by_a_clause_counting_that_part(sentence, uncounted):
+    from assistant.answer.refusal import part_uncounted
+
+    query = parse_query("园区12家企业里，医药方向的有几家？")
+    assert part_uncounted(classify(query), query, _lone_sentence(sentence)) is uncounted

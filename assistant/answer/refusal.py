@@ -59,7 +59,7 @@ from assistant.entities import (
     short_forms)
 from assistant.query import Query, expand_english, is_ordinary_chinese_word, renders_directly
 from assistant.index import Index, TermStats
-from assistant.text import match_form, tokenize_zh
+from assistant.text import STOPWORDS_EN, match_form, tokenize_zh
 from assistant.wordnet import is_inflected_verb, is_noun, is_verb, names_counted_things
 
 # Addressed to the assistant rather than asking about documents: prompt-injection phrasing (to
@@ -443,6 +443,75 @@ def generic_count_unsupplied(query: Query, best: Candidate) -> bool:
     return not any(m.group(0) not in query.match for text in _around(best) for m in _ANY_COUNT.finditer(text))
 
 
+# "24个创新联合体里，种业方向的有几个" / "Of the 244 member units, how many are universities": the
+# question states a total and asks how many of it are of one part. The total, or counts of other
+# parts ("国家级2个、省级65个" for a question about 锂电), do not answer; a clause that names the part
+# together with a figure the question lacks may. The part is read from the question's grammar:
+# after the total's 里 / 中 / 其中 (Chinese), after "how many (of them) are" (English).
+# A count the question states (24个, 244家, 7000万元): figures only, not 几个 or 数家.
+_STATED_COUNT = rf"{_COUNT_START}(?:\d[\d,.]*\s*[万亿千百]?|[零〇一二两三四五六七八九十百千万亿]+)\s*(?:余|多|来)?\s*[{_CLASSIFIERS}元]"
+_IN_TOTAL = r"(?:里面|里头|当中|之中|里|中)"
+_PART_QUESTION_ZH = (
+    # 24个创新联合体里，种业方向的有几个 / 67个平台中，锂电领域的有多少个
+    re.compile(rf"{_STATED_COUNT}[^，,。？?！!]{{0,14}}{_IN_TOTAL}[,，]?\s*(?P<part>[^，,。？?！!里中]{{1,16}}?)"
+               rf"的?(?:具体)?(?:共有|有|占|是|为)?{_HOW_MANY}"),
+    # 4位获奖者中有几位是南大校友
+    re.compile(rf"{_STATED_COUNT}[^，,。？?！!]{{0,20}}{_IN_TOTAL}[,，]?(?:共有|有)?{_HOW_MANY}[{_CLASSIFIERS}]?"
+               r"(?:是|为|属于|来自|在)(?P<part>[^，,。？?！!]{1,16})"),
+    # 共组建24个创新联合体，其中种业方向的有几个
+    re.compile(rf"{_STATED_COUNT}[^。？?！!]{{0,20}}[,，]\s*其中(?P<part>[^，,。？?！!]{{1,16}}?)"
+               rf"的?(?:具体)?(?:共有|有|占|是|为)?{_HOW_MANY}"),
+)
+_PART_QUESTION_EN = (
+    # "Of the 49 partner units in the consortium, how many are universities?"
+    re.compile(r"\b(?:of|among|out of)\s[^,?;]*?\b\d[\d,.]*\b[^,?;]*,\s*how many(?:\s+of (?:them|these|those))?\s+"
+               r"(?:are|were|is|was|come|came|belong|fall)\s+(?P<part>[^?;]+)", re.IGNORECASE),
+    # "How many of the 244 member units are universities?"
+    re.compile(r"\bhow many of (?:the|its|their|these|those|all)\s[^?;]*?\b\d[\d,.]*\b[^?;]*?\s"
+               r"(?:are|were|is|was|come|came|belong|fall)\s+(?P<part>[^?;]+)", re.IGNORECASE),
+)
+# The part's first content word names it ("种业方向" -> 种业, "in the seed industry" -> seed): in
+# Chinese, jieba's nouns, distinguishing words (国家级), names and abbreviations, of two characters
+# or more; in English, WordNet's nouns.
+_PART_WORD_TAGS = ("n", "b", "j", "eng")
+
+
+def asked_part(query: Query) -> tuple[str, ...]:
+    """For a question asking how many of a stated total are of one part, the forms that name the
+    part (in match form: Chinese words, an English word's Chinese renderings with the word itself);
+    () for any other question, and for an English part word the dictionary renders only through
+    glosses that contain it (as the counted-noun checks)."""
+    if query.lang == "zh":
+        parts = (m.group("part") for rule in _PART_QUESTION_ZH if (m := rule.search(query.match)))
+        # the first reading whose part has a content word ("中有几位是女性" also reads as part "有")
+        word = next((w.word for part in parts for w in posseg().cut(part)
+                     if len(w.word) > 1 and w.flag.startswith(_PART_WORD_TAGS)), None)
+        return (word,) if word else ()
+    match = next((m for rule in _PART_QUESTION_EN if (m := rule.search(query.normalized))), None)
+    if match is None:
+        return ()
+    words = re.findall(r"[a-z][a-z&'-]*", match.group("part").lower())
+    # its first noun; not a participle before "by" ("led by universities": universities)
+    word = next((w for w, after in zip(words, [*words[1:], ""])
+                 if w not in STOPWORDS_EN and after != "by" and is_noun(w)), None)
+    if word is None or not renders_directly(word):
+        return ()
+    renderings = [t for asked, terms in query.expansion_groups if asked.lower() == word for t in terms if len(t) > 1]
+    # with no Chinese rendering to look for, the part cannot be found in Chinese text: not checked
+    return (word, *dict.fromkeys(match_form(t) for t in renderings)) if renderings else ()
+
+
+def part_uncounted(qtype: QuestionType, query: Query, best: Candidate) -> bool:
+    """A question asking how many of a stated total are of one part (:func:`asked_part`), and no
+    clause of the best sentence or its neighbours names the part with a figure the question lacks."""
+    forms = asked_part(query)
+    if not forms:
+        return False
+    clauses = (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
+    return not any(any(form in clause for form in forms) and gives_new(qtype, clause, query.match)
+                   for clause in clauses)
+
+
 # "Who is the chairman of X" / "X的董事长是谁": the question names an office, and a sentence that
 # names no office (X is one of the firms that lead the consortia) does not say who holds it.
 _OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
@@ -610,6 +679,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.figures)),
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.figures)),
     ("generic_measure_gate_langs", lambda s: generic_count_unsupplied(s.query, s.figures)),
+    ("part_gate_langs", lambda s: part_uncounted(s.qtype, s.query, s.figures)),
     ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best, s.index)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )

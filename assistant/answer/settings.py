@@ -101,6 +101,10 @@ class AnswerSettings:
     # neighbours give no count in any measure word the question lacks (chosen for Chinese on dev:
     # benchmarks/refusal_checks_chosen.md, rule 3 of benchmarks/decisions_2026-12-13.md).
     generic_measure_gate_langs: tuple[str, ...] = ("zh",)
+    # A question asking how many of a stated total are of one part (24个创新联合体里，种业方向的有几个;
+    # "of the 49 units, how many are universities") when no clause of the best sentence and its
+    # neighbours names the part with a figure the question lacks.
+    part_gate_langs: tuple[str, ...] = ()
     # A "who" question naming an office (董事长是谁, who heads) when the best sentence and its
     # neighbours name no such office.
     office_gate_langs: tuple[str, ...] = ("en",)
