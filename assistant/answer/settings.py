@@ -103,11 +103,13 @@ class AnswerSettings:
     generic_measure_gate_langs: tuple[str, ...] = ("zh",)
     # A question asking how many of a stated total are of one part (24个创新联合体里，种业方向的有几个;
     # "of the 49 units, how many are universities") when no clause of the best sentence and its
-    # neighbours names the part with a figure the question lacks.
-    part_gate_langs: tuple[str, ...] = ()
+    # neighbours names the part with a figure the question lacks (chosen for both languages with the
+    # others, rule 2 of benchmarks/decisions_2026-12-19.md).
+    part_gate_langs: tuple[str, ...] = ("zh", "en")
     # A "who" question naming an office (董事长是谁, who heads) when the best sentence and its
-    # neighbours name no such office.
-    office_gate_langs: tuple[str, ...] = ("en",)
+    # neighbours name no such office (English off since the same choice: with dev5 it refuses one
+    # answerable dev question for two unanswerable ones, short of the two-question margin).
+    office_gate_langs: tuple[str, ...] = ()
     # A question naming a person, place or organisation in Chinese (雷丙旺, 富美达) when the best
     # sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
