@@ -30,7 +30,8 @@ The grounds, checked in this order:
    a date question with no date or temporal clause (在…时) around the best sentence, a share or rate question with no
    percentage, a money question with no amount, an "each one's figure" question with fewer
    than two figures, a "多少家 / 几项" question with no count in that measure word, a "多少个 / 几个"
-   question with no count in any, a "who" question
+   question with no count in any, a question asking how many of a total it states are of one part
+   ("24个创新联合体里，种业方向的有几个") with no clause counting that part, a "who" question
    naming an office (董事长是谁) with no office named.
 7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
    name (a person, a place, a company), none of which the best sentence's paragraph or its
