@@ -556,7 +556,14 @@ def singular_forms(word: str) -> list[str]:
 
 
 def _verb_bases(word: str) -> list[str]:
+    from assistant.wordnet import tables
+
     forms = [_IRREGULAR[word]] if word in _IRREGULAR else []
+    listed = tables().verb_exception_bases(word)
+    if listed is not None:
+        # WordNet's exception list knows the word's bases ("fled" -> flee, "seed" -> itself: not
+        # "see" + d), where the ending rules below would guess.
+        return [*forms, *(base for base in listed if base != word)]
     if word.endswith("ied"):
         forms += [word[:-3] + "y", word[:-1]]  # studied -> study, died -> die
     elif word.endswith("ed"):

@@ -37,7 +37,7 @@ from assistant.query import singular_forms
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
-TABLES_VERSION = "4"
+TABLES_VERSION = "5"
 
 # Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
 _ANSWER_TYPE_OF_LEXFILE = {
@@ -102,10 +102,11 @@ def read_verbs(folder: Path) -> set[str]:
         return {line.split(" ", 1)[0] for line in lines if not line.startswith(" ")}
 
 
-def read_irregular_verb_forms(folder: Path) -> set[str]:
-    """Irregular inflections of verbs (``verb.exc``: "won win", "led lead", "built build")."""
+def read_verb_exceptions(folder: Path) -> dict[str, tuple[str, ...]]:
+    """Verb forms the ending rules would misread, with their bases (``verb.exc``: "won win", "led
+    lead", "stopped stop"; "seed seed": its own base, not "see" + d)."""
     with open(folder / "verb.exc", encoding="latin-1") as lines:
-        return {line.split(" ", 1)[0] for line in lines if line.strip()}
+        return {form: tuple(bases) for form, *bases in (line.split() for line in lines if line.strip())}
 
 
 class WordNetTables:
@@ -142,9 +143,15 @@ class WordNetTables:
         return (0, 0) if row is None else (row[0], row[1])
 
     @lru_cache(maxsize=50_000)
-    def is_irregular_verb_form(self, word: str) -> bool:
+    def verb_exception_bases(self, word: str) -> tuple[str, ...] | None:
+        """The bases WordNet's exception list gives the word, None when it does not list it."""
         with self._lock:
-            return self._connection.execute("SELECT 1 FROM irregular_verb_forms WHERE form = ?", (word,)).fetchone() is not None
+            row = self._connection.execute("SELECT bases FROM verb_exceptions WHERE form = ?", (word,)).fetchone()
+        return None if row is None else tuple(row[0].split())
+
+    def is_irregular_verb_form(self, word: str) -> bool:
+        """Whether the exception list reads the word as another verb's form ("led", not "seed")."""
+        return any(base != word for base in self.verb_exception_bases(word) or ())
 
 
 @cache
@@ -158,7 +165,7 @@ def tables() -> WordNetTables:
     path = Path(Settings().cache_dir) / f"wordnet-{name.hexdigest()[:16]}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
-        nouns, verbs, irregular = read_noun_types(folder), read_verbs(folder), read_irregular_verb_forms(folder)
+        nouns, verbs, exceptions = read_noun_types(folder), read_verbs(folder), read_verb_exceptions(folder)
         noun_tags, verb_tags = read_tag_counts(folder)
 
         def fill(db: sqlite3.Connection) -> None:
@@ -169,8 +176,9 @@ def tables() -> WordNetTables:
                                ((lemma, kind, int(measured)) for lemma, (kind, measured) in nouns.items()))
                 db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
-                db.execute("CREATE TABLE irregular_verb_forms (form TEXT PRIMARY KEY) WITHOUT ROWID")
-                db.executemany("INSERT INTO irregular_verb_forms VALUES (?)", ((f,) for f in irregular))
+                db.execute("CREATE TABLE verb_exceptions (form TEXT PRIMARY KEY, bases TEXT NOT NULL) WITHOUT ROWID")
+                db.executemany("INSERT INTO verb_exceptions VALUES (?, ?)",
+                               ((form, " ".join(bases)) for form, bases in exceptions.items()))
                 db.execute("CREATE TABLE tag_counts (lemma TEXT PRIMARY KEY, noun INTEGER NOT NULL, "
                            "verb INTEGER NOT NULL) WITHOUT ROWID")
                 db.executemany("INSERT INTO tag_counts VALUES (?, ?, ?)",
@@ -180,7 +188,7 @@ def tables() -> WordNetTables:
         return fill
 
     connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1",
-                                                 "SELECT form FROM irregular_verb_forms LIMIT 1",
+                                                 "SELECT form, bases FROM verb_exceptions LIMIT 1",
                                                  "SELECT lemma, noun, verb FROM tag_counts LIMIT 1"), built)
     return WordNetTables(connection)
 
@@ -206,8 +214,9 @@ def is_inflected_verb(word: str) -> bool:
     irregular one: "won", "led", "built" (after a noun, such a word is the clause's verb: "which
     district hosts …", "which team won …")."""
     lower = word.lower()
-    if tables().is_irregular_verb_form(lower):
-        return True
+    listed = tables().verb_exception_bases(lower)
+    if listed is not None:  # WordNet says ("seed" is its own base, not "see" + d)
+        return any(base != lower for base in listed)
     bases = [lower[:-1], lower[:-2]] if lower.endswith("s") else []
     if lower.endswith("ies"):
         bases.append(lower[:-3] + "y")

@@ -49,6 +49,17 @@ def test_expand_english_finds_base_forms():
     assert "主席" in expand_english("chairmen")  # -men plural, the rule WordNet lookups share
 
 
+def test_wordnet_verb_exceptions_give_the_bases_of_irregular_forms():
+    from assistant.wordnet import is_inflected_verb
+
+    assert "唱" in "".join(expand_english("sang"))  # sang -> sing, listed by WordNet
+    assert "听" in "".join(expand_english("heard"))
+    # "seed" is listed as its own base: not "see" + d, and no inflected verb
+    assert expand_english("seed")[0] == "种子"
+    assert not any("看" in term for term in expand_english("seed"))
+    assert not is_inflected_verb("seed") and is_inflected_verb("fled") and is_inflected_verb("hosted")
+
+
 def test_expand_english_keeps_acronyms_apart_from_words():
     assert expand_english("the US")[0] == "美国"
     assert "美国" not in expand_english("tell us")
