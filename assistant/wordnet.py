@@ -214,9 +214,8 @@ def is_inflected_verb(word: str) -> bool:
     irregular one: "won", "led", "built" (after a noun, such a word is the clause's verb: "which
     district hosts …", "which team won …")."""
     lower = word.lower()
-    listed = tables().verb_exception_bases(lower)
-    if listed is not None:  # WordNet says ("seed" is its own base, not "see" + d)
-        return any(base != lower for base in listed)
+    if tables().verb_exception_bases(lower) is not None:  # WordNet says ("seed" is its own base, not "see" + d)
+        return tables().is_irregular_verb_form(lower)
     bases = [lower[:-1], lower[:-2]] if lower.endswith("s") else []
     if lower.endswith("ies"):
         bases.append(lower[:-3] + "y")
