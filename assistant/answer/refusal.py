@@ -266,9 +266,8 @@ def counted_uncounted(qtype: QuestionType, best: Candidate, question_match: str)
     academicians and counts none."""
     if not _checks_counted(qtype):
         return False
-    clauses = (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
     return not any(any(form in clause for form in qtype.counted_forms) and gives_new(qtype, clause, question_match)
-                   for clause in clauses)
+                   for clause in _clauses_around(best))
 
 
 # The types a sentence pattern sees reliably enough to refuse for their absence: a figure. A
@@ -322,6 +321,16 @@ def chinese_unit_figures(text: str) -> list[str]:
 
 def _around(best: Candidate) -> list[str]:
     return [text for text in (best.before, best.match, best.after) if text]
+
+
+def _clauses_around(best: Candidate) -> Iterator[str]:
+    """The clauses of the best sentence and its neighbours (a figure counts what its clause names)."""
+    return (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
+
+
+def _renderings(query: Query, words: set[str]) -> list[str]:
+    """The Chinese renderings (two characters or more) of the question's English ``words`` (lower case)."""
+    return [t for word, terms in query.expansion_groups if word.lower() in words for t in terms if len(t) > 1]
 
 
 def share_unsupplied(query: Query, best: Candidate) -> bool:
@@ -497,7 +506,7 @@ def asked_part(query: Query) -> tuple[str, ...]:
                  if w not in STOPWORDS_EN and after != "by" and is_noun(w)), None)
     if word is None or not renders_directly(word):
         return ()
-    renderings = [t for asked, terms in query.expansion_groups if asked.lower() == word for t in terms if len(t) > 1]
+    renderings = _renderings(query, {word})
     # with no Chinese rendering to look for, the part cannot be found in Chinese text: not checked
     return (word, *dict.fromkeys(match_form(t) for t in renderings)) if renderings else ()
 
@@ -508,9 +517,8 @@ def part_uncounted(qtype: QuestionType, query: Query, best: Candidate) -> bool:
     forms = asked_part(query)
     if not forms:
         return False
-    clauses = (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
     return not any(any(form in clause for form in forms) and gives_new(qtype, clause, query.match)
-                   for clause in clauses)
+                   for clause in _clauses_around(best))
 
 
 # "Who is the chairman of X" / "X的董事长是谁": the question names an office, and a sentence that
@@ -534,7 +542,7 @@ def asked_offices(qtype: QuestionType, query: Query) -> tuple[str, ...]:
     asked = {m.group(0).lower() for m in _OFFICE_EN.finditer(query.normalized)}
     if not asked:
         return ()
-    translations = [t for word, terms in query.expansion_groups if word.lower() in asked for t in terms if len(t) > 1]
+    translations = _renderings(query, asked)
     return (*_OFFICES_ZH, *translations)
 
 
