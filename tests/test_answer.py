@@ -552,9 +552,6 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     ("part_gate_langs", "Of the 24 consortia Inner Mongolia registered, how many are led by universities?"),
     # Asked in 个, the generic measure word: the support is described with no count in any.
     ("generic_measure_gate_langs", "自治区科技厅支持了多少个龙头企业牵头组建创新联合体？"),
-    # Gansu's article names 金川集团; contract turnover is written only in Suining's.
-    ("unwritten_gate_langs", "金川集团的技术合同登记额是多少？"),
-    ("unwritten_gate_langs", "What was Jinchuan Group's technology contract turnover?"),
 ])
 def test_a_figure_of_something_else_is_not_an_answer(tiny_assistant, check, question):
     # Lenient threshold: only the check can refuse here.
@@ -598,9 +595,6 @@ ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for fiel
     ("measure_gate_langs", "甘肃第一批启动组建了几家企业创新联合体？", "5家"),
     # Asked in 个, counted in 家 by the article: a count in any measure word answers it.
     ("generic_measure_gate_langs", "甘肃第一批启动组建了多少个企业创新联合体？", "5家"),
-    # Gansu's article writes 组建 (set up), though not 牵头 (lead): one asked word is enough.
-    ("unwritten_gate_langs", "金川集团牵头组建了几家创新联合体？", "5家"),
-    ("unwritten_gate_langs", "How many consortia did Jinchuan Group help set up?", "5家"),
 ])
 def test_a_sentence_giving_what_the_check_looks_for_passes_it(tiny_assistant, check, question, given):
     query = parse_query(question)

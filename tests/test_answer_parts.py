@@ -815,27 +815,3 @@ def test_a_part_of_a_stated_total_is_answered_by_a_clause_counting_that_part(sen
 
     query = parse_query("园区12家企业里，医药方向的有几家？")
     assert part_uncounted(classify(query), query, _lone_sentence(sentence)) is uncounted
-
-
-@pytest.mark.parametrize("question, asked", [
-    ("金川集团是哪一年成立的？", [("成立",)]),
-    ("金川集团的股票代码是多少？", [("股票代码", "股票", "票代", "代码")]),  # also by its pieces
-    ("金川集团在哪所大学设立了实验室？", [("设立",), ("实验室", "实验", "验室")]),  # 大学: the kind asked, after 哪 + 所
-    ("华宇公司的股票代码是多少？", []),  # names nothing the collection mentions
-    ("企业的研发经费是多少？", []),  # names nothing at all
-])
-def test_what_a_question_asks_of_a_named_thing_is_its_words_besides_the_names(tiny_assistant, question, asked):
-    from assistant.answer.refusal import asked_of_named
-
-    assert list(asked_of_named(parse_query(question), tiny_assistant.answerer.index)) == asked
-
-
-def test_an_english_question_asks_of_a_named_thing_in_its_rendered_lower_case_words(tiny_assistant):
-    from assistant.answer.refusal import asked_of_named
-
-    answerer = tiny_assistant.answerer
-    asked = asked_of_named(answerer.resolved(parse_query("When was Jinchuan Group founded?")), answerer.index)
-    assert asked and all(len(form) > 1 for forms in asked for form in forms)
-    assert any("创建" in forms for forms in asked)  # "founded", as the dictionary renders it
-    # Nothing named that the collection mentions: nothing to check.
-    assert asked_of_named(answerer.resolved(parse_query("When was the company founded?")), answerer.index) == ()

@@ -32,9 +32,7 @@ The grounds, checked in this order:
    than two figures, a "多少家 / 几项" question with no count in that measure word, a "多少个 / 几个"
    question with no count in any, a question asking how many of a total it states are of one part
    ("24个创新联合体里，种业方向的有几个") with no clause counting that part, a "who" question
-   naming an office (董事长是谁) with no office named. Wider: a question naming something the
-   collection mentions whose other content words (毕业, "stock code") the best sentence's whole
-   article never writes: it names the thing and says nothing of what is asked.
+   naming an office (董事长是谁) with no office named.
 7. A question naming an organisation (富美达公司, 兰石集团) or, more widely, any Chinese proper
    name (a person, a place, a company), none of which the best sentence's paragraph or its
    article's title names (also by abbreviation: 北重集团 for 内蒙古北方重工业集团有限公司): a
@@ -523,77 +521,6 @@ def part_uncounted(qtype: QuestionType, query: Query, best: Candidate) -> bool:
                    for clause in _clauses_around(best))
 
 
-# "张贞祥毕业于哪所大学", "Tianqi Lithium stock code?": the question names a thing the articles
-# mention and asks something of it. An article that answers writes some word of what is asked
-# (毕业, 学; 股票, 代码) somewhere; an article that only names the thing need not. Read over the
-# lead's whole article, not its sentence: an answering sentence may say it in other words, its
-# article seldom avoids every one of them (the lead-sentence form refused public questions ten
-# times as often as dev ones: rule 1 of benchmarks/decisions_2026-12-15.md).
-
-
-def asked_unwritten(query: Query, best: Candidate, index: Index) -> bool:
-    """The question names something the collection mentions and asks of it in content words
-    (:func:`asked_of_named`), none of which the best sentence's article writes, in its text or
-    title: the article names the thing and says nothing of what is asked."""
-    asked = asked_of_named(query, index)
-    if not asked:
-        return False
-    article = index.match_text(best.sentence.doc_id)
-    said = f"{article.title}\n{article.text}"
-    return not any(form in said for forms in asked for form in forms)
-
-
-def asked_of_named(query: Query, index: Index) -> tuple[tuple[str, ...], ...]:
-    """For a question naming something the collection mentions, its content words outside the
-    names, each as the forms to look for in an article (match form); () when it names nothing
-    known or asks in no such word.
-
-    Chinese: jieba words of two or more characters, not a question word nor the noun right after
-    one (哪所大学: 大学 is the kind of answer, which an answer need not write), not inside a name;
-    each also by its two-character pieces (股票代码: 股票, 代码). English: the lower-case words and
-    phrases the dictionary renders (by renderings of two or more characters), not the cues of a
-    date or number question; Chinese written into the question counts as in a Chinese one."""
-    if query.lang == "zh":
-        if not _names_known(question_names(query), index) and not _known_organisations(query, index):
-            return ()
-        return _chinese_content_forms(query.match)
-    named = _names_known([t for source, terms in query.expansion_groups if source[:1].isupper()
-                          for t in terms if len(t) > 1], index)
-    cjk = " ".join(_CJK_WORD.findall(query.match))
-    named = named or _names_known(_chinese_names(cjk), index)
-    if not named:
-        return ()
-    asking = asked_words(query)
-    forms = [tuple(dict.fromkeys(match_form(t) for t in terms if len(t) > 1))
-             for source, terms in query.expansion_groups
-             if not source[:1].isupper() and source.lower() not in asking and source.lower() not in STOPWORDS_EN]
-    return (*(f for f in forms if f), *(_chinese_content_forms(cjk) if cjk else ()))
-
-
-def _names_known(names: list[str], index: Index) -> bool:
-    return any(index.mentions(name) for name in names)
-
-
-@lru_cache(maxsize=1024)
-def _chinese_content_forms(match: str) -> tuple[tuple[str, ...], ...]:
-    """Each content word of a Chinese text (match form) outside its names (as :func:`asked_of_named`),
-    with its two-character pieces."""
-    tagged = list(posseg().cut(match))
-    kinds = set()
-    for i, word in enumerate(tagged):
-        if _ASKS.search(word.word):
-            # a classifier jieba leaves apart (哪 所 大学) stands between the question word and the kind
-            after = tagged[i + 1:i + 3]
-            if after and len(after[0].word) == 1 and not after[0].flag.startswith("n"):
-                after = after[1:]
-            if after and after[0].flag.startswith("n"):
-                kinds.add(after[0].word)
-    names = _chinese_names(match)
-    words = [w.word for w in tagged if _CJK_WORD.fullmatch(w.word) and not _ASKS.search(w.word)
-             and w.word not in kinds and not any(w.word in name for name in names)]
-    return tuple((word, *(word[i:i + 2] for i in range(len(word) - 1) if len(word) > 2)) for word in dict.fromkeys(words))
-
-
 # "Who is the chairman of X" / "X的董事长是谁": the question names an office, and a sentence that
 # names no office (X is one of the firms that lead the consortia) does not say who holds it.
 _OFFICES_ZH = ("董事长", "总经理", "经理", "总裁", "局长", "厅长", "主任", "书记", "院长", "校长", "市长", "省长",
@@ -762,7 +689,6 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.figures)),
     ("generic_measure_gate_langs", lambda s: generic_count_unsupplied(s.query, s.figures)),
     ("part_gate_langs", lambda s: part_uncounted(s.qtype, s.query, s.figures)),
-    ("unwritten_gate_langs", lambda s: asked_unwritten(s.query, s.best, s.index)),
     ("office_gate_langs", lambda s: office_unnamed(s.qtype, s.query, s.best, s.index)),
     ("name_gate_langs", lambda s: name_unmentioned(s.query, s.best, s.index)),
 )

@@ -106,10 +106,6 @@ class AnswerSettings:
     # neighbours names the part with a figure the question lacks (chosen for both languages with the
     # others, rule 2 of benchmarks/decisions_2026-12-19.md).
     part_gate_langs: tuple[str, ...] = ("zh", "en")
-    # A question naming something the collection mentions whose content words besides its names
-    # (毕业, "stock code") the best sentence's article never writes (rule 1 of
-    # benchmarks/decisions_2026-12-20.md; off until chosen).
-    unwritten_gate_langs: tuple[str, ...] = ()
     # A "who" question naming an office (董事长是谁, who heads) when the best sentence and its
     # neighbours name no such office (English off since the same choice: with dev5 it refuses one
     # answerable dev question for two unanswerable ones, short of the two-question margin).
