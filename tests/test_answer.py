@@ -532,6 +532,9 @@ def test_the_refusal_threshold_is_a_setting(tiny_assistant):
     # The count of consortia is given, not how fast it grew.
     ("share_gate_langs", "内蒙古创新联合体数量同比增长了多少？"),
     ("share_gate_langs", "By what percentage did the number of consortia in Inner Mongolia grow?"),
+    # ... nor how much it changed: a level is not a change.
+    ("change_gate_langs", "内蒙古创新联合体数量同比增长了多少？"),
+    ("change_gate_langs", "How much did the number of Inner Mongolia's innovation consortia grow year on year?"),
     # Only the total of 7000万元 is given, not each project's share of it.
     ("each_gate_langs", "甘肃5个重大科技项目各自安排了多少经费？"),
     ("each_gate_langs", "How much funding did each of Gansu's 5 major consortium projects get?"),
@@ -587,6 +590,8 @@ ONLY_ORGANISATION_CHECK = AnswerSettings(threshold=0.0, **{**{field: () for fiel
 @pytest.mark.parametrize("check, question, given", [
     ("share_gate_langs", "遂宁市技术合同认定登记额同比增长了多少？", "33.21%"),
     ("share_gate_langs", "What was the year-on-year growth of Suining's registered technology contract turnover?", "33.21%"),
+    ("change_gate_langs", "遂宁市技术合同认定登记额同比增长了多少？", "33.21%"),
+    ("change_gate_langs", "What was the year-on-year growth of Suining's registered technology contract turnover?", "33.21%"),
     ("each_gate_langs", "遂宁市技术合同认定登记额和同比增幅分别是多少？", "17.73"),
     ("date_gate_langs", "内蒙古截至何时共备案了24个创新联合体？", "2022年5月"),
     ("money_gate_langs", "甘肃依托创新联合体的重大科技项目安排了多少经费？", "7000万元"),

@@ -815,3 +815,39 @@ def test_a_part_of_a_stated_total_is_answered_by_a_clause_counting_that_part(sen
 
     query = parse_query("园区12家企业里，医药方向的有几家？")
     assert part_uncounted(classify(query), query, _lone_sentence(sentence)) is uncounted
+
+
+@pytest.mark.parametrize("question, named, unnamed", [
+    # the comparison and the change are no subject
+    ("园区企业营业收入比上年增长了百分之几？", "企业", "上年"),
+    ("华阳县的专利授权量同比增长了多少？", "专利", "华阳县"),  # a place is no subject
+    ("What was the year-on-year growth rate of the park's patent filings?", "专利", "增长"),
+])
+def test_a_change_question_names_what_changed_before_its_comparison(question, named, unnamed):
+    from assistant.answer.refusal import asks_change, change_subject
+
+    query = parse_query(question)
+    subject = change_subject(query)
+    assert asks_change(query)
+    assert named in subject and unnamed not in subject, subject
+
+
+def test_a_question_asking_a_level_or_a_share_asks_no_change():
+    from assistant.answer.refusal import asks_change
+
+    assert not asks_change(parse_query("园区企业营业收入占全市的比重是多少？"))
+    assert not asks_change(parse_query("How many patents did the park file?"))
+
+
+@pytest.mark.parametrize("sentence, unsupplied", [
+    ("园区企业营业收入达12亿元，比上年增长8.5%。", False),  # the subject's change, with its figure
+    ("园区企业营业收入达12亿元，增加2亿元。", False),  # a change as an amount answers too
+    ("园区企业营业收入达12亿元，占全市的15%。", True),  # a level and a share: no change
+    ("全市技术合同成交额达5亿元，同比增长20%。", True),  # another figure's change
+    ("园区企业营业收入保持增长。", True),  # a change with no figure
+])
+def test_a_change_question_is_answered_by_its_subjects_change_with_a_figure(sentence, unsupplied):
+    from assistant.answer.refusal import change_unsupplied
+
+    query = parse_query("园区企业营业收入比上年增长了百分之几？")
+    assert change_unsupplied(query, _lone_sentence(sentence)) is unsupplied

@@ -28,7 +28,8 @@ The grounds, checked in this order:
    question does not already name: a sentence on the topic that never states the figure ("how
    large is the fund?" → "a fund will be set up") is not an answer. Narrower forms of the same:
    a date question with no date or temporal clause (在…时) around the best sentence, a share or rate question with no
-   percentage, a money question with no amount, an "each one's figure" question with fewer
+   percentage, a question asking how much a figure changed (比上年增长了百分之几) with no change of
+   a figure in a sentence naming what changed, a money question with no amount, an "each one's figure" question with fewer
    than two figures, a "多少家 / 几项" question with no count in that measure word, a "多少个 / 几个"
    question with no count in any, a question asking how many of a total it states are of one part
    ("24个创新联合体里，种业方向的有几个") with no clause counting that part, a "who" question
@@ -337,6 +338,62 @@ def share_unsupplied(query: Query, best: Candidate) -> bool:
     """The question asks for a share or rate, and neither the best sentence nor its neighbours
     give one (a percentage, 成 or multiple) that the question does not already name."""
     return asks_share(query) and not any(gives_share(text, query.match) for text in _around(best))
+
+
+# A question asking how much a figure changed ("比上年增长了百分之多少", "year-on-year growth rate"):
+# a level's share (强度达到0.73%) or another figure's growth (登记额同比增长33.21%) does not answer it.
+_CHANGE_QUESTION = re.compile(
+    r"增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
+    r"\b(?:growth rate|rate of (?:growth|increase)|(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|"
+    r"year[- ]on[- ]year)\b", re.IGNORECASE)
+# Chinese verbs of change: a figure in their clause is a change, not a level.
+_CHANGE = re.compile(r"增长|增加|增幅|增速|提高|提升|上升|上涨|下降|减少|降低|下跌|回落|翻")
+# Where a Chinese change question's subject ends: its comparison (比上年, 同比, 较去年) or the change.
+_SUBJECT_END = re.compile(r"同比|环比|比|较|增幅|增速|增长|降幅")
+_NOT_SUBJECT_TAGS = ("ns", "nr")
+
+
+def asks_change(query: Query) -> bool:
+    """Whether the question asks a rate of change (增幅, 增长了百分之几, growth rate, year on year)."""
+    return bool(_CHANGE_QUESTION.search(query.normalized))
+
+
+def change_subject(query: Query) -> tuple[str, ...]:
+    """The words that name what a change question asks the change of (match form): Chinese, the
+    nouns (not places or people, two characters or more) before its comparison or change word;
+    English, the renderings (two characters or more) of its lower-case words other than the
+    cues of a date or number question."""
+    if query.lang == "zh":
+        end = _SUBJECT_END.search(query.match)
+        subject = query.match[:end.start()] if end else query.match
+        return tuple(dict.fromkeys(w.word for w in posseg().cut(subject) if len(w.word) > 1
+                                   and w.flag.startswith("n") and not w.flag.startswith(_NOT_SUBJECT_TAGS)))
+    asking = asked_words(query)
+    return tuple(dict.fromkeys(match_form(t) for source, terms in query.expansion_groups
+                               if not source[:1].isupper() and source.lower() not in asking
+                               and source.lower() not in STOPWORDS_EN for t in terms if len(t) > 1))
+
+
+def change_unsupplied(query: Query, best: Candidate) -> bool:
+    """A question asking a rate of change, and no sentence of the best sentence and its neighbours
+    has a clause with a verb of change and a share or figure the question does not name, while
+    naming a word of the question's subject (:func:`change_subject`; when it has none, the clause
+    alone answers)."""
+    if not asks_change(query):
+        return False
+    subject = change_subject(query)
+    for text in _around(best):
+        if subject and not any(word in text for word in subject):
+            continue
+        for a, b in split_clauses(text, 0, len(text)):
+            clause = text[a:b]
+            if _CHANGE.search(clause) and (gives_share(clause, query.match) or _new_figure(clause, query.match)):
+                return False
+    return True
+
+
+def _new_figure(text: str, question_match: str) -> bool:
+    return any(m.group(0) not in question_match for m in _FIGURE.finditer(text))
 
 
 # A question asking for each one's figure ("各自多少", "how much did each get"): a sentence giving one
@@ -684,6 +741,7 @@ BEST_SENTENCE_CHECKS: tuple[tuple[str, Callable[[BestSentence], bool]], ...] = (
     ("organisation_gate_langs", lambda s: organisation_unmentioned(s.query, s.best, s.index)),
     ("date_gate_langs", lambda s: date_unsupplied(s.qtype, s.figures, s.query.match)),
     ("share_gate_langs", lambda s: share_unsupplied(s.query, s.figures)),
+    ("change_gate_langs", lambda s: change_unsupplied(s.query, s.figures)),
     ("each_gate_langs", lambda s: each_unsupplied(s.qtype, s.query, s.figures)),
     ("money_gate_langs", lambda s: money_unsupplied(s.qtype, s.query, s.figures)),
     ("measure_gate_langs", lambda s: measure_unsupplied(s.query, s.figures)),
