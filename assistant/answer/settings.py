@@ -92,8 +92,9 @@ class AnswerSettings:
     share_gate_langs: tuple[str, ...] = ("en",)
     # A question asking a rate of change (比上年增长了百分之几, growth rate) when no sentence of the
     # best sentence and its neighbours names its subject with a change and a figure (增长33.21%):
-    # rule 2 of benchmarks/decisions_2026-12-20.md; off until chosen.
-    change_gate_langs: tuple[str, ...] = ()
+    # chosen for Chinese with the others (rule 2 of benchmarks/decisions_2026-12-20.md; English
+    # questions of the kind are refused by the share check already).
+    change_gate_langs: tuple[str, ...] = ("zh",)
     each_gate_langs: tuple[str, ...] = ()
     # A question asking for an amount of money (经费多少, how much funding) when the best sentence
     # and its neighbours give no amount the question lacks.
