@@ -824,7 +824,8 @@ def test_a_part_of_a_stated_total_is_answered_by_a_clause_counting_that_part(sen
     ("What was the year-on-year growth rate of the park's patent filings?", "专利", "增长"),
 ])
 def test_a_change_question_names_what_changed_before_its_comparison(question, named, unnamed):
-    from assistant.answer.refusal import asks_change, change_subject
+    from assistant.answer.qtype import asks_change
+    from assistant.answer.refusal import change_subject
 
     query = parse_query(question)
     subject = change_subject(query)
@@ -833,7 +834,7 @@ def test_a_change_question_names_what_changed_before_its_comparison(question, na
 
 
 def test_a_question_asking_a_level_or_a_share_asks_no_change():
-    from assistant.answer.refusal import asks_change
+    from assistant.answer.qtype import asks_change
 
     assert not asks_change(parse_query("园区企业营业收入占全市的比重是多少？"))
     assert not asks_change(parse_query("How many patents did the park file?"))

@@ -288,10 +288,13 @@ def without_dates(match_text: str, question_match: str) -> str:
 
 # A question asking for a share or a rate: the answer is a percentage, a 成 or a multiple, and a
 # sentence giving only absolute figures does not answer it.
-_SHARE_QUESTION = re.compile(
-    r"占比|比例|比重|百分之几|百分比|几成|增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
-    r"\b(?:percentage|percent|share of|what share|proportion|growth rate|rate of (?:growth|increase)|"
-    r"(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|year[- ]on[- ]year)\b", re.IGNORECASE)
+# A rate of change is one such rate ("比上年增长了百分之几", "year-on-year growth rate").
+_CHANGE_ZH = r"增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之"
+_CHANGE_EN = r"growth rate|rate of (?:growth|increase)|(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|" \
+             r"year[- ]on[- ]year"
+_SHARE_QUESTION = re.compile(rf"占比|比例|比重|百分之几|百分比|几成|{_CHANGE_ZH}|"
+                             rf"\b(?:percentage|percent|share of|what share|proportion|{_CHANGE_EN})\b", re.IGNORECASE)
+_CHANGE_QUESTION = re.compile(rf"{_CHANGE_ZH}|\b(?:{_CHANGE_EN})\b", re.IGNORECASE)
 _SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七八九十百点]+|[一二三四五六七八九十]成|"
                     r"\d+(?:\.\d+)?\s*倍|[一两二三四五六七八九十]+倍|"
                     # a fraction is a share too: 三分之一, 3分之1, 一半, 半数, 过半
@@ -301,6 +304,11 @@ _SHARE = re.compile(r"\d+(?:\.\d+)?\s*%|百分之[零〇一二两三四五六七
 def asks_share(query: Query) -> bool:
     """Whether the question asks for a share or a rate (占比, 增速, what percentage)."""
     return bool(_SHARE_QUESTION.search(query.normalized))
+
+
+def asks_change(query: Query) -> bool:
+    """Whether the question asks a rate of change (增幅, 增长了百分之几, growth rate, year on year)."""
+    return bool(_CHANGE_QUESTION.search(query.normalized))
 
 
 def gives_share(match_text: str, question_match: str) -> bool:

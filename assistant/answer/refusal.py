@@ -53,7 +53,7 @@ from typing import Callable, Iterator
 from assistant.answer.candidates import Candidate
 from assistant.answer.compose import split_clauses
 from assistant.answer.features import YEAR
-from assistant.answer.qtype import QuestionType, asked_words, asks_share, gives_new, gives_share
+from assistant.answer.qtype import QuestionType, asked_words, asks_change, asks_share, gives_new, gives_share
 from assistant.answer.settings import AnswerSettings
 from assistant.answer.terms import Term
 from assistant.entities import (
@@ -340,62 +340,6 @@ def share_unsupplied(query: Query, best: Candidate) -> bool:
     return asks_share(query) and not any(gives_share(text, query.match) for text in _around(best))
 
 
-# A question asking how much a figure changed ("比上年增长了百分之多少", "year-on-year growth rate"):
-# a level's share (强度达到0.73%) or another figure's growth (登记额同比增长33.21%) does not answer it.
-_CHANGE_QUESTION = re.compile(
-    r"增幅|增速|增长率|降幅|同比增长了?多少|增长了?百分之|"
-    r"\b(?:growth rate|rate of (?:growth|increase)|(?:grow|grew|increase|increased|rise|rose|fall|fell) by how much|"
-    r"year[- ]on[- ]year)\b", re.IGNORECASE)
-# Chinese verbs of change: a figure in their clause is a change, not a level.
-_CHANGE = re.compile(r"增长|增加|增幅|增速|提高|提升|上升|上涨|下降|减少|降低|下跌|回落|翻")
-# Where a Chinese change question's subject ends: its comparison (比上年, 同比, 较去年) or the change.
-_SUBJECT_END = re.compile(r"同比|环比|比|较|增幅|增速|增长|降幅")
-_NOT_SUBJECT_TAGS = ("ns", "nr")
-
-
-def asks_change(query: Query) -> bool:
-    """Whether the question asks a rate of change (增幅, 增长了百分之几, growth rate, year on year)."""
-    return bool(_CHANGE_QUESTION.search(query.normalized))
-
-
-def change_subject(query: Query) -> tuple[str, ...]:
-    """The words that name what a change question asks the change of (match form): Chinese, the
-    nouns (not places or people, two characters or more) before its comparison or change word;
-    English, the renderings (two characters or more) of its lower-case words other than the
-    cues of a date or number question."""
-    if query.lang == "zh":
-        end = _SUBJECT_END.search(query.match)
-        subject = query.match[:end.start()] if end else query.match
-        return tuple(dict.fromkeys(w.word for w in posseg().cut(subject) if len(w.word) > 1
-                                   and w.flag.startswith("n") and not w.flag.startswith(_NOT_SUBJECT_TAGS)))
-    asking = asked_words(query)
-    return tuple(dict.fromkeys(match_form(t) for source, terms in query.expansion_groups
-                               if not source[:1].isupper() and source.lower() not in asking
-                               and source.lower() not in STOPWORDS_EN for t in terms if len(t) > 1))
-
-
-def change_unsupplied(query: Query, best: Candidate) -> bool:
-    """A question asking a rate of change, and no sentence of the best sentence and its neighbours
-    has a clause with a verb of change and a share or figure the question does not name, while
-    naming a word of the question's subject (:func:`change_subject`; when it has none, the clause
-    alone answers)."""
-    if not asks_change(query):
-        return False
-    subject = change_subject(query)
-    for text in _around(best):
-        if subject and not any(word in text for word in subject):
-            continue
-        for a, b in split_clauses(text, 0, len(text)):
-            clause = text[a:b]
-            if _CHANGE.search(clause) and (gives_share(clause, query.match) or _new_figure(clause, query.match)):
-                return False
-    return True
-
-
-def _new_figure(text: str, question_match: str) -> bool:
-    return any(m.group(0) not in question_match for m in _FIGURE.finditer(text))
-
-
 # A question asking for each one's figure ("各自多少", "how much did each get"): a sentence giving one
 # figure (a total) does not answer it. An ordinal (第一批) is not a figure.
 _EACH_QUESTION = re.compile(r"各自|分别|每[个家项所位一]|各[个家项]|\b(?:each|respectively|apiece|individually)\b",
@@ -437,8 +381,55 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
     holds fewer than two figures the question does not already name."""
     if not asks_each(qtype, query):
         return False
-    figures = {m.group(0) for text in _around(best) for m in _FIGURE.finditer(text) if m.group(0) not in query.match}
-    return len(figures) < 2
+    return len(set().union(*(new_figures(text, query.match) for text in _around(best)))) < 2
+
+
+def new_figures(text: str, question_match: str) -> set[str]:
+    """The figures of ``text`` (digits, or Chinese numerals before a measure word) the question does not name."""
+    return {m.group(0) for m in _FIGURE.finditer(text) if m.group(0) not in question_match}
+
+
+# A question asking how much a figure changed ("比上年增长了百分之多少", "year-on-year growth rate"):
+# a level's share (强度达到0.73%) or another figure's growth (登记额同比增长33.21%) does not answer it.
+# Chinese verbs of change: a figure in their clause is a change, not a level.
+_CHANGE = re.compile(r"增长|增加|增幅|增速|提高|提升|上升|上涨|下降|减少|降低|下跌|回落|翻")
+# Where a Chinese change question's subject ends: its comparison (比上年, 同比, 较去年) or the change.
+_SUBJECT_END = re.compile(r"同比|环比|比|较|增幅|增速|增长|降幅")
+_NOT_SUBJECT_TAGS = ("ns", "nr")
+
+
+def change_subject(query: Query) -> tuple[str, ...]:
+    """The words that name what a change question asks the change of (match form): Chinese, the
+    nouns (not places or people, two characters or more) before its comparison or change word;
+    English, the renderings (two characters or more) of its lower-case words other than the
+    cues of a date or number question."""
+    if query.lang == "zh":
+        end = _SUBJECT_END.search(query.match)
+        subject = query.match[:end.start()] if end else query.match
+        return tuple(dict.fromkeys(w.word for w in posseg().cut(subject) if len(w.word) > 1
+                                   and w.flag.startswith("n") and not w.flag.startswith(_NOT_SUBJECT_TAGS)))
+    asking = asked_words(query)
+    return tuple(dict.fromkeys(match_form(t) for source, terms in query.expansion_groups
+                               if not source[:1].isupper() and source.lower() not in asking
+                               and source.lower() not in STOPWORDS_EN for t in terms if len(t) > 1))
+
+
+def change_unsupplied(query: Query, best: Candidate) -> bool:
+    """A question asking a rate of change, and no sentence of the best sentence and its neighbours
+    has a clause with a verb of change and a share or figure the question does not name, while
+    naming a word of the question's subject (:func:`change_subject`; when it has none, the clause
+    alone answers)."""
+    if not asks_change(query):
+        return False
+    subject = change_subject(query)
+    for text in _around(best):
+        if subject and not any(word in text for word in subject):
+            continue
+        for a, b in split_clauses(text, 0, len(text)):
+            clause = text[a:b]
+            if _CHANGE.search(clause) and (gives_share(clause, query.match) or new_figures(clause, query.match)):
+                return False
+    return True
 
 
 # "多少家 / 几项 / 多少人": the question names the measure word its answer counts in, and a count in
