@@ -381,21 +381,22 @@ def each_unsupplied(qtype: QuestionType, query: Query, best: Candidate) -> bool:
     holds fewer than two figures the question does not already name."""
     if not asks_each(qtype, query):
         return False
-    return len(set().union(*(new_figures(text, query.match) for text in _around(best)))) < 2
+    return len(set().union(*(_new_figures(text, query.match) for text in _around(best)))) < 2
 
 
-def new_figures(text: str, question_match: str) -> set[str]:
+def _new_figures(text: str, question_match: str) -> set[str]:
     """The figures of ``text`` (digits, or Chinese numerals before a measure word) the question does not name."""
     return {m.group(0) for m in _FIGURE.finditer(text) if m.group(0) not in question_match}
 
 
 # A question asking how much a figure changed ("比上年增长了百分之多少", "year-on-year growth rate"):
-# a level's share (强度达到0.73%) or another figure's growth (登记额同比增长33.21%) does not answer it.
-# Chinese verbs of change: a figure in their clause is a change, not a level.
+# a level's share (强度达到0.73%) or another figure's growth (登记额同比增长33.21%) does not answer it
+# (``qtype.asks_change`` reads the question). Chinese verbs of change: a figure in their clause is a
+# change, not a level.
 _CHANGE = re.compile(r"增长|增加|增幅|增速|提高|提升|上升|上涨|下降|减少|降低|下跌|回落|翻")
 # Where a Chinese change question's subject ends: its comparison (比上年, 同比, 较去年) or the change.
 _SUBJECT_END = re.compile(r"同比|环比|比|较|增幅|增速|增长|降幅")
-_NOT_SUBJECT_TAGS = ("ns", "nr")
+_NOT_SUBJECT_TAGS = ("ns", "nr")  # a place or person says where or whose, not what changed
 
 
 def change_subject(query: Query) -> tuple[str, ...]:
@@ -427,7 +428,7 @@ def change_unsupplied(query: Query, best: Candidate) -> bool:
             continue
         for a, b in split_clauses(text, 0, len(text)):
             clause = text[a:b]
-            if _CHANGE.search(clause) and (gives_share(clause, query.match) or new_figures(clause, query.match)):
+            if _CHANGE.search(clause) and (gives_share(clause, query.match) or _new_figures(clause, query.match)):
                 return False
     return True
 
