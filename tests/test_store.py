@@ -199,6 +199,14 @@ def test_adjacent_chunks_are_the_articles_previous_and_next(small_passages):
 # ---------------------------------------------------------------------------------------
 
 
+def test_the_tokens_holding_a_character_are_those_of_the_vocabulary(tiny_assistant):
+    index = tiny_assistant.index
+    vocabulary = index.terms.vocabulary()
+    for char in ("遂", "联", "𠀀"):
+        assert sorted(index.tokens_with(char)) == sorted(t for t in vocabulary if char in t)
+    assert "遂宁" in index.tokens_with("遂")
+
+
 def test_loaded_index_offsets_and_rows_agree(tiny_assistant):
     index = tiny_assistant.index
     doc_ids = list(index.articles)

@@ -222,7 +222,7 @@ def short_form_of_named(name: str, index: Index) -> bool:
     if len(name) != 2 or not name.endswith("大"):
         return False
     return any(len(token) == 4 and token.startswith(name[0]) and name in short_forms(token) and index.mentions(token)
-               for token in index.terms.vocabulary())
+               for token in index.tokens_with(name[0]))
 
 
 def place_articles(query: Query, index: Index, doc_ids: set[str]) -> dict[str, set[str]]:

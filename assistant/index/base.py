@@ -119,6 +119,11 @@ class Index(Protocol):
         other than as the start of an organisation's name (浙江 of 浙江大学: ``entities.names_place``)."""
         ...
 
+    def tokens_with(self, char: str) -> list[str]:
+        """The lexical vocabulary's tokens that contain ``char`` (looked up, not scanned: a large
+        collection's vocabulary runs to millions of tokens)."""
+        ...
+
     def article_ids(self) -> list[str]: ...
 
     def chunk_counts(self) -> dict[str, int]:

@@ -301,20 +301,23 @@ class StoredIndex:
                 return True
         return False
 
+    def tokens_with(self, char: str) -> list[str]:
+        if self._vocabulary_by_char is None:  # one pass over the vocabulary, on first need
+            by_char: dict[str, list[str]] = {}
+            for token in self.terms.vocabulary():
+                for c in set(token):
+                    by_char.setdefault(c, []).append(token)
+            self._vocabulary_by_char = by_char
+        return self._vocabulary_by_char.get(char, [])
+
     def _tokens_holding(self, term: str, most: int = 200) -> list[str]:
         """Vocabulary tokens that contain ``term``; failing that, those ending in its first character
         and those starting with its last (a term split between two words)."""
-        if self._vocabulary_by_char is None:
-            by_char: dict[str, list[str]] = {}
-            for token in self.terms.vocabulary():
-                for char in set(token):
-                    by_char.setdefault(char, []).append(token)
-            self._vocabulary_by_char = by_char
-        holding = [t for t in self._vocabulary_by_char.get(term[0], []) if term in t]
+        holding = [t for t in self.tokens_with(term[0]) if term in t]
         if holding:
             return holding[:most]
-        heads = [t for t in self._vocabulary_by_char.get(term[0], []) if t.endswith(term[0])]
-        tails = [t for t in self._vocabulary_by_char.get(term[-1], []) if t.startswith(term[-1])]
+        heads = [t for t in self.tokens_with(term[0]) if t.endswith(term[0])]
+        tails = [t for t in self.tokens_with(term[-1]) if t.startswith(term[-1])]
         return heads[:most] + tails[:most]
 
 
