@@ -119,7 +119,7 @@ class Index(Protocol):
         other than as the start of an organisation's name (浙江 of 浙江大学: ``entities.names_place``)."""
         ...
 
-    def tokens_with(self, char: str) -> list[str]:
+    def tokens_with(self, char: str) -> tuple[str, ...]:
         """The lexical vocabulary's tokens that contain ``char`` (looked up, not scanned: a large
         collection's vocabulary runs to millions of tokens)."""
         ...

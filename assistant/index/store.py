@@ -185,7 +185,7 @@ class StoredIndex:
         self._sentence_start = np.searchsorted(self.unit_chunk_rows[self._sentence_rows], np.arange(len(self.chunks) + 1))
         self._mentions: dict[tuple[str, bool], bool] = {}
         self._article_ids = self.tables.article_ids  # article rows -> doc ids (the article BM25's order)
-        self._vocabulary_by_char: dict[str, list[str]] | None = None  # built on first need
+        self._vocabulary_by_char: dict[str, tuple[str, ...]] | None = None  # built on first need
 
     # -- the Index interface (assistant/index/base.py) --------------------------------------
 
@@ -301,14 +301,14 @@ class StoredIndex:
                 return True
         return False
 
-    def tokens_with(self, char: str) -> list[str]:
+    def tokens_with(self, char: str) -> tuple[str, ...]:
         if self._vocabulary_by_char is None:  # one pass over the vocabulary, on first need
             by_char: dict[str, list[str]] = {}
             for token in self.terms.vocabulary():
                 for c in set(token):
                     by_char.setdefault(c, []).append(token)
-            self._vocabulary_by_char = by_char
-        return self._vocabulary_by_char.get(char, [])
+            self._vocabulary_by_char = {c: tuple(tokens) for c, tokens in by_char.items()}
+        return self._vocabulary_by_char.get(char, ())
 
     def _tokens_holding(self, term: str, most: int = 200) -> list[str]:
         """Vocabulary tokens that contain ``term``; failing that, those ending in its first character
