@@ -326,7 +326,11 @@ def _around(best: Candidate) -> list[str]:
 
 def _clauses_around(best: Candidate) -> Iterator[str]:
     """The clauses of the best sentence and its neighbours (a figure counts what its clause names)."""
-    return (text[a:b] for text in _around(best) for a, b in split_clauses(text, 0, len(text)))
+    return (clause for text in _around(best) for clause in _clauses(text))
+
+
+def _clauses(text: str) -> Iterator[str]:
+    return (text[a:b] for a, b in split_clauses(text, 0, len(text)))
 
 
 def _renderings(query: Query, words: set[str]) -> list[str]:
@@ -426,10 +430,9 @@ def change_unsupplied(query: Query, best: Candidate) -> bool:
     for text in _around(best):
         if subject and not any(word in text for word in subject):
             continue
-        for a, b in split_clauses(text, 0, len(text)):
-            clause = text[a:b]
-            if _CHANGE.search(clause) and (gives_share(clause, query.match) or _new_figures(clause, query.match)):
-                return False
+        if any(_CHANGE.search(clause) and (gives_share(clause, query.match) or _new_figures(clause, query.match))
+               for clause in _clauses(text)):
+            return False
     return True
 
 
