@@ -22,11 +22,14 @@ refusal threshold relies on.
     python benchmarks/train_selector.py fit --language en   # English questions' own trees (see below)
 
 English questions are scored by trees of their own (``trees_by_language.en``), fitted on rows
-collected with the cross-lingual encoder on (the default since 2026-12-05; the shipped shared
-trees were collected before, and Chinese questions never read it). ``fit`` replaces the shared
-trees and keeps English's; ``fit --language en`` replaces only English's. After either, the
-English reader weight (``train_reader.py rescale --language en``) and the thresholds
-(``tune_answers.py``) are chosen anew for it.
+collected with the cross-lingual encoder on (the default since 2026-12-05; Chinese questions
+never read it). ``fit`` replaces the shared trees and keeps English's; ``fit --language en``
+replaces only English's. After either, the thresholds and quoting (``tune_answers.py``) and the
+refusal checks (``choose_refusal_checks.py``) are chosen anew for it. The readers' combination
+weights were chosen against the selector logits of their own training run: choosing them anew
+means training the readers again (``train_reader.py pairs`` and ``fit``, ``--rendered`` for the
+English one); ``train_reader.py rescale`` only measures a reader's own score spread on the stored
+shortlists, which a refit of the trees does not change.
 
 The side models (``index-bench/_selector/folds/``: one per public fitting fold, without it;
 ``crossfit/``: one per dev article, without it) are what the choosers score held-out questions
