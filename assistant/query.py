@@ -82,22 +82,6 @@ _PLACEHOLDERS = frozenset(["sb", "sth", "sb's", "sth's", "one's"])  # "to see sb
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'&]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*")
 _PINYIN_SYLLABLE = re.compile(r"^[A-Za-z]+[1-5]$")
 
-_IRREGULAR = {
-    "men": "man", "women": "woman", "children": "child", "people": "person", "feet": "foot",
-    "teeth": "tooth", "mice": "mouse", "wives": "wife", "led": "lead", "won": "win",
-    "built": "build", "began": "begin", "became": "become", "held": "hold", "took": "take",
-    "made": "make", "gave": "give", "wrote": "write", "written": "write", "sold": "sell",
-    "bought": "buy", "brought": "bring", "taught": "teach", "fought": "fight", "found": "find",
-    "thought": "think", "lost": "lose", "paid": "pay", "ran": "run", "grew": "grow",
-    "grown": "grow", "known": "know", "knew": "know", "chose": "choose", "chosen": "choose",
-    "spoke": "speak", "spoken": "speak", "met": "meet", "sent": "send", "spent": "spend",
-    "kept": "keep", "fallen": "fall", "risen": "rise", "drove": "drive", "driven": "drive",
-    "ate": "eat", "eaten": "eat", "went": "go", "gone": "go", "came": "come", "seen": "see",
-    "told": "tell", "said": "say", "stood": "stand", "understood": "understand",
-    "criteria": "criterion", "phenomena": "phenomenon", "consortia": "consortium",
-    "analyses": "analysis", "crises": "crisis", "bases": "base",
-}
-
 
 @dataclass(frozen=True)
 class Query:
@@ -531,7 +515,7 @@ def _inflections(word: str, plural_only: bool = False) -> list[str]:
     irregular forms, past tense and -ing. Forms that are not words simply find nothing."""
     forms = [word, *singular_forms(word)]
     if not plural_only:
-        forms += _verb_bases(word)
+        forms += [*_irregular_singulars(word), *_verb_bases(word)]
     base_forms = [f for f in forms[1:] if len(f) >= 3 and f not in _NOT_EXPANDED]
     return list(dict.fromkeys([word, *base_forms]))
 
@@ -555,10 +539,18 @@ def singular_forms(word: str) -> list[str]:
     return forms
 
 
+def _irregular_singulars(word: str) -> list[str]:
+    """The singulars WordNet's noun exception list gives an irregular plural (criteria -> criterion,
+    children -> child, consortia -> consortium), which the ending rules cannot guess."""
+    from assistant.wordnet import tables
+
+    return [base for base in tables().noun_exception_bases(word) or () if base != word]
+
+
 def _verb_bases(word: str) -> list[str]:
     from assistant.wordnet import tables
 
-    forms = [_IRREGULAR[word]] if word in _IRREGULAR else []
+    forms = []
     listed = tables().verb_exception_bases(word)
     if listed is not None:
         # WordNet's exception list knows the word's bases ("fled" -> flee, "seed" -> itself: not

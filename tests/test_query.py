@@ -60,6 +60,16 @@ def test_wordnet_verb_exceptions_give_the_bases_of_irregular_forms():
     assert not is_inflected_verb("seed") and is_inflected_verb("fled") and is_inflected_verb("hosted")
 
 
+def test_wordnet_noun_exceptions_give_the_singulars_of_irregular_plurals():
+    from assistant.wordnet import tables
+
+    # Forms no ending rule reads: WordNet's noun.exc lists them (nothing typed by hand).
+    assert tables().noun_exception_bases("phenomena") == ("phenomenon",)
+    assert "现象" in expand_english("phenomena")
+    assert "老鼠" in expand_english("mice")
+    assert tables().noun_exception_bases("cities") is None  # the -ies rule reads it
+
+
 def test_expand_english_keeps_acronyms_apart_from_words():
     assert expand_english("the US")[0] == "美国"
     assert "美国" not in expand_english("tell us")
