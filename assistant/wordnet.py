@@ -111,7 +111,7 @@ def read_exceptions(folder: Path, part_of_speech: str) -> dict[str, tuple[str, .
 
 
 class WordNetTables:
-    """The noun types and verb lemmas, looked up word by word in SQLite."""
+    """The noun types, verb lemmas and irregular forms, looked up word by word in SQLite."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
