@@ -41,9 +41,13 @@ split and the public "test" parts are never read here.
   quoted characters) among the combinations within 0.01 of the most gold answers inside the
   first quote on the public training questions, at no more than 100 mean quoted characters
   (the target is 120 on unseen sets; the margin is for them).
-- Extra quotes (extra_ratio, min_gain): on our dev split, the largest sum of "cited passages
+- Extra quotes (extra_ratio, min_gain): on our dev splits, the largest sum of "cited passages
   hold the evidence" and "citations point into a gold article" over both languages, at no
-  more than 130 mean quoted characters: a further quote must bring evidence, not noise.
+  more than 130 mean quoted characters: a further quote must bring evidence, not noise. Every
+  chooser dev split is read (``refusal_check.DEV_SETS``: the first one cross-fitted as above,
+  the later ones, which no model was fitted or trained on, scored by the shipped selector and
+  readers): on the first alone (47 questions per language) the choice turned on one citation
+  (rule 2 of benchmarks/decisions_2026-12-22.md).
 
     python benchmarks/tune_answers.py            # prints the tables, writes benchmarks/answers.md
     python benchmarks/tune_answers.py --write    # also stores the threshold in assistant/answer/selector.json
@@ -190,6 +194,22 @@ def dev_cases() -> list[Case]:
         group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
         out += _cases(answerers[dev_fold(group, articles), half_of(f"corpus_dev/{group}")], retriever,
                       [Asked(q.question, q.answerable, group, evidence=q.evidence, docs=q.docs)])
+    return out
+
+
+def later_dev_cases() -> list[Case]:
+    """The chooser dev splits after the first (``refusal_check.DEV_SETS``): no selector was fitted
+    and no reader trained on them, so the shipped ones score them, as the product does."""
+    from benchmarks.refusal_check import DEV_SETS, answerer_and_retriever
+
+    answerer, retriever = answerer_and_retriever(Settings())
+    out = []
+    for path in DEV_SETS.values():
+        if path.resolve() == DEV_SET.resolve():
+            continue
+        out += _cases(answerer, retriever, [Asked(q.question, q.answerable, q.docs[0] if q.docs else "",
+                                                  evidence=q.evidence, docs=q.docs)
+                                            for q in load_questions(path).questions])
     return out
 
 
@@ -517,6 +537,7 @@ def main() -> None:
                              "fitted with the shipped ones)")
     args = parser.parse_args()
     dev = dev_cases()
+    later_dev = later_dev_cases()
     selectors = fold_selectors()
     public = public_cases(selectors)
     report = ["# Answer settings chosen on dev data", "", "Command: `python benchmarks/tune_answers.py --write`", "",
@@ -546,11 +567,11 @@ def main() -> None:
                    "thresholds.", ""]
     base = replace(AnswerSettings(), threshold=None)
     # Quoting and extra quotes are tuned at the thresholds written (chosen, or kept as shipped).
-    for case in dev + public:
+    for case in dev + later_dev + public:
         case.answerer = case.answerer.with_settings(base)
     # The models in play (the shipped one, and the cross-fitted ones scoring dev) get the
     # thresholds to write in memory, so that quoting is tuned at them; --write stores them.
-    for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + public}.values():
+    for selector in {id(c.answerer.selector): c.answerer.selector for c in dev + later_dev + public}.values():
         selector.model.setdefault("refusal", {})["threshold"] = written
     # Each check is decided at the thresholds and the checks decided before it (those after it
     # off, whatever the shipped defaults are, so that the choice does not depend on them);
@@ -565,8 +586,10 @@ def main() -> None:
     report += [f"## Quoting: neighbour_ratio {quoting.neighbour_ratio}, max_quote_chars {quoting.max_quote_chars}, "
                f"clause_quote_chars {quoting.clause_quote_chars}",
                "", *lines, ""]
-    extra, lines = extra_table(dev, quoting)
-    report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "", *lines, ""]
+    extra, lines = extra_table(dev + later_dev, quoting)
+    report += [f"## Extra quotes: extra_ratio {extra.extra_ratio}, min_gain {extra.min_gain}", "",
+               f"On every chooser dev split: the first as above, and {len(later_dev)} questions of the later ones "
+               "(scored by the shipped selector and readers, which never saw them).", "", *lines, ""]
     # The checks above only set what quoting is tuned with: the shipped ones are chosen together
     # by benchmarks/choose_refusal_checks.py, so only quoting and extra quotes are compared here.
     chosen = {k: getattr(extra, k) for k in ("neighbour_ratio", "max_quote_chars", "clause_quote_chars", "extra_ratio",
