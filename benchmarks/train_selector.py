@@ -564,7 +564,8 @@ def merged_model(shipped: dict, fitted: dict, language: str | None) -> dict:
     """The model file to write: ``fitted`` as the shared model, keeping the shipped file's
     language-specific trees (fitted on rows of their own), or, for a ``language``, the shipped
     model with ``fitted``'s trees as that language's own (the shared trees, thresholds and
-    training record stay)."""
+    training record stay). A shared refit keeps only the thresholds of the languages whose own
+    trees it keeps."""
     if language:
         if "trees" not in shipped:
             raise SystemExit("no shared trees to add a language's own to: run `train_selector.py fit` first")
@@ -576,6 +577,14 @@ def merged_model(shipped: dict, fitted: dict, language: str | None) -> dict:
     for key in ("trees_by_language", "training_by_language"):
         if key in shipped:
             merged[key] = shipped[key]
+    # The shared trees' thresholds are chosen anew (tune_answers.py --write); a language whose own
+    # trees stay keeps its threshold and how it was chosen, so that the tuner can keep it when
+    # the side models do not carry those trees (without it, it would choose one on other trees).
+    refusal = shipped.get("refusal", {})
+    kept = {lang: value for lang, value in refusal.get("threshold", {}).items()
+            if lang in shipped.get("trees_by_language", {})}
+    if kept:
+        merged["refusal"] = {"threshold": kept, **({"chosen_on": refusal["chosen_on"]} if "chosen_on" in refusal else {})}
     return merged
 
 

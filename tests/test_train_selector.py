@@ -65,7 +65,11 @@ def test_a_refit_keeps_the_other_trees_and_a_language_fit_replaces_only_its_own(
     assert shipped["trees_by_language"] == {"en": "english-1"}  # the file as read is not changed
     shared = merged_model(shipped, {"features": ["f"], "trees": "shared-2", "training": {"rows": 4}}, None)
     assert shared["trees"] == "shared-2" and shared["trees_by_language"] == {"en": "english-1"}
-    assert "refusal" not in shared  # a new shared model needs its thresholds chosen anew
+    # A new shared model needs its thresholds chosen anew; English, scored by its kept trees, keeps its own.
+    assert shared["refusal"] == {"threshold": {"en": 0.03}}
+    without_own = merged_model({k: v for k, v in shipped.items() if k != "trees_by_language"},
+                               {"features": ["f"], "trees": "shared-3", "training": {}}, None)
+    assert "refusal" not in without_own
     with pytest.raises(SystemExit, match="shared trees"):
         merged_model({}, {"trees": "t", "training": {}}, "en")
 
