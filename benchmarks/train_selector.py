@@ -581,10 +581,12 @@ def merged_model(shipped: dict, fitted: dict, language: str | None) -> dict:
     # trees stay keeps its threshold and how it was chosen, so that the tuner can keep it when
     # the side models do not carry those trees (without it, it would choose one on other trees).
     refusal = shipped.get("refusal", {})
-    kept = {lang: value for lang, value in refusal.get("threshold", {}).items()
-            if lang in shipped.get("trees_by_language", {})}
+    own = shipped.get("trees_by_language", {})
+    kept = {lang: value for lang, value in refusal.get("threshold", {}).items() if lang in own}
     if kept:
-        merged["refusal"] = {"threshold": kept, **({"chosen_on": refusal["chosen_on"]} if "chosen_on" in refusal else {})}
+        merged["refusal"] = {"threshold": kept}
+        if "chosen_on" in refusal:
+            merged["refusal"]["chosen_on"] = refusal["chosen_on"]
     return merged
 
 
