@@ -27,7 +27,7 @@ from assistant.evaluation.suite import evaluate_file  # noqa: E402
 from assistant.pipeline import Assistant, ensure_index  # noqa: E402
 
 WORK = ROOT / "index-bench" / "as_typed"
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "test", "test2")
+SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "test", "test2")
 ROWS = (("cited_evidence", "cited passages hold the evidence"), ("evidence_hit_within_1500_chars", "evidence within 1,500 chars"),
         ("refusal_accuracy", "unanswerable refused"), ("false_refusal_rate", "false refusals"))
 # (name, the question languages it applies to, how the question is typed)

@@ -52,11 +52,13 @@ from assistant.retrieve import Retriever  # noqa: E402
 DEV_SETS = {"dev": ROOT / "eval" / "corpus_zh_en.dev.jsonl", "dev2": ROOT / "eval" / "corpus_zh_en.dev2.jsonl",
             "dev3": ROOT / "eval" / "corpus_zh_en.dev3.jsonl", "dev4": ROOT / "eval" / "corpus_zh_en.dev4.jsonl",
             # judge-only from the twenty-fifth to the thirtieth session (aggregates only), then a chooser's
-            "dev5": ROOT / "eval" / "corpus_zh_en.dev5.jsonl"}
+            "dev5": ROOT / "eval" / "corpus_zh_en.dev5.jsonl",
+            # judge-only from the thirtieth to the thirty-fourth session (aggregates only), then a chooser's
+            "dev6": ROOT / "eval" / "corpus_zh_en.dev6.jsonl"}
 # Dev splits no chooser reads: they only judge a change whole (compare_answer_settings.py), so
 # that a rule's judge has questions no earlier choice was made on. A split moves to DEV_SETS once
 # a choice has been judged on it and the next choice may read it.
-JUDGE_SETS = {"dev6": ROOT / "eval" / "corpus_zh_en.dev6.jsonl"}  # written 2026-12-06 (thirtieth session)
+JUDGE_SETS = {"dev7": ROOT / "eval" / "corpus_zh_en.dev7.jsonl"}  # written 2026-12-07 (thirty-fifth session)
 PUBLIC = (("cmrc2018_trial", "all"), ("cmrc2018_dev", "train"), ("xquad_zh", "train"))
 
 # Which questions a check can refuse at all, read from the question alone (None: any question).
