@@ -504,6 +504,19 @@ def side_models_unmatched(shipped: dict, side_models: dict[str, dict]) -> list[s
     return out
 
 
+def with_current_features(model: dict, where: Path | str) -> dict:
+    """``model`` (a copy) naming today's ``FEATURES``, to take a language's trees fitted on them.
+
+    Features are only ever appended, so trees fitted before read the same columns by the same
+    positions: a model whose features are a prefix of today's keeps its trees. Any other list
+    means its trees read other columns: they must be fitted again (``fit``) first."""
+    old = list(model.get("features", ()))
+    if old != list(FEATURES)[: len(old)]:
+        raise SystemExit(f"the shared trees of {where} were fitted on other features than this version "
+                         "computes: run `python benchmarks/train_selector.py fit` first")
+    return {**json.loads(json.dumps(model)), "features": list(FEATURES)}
+
+
 def write_side_model(path: Path, trees: dict, language: str | None, fitted_with: str, **record) -> None:
     """Write a fold or cross-fitted model file the way ``merged_model`` writes the shipped one:
     without ``language``, ``trees`` become its shared trees and the language-specific trees it
@@ -515,7 +528,7 @@ def write_side_model(path: Path, trees: dict, language: str | None, fitted_with:
         if "trees" not in old:
             raise SystemExit(f"no shared trees in {path} to add {language}'s own to: "
                              "run `python benchmarks/train_selector.py fit` first")
-        model = old
+        model = with_current_features(old, path)
         model.setdefault("trees_by_language", {})[language] = trees
         model.setdefault("fitted_with_by_language", {})[language] = fitted_with
     else:
@@ -569,7 +582,7 @@ def merged_model(shipped: dict, fitted: dict, language: str | None) -> dict:
     if language:
         if "trees" not in shipped:
             raise SystemExit("no shared trees to add a language's own to: run `train_selector.py fit` first")
-        merged = json.loads(json.dumps(shipped))  # a copy: the caller's dict stays as read
+        merged = with_current_features(shipped, "the shipped model")  # a copy: the caller's dict stays as read
         merged.setdefault("trees_by_language", {})[language] = fitted["trees"]
         merged.setdefault("training_by_language", {})[language] = fitted["training"]
         return merged

@@ -56,7 +56,7 @@ def test_a_monotone_fit_never_lowers_the_probability_as_coverage_rises(monotone)
 
 
 def test_a_refit_keeps_the_other_trees_and_a_language_fit_replaces_only_its_own():
-    shipped = {"features": ["f"], "trees": "shared-1", "training": {"rows": 1},
+    shipped = {"features": list(FEATURES), "trees": "shared-1", "training": {"rows": 1},
                "refusal": {"threshold": {"zh": 0.01, "en": 0.03}},
                "trees_by_language": {"en": "english-1"}, "training_by_language": {"en": {"rows": 2}}}
     english = merged_model(shipped, {"features": ["f"], "trees": "english-2", "training": {"rows": 3}}, "en")
@@ -72,6 +72,25 @@ def test_a_refit_keeps_the_other_trees_and_a_language_fit_replaces_only_its_own(
     assert "refusal" not in without_own
     with pytest.raises(SystemExit, match="shared trees"):
         merged_model({}, {"trees": "t", "training": {}}, "en")
+
+
+def test_a_language_fit_on_appended_features_keeps_the_shared_trees_that_read_the_columns_before_them(tmp_path):
+    # Features are only appended: shared trees fitted on the first ones read the same columns.
+    older = {"features": list(FEATURES[:-3]), "trees": "shared-1", "training": {}}
+    english = merged_model(older, {"features": list(FEATURES), "trees": "english-2", "training": {}}, "en")
+    assert english["features"] == list(FEATURES) and english["trees"] == "shared-1"
+    assert older["features"] == list(FEATURES[:-3])  # the file as read is not changed
+    path = tmp_path / "1.json"
+    path.write_text(json.dumps({**older, "fitted_with": "x"}), encoding="utf-8")
+    write_side_model(path, {"trees": ["english-2"]}, "en", "y")
+    assert json.loads(path.read_text(encoding="utf-8"))["features"] == list(FEATURES)
+    # Trees fitted on another list (a column removed or moved) would read the wrong columns.
+    for other in (list(FEATURES[1:]), ["f"]):
+        with pytest.raises(SystemExit, match="other features"):
+            merged_model({**older, "features": other}, {"trees": "english-3", "training": {}}, "en")
+        path.write_text(json.dumps({**older, "features": other}), encoding="utf-8")
+        with pytest.raises(SystemExit, match="other features"):
+            write_side_model(path, {"trees": ["english-3"]}, "en", "z")
 
 
 def test_side_models_take_a_language_fit_beside_the_shared_trees_and_say_which_fit_they_belong_to(tmp_path):
