@@ -142,16 +142,16 @@ def test_evidence_does_not_match_other_articles(shipped, raw_texts):
 
 def copies_the_article(question: str, article: str, min_chars: int = 12) -> bool:
     """60% of the question is one verbatim run of the article, and that run is longer than a name
-    or a title alone ("科技厅战略规划处处长叫啥" must name the office as the article does)."""
+    or a title alone (a question asking who holds an office names it as the article does)."""
     q, a = normalize_for_match(question), normalize_for_match(article)
     need = max(math.ceil(0.6 * len(q)), min_chars)
     return any(q[i : i + need] in a for i in range(len(q) - need + 1))
 
 
 def test_copies_the_article_tells_a_copied_sentence_from_a_named_office():
-    article = "自治区科技厅战略规划处处长池波说。创新联合体整合各单位研发、生产制造、试验验证等优势。"
-    assert copies_the_article("创新联合体整合各单位研发、生产制造、试验验证等优势?", article)
-    assert not copies_the_article("内蒙古科技厅战略规划处处长叫啥", article)
+    article = "市科技局成果转化科科长王五说。联合体整合各单位研发、中试、检测等优势资源。"
+    assert copies_the_article("联合体整合各单位研发、中试、检测等优势资源?", article)
+    assert not copies_the_article("科技局成果转化科科长叫什么", article)
 
 
 def test_questions_paraphrase_rather_than_copy_the_article(shipped, raw_texts):
