@@ -1,7 +1,6 @@
 """The question loader on a deliberately broken sample, and the shipped question set itself."""
 
 import itertools
-import math
 from collections import Counter
 from pathlib import Path
 
@@ -141,11 +140,11 @@ def test_evidence_does_not_match_other_articles(shipped, raw_texts):
 
 
 def copies_the_article(question: str, article: str, min_chars: int = 12) -> bool:
-    """60% of the question is one verbatim run of the article, and that run is longer than a name
-    or a title alone (a question asking who holds an office names it as the article does)."""
-    q, a = normalize_for_match(question), normalize_for_match(article)
-    need = max(math.ceil(0.6 * len(q)), min_chars)
-    return any(q[i : i + need] in a for i in range(len(q) - need + 1))
+    """60% of the question is one verbatim run of the article (``evidence_covered``), and that run
+    is longer than a name or a title alone (a question asking who holds an office names it as the
+    article does)."""
+    length = len(normalize_for_match(question))
+    return evidence_covered(question, article, min_overlap=min(1.0, max(0.6, min_chars / length)))
 
 
 def test_copies_the_article_tells_a_copied_sentence_from_a_named_office():
