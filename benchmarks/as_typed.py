@@ -25,9 +25,10 @@ sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.evaluation.suite import evaluate_file  # noqa: E402
 from assistant.pipeline import Assistant, ensure_index  # noqa: E402
+from benchmarks.refusal_check import DEV_SETS, JUDGE_SETS  # noqa: E402
 
 WORK = ROOT / "index-bench" / "as_typed"
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "test", "test2")
+SPLITS = (*DEV_SETS, *JUDGE_SETS, "test", "test2")  # a new dev split is listed where the choosers list it
 ROWS = (("cited_evidence", "cited passages hold the evidence"), ("evidence_hit_within_1500_chars", "evidence within 1,500 chars"),
         ("refusal_accuracy", "unanswerable refused"), ("false_refusal_rate", "false refusals"))
 # (name, the question languages it applies to, how the question is typed)

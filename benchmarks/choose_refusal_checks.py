@@ -1,7 +1,7 @@
 """Which refusal checks on the lead sentence to turn on, per question language: chosen together.
 
 The rule (``benchmarks/decisions_2026-12-08.md``, rule 1), on dev data only: every question of
-the dev splits (``refusal_check.DEV_SETS``: dev to dev6) and of the public training
+the chooser dev splits (``refusal_check.DEV_SETS``) and of the public training
 parts is retrieved and scored once; a set of checks refuses a question when the answer stage,
 with exactly those checks on for the question's language, refuses it
 (``ExtractiveAnswerer.passing``). Starting from no check, the check that most raises "dev

@@ -1,7 +1,8 @@
 """What a change to how answers are composed would do, on dev data only.
 
-Each question of our dev splits (``dev`` to ``dev6``, and the judge-only ``dev7``) and the public training questions
-(``cmrc2018_trial``, the "train" parts of CMRC 2018 dev and XQuAD-zh) is retrieved, scored and
+Each question of our dev splits (the choosers' ``refusal_check.DEV_SETS`` and the judge-only
+``JUDGE_SETS``) and the public training questions (``cmrc2018_trial``, the "train" parts of CMRC
+2018 dev and XQuAD-zh) is retrieved, scored and
 reordered once (``ExtractiveAnswerer.prepare``, shipped settings), then answered under the shipped
 ``AnswerSettings`` and under each variant given on the command line. A variant of settings read
 after that first half (composition, the checks on the lead, the fallback) shares it; a variant of
