@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     # Share of the cross-lingual encoder's (normalised) score in an English question's dense
     # score (0 turns it off at question time; unset: the retriever's default, chosen on dev data).
     cross_lingual_weight: float | None = Field(None, ge=0.0, le=1.0)
+    # English questions' words also read as the collection's nearest Chinese words by the
+    # cross-lingual encoder (retrieval and the answer's terms; assistant/collection_renderings.py):
+    # the least cosine, and how many per word (unset: 0.7 and 0, off: not yet judged with a refit).
+    collection_rendering_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    collection_renderings_per_word: int | None = Field(None, ge=0, le=10)
     # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,
     # e.g. "openai:deepseek-chat" (any OpenAI-compatible server, with llm_base_url) or "ollama:qwen2.5".
     llm: str | None = None

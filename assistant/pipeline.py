@@ -15,6 +15,7 @@ from typing import Callable
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
 from assistant.answer.llm.chat_model import LLMError
 from assistant.answer.reader import packaged_reader_paths, preload_reader
+from assistant.collection_renderings import lexicon_of
 from assistant.config import Settings
 from assistant.conversation import Turn, condense_by_rule, history_lines
 from assistant.embed import EmbedderError, load_embedder, preload_embedder
@@ -106,6 +107,21 @@ class _Loaded:
     llm: object | None = None
 
 
+def _after(first: threading.Thread, then: Callable[[], object]) -> threading.Thread:
+    """A background thread that runs ``then`` once ``first`` has ended. A failure to load is not
+    reported here: the first question that needs it loads it again and reports it."""
+    def run() -> None:
+        first.join()
+        try:
+            then()
+        except EmbedderError:
+            pass
+
+    thread = threading.Thread(target=run, name="preload-after", daemon=True)
+    thread.start()
+    return thread
+
+
 def _manifest_stamp(index_dir: Path) -> tuple[int, int] | None:
     try:
         stat = (index_dir / MANIFEST_NAME).stat()
@@ -144,9 +160,13 @@ class Assistant:
         is English: a Chinese `assistant ask` never pays for it (the load holds the interpreter
         lock most of the time, so beside a Chinese question it slows that question down rather
         than overlapping it)."""
-        name = self._current().index.cross_lingual_encoder
+        loaded = self._current()
+        name = loaded.index.cross_lingual_encoder
         if name:
             thread = preload_embedder(name)
+            if loaded.answerer.settings.collection_renderings_per_word > 0:
+                # ... and the collection's vocabulary embedded by it (assistant/collection_renderings.py)
+                thread = _after(thread, lambda: lexicon_of(loaded.index))
             if wait:
                 thread.join()
 

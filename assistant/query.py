@@ -97,6 +97,9 @@ class Query:
     names: tuple[Name, ...] = ()  # places and organisations the question names
     # English words read as others, slips of typing: (as typed, as read), what the answer's notice names
     slips: tuple[tuple[str, str], ...] = ()
+    # (English word/phrase, the collection's nearest Chinese words by the cross-lingual encoder):
+    # set per index by ``assistant.collection_renderings``
+    collection_renderings: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class EmptyQueryError(ValueError):
@@ -299,6 +302,17 @@ _HEADED_BY_ZHUREN = ("委员会", "委", "办公室", "办", "中心", "室")
 _BODIES = frozenset("bureau department ministry institute academy office committee commission administration "
                     "school university college station museum library centre center hospital agency division "
                     "section".split())
+
+
+def english_content_words(query: Query) -> list[str]:
+    """The English words and phrases a question is about: those the dictionary renders (its
+    ``expansion_groups``, phrases whole) and, after them, the content words it does not render
+    (stopwords and question words left out), each once."""
+    sources = [source for source, _ in query.expansion_groups if not _is_skippable(source.lower())]
+    covered = {word.lower() for source, _ in query.expansion_groups for word in source.split()}
+    rest = [w for w in _ENGLISH_WORD.findall(query.normalized)
+            if w[0].isalpha() and w.lower() not in covered and not _is_skippable(w.lower())]
+    return list(dict.fromkeys([*sources, *rest]))
 
 
 def _with_office_titles(groups: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:

@@ -16,6 +16,7 @@ import numpy as np
 from assistant.embed import Embedder, load_embedder
 from assistant.query import Query
 from assistant.index import Index
+from assistant.collection_renderings import with_collection_renderings
 from assistant.romanised import with_collection_names
 from assistant.text import tokenize_zh
 from assistant.types import Hit
@@ -46,7 +47,8 @@ class Retriever:
                  weights: FusionWeights = FusionWeights(), pool: int = 100, article_weight: float = 0.3,
                  lexical_candidates: int = 1000, passages_per_place: int = 2,
                  translated_weight: float = 0.3, translations_per_word: int = 2,
-                 cross_lingual_weight: float = 0.4) -> None:
+                 cross_lingual_weight: float = 0.4, collection_rendering_threshold: float = 0.7,
+                 collection_renderings_per_word: int = 0) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retriever '{mode}'; choose one of {', '.join(MODES)}")
         self.index = index
@@ -73,16 +75,26 @@ class Retriever:
         # normalised (chosen on the dev splits' and XQuAD training part's English questions:
         # benchmarks/cross_lingual.md).
         self.cross_lingual_weight = cross_lingual_weight
+        # An English question's words also search BM25 as the collection's nearest words by the
+        # cross-lingual encoder (``assistant.collection_renderings``): this many per word, at this
+        # cosine or more. Off until judged with the selector refitted on them (rules 2-4 of
+        # benchmarks/decisions_2026-12-26.md: the threshold passed the selector's screen).
+        self.collection_rendering_threshold = collection_rendering_threshold
+        self.collection_renderings_per_word = collection_renderings_per_word
 
     @classmethod
     def from_config(cls, index: Index, embedder: Embedder, mode: str, settings: "Settings") -> "Retriever":
         """With the user's ``ASSISTANT_*`` overrides (``assistant.config.Settings``) applied."""
         overrides = {"translated_weight": settings.translated_weight,
-                     "cross_lingual_weight": settings.cross_lingual_weight}
+                     "cross_lingual_weight": settings.cross_lingual_weight,
+                     "collection_rendering_threshold": settings.collection_rendering_threshold,
+                     "collection_renderings_per_word": settings.collection_renderings_per_word}
         return cls(index, embedder, mode=mode, **{k: v for k, v in overrides.items() if v is not None})
 
     def run(self, query: Query, k: int = 10) -> list[Hit]:
         query = with_collection_names(query, self.index)  # "Lei Bingwang" -> 雷丙旺, as the collection spells it
+        query = with_collection_renderings(query, self.index, self.collection_rendering_threshold,
+                                           self.collection_renderings_per_word)  # "national" -> 国家 too
         lexical = self.lexical_scores(query) if self.mode != "dense" else None
         dense = self.dense_scores(query) if self.mode != "lexical" else None
         ranking = self._fuse(query, lexical, dense)

@@ -65,6 +65,7 @@ from assistant.answer.features import FEATURES, YEAR  # noqa: E402
 from assistant.answer.qtype import classify  # noqa: E402
 from assistant.answer.selector import LANGUAGES_WITH_OWN_TREES  # noqa: E402
 from assistant.answer.terms import question_terms  # noqa: E402
+from assistant.collection_renderings import with_collection_renderings  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.embed import load_embedder  # noqa: E402
 from assistant.evaluation.bench import ensure_bench_index, load_bench_questions, resolve_bench  # noqa: E402
@@ -84,6 +85,16 @@ CROSSFIT = CACHE / "crossfit"  # models without one dev article each, for tune_a
 OUT_OF_FOLD = CACHE / "folds"  # models without one public fold each, for tune_answers.py to score that fold with
 
 
+def rendered(query, index):
+    """The question with the collection's renderings of its English words when they are on
+    (``ASSISTANT_COLLECTION_RENDERINGS_PER_WORD``; off by default), which the answer stage's terms
+    read (``ExtractiveAnswerer.resolved`` adds them in the product; the pinyin names it also
+    resolves are left as parsed here, as the rows were always collected)."""
+    settings = AnswerSettings.from_config(Settings())
+    return with_collection_renderings(query, index, settings.collection_rendering_threshold,
+                                      settings.collection_renderings_per_word)
+
+
 def collect(name: str) -> Path:
     if name == DEV_SET:
         return collect_dev()
@@ -92,7 +103,7 @@ def collect(name: str) -> Path:
     ensure_bench_index(folder, settings.index_dir, settings)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    retriever = Retriever(index, embedder)
+    retriever = Retriever.from_config(index, embedder, "hybrid", settings)
     # The product's own answerer chooses the candidates and computes their features: what the
     # model learns from is what it will be shown.
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
@@ -104,7 +115,7 @@ def collect(name: str) -> Path:
     groups: list[str] = []
     started = time.perf_counter()
     for qi, q in enumerate(questions):
-        query = parse_query(q.text)
+        query = rendered(parse_query(q.text), index)
         hits = retriever.run(query, k=10)
         answers = [normalize_for_match(a) for a in q.answers if normalize_for_match(a)]
         passage = index.match_text(q.passage_id)
@@ -115,7 +126,7 @@ def collect(name: str) -> Path:
         for variant, changed in ((2, shift_years(q.text, passage.text)),
                                  (3, swap_focus_word(query, passage, gold_sentences, index.lexical, pool, q.id))):
             if changed:
-                other = parse_query(changed)
+                other = rendered(parse_query(changed), index)
                 runs.append((variant, other, retriever.run(other, k=10)))
         for variant, asked, given in runs:
             candidates = answerer.candidates(asked, given)
@@ -214,13 +225,13 @@ def collect_ablated(name: str) -> Path:
             index_articles(articles, index_dir, settings, {"ablated": digest}, fingerprint,
                            [str((folder / "passages.jsonl").resolve())], reuse_from=[base])
         index = load_index(index_dir)
-        retriever = Retriever(index, embedder)
+        retriever = Retriever.from_config(index, embedder, "hybrid", settings)
         answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
         wanted = set(chosen.values())
         for q in questions:
             if q.id not in wanted:
                 continue
-            query = parse_query(q.text)
+            query = rendered(parse_query(q.text), index)
             candidates = answerer.candidates(query, retriever.run(query, k=10))
             if candidates:
                 qtype = classify(query)
@@ -251,12 +262,12 @@ def collect_dev() -> Path:
     ensure_index(settings)
     index = load_index(settings.index_dir)
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
-    retriever = Retriever(index, embedder)
+    retriever = Retriever.from_config(index, embedder, "hybrid", settings)
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir)
     rows = _empty_rows()
     ids, groups = [], []
     for q in load_questions(ROOT / "eval" / "corpus_zh_en.dev.jsonl").questions:
-        query = parse_query(q.question)
+        query = rendered(parse_query(q.question), index)
         candidates = answerer.candidates(query, retriever.run(query, k=10))
         group = q.docs[0] if q.docs else f"unanswerable-{int(hashlib.sha1(q.id.encode()).hexdigest()[:8], 16) % FOLDS}"
         if candidates:

@@ -38,6 +38,7 @@ from assistant.answer.terms import Term, question_terms
 from assistant.embed import Embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query, parse_query
+from assistant.collection_renderings import with_collection_renderings
 from assistant.romanised import with_collection_names
 from assistant.index import Index
 from assistant.text import match_form
@@ -125,7 +126,9 @@ class ExtractiveAnswerer:
         """The question with the pinyin names it writes spelled as this collection spells them
         (``assistant.romanised``; the same question when it writes none). The public entry points
         resolve it themselves, so a tuning script may pass the question as parsed."""
-        return with_collection_names(query, self.index)
+        s = self.settings
+        return with_collection_renderings(with_collection_names(query, self.index), self.index,
+                                          s.collection_rendering_threshold, s.collection_renderings_per_word)
 
     def prepare(self, query: Query, hits: list[Hit]) -> tuple[Answer | None, Selection | None]:
         """Everything before the threshold and the checks on the lead: an early refusal, or the

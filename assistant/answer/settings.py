@@ -118,6 +118,13 @@ class AnswerSettings:
     # A question naming a person, place or organisation in Chinese (雷丙旺, 富美达) when the best
     # sentence's paragraph and its article's title name none of them.
     name_gate_langs: tuple[str, ...] = ("zh",)
+    # An English question's words also read as the collection's nearest words by the cross-lingual
+    # encoder, in its terms (``assistant.collection_renderings``): this many per word (0: off), at
+    # this cosine or more. Off until judged with the English trees refitted on rows collected with
+    # them: with the shipped trees they fail a judge, and refitted at 0.7 they pass the selector's
+    # screen (rules 2-4 of benchmarks/decisions_2026-12-26.md).
+    collection_rendering_threshold: float = 0.7
+    collection_renderings_per_word: int = 0
     # Question languages in which, when a check above refuses the most probable sentence, the
     # next most probable one that passes every check leads instead, if it is at least
     # ``check_fallback_ratio`` of the best probability (elsewhere the question is refused).
@@ -183,5 +190,7 @@ class AnswerSettings:
         """From ``assistant.config.Settings`` (env vars and flags already applied)."""
         overrides = {"max_quotes": settings.max_citations, "threshold": settings.refusal_threshold,
                      "max_quote_chars": settings.max_quote_chars, "reader": settings.reader,
-                     "reader_memory": settings.reader_memory}
+                     "reader_memory": settings.reader_memory,
+                     "collection_rendering_threshold": settings.collection_rendering_threshold,
+                     "collection_renderings_per_word": settings.collection_renderings_per_word}
         return replace(cls(), **{k: v for k, v in overrides.items() if v is not None})

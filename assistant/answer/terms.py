@@ -42,7 +42,11 @@ def question_terms(query: Query, lexical: TermStats) -> list[Term]:
     if query.lang == "en":
         terms = []
         asking = asked_words(query)  # "year" of "what year" asks; it is not what the answer is about
-        for source, translations in query.expansion_groups:
+        # The collection's own words for a word (``assistant.collection_renderings``) join its
+        # dictionary renderings as one term; a word the dictionary does not render is a term of its own.
+        nearest = dict(query.collection_renderings)
+        sources = [(source, (*translations, *nearest.pop(source, ()))) for source, translations in query.expansion_groups]
+        for source, translations in [*sources, *nearest.items()]:
             if source.lower() in asking:
                 continue
             tokens = {t for term in translations for t in tokenize_zh(term) if lexical.document_frequency(t) > 0}
