@@ -124,8 +124,10 @@ class ExtractiveAnswerer:
 
     def resolved(self, query: Query) -> Query:
         """The question with the pinyin names it writes spelled as this collection spells them
-        (``assistant.romanised``; the same question when it writes none). The public entry points
-        resolve it themselves, so a tuning script may pass the question as parsed."""
+        (``assistant.romanised``; the same question when it writes none) and, when
+        ``collection_renderings_per_word`` is on, its English words' nearest collection words
+        (``assistant.collection_renderings``). The public entry points resolve it themselves, so a
+        tuning script may pass the question as parsed."""
         s = self.settings
         return with_collection_renderings(with_collection_names(query, self.index), self.index,
                                           s.collection_rendering_threshold, s.collection_renderings_per_word)
