@@ -9,6 +9,7 @@ from assistant.answer import AnswerSettings
 from assistant.answer.terms import question_terms
 from assistant.collection_renderings import lexicon_of, with_collection_renderings
 from assistant.config import Settings
+from assistant.embed import load_embedder
 from assistant.pipeline import Assistant
 from assistant.query import english_content_words, parse_query
 from assistant.retrieve import Retriever
@@ -42,10 +43,14 @@ def test_every_rendering_is_a_chinese_word_of_the_index_near_its_source(tiny_ass
     query = rendered(tiny_assistant, UNIVERSITIES)
     sources = english_content_words(parse_query(UNIVERSITIES))
     assert query.collection_renderings
+    encoder = load_embedder(index.cross_lingual_encoder)
     for source, words in query.collection_renderings:
         assert source in sources and len(words) == 1
         assert all(index.terms.document_frequency(w) > 0 for w in words)
         assert all(w in query.lexical_tokens for w in words)
+        # at the threshold's cosine or nearer, and no vocabulary word nearer
+        cosines = lexicon.vectors @ encoder.embed_query(source)
+        assert cosines[lexicon.words.index(words[0])] == pytest.approx(cosines.max()) and cosines.max() >= 0.6
 
 
 def test_a_higher_threshold_renders_fewer_words_and_more_per_word_more(tiny_assistant):
