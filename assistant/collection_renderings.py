@@ -14,7 +14,9 @@ Off by default (``collection_renderings_per_word`` 0). Judged on 2026-12-07 (rul
 benchmarks/decisions_2026-12-26.md): with the shipped selector trees, fitted on dictionary terms, at a
 cosine of 0.6 it failed by one XQuAD question; refitted on rows collected with it, at 0.7, the
 English trees' cross-validated top-1 rose on XQuAD's training part (0.691 -> 0.710) and on our
-dev split (31 -> 32 of 47). Turning it on ships with that refit and a judge.
+dev split (31 -> 32 of 47); but the English reader retrained on those trees' shortlists took the
+gain back (top-1 after the reader, XQuAD 0.749 -> 0.733). Not turned on: the reader would have to
+read these renderings too (not tried).
 
 The vocabulary is embedded at the first English question of each loaded index (USE: ~0.3 s for
 the five articles' 1,500 words, 2 s for XQuAD's 8,500); a collection of a million chunks would

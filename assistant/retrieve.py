@@ -78,7 +78,7 @@ class Retriever:
         # An English question's words also search BM25 as the collection's nearest words by the
         # cross-lingual encoder (``assistant.collection_renderings``): this many per word, at this
         # cosine or more. Off until judged with the selector refitted on them (rules 2-4 of
-        # benchmarks/decisions_2026-12-26.md: the threshold passed the selector's screen).
+        # benchmarks/decisions_2026-12-26.md: it passed the selector's screen, not the reader's).
         self.collection_rendering_threshold = collection_rendering_threshold
         self.collection_renderings_per_word = collection_renderings_per_word
 
