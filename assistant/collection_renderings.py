@@ -54,7 +54,10 @@ class CollectionLexicon:
         if not self.words or per_word <= 0:
             return ()
         similarity = self.vectors @ _source_vector(self.encoder, source)
-        best = np.argsort(-similarity)[:per_word]
+        # the per_word best without sorting the whole vocabulary (this runs for every question word)
+        top = np.argpartition(-similarity, per_word - 1)[:per_word] if per_word < len(self.words) \
+            else np.arange(len(self.words))
+        best = top[np.argsort(-similarity[top])]
         return tuple(self.words[i] for i in best if similarity[i] >= threshold)
 
 

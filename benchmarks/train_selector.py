@@ -47,6 +47,7 @@ fitted to.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import re
@@ -90,9 +91,15 @@ def rendered(query, index):
     (``ASSISTANT_COLLECTION_RENDERINGS_PER_WORD``; off by default), which the answer stage's terms
     read (``ExtractiveAnswerer.resolved`` adds them in the product; the pinyin names it also
     resolves are left as parsed here, as the rows were always collected)."""
-    settings = AnswerSettings.from_config(Settings())
+    settings = _rendering_settings()
     return with_collection_renderings(query, index, settings.collection_rendering_threshold,
                                       settings.collection_renderings_per_word)
+
+
+@functools.cache
+def _rendering_settings() -> AnswerSettings:
+    """The answer settings as configured, read once per run (``rendered`` asks for every question)."""
+    return AnswerSettings.from_config(Settings())
 
 
 def collect(name: str) -> Path:
