@@ -8,15 +8,17 @@ collection's vocabulary, embedded once per loaded index, answers "which word of 
 says this English word": each rendered word or phrase of the question, and each content word the
 dictionary does not render, takes its nearest vocabulary word when the cosine reaches a threshold.
 The words found are added to the question's BM25 tokens and to the answer stage's question terms;
-what the reader reads and the checks on the lead keep the dictionary's renderings.
+the checks on the lead keep the dictionary's renderings, and the English reader reads the found
+words only when it was trained with them (its meta says ``question_renderings: "collection"``).
 
 Off by default (``collection_renderings_per_word`` 0). Judged on 2026-12-07 (rules 2-4 of
 benchmarks/decisions_2026-12-26.md): with the shipped selector trees, fitted on dictionary terms, at a
 cosine of 0.6 it failed by one XQuAD question; refitted on rows collected with it, at 0.7, the
 English trees' cross-validated top-1 rose on XQuAD's training part (0.691 -> 0.710) and on our
 dev split (31 -> 32 of 47); but the English reader retrained on those trees' shortlists took the
-gain back (top-1 after the reader, XQuAD 0.749 -> 0.733). Not turned on: the reader would have to
-read these renderings too (not tried).
+gain back (top-1 after the reader, XQuAD 0.749 -> 0.733). A reader trained to read these words too
+(``reader.rendered_question``; rule 1 of benchmarks/decisions_2026-12-27.md) kept more of it, but
+only to 0.753 against the shipped 0.749, short of its screen: not turned on.
 
 The vocabulary is embedded at the first English question of each loaded index (USE: ~0.3 s for
 the five articles' 1,500 words, 2 s for XQuAD's 8,500); a collection of a million chunks would

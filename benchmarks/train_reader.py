@@ -64,7 +64,8 @@ from assistant.evaluation.questions import load_questions  # noqa: E402
 from assistant.index.store import load_index  # noqa: E402
 from assistant.query import parse_query  # noqa: E402
 from assistant.text import match_form  # noqa: E402
-from benchmarks.train_selector import CROSSFIT, DEV_SET, PUBLIC_SETS, _fold, dev_fold, load_rows  # noqa: E402
+from benchmarks.train_selector import (  # noqa: E402
+    CROSSFIT, DEV_SET, PUBLIC_SETS, _fold, _rendering_settings, dev_fold, load_rows, rendered)
 from benchmarks.tune_answers import fold_selectors  # noqa: E402
 
 SHARED_CACHE = ROOT / "index-bench" / "_reader"
@@ -85,6 +86,9 @@ LIMITS = SHARED_LIMITS
 RENDERED = False
 RENDERED_LIMITS = PairLimits(question_tokens=48, total_tokens=128)
 RENDERED_CACHE = ROOT / "index-bench" / "_reader_en"
+# With the collection's renderings on (``ASSISTANT_COLLECTION_RENDERINGS_PER_WORD``), English
+# questions are read with them too, and the reader says so (``reader.rendered_question``).
+QUESTION_RENDERINGS = "collection" if _rendering_settings().collection_renderings_per_word > 0 else True
 # The half models of each language's own reader (the tuning scripts reorder that language's
 # questions with the one not trained on their half, as the product does with the full one).
 LANGUAGE_HALF_MODELS = {"en": str(RENDERED_CACHE / "half{}.npz")}
@@ -184,8 +188,9 @@ def build_groups() -> None:
                 return match[doc][int(rows["start"][i]):int(rows["end"][i])]
 
             if RENDERED:  # the question as the answerer hands it to the reader (ExtractiveAnswerer.reranked)
-                query = parse_query(texts[qid])
-                question = rendered_question(query.match, query.expansion_groups, query.lang)
+                query = rendered(parse_query(texts[qid]), index)  # the collection's renderings when on
+                question = rendered_question(query.match, query.expansion_groups, query.lang,
+                                             query.collection_renderings)
             else:
                 question = match_form(texts[qid])
             out.append({
@@ -389,7 +394,8 @@ def export(model, figures: dict, weight: float, path: Path | None = None) -> Non
     arrays["head.b"] = np.float32(model.head.bias.detach().numpy()[0])
     meta = {"layers": LAYERS, "rank": RANK, "question_tokens": LIMITS.question_tokens,
             "total_tokens": LIMITS.total_tokens, "shortlist": SHORTLIST, "weight": weight,
-            "base": default_weights_path().name, "question_renderings": RENDERED, "training": figures}
+            "base": default_weights_path().name, "question_renderings": QUESTION_RENDERINGS if RENDERED else False,
+            "training": figures}
     arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
     _write(path, arrays)
     print(f"-> {path}", file=sys.stderr)
@@ -677,7 +683,8 @@ def main() -> None:
                              "on shortlists its own selector trees scored: `train_selector.py fit --language`)")
     parser.add_argument("--rendered", action="store_true",
                         help="every step for the English questions' reader (assistant/answer/reader_en.npz): English "
-                             "questions read with their Chinese renderings; shortlists and half models in "
+                             "questions read with their Chinese renderings (and the collection's own words for them "
+                             "when ASSISTANT_COLLECTION_RENDERINGS_PER_WORD is set); shortlists and half models in "
                              "index-bench/_reader_en/, report benchmarks/reader_rendered.md")
     parser.add_argument("--halves-only", action="store_true",
                         help="ship the half model fitted on more questions instead of training one on all of them "

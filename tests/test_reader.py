@@ -141,7 +141,12 @@ def test_the_numpy_reader_computes_what_the_training_model_computes(tmp_path, mo
     # Exported by the English questions' training (--rendered), it says it reads renderings.
     monkeypatch.setattr(train_reader, "RENDERED", True)
     train_reader.export(model, {"table": ["made-up"]}, 0.5, tmp_path / "reader_en.npz")
-    assert SentenceReader.load(tmp_path / "reader_en.npz").reads_renderings
+    english = SentenceReader.load(tmp_path / "reader_en.npz")
+    assert english.reads_renderings and not english.reads_collection_renderings
+    # ... and, trained with the collection's renderings on, that it reads those too.
+    monkeypatch.setattr(train_reader, "QUESTION_RENDERINGS", "collection")
+    train_reader.export(model, {"table": ["made-up"]}, 0.5, tmp_path / "reader_en_collection.npz")
+    assert SentenceReader.load(tmp_path / "reader_en_collection.npz").reads_collection_renderings
     expected = train_reader.score(model, weights, tokens, [0, 1])
     for i, group in enumerate(groups):
         got = exported.scores(group["question"], group["sentences"])
@@ -273,6 +278,31 @@ def test_an_english_question_is_read_with_its_first_renderings_only_by_a_reader_
         again = SentenceReader.load(path)
         read = again.question_text(english.match, english.expansion_groups, english.lang)
         assert read == (rendered if flag else english.match)
+
+
+def test_the_collections_renderings_are_read_only_by_a_reader_trained_with_them(tmp_path, reader, tiny_assistant):
+    from assistant.collection_renderings import with_collection_renderings
+
+    # "universities": the dictionary gives 大学 first; the tiny corpus writes 高校.
+    english = with_collection_renderings(parse_query("Which universities work with Inner Mongolia's consortia?"),
+                                         tiny_assistant.index, 0.6, 1)
+    assert english.collection_renderings
+    firsts = rendered_question(english.match, english.expansion_groups, english.lang)
+    both = rendered_question(english.match, english.expansion_groups, english.lang, english.collection_renderings)
+    added = [w for _, words in english.collection_renderings for w in words if f" {w}" not in firsts
+             and f"({w}" not in firsts]
+    assert "高校" in added and both == f"{firsts[:-1]} {' '.join(added)})"  # after the first renderings, once each
+    chinese = parse_query("内蒙古有哪些高校参与创新联合体？")
+    assert rendered_question(chinese.match, chinese.expansion_groups, chinese.lang,
+                             english.collection_renderings) == chinese.match
+    with np.load(MODEL_PATH, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    for flag, expected in ((False, english.match), (True, firsts), ("collection", both)):
+        path = tmp_path / f"reader-{flag}.npz"
+        np.savez(path, **{**arrays, "meta": np.array(json.dumps({**reader.meta, "question_renderings": flag}))})
+        read = SentenceReader.load(path).question_text(english.match, english.expansion_groups, english.lang,
+                                                       english.collection_renderings)
+        assert read == expected
 
 
 def test_english_questions_are_reordered_by_the_english_reader_chinese_ones_by_the_shared_one(tiny_assistant,

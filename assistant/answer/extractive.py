@@ -299,7 +299,8 @@ class ExtractiveAnswerer:
         if reader is None or not selection.scored:
             return selection
         candidates = [s.candidate for s in selection.scored]
-        question = reader.question_text(query.match, query.expansion_groups, query.lang)
+        question = reader.question_text(query.match, query.expansion_groups, query.lang,
+                                        query.collection_renderings)
         probabilities = reader.rerank(question, [c.match for c in candidates],
                                            np.array([s.probability for s in selection.scored]),
                                            self.settings.reader_shortlist, self.settings.reader_memory, query.lang)

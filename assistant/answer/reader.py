@@ -52,13 +52,21 @@ LANGUAGE_MODEL_PATHS = {"en": Path(__file__).with_name("reader_en.npz")}
 ADAPTED = ("qkv_w", "out_w", "ffn_in_w", "ffn_out_w")
 
 
-def rendered_question(question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str) -> str:
+def rendered_question(question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str,
+                      collection: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
     """The question as a reader trained on renderings reads it: an English question with the
     first Chinese rendering of each rendered word in brackets ("how many tackles did luke kuechly
     register? (对付 路加 登记)"): the sentences it reads are Chinese, and the multilingual encoder
     alone links the two languages loosely (screens 1-2 of benchmarks/decisions_2026-12-11.md).
-    ``renderings``: the query's ``expansion_groups``. Chinese questions are read as asked."""
-    words = [forms[0] for _, forms in renderings if forms] if lang != "zh" else []
+    ``renderings``: the query's ``expansion_groups``; ``collection``: its ``collection_renderings``
+    (the collection's own words for its English words, ``assistant.collection_renderings``), read
+    after the first renderings when not among them already, by a reader trained so (rule 1 of
+    benchmarks/decisions_2026-12-27.md). Chinese questions are read as asked."""
+    if lang == "zh":
+        return question
+    words = [forms[0] for _, forms in renderings if forms]
+    words += [w for _, found in collection for w in found]
+    words = list(dict.fromkeys(words))
     return f"{question} ({' '.join(words)})" if words else question
 
 
@@ -118,8 +126,10 @@ class SentenceReader:
         # (``selector.json``'s ``trees_by_language``), the weight chosen against those.
         self.weight_by_language = {k: float(v) for k, v in meta.get("weight_by_language", {}).items()}
         self.shortlist = int(meta["shortlist"])  # the selector's top sentences the reader reorders
-        # Trained on English questions with their renderings (``rendered_question``): read them so.
+        # Trained on English questions with their renderings (``rendered_question``): read them so;
+        # "collection": with the collection's renderings after the dictionary's.
         self.reads_renderings = bool(meta.get("question_renderings", False))
+        self.reads_collection_renderings = meta.get("question_renderings") == "collection"
         layers = []
         for i, layer in enumerate(weights.layers[: int(meta["layers"])]):
             merged = {m: getattr(layer, m) + adapters[f"l{i}.{m}.a"].astype(np.float32)
@@ -183,9 +193,13 @@ class SentenceReader:
         pooled = self._forward.mean_pooled(np.array([ids], dtype=np.int64), np.array([len(ids)], dtype=np.int64))
         return float(pooled[0] @ self._head_w + self._head_b)
 
-    def question_text(self, question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str) -> str:
-        """What this reader reads as the question: as it was trained to."""
-        return rendered_question(question, renderings, lang) if self.reads_renderings else question
+    def question_text(self, question: str, renderings: tuple[tuple[str, tuple[str, ...]], ...], lang: str,
+                      collection: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
+        """What this reader reads as the question: as it was trained to (the collection's
+        renderings only by a reader trained with them)."""
+        if not self.reads_renderings:
+            return question
+        return rendered_question(question, renderings, lang, collection if self.reads_collection_renderings else ())
 
     def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
                shortlist: int | None = None, memory: int = 0, lang: str | None = None) -> np.ndarray:
