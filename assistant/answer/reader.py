@@ -64,9 +64,8 @@ def rendered_question(question: str, renderings: tuple[tuple[str, tuple[str, ...
     benchmarks/decisions_2026-12-27.md). Chinese questions are read as asked."""
     if lang == "zh":
         return question
-    words = [forms[0] for _, forms in renderings if forms]
-    words += [w for _, found in collection for w in found]
-    words = list(dict.fromkeys(words))
+    words = [forms[0] for _, forms in renderings if forms]  # as the shipped reader was trained: repeats kept
+    words += [w for w in dict.fromkeys(w for _, found in collection for w in found) if w not in words]
     return f"{question} ({' '.join(words)})" if words else question
 
 
