@@ -122,7 +122,8 @@ class AnswerSettings:
     # encoder, in its terms (``assistant.collection_renderings``): this many per word (0: off), at
     # this cosine or more. Off until judged with the English trees refitted on rows collected with
     # them: with the shipped trees they fail a judge, and refitted at 0.7 they pass the selector's
-    # screen but not the reader's (rules 2-4 of benchmarks/decisions_2026-12-26.md).
+    # screen but not the reader's (rules 2-4 of benchmarks/decisions_2026-12-26.md), nor with a
+    # reader that reads them too (rules 1-3 of benchmarks/decisions_2026-12-27.md).
     collection_rendering_threshold: float = 0.7
     collection_renderings_per_word: int = 0
     # Question languages in which, when a check above refuses the most probable sentence, the
