@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     cross_lingual_weight: float | None = Field(None, ge=0.0, le=1.0)
     # English questions' words also read as the collection's nearest Chinese words by the
     # cross-lingual encoder (retrieval and the answer's terms; assistant/collection_renderings.py):
-    # the least cosine, and how many per word (unset: 0.7 and 0, off: not yet judged with a refit).
+    # the least cosine, and how many per word (unset: 0.7 and 0, off: screened with a refit, not adopted).
     collection_rendering_threshold: float | None = Field(None, ge=0.0, le=1.0)
     collection_renderings_per_word: int | None = Field(None, ge=0, le=10)
     # Generated answers (pip install -e '.[llm]'): "PROVIDER:MODEL" for LangChain's init_chat_model,

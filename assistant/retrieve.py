@@ -77,8 +77,9 @@ class Retriever:
         self.cross_lingual_weight = cross_lingual_weight
         # An English question's words also search BM25 as the collection's nearest words by the
         # cross-lingual encoder (``assistant.collection_renderings``): this many per word, at this
-        # cosine or more. Off until judged with the selector refitted on them (rules 2-4 of
-        # benchmarks/decisions_2026-12-26.md: it passed the selector's screen, not the reader's).
+        # cosine or more. Off: refitted, the selector gains from them but the reader takes the gain
+        # back, also when it reads them (rules 2-4 of benchmarks/decisions_2026-12-26.md, 1-3 of
+        # benchmarks/decisions_2026-12-27.md).
         self.collection_rendering_threshold = collection_rendering_threshold
         self.collection_renderings_per_word = collection_renderings_per_word
 
