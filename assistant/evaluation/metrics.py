@@ -310,13 +310,23 @@ class QuoteScores(NamedTuple):
     mean_quoted_chars: float | None  # all distinct quotes of an answer, over answered questions
 
 
+def quotes_hold_answer(answers: Sequence[str], refused: bool, quotes: Sequence[str]) -> tuple[bool, bool]:
+    """(the first quote holds a gold answer, some quote does) for one answerable question; a
+    refused answer holds none."""
+    if refused:
+        return False, False
+    return (bool(quotes) and answer_in_text(answers, quotes[0]),
+            any(answer_in_text(answers, q) for q in quotes))
+
+
 def quote_scores(records: Iterable[tuple[Sequence[str], bool, Sequence[str]]]) -> QuoteScores:
     """From (gold answers, refused, the answer's distinct quotes in order) per answerable question."""
     first, any_, refused, first_chars, all_chars = [], [], [], [], []
     for answers, was_refused, quotes in records:
         refused.append(was_refused)
-        first.append(bool(quotes) and not was_refused and answer_in_text(answers, quotes[0]))
-        any_.append(not was_refused and any(answer_in_text(answers, q) for q in quotes))
+        in_first, in_any = quotes_hold_answer(answers, was_refused, quotes)
+        first.append(in_first)
+        any_.append(in_any)
         if not was_refused and quotes:
             first_chars.append(len(quotes[0]))
             all_chars.append(sum(len(q) for q in quotes))
