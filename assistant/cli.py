@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 
@@ -117,8 +118,14 @@ def _progress(enabled: bool = True):
 
     labels = {"read": "Reading articles", "embed": "Embedding passages",
               "embed_cross_lingual": "Embedding passages for English questions"}
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        # A log file or a pipe: a bar would only be drawn at the end, so say how far a stage has
+        # come in plain lines, at its start and at each tenth of the way.
+        yield _progress_lines(labels)
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=False) as bar:
+                  console=console, transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def update(stage: str, done: int, total: int) -> None:
@@ -127,6 +134,22 @@ def _progress(enabled: bool = True):
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update
+
+
+def _progress_lines(labels: dict[str, str]) -> Callable[[str, int, int], None]:
+    """A progress callback writing "Stage: done/total (elapsed)" lines to stderr, about eleven per stage."""
+    started: dict[str, float] = {}
+    said: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        started.setdefault(stage, time.monotonic())
+        tenth = 10 if total <= 0 else min(10, done * 10 // total)
+        if said.get(stage, -1) >= tenth:
+            return
+        said[stage] = tenth
+        elapsed = int(time.monotonic() - started[stage])
+        typer.echo(f"{labels.get(stage, stage)}: {done}/{total} ({elapsed // 60}:{elapsed % 60:02d})", err=True)
+    return update
 
 
 NoWaitOpt = typer.Option(False, "--no-wait", help="Fail at once if another process is writing the index.")

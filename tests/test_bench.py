@@ -139,6 +139,16 @@ def test_the_bench_command_writes_a_row_per_question_that_adds_up_to_the_figures
         assert bool(row["quotes"]) >= row["answer_in_first_quote"]
 
 
+def test_the_bench_command_says_how_far_it_has_come_in_plain_lines_when_stderr_is_no_terminal(cli_run):
+    lines = [line for line in cli_run["result"].stderr.splitlines() if line.startswith(tuple(MODES))]
+    for mode in MODES:
+        for lang in ("zh", "en"):
+            stage = [line for line in lines if line.startswith(f"{mode}/{lang}: ")]
+            assert stage[0].startswith(f"{mode}/{lang}: 1/30 (") and stage[-1].startswith(f"{mode}/{lang}: 30/30 (")
+            assert len(stage) <= 11  # the start and each tenth of the way, not a line per question
+    assert "\r" not in cli_run["result"].stderr  # no bar redrawn in a log
+
+
 def test_the_bench_command_refuses_a_file_as_its_report_folder_before_running(tmp_path):
     taken = tmp_path / "report.txt"
     taken.write_text("keep me", encoding="utf-8")
