@@ -15,6 +15,8 @@ from assistant.evaluation.metrics import (
     mrr_at_k,
     normalize_for_match,
     percentile,
+    quote_scores,
+    quotes_hold_answer,
     reciprocal_rank,
     refusal_metrics,
 )
@@ -260,3 +262,18 @@ def test_percentile_rejects_bad_input():
         percentile([], 50)
     with pytest.raises(ValueError):
         percentile([1.0], 101)
+
+
+def test_quotes_hold_an_answer_first_later_or_not_at_all_and_the_shares_add_up():
+    # Gold "5家" (full-width digits in a quote are normalised before matching).
+    answered_first = (["5家"], False, ["组建创新联合体５家", "集聚40余家单位"])
+    answered_later = (["5家"], False, ["集聚40余家单位", "组建创新联合体5家"])
+    refused = (["5家"], True, ["组建创新联合体5家"])  # a refusal's related passages hold no answer
+    assert quotes_hold_answer(*answered_first) == (True, True)
+    assert quotes_hold_answer(*answered_later) == (False, True)
+    assert quotes_hold_answer(*refused) == (False, False)
+    assert quotes_hold_answer(["5家"], False, []) == (False, False)
+    scores = quote_scores([answered_first, answered_later, refused])
+    # first 1/3, any 2/3, refused 1/3; answered quotes: first 9 and 8 chars, all 17 and 17.
+    assert (scores.first_quote, scores.any_quote, scores.refused) == pytest.approx((1 / 3, 2 / 3, 1 / 3))
+    assert (scores.mean_first_quote_chars, scores.mean_quoted_chars) == (8.5, 17.0)
