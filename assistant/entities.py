@@ -158,14 +158,23 @@ def short_forms(name: str) -> tuple[str, ...]:
 _PROPER_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz", "x", "eng"})
 
 
+# A company's legal form. A registered name puts its line of business between the trade name and
+# the legal form (宁德时代新能源科技股份有限公司), so the word before the suffix is a common noun there.
+_LEGAL_FORM = re.compile(r"有限公司$|有限责任公司$")
+
+
 def is_organisation_name(name: str) -> bool:
     """Whether a Chinese name ending in an organisation suffix names one organisation rather than
-    a kind of them: 兰石集团, 浙江大学 do; 建筑公司, 保险公司 (construction, insurance companies) do not."""
+    a kind of them: 兰石集团, 浙江大学 do; 建筑公司, 保险公司 (construction, insurance companies) do not.
+    Before a legal form (有限公司 …) a proper name anywhere will do: 比亚迪汽车工业有限公司 is one
+    company, 新能源汽车有限公司 a kind (rule 3 of benchmarks/decisions_2026-12-28.md)."""
     words = [(w.word, w.flag) for w in posseg().cut(name)]
     if len(words) == 1:
         return words[0][1] in _PROPER_TAGS
     suffix = _ORGANISATION_SUFFIX.search(name)
     before = [flag for word, flag in words if suffix is None or name.find(word) < suffix.start()]
+    if suffix is not None and _LEGAL_FORM.search(suffix.group(0)):
+        return not before or any(flag in _PROPER_TAGS for flag in before)
     return not before or before[-1] in _PROPER_TAGS
 
 

@@ -581,6 +581,17 @@ def test_an_organisation_is_read_by_its_suffix_with_the_name_before_it(text, spe
     assert any(spelling in o.full and spelling[:-2] in o.stems for o in found), found
 
 
+@pytest.mark.parametrize("text, full, stem", [
+    ("比亚迪汽车工业有限公司的总部在哪里？", "比亚迪汽车工业有限公司", "比亚迪汽车工业"),
+    ("宁德时代新能源科技股份有限公司去年营收多少", "宁德时代新能源科技股份有限公司", "宁德时代新能源科技"),
+])
+def test_a_company_is_read_with_its_line_of_business_before_its_legal_form(text, full, stem):
+    from assistant.entities import organisations
+
+    found = organisations(text)
+    assert any(full in o.full and stem in o.stems for o in found), found
+
+
 @pytest.mark.parametrize("text", [
     "哪家公司牵头？",  # a question word
     "该公司有多少员工？",  # a determiner
@@ -588,6 +599,8 @@ def test_an_organisation_is_read_by_its_suffix_with_the_name_before_it(text, spe
     "由哪两个公司合作开发？",  # a count
     "建筑公司的分类体系叫什么？",  # a kind of company, not one company
     "集团有限公司",  # a suffix chain alone names nothing
+    "一家生物科技有限公司在哪里注册？",  # a legal form after common words only: a kind of company
+    "新能源汽车有限公司一般有多少员工？",
 ])
 def test_a_kind_of_organisation_is_not_read_as_a_name(text):
     from assistant.entities import organisations
