@@ -63,6 +63,10 @@ class Row:
     refused: dict = field(default_factory=dict)  # variant -> refused
     score: dict = field(default_factory=dict)  # variant -> cited evidence (dev) or gold in first quote (public)
     first_quote: dict = field(default_factory=dict)  # variant -> first quote ("" when refused)
+    # variant -> whether the first quote holds the reference answer (dev questions whose evidence
+    # writes it, ``metrics.quoted_reference``; None for the others and for public questions, whose
+    # ``score`` is that already)
+    reference: dict = field(default_factory=dict)
 
 
 def parse_variant(spec: str) -> tuple[str, dict]:
@@ -84,11 +88,11 @@ def parse_variant(spec: str) -> tuple[str, dict]:
 
 
 def _answer_all(answerer: ExtractiveAnswerer, variants: dict[str, ExtractiveAnswerer], retriever: Retriever,
-                text: str, score) -> tuple[str, dict, dict, dict]:
+                text: str, score, reference=None) -> tuple[str, dict, dict, dict, dict]:
     query = parse_query(text)
     hits = retriever.run(query, k=50)[:10]  # as `assistant bench` and `assistant eval` pass them
     shared = answerer.prepare(query, hits)
-    refused, scores, quotes = {}, {}, {}
+    refused, scores, quotes, references = {}, {}, {}, {}
     for name, variant in variants.items():
         early, selection = variant.prepare(query, hits) if _own_first_half(answerer, variant) else shared
         answer = early if early is not None else variant.answer(query, hits, selection)
@@ -96,7 +100,8 @@ def _answer_all(answerer: ExtractiveAnswerer, variants: dict[str, ExtractiveAnsw
         scores[name] = 0.0 if answer.refused else score(answer)
         quoted = answer.quotes()
         quotes[name] = quoted[0] if quoted and not answer.refused else ""
-    return query.lang, refused, scores, quotes
+        references[name] = reference(answer) if reference else None
+    return query.lang, refused, scores, quotes, references
 
 
 def _own_first_half(shipped: ExtractiveAnswerer, variant: ExtractiveAnswerer) -> bool:
@@ -116,8 +121,11 @@ def dev_rows(settings: Settings, path: Path, overrides: dict[str, dict]) -> list
     for q in load_questions(path).questions:
         score = (lambda a, q=q: metrics.citation_evidence_recall(q.evidence, [c.text for c in a.citations])
                  if q.answerable else 0.0)
-        lang, refused, scores, quotes = _answer_all(answerer, variants, retriever, q.question, score)
-        rows.append(Row(q.id, lang, q.answerable, refused, scores, quotes))
+        reference = (lambda a, q=q: _first_of(metrics.quoted_reference(q.answer, q.evidence, a.refused, a.quotes()))
+                     if q.answerable else None)
+        lang, refused, scores, quotes, references = _answer_all(answerer, variants, retriever, q.question, score,
+                                                                reference)
+        rows.append(Row(q.id, lang, q.answerable, refused, scores, quotes, references))
     return rows
 
 
@@ -130,8 +138,8 @@ def public_rows(settings: Settings, name: str, part: str, overrides: dict[str, d
     rows = []
     for q in load_bench_questions(folder, part):
         score = (lambda a, q=q: float(bool(a.quotes()) and metrics.answer_in_text(q.answers, a.quotes()[0])))
-        lang, refused, scores, quotes = _answer_all(answerer, variants, retriever, q.text, score)
-        rows.append(Row(q.id, lang, True, refused, scores, quotes))
+        lang, refused, scores, quotes, references = _answer_all(answerer, variants, retriever, q.text, score)
+        rows.append(Row(q.id, lang, True, refused, scores, quotes, references))
     return rows
 
 
@@ -153,6 +161,16 @@ def all_rows(settings: Settings, overrides: dict[str, dict], sets: tuple[str, ..
     return results
 
 
+def _first_of(judged: tuple[bool, bool] | None) -> float | None:
+    return None if judged is None else float(judged[0])
+
+
+def _references(rows: list[Row], name: str) -> tuple[float, int]:
+    """(first quotes holding the reference answer, questions it is looked for in) under a setting."""
+    judged = [r.reference[name] for r in rows if r.reference.get(name) is not None]
+    return sum(judged), len(judged)
+
+
 def _mean_quote(rows: list[Row], name: str) -> float:
     quoted = [len(r.first_quote[name]) for r in rows if r.first_quote[name]]
     return sum(quoted) / len(quoted) if quoted else 0.0
@@ -160,7 +178,8 @@ def _mean_quote(rows: list[Row], name: str) -> float:
 
 def accepted(results: dict[str, list[Row]], name: str) -> bool:
     """No set and language loses: unanswerable refused not fewer, answerable refused not more,
-    evidence / first-quote score not lower; public first quotes within MAX_MEAN_QUOTE on average."""
+    evidence / first-quote score not lower, dev first quotes holding the reference answer not fewer;
+    public first quotes within MAX_MEAN_QUOTE on average."""
     for set_name, rows in results.items():
         for lang in ("zh", "en"):
             rs = [r for r in rows if r.lang == lang]
@@ -171,9 +190,16 @@ def accepted(results: dict[str, list[Row]], name: str) -> bool:
                 return False
             if sum(r.score[name] for r in ans) < sum(r.score[SHIPPED] for r in ans) - 1e-9:
                 return False
+            if _references(ans, name)[0] < _references(ans, SHIPPED)[0]:
+                return False
             if set_name not in DEV_SETS and rs and _mean_quote(rs, name) > MAX_MEAN_QUOTE:
                 return False
     return True
+
+
+def _reference_cell(rows: list[Row], name: str) -> str:
+    held, judged = _references(rows, name)
+    return f"{held:.0f} of {judged}" if judged else "–"
 
 
 def _first(row: Row, name: str) -> str:
@@ -187,8 +213,9 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
              "the top 10 passages as `assistant eval` and `assistant bench` pass them; one retrieval and one "
              "scoring per question, answered under each setting.", "",
              "| set | language | setting | unanswerable refused | answerable refused | cited evidence (dev) / "
-             "first quote holds gold (public) | mean first quote (chars) |",
-             "|---|---|---|---|---|---|---|"]
+             "first quote holds gold (public) | first quote holds the reference answer (dev, where the "
+             "evidence writes it) | mean first quote (chars) |",
+             "|---|---|---|---|---|---|---|---|"]
     for set_name, rows in results.items():
         for lang in ("zh", "en"):
             rs = [r for r in rows if r.lang == lang]
@@ -198,7 +225,8 @@ def report(results: dict[str, list[Row]], names: list[str], command: str, second
             for name in names:
                 lines.append(f"| {set_name} | {lang} | {name} | {sum(r.refused[name] for r in unans)} of {len(unans)} | "
                              f"{sum(r.refused[name] for r in ans)} of {len(ans)} | "
-                             f"{sum(r.score[name] for r in ans):.1f} of {len(ans)} | {_mean_quote(rs, name):.1f} |")
+                             f"{sum(r.score[name] for r in ans):.1f} of {len(ans)} | {_reference_cell(ans, name)} | "
+                             f"{_mean_quote(rs, name):.1f} |")
     lines += ["", "Accepted (no row loses; public first quotes within "
               f"{MAX_MEAN_QUOTE:.0f} characters on average): "
               + (", ".join(f"`{n}`" for n in names[1:] if accepted(results, n)) or ("none" if names[1:] else "no variant")),

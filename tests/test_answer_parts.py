@@ -865,3 +865,14 @@ def test_a_change_question_is_answered_by_its_subjects_change_with_a_figure(sent
 
     query = parse_query("园区企业营业收入比上年增长了百分之几？")
     assert change_unsupplied(query, _lone_sentence(sentence)) is unsupplied
+
+
+def test_a_setting_that_loses_a_quoted_reference_answer_is_not_accepted():
+    from benchmarks.compare_answer_settings import SHIPPED, Row, accepted
+
+    def row(variant_quote_holds: float | None) -> Row:
+        return Row("d-1", "zh", True, refused={SHIPPED: False, "v": False}, score={SHIPPED: 1.0, "v": 1.0},
+                   first_quote={SHIPPED: "2021年成立", "v": "目前"}, reference={SHIPPED: 1.0, "v": variant_quote_holds})
+    # The cited passages hold the evidence either way; only the first quote loses the answer.
+    assert not accepted({"dev": [row(0.0)]}, "v")
+    assert accepted({"dev": [row(1.0)]}, "v")

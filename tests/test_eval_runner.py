@@ -199,6 +199,26 @@ def test_an_answerable_question_is_judged_on_ranks_citations_and_answer():
     assert overall["mrr@10"] == 0.5 and overall["evidence_hit"]["1"] == 0.0 and overall["evidence_hit"]["3"] == 1.0
 
 
+def test_the_reference_answer_is_looked_for_in_the_first_quote_when_the_evidence_writes_it():
+    other = make_chunk("c_gansu", "甘肃省启动组建第一批企业创新联合体5家。")
+    gold = make_chunk("a_suining", "全市技术合同认定登记额达17.73亿元、同比增长33.21%。")
+    first = judge(ANSWERABLE, make_answer(ANSWERABLE.question, False, chunks=[gold], cited=[gold, other]))
+    later = judge(ANSWERABLE, make_answer(ANSWERABLE.question, False, chunks=[gold], cited=[other, gold]))
+    assert (first.reference_in_first_quote, first.reference_in_quotes) == (True, True)
+    assert (later.reference_in_first_quote, later.reference_in_quotes) == (False, True)
+    paraphrased = EvalQuestion("a2", ANSWERABLE.question, "zh", docs=ANSWERABLE.docs, evidence=ANSWERABLE.evidence,
+                               answer="about 1.8 billion yuan", kind="number")
+    unquotable = judge(paraphrased, make_answer(paraphrased.question, False, chunks=[gold], cited=[gold]))
+    assert unquotable.reference_in_first_quote is None and unquotable.reference_in_quotes is None
+    results = [QuestionResult(ANSWERABLE, make_answer(ANSWERABLE.question, False), first),
+               QuestionResult(ANSWERABLE, make_answer(ANSWERABLE.question, False), later),
+               QuestionResult(paraphrased, make_answer(paraphrased.question, False), unquotable)]
+    overall = breakdown(results)["overall"]
+    # Over the two questions whose reference the evidence writes; the paraphrase is not counted.
+    assert (overall["reference_questions"], overall["reference_in_first_quote"], overall["reference_in_quotes"]) == \
+        (2, 0.5, 1.0)
+
+
 def test_a_refused_answerable_question_is_a_false_refusal_with_no_answer_credit():
     gold = make_chunk("a_suining", "全市技术合同认定登记额达17.73亿元、同比增长33.21%。")
     answer = make_answer(ANSWERABLE.question, True, chunks=[gold])

@@ -16,6 +16,7 @@ from assistant.evaluation.metrics import (
     normalize_for_match,
     percentile,
     quote_scores,
+    quoted_reference,
     quotes_hold_answer,
     reciprocal_rank,
     refusal_metrics,
@@ -277,3 +278,15 @@ def test_quotes_hold_an_answer_first_later_or_not_at_all_and_the_shares_add_up()
     # first 1/3, any 2/3, refused 1/3; answered quotes: first 9 and 8 chars, all 17 and 17.
     assert (scores.first_quote, scores.any_quote, scores.refused) == pytest.approx((1 / 3, 2 / 3, 1 / 3))
     assert (scores.mean_first_quote_chars, scores.mean_quoted_chars) == (8.5, 17.0)
+
+
+def test_a_reference_answer_is_looked_for_in_the_quotes_only_when_the_evidence_writes_it():
+    evidence = ["2021年,内蒙古北方重工业集团有限公司与浙江大学等49家单位强强联合"]
+    quotes_with_year = ["2021年,内蒙古北方重工业集团有限公司与浙江大学等49家单位强强联合"]
+    quotes_without = ["目前已与浙江大学合作成立了特种液压泵阀室", "２０２１年"]  # the year, full-width, second
+    assert quoted_reference("2021年", evidence, False, quotes_with_year) == (True, True)
+    assert quoted_reference("2021年", evidence, False, quotes_without) == (False, True)
+    assert quoted_reference("2021年", evidence, True, quotes_with_year) == (False, False)
+    # A paraphrase the article does not write, or no reference: no quote could hold it.
+    assert quoted_reference("in 2021, with 49 partners", evidence, False, quotes_with_year) is None
+    assert quoted_reference(None, evidence, False, quotes_with_year) is None

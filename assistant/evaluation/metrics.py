@@ -319,6 +319,16 @@ def quotes_hold_answer(answers: Sequence[str], refused: bool, quotes: Sequence[s
             any(answer_in_text(answers, q) for q in quotes))
 
 
+def quoted_reference(reference: str | None, evidence: Sequence[str], refused: bool,
+                     quotes: Sequence[str]) -> tuple[bool, bool] | None:
+    """(the first quote holds the reference answer, some quote does) for a question whose reference
+    answer is a span of its evidence (a figure, a date, a name the article writes: "2021年"); None
+    for one whose reference is a paraphrase the article does not write verbatim, which no quote can hold."""
+    if not reference or not any(normalize_for_match(reference) in normalize_for_match(e) for e in evidence):
+        return None
+    return quotes_hold_answer([reference], refused, quotes)
+
+
 def quote_scores(records: Iterable[tuple[Sequence[str], bool, Sequence[str]]]) -> QuoteScores:
     """From (gold answers, refused, the answer's distinct quotes in order) per answerable question."""
     first, any_, refused, first_chars, all_chars = [], [], [], [], []

@@ -37,6 +37,13 @@ def aggregate(results: Sequence[QuestionResult]) -> dict:
         out["citation_precision"] = _mean([x.citation_precision for x in answered])
         f1 = [x.answer_f1 for x in j if x.answer_f1 is not None]
         out["answer_char_f1"] = _mean(f1)
+        # Quote-level: over the questions whose reference answer is a span of their evidence, the
+        # share whose first quote (any quote) holds it, a refusal counting as not; cited evidence
+        # reads whole passages, which hold the evidence whichever of their sentences is quoted.
+        spans = [x for x in j if x.reference_in_first_quote is not None]
+        out["reference_questions"] = len(spans)
+        out["reference_in_first_quote"] = _mean([float(x.reference_in_first_quote) for x in spans])
+        out["reference_in_quotes"] = _mean([float(x.reference_in_quotes) for x in spans])
     answers = [r.answer for r in results if not r.answer.refused]
     cited = [c.verified for a in answers for c in a.citations]
     out["verified_citations"] = _mean([float(v) for v in cited])
@@ -109,7 +116,7 @@ def markdown_report(runs: dict[str, dict], context: dict) -> str:
 
 def _table(runs: dict[str, dict], pick) -> list[str]:
     header = ["run", "n", "hit@1", "hit@3", "hit@5", "hit@10", f"hit≤{CHAR_BUDGET}ch", "MRR@10",
-              "doc R@5", "cited evidence", "cite prec", "F1", "quoted chars", "refused (unans.)", "false refusals",
+              "doc R@5", "cited evidence", "answer in 1st quote", "cite prec", "F1", "quoted chars", "refused (unans.)", "false refusals",
               "verified cites", "supported sentences", "fallbacks", "tokens in/out", "p50 ms", "p95 ms"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, b in runs.items():
@@ -121,11 +128,17 @@ def _table(runs: dict[str, dict], pick) -> list[str]:
         rows.append("| " + " | ".join(_fmt(v) for v in [
             name, m["questions"], hit.get("1"), hit.get("3"), hit.get("5"), hit.get("10"),
             m.get(f"evidence_hit_within_{CHAR_BUDGET}_chars"), m.get("mrr@10"), m.get("doc_recall", {}).get("5"),
-            m.get("cited_evidence"), m.get("citation_precision"), m.get("answer_char_f1"), m.get("mean_quoted_chars"),
+            m.get("cited_evidence"), _share_of(m.get("reference_in_first_quote"), m.get("reference_questions")),
+            m.get("citation_precision"), m.get("answer_char_f1"), m.get("mean_quoted_chars"),
             m.get("refusal_accuracy"), m.get("false_refusal_rate"), m.get("verified_citations"),
             m.get("supported_sentences"), m.get("fallbacks"), _tokens(m.get("tokens")), lat.get("p50"), lat.get("p95"),
         ]) + " |")
     return rows
+
+
+def _share_of(share: float | None, n: int | None) -> str | None:
+    """A share with the number of questions it is over: "0.812 (48)"."""
+    return None if share is None else f"{share:.3f} ({n})"
 
 
 def _tokens(tokens: dict | None) -> str | None:

@@ -26,6 +26,10 @@ class Judgement:
     citation_recall: float | None = None
     citation_precision: float | None = None
     answer_f1: float | None = None
+    # Whether the first quote / any quote holds the reference answer, for a question whose reference
+    # is a span of its evidence (``metrics.quoted_reference``); None for the others.
+    reference_in_first_quote: bool | None = None
+    reference_in_quotes: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ def judge(question: EvalQuestion, answer: Answer) -> Judgement:
     ranked_docs = [h.chunk.doc_id for h in answer.hits]
     first = metrics.first_covering_rank(question.evidence, ranked, k=max(CURVE_KS))
     cited = answer.citations
+    quoted = metrics.quoted_reference(question.answer, question.evidence, answer.refused, answer.quotes())
     return Judgement(
         refused=answer.refused,
         first_rank=first,
@@ -51,6 +56,8 @@ def judge(question: EvalQuestion, answer: Answer) -> Judgement:
         citation_recall=metrics.citation_evidence_recall(question.evidence, [c.text for c in cited]),
         citation_precision=metrics.citation_precision(question.docs, [c.doc_id for c in cited]),
         answer_f1=None if question.answer is None else metrics.char_f1(answer.text if not answer.refused else "", question.answer),
+        reference_in_first_quote=None if quoted is None else quoted[0],
+        reference_in_quotes=None if quoted is None else quoted[1],
     )
 
 
