@@ -330,6 +330,43 @@ def test_a_sentence_without_the_asked_figure_is_cut_to_the_clause_limit_only_whe
     assert end - start <= 90 and "5家" in counted[start:end]
 
 
+@pytest.mark.parametrize("year_clauses", [False, True])
+def test_a_year_question_is_quoted_by_the_clause_with_a_year_when_told(lexical, year_clauses):
+    from assistant.answer.candidates import Candidate
+    from assistant.answer.compose import quote_span
+    from assistant.index import IndexedSentence
+    from assistant.types import Chunk, Hit
+
+    # Made up for the test: "目前" (now) is a time word but no year; the year is in the last clause.
+    text = ("目前,全市已有国家科技型中小企业五百余家、居全省前列,高新技术企业两百余家、居全省前列,"
+            "瞪羚企业数家、居全省前列,科技创新领军企业的名单由省政府办公厅在2023年通报。")
+    chunk = Chunk(chunk_id="0" * 16, doc_id="d", text=text, start=0, end=len(text), ordinal=0)
+    candidate = Candidate(hit=Hit(chunk=chunk, score=1.0, rank=1), sentence=IndexedSentence("d", 0, len(text), True, 0),
+                          text=text, match=match_form(text), before="", after="", first_in_article=True)
+    query = parse_query("科技型中小企业名单是哪一年通报的？")
+    qtype = classify(query)
+    assert qtype.kind == "date"
+    start, end = quote_span(candidate, question_terms(query, lexical), qtype, 200, 30, query.match,
+                            holds_terms=True, year_clauses=year_clauses)
+    assert ("2023年" in text[start:end]) == year_clauses
+    assert (text[start:end].startswith("目前")) != year_clauses
+    # A question asking "when" keeps every time word as a date: the setting changes nothing there.
+    when = parse_query("科技型中小企业名单是什么时候通报的？")
+    assert quote_span(candidate, question_terms(when, lexical), classify(when), 200, 30, when.match,
+                      holds_terms=True, year_clauses=year_clauses) == \
+        quote_span(candidate, question_terms(when, lexical), classify(when), 200, 30, when.match, holds_terms=True)
+
+
+def test_a_year_is_what_a_year_question_asks_for():
+    from assistant.answer.qtype import asks_year, gives_new_year
+
+    assert asks_year("天齐锂业是哪一年成立的") and asks_year("北方重工 成立年份") and asks_year("in what year was it founded?")
+    assert not asks_year("什么时候成立的") and not asks_year("成立多少年了") and not asks_year("when was it founded?")
+    assert gives_new_year("2021年自治区发布", "") and gives_new_year("去年全市", "") and gives_new_year("founded in 1998", "")
+    assert not gives_new_year("目前,此前,近年来,春季,5月", "") and not gives_new_year("上世纪90年代", "")
+    assert not gives_new_year("2021年自治区发布", "2021年发布的榜单是哪一年")
+
+
 # -- refusal rules that need no scoring ------------------------------------------------------
 
 

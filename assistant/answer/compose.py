@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.candidates import Candidate
-from assistant.answer.qtype import QuestionType, gives_new, gives_share, is_typed, without_dates
+from assistant.answer.qtype import QuestionType, asks_year, gives_new, gives_new_year, gives_share, is_typed, without_dates
 from assistant.answer.terms import Term, coverage, text_coverage
 from assistant.entities import posseg
 from assistant.query import Query
@@ -101,7 +101,7 @@ CLAUSE_TYPES = frozenset({"number", "date", "person", "place"})
 def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max_chars: int,
                clause_chars: int | None = None, question_match: str = "",
                dates_are_no_figures: bool = False, clause_needs_type: bool = False,
-               holds_terms: bool = False) -> tuple[int, int]:
+               holds_terms: bool = False, year_clauses: bool = False) -> tuple[int, int]:
     """Offsets (in the article) of what to quote of the candidate sentence.
 
     A sentence of at most ``max_chars`` characters (``clause_chars`` for a number, date, name
@@ -116,6 +116,8 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
     question's terms (a bare "截至2022年5月" chosen for its figure) grow towards the nearest clause
     that holds one, within the limit: a figure alone does not say what it counts. For a question
     asking for a share, the typed clauses are those with a share, when any clause has one.
+    ``year_clauses``: for a question asking for a year (哪一年, "what year"), the typed clauses are
+    those with a year; a time word that names none (目前, 此前, 近年) does not answer it.
     """
     start, end = candidate.sentence.start, candidate.sentence.end
     text = candidate.match
@@ -136,6 +138,8 @@ def quote_span(candidate: Candidate, terms: list[Term], qtype: QuestionType, max
         sharing = [gives_share(text[s:e], question_match) for s, e in clauses] if qtype.share else []
         if any(sharing):
             typed = sharing
+        if year_clauses and qtype.kind == "date" and asks_year(question_match):
+            typed = [gives_new_year(text[s:e], question_match) for s, e in clauses]
         # "How many X": the figure that counts X is in a clause that names X ("…24个, 共联合
         # 企业…244家" answers "how many enterprises" with 244家), when a clause does.
         counting = [t and any(form in text[s:e] for form in qtype.counted_forms) for t, (s, e) in zip(typed, clauses)]

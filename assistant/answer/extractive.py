@@ -384,7 +384,7 @@ class ExtractiveAnswerer:
             return min(lead.sentence.start, neighbour.sentence.start), max(lead.sentence.end, neighbour.sentence.end)
         start, end = compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars,
                                         s.clause_quote_chars, query.match, s.dates_are_no_figures,
-                                        s.clause_needs_type, s.quote_holds_terms)
+                                        s.clause_needs_type, s.quote_holds_terms, s.year_clauses)
         if s.pronoun_context and start == lead.sentence.start and lead.before_quotable \
                 and end - lead.before_start <= s.max_window_chars and compose.opens_with_pronoun(lead.match) \
                 and "\n" not in self.index.article(lead.sentence.doc_id).text[lead.before_start:start]:

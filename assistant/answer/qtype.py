@@ -271,6 +271,23 @@ def gives_new(qtype: QuestionType, match_text: str, question_match: str) -> bool
     return supplies_new(qtype, type_evidence(match_text), question_match)
 
 
+# A question asking for a year (not a month, a season or "when"): only a year answers it.
+_ASKS_YEAR = re.compile(r"哪一?年|哪几年|何年|年份|\b(?:what|which) year\b|\byear\W*$")
+# A year: a figure before 年 (not 年代, a decade), a four-digit year, or a year named relative to
+# the article's (今年, 去年 …); not 目前, 此前, 近年, a season, a month or a day alone.
+_YEAR = re.compile(rf"(?:\d{{1,4}}|[{_NUMERAL}]{{1,4}})\s*年(?!代)|\b1[0-9]{{3}}\b|\b20[0-9]{{2}}\b|今年|去年|明年|前年|当年|同年")
+
+
+def asks_year(question_match: str) -> bool:
+    """Whether a question (match form) asks for a year: 哪一年, 年份, "what year"."""
+    return bool(_ASKS_YEAR.search(question_match))
+
+
+def gives_new_year(match_text: str, question_match: str) -> bool:
+    """Whether ``match_text`` names a year the question does not already name."""
+    return any(m.group(0) not in question_match for m in _YEAR.finditer(match_text))
+
+
 # A date ("2022年5月", "五月", "19世纪") places a figure in time; it is not the quantity a number
 # question asks for, unless the question asks for a length of time (多少年, how many years).
 _DATE_FIGURE = re.compile(rf"(?:\d{{1,4}}|[{_NUMERAL}]{{1,4}})\s*(?:年代|年|月|日|号|世纪)")

@@ -163,6 +163,10 @@ class AnswerSettings:
     # (accepted on dev: no row of dev or the public training parts loses, benchmarks/quote_holds_terms.md,
     # benchmarks/decisions_2026-12-06.md).
     quote_holds_terms: bool = True
+    # For a question asking for a year (哪一年, "what year"), a long sentence's clauses that hold
+    # the asked type are those with a year, not those with a time word naming none (目前, 此前);
+    # only the quoted span reads it (rule 1 of benchmarks/decisions_2026-12-28.md).
+    year_clauses: bool = False
 
     # Question languages in which the checks on a lead read its passage neighbours too (a figure, an
     # office or a counted noun in the sentence before or after it passes); elsewhere the lead
