@@ -28,6 +28,9 @@ scaled to how widely its scores spread (``rescale``).
                                               # --halves-only: ship a half model)
     python benchmarks/train_reader.py fit --half 0 --threads 1 &   # the halves alone, one process each
     python benchmarks/train_reader.py fit --half 1 --threads 1     # (each saved when trained; `fit` keeps them)
+    python benchmarks/train_reader.py fit --half 0 --seed 1 --threads 1   # another training seed (default 0,
+                                              # as shipped): how much one run's chance moves the table
+                                              # (benchmarks/decisions_2026-12-28.md, measurement 2)
     python benchmarks/train_reader.py full    # only the full model, reusing the saved halves' weight and table
     python benchmarks/train_reader.py rescale # the shipped reader's weight at its score scale (~2 min; part of
                                               # fit and full)
