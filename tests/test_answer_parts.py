@@ -531,9 +531,10 @@ def test_composition_settings_are_the_ones_their_dev_comparison_accepted():
     from assistant.answer.settings import AnswerSettings
     from tests.conftest import REPO
 
-    report = (REPO / "benchmarks" / "pronoun_context.md").read_text(encoding="utf-8")
-    accepted = re.search(r"^Accepted .*$", report, re.MULTILINE).group(0)
-    assert AnswerSettings().pronoun_context is ("`pronoun_context=true`" in accepted)
+    for setting in ("pronoun_context", "year_clauses"):
+        report = (REPO / "benchmarks" / f"{setting}.md").read_text(encoding="utf-8")
+        accepted = re.search(r"^Accepted .*$", report, re.MULTILINE).group(0)
+        assert getattr(AnswerSettings(), setting) is (f"`{setting}=true`" in accepted)
 
 
 @pytest.mark.parametrize("spec, message", [

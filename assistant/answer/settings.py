@@ -165,8 +165,9 @@ class AnswerSettings:
     quote_holds_terms: bool = True
     # For a question asking for a year (哪一年, "what year"), a long sentence's clauses that hold
     # the asked type are those with a year, not those with a time word naming none (目前, 此前);
-    # only the quoted span reads it (rule 1 of benchmarks/decisions_2026-12-28.md).
-    year_clauses: bool = False
+    # only the quoted span reads it (rules 1 and 5 of benchmarks/decisions_2026-12-28.md: no dev or
+    # public row loses, three dev first quotes gain the year asked for; benchmarks/year_clauses.md).
+    year_clauses: bool = True
 
     # Question languages in which the checks on a lead read its passage neighbours too (a figure, an
     # office or a counted noun in the sentence before or after it passes); elsewhere the lead
