@@ -279,7 +279,7 @@ class Assistant:
                 result = llm.run(query, hits, on_token)
             except LLMError as exc:
                 notice = f"{exc}; showing quotes from the passages instead of a generated answer"
-                result = loaded.answerer.run(query, hits)
+                result = replace(loaded.answerer.run(query, hits), fell_back=True)
         else:
             result = loaded.answerer.run(query, hits)
         done = time.perf_counter()

@@ -107,7 +107,8 @@ class Answer:
     related: list[Hit] = field(default_factory=list)  # for a refusal: the nearest passages, one per article
     mode: str = "extractive"  # "extractive" (quotes) or "llm" (generated, citations checked)
     sentences: list[AnswerSentence] = field(default_factory=list)  # llm mode: each sentence, checked
-    notice: str | None = None  # e.g. why a generated answer fell back to the extractive one
+    notice: str | None = None  # e.g. why a generated answer fell back to the extractive one, a word read as another
+    fell_back: bool = False  # llm mode: the model failed and the extractive answer is shown instead
     standalone_question: str | None = None  # a chat follow-up condensed with its history
     usage: dict[str, int] = field(default_factory=dict)  # llm mode: tokens in and out
     # Small talk or an instruction: refused (nothing about the collection was asked), and the

@@ -219,6 +219,17 @@ def test_the_reference_answer_is_looked_for_in_the_first_quote_when_the_evidence
         (2, 0.5, 1.0)
 
 
+def test_only_an_answer_the_model_failed_to_give_counts_as_a_fallback():
+    from dataclasses import replace
+
+    answer = make_answer(ANSWERABLE.question, False)
+    judgement = judge(ANSWERABLE, answer)
+    read_as = replace(answer, notice="Read “acutally” as “actually”")  # a notice, but the answer is the mode's own
+    fell_back = replace(answer, notice="the model is down; showing quotes from the passages instead", fell_back=True)
+    overall = breakdown([QuestionResult(ANSWERABLE, a, judgement) for a in (answer, read_as, fell_back)])["overall"]
+    assert overall["fallbacks"] == 1
+
+
 def test_a_refused_answerable_question_is_a_false_refusal_with_no_answer_credit():
     gold = make_chunk("a_suining", "全市技术合同认定登记额达17.73亿元、同比增长33.21%。")
     answer = make_answer(ANSWERABLE.question, True, chunks=[gold])

@@ -49,7 +49,9 @@ def aggregate(results: Sequence[QuestionResult]) -> dict:
     out["verified_citations"] = _mean([float(v) for v in cited])
     sentences = [s.status in ("verified", "reattributed") for a in answers for s in a.sentences]
     out["supported_sentences"] = _mean([float(v) for v in sentences])  # generated answers only
-    out["fallbacks"] = sum(r.answer.notice is not None for r in results)  # llm mode: the extractive answer shown instead
+    # llm mode: the model failed and the extractive answer was shown instead (a notice alone, such as
+    # a word read as another, is no fallback)
+    out["fallbacks"] = sum(r.answer.fell_back for r in results)
     used = [r.answer.usage for r in results if r.answer.usage]
     out["tokens"] = ({"input": round(sum(u["input_tokens"] for u in used) / len(used), 1),
                       "output": round(sum(u["output_tokens"] for u in used) / len(used), 1),
