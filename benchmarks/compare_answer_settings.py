@@ -11,9 +11,11 @@ runs its own first half too, which doubles its cost.
 
 The report gives, per set and language and for each variant: unanswerable and answerable questions
 refused, answerable questions whose cited passages hold the evidence (dev) or whose first quote
-holds the gold answer (public), and the mean length of the first quote; then the variants that
-pass ``accepted`` (no loss on any row, first quotes within ``MAX_MEAN_QUOTE`` characters on the
-public sets, as the issue's target asks).
+holds the gold answer (public), dev answerable questions whose first quote holds the reference
+answer (those whose reference is a span of their evidence: ``metrics.quoted_reference``; cited
+passages hold the evidence whichever sentence is quoted, so only this row sees a quote change), and
+the mean length of the first quote; then the variants that pass ``accepted`` (no loss on any row,
+first quotes within ``MAX_MEAN_QUOTE`` characters on the public sets, as the issue's target asks).
 
     python benchmarks/compare_answer_settings.py pronoun_context=false   # -> benchmarks/pronoun_context.md
     python benchmarks/compare_answer_settings.py max_window_chars=120 --out /tmp/window.md

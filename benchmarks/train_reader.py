@@ -552,7 +552,7 @@ def fit_full(groups: list[dict], weights: E5Weights, tokens: list[list[list[int]
     scaled to its scores' spread, ``rescale``)."""
     model = train(weights, groups, tokens, "all")
     trained_on = f"all {len(groups)} questions"
-    export(model, {"table": table, "trained_on": trained_on, "chosen_weight": weight}, weight)
+    export(model, {"table": table, "trained_on": trained_on, "chosen_weight": weight, "seed": TRAINING_SEED}, weight)
     write_report(table, weight, trained_on, rescale(groups))
 
 
