@@ -271,6 +271,18 @@ def names_counted_things(word: str) -> bool:
 _MOSTLY_VERB = 2.0
 
 
+def is_mostly_noun(word: str) -> bool:
+    """Whether the word (or its singular) is a noun whose noun senses are tagged in WordNet's
+    corpus more than ``_MOSTLY_VERB`` times as often as its verb senses: "chairman", "number",
+    "code" are nouns in use though WordNet lists a verb sense for each; "control", "attack" are
+    not (rule 3 of benchmarks/decisions_2026-12-29.md)."""
+    for form in _noun_forms(word.lower()):
+        noun, verb = tables().tag_counts(form)
+        if noun or verb:
+            return noun > _MOSTLY_VERB * verb
+    return False
+
+
 def is_mostly_verb_form(word: str) -> bool:
     """Whether a word ending in "s" is mostly a verb's third person ("makes", "happens",
     "includes") rather than a noun's plural ("kinds", "types", "compounds"): the verb senses of

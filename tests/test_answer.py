@@ -1055,6 +1055,15 @@ CHIEF_ENGINEER = """华星机械液压泵阀项目取得新进展
 """
 
 
+def test_an_english_word_names_an_attribute_when_it_is_a_noun_in_use():
+    from assistant.answer.refusal import _names_a_thing
+
+    # Nouns only, or mostly nouns in WordNet's tagged corpus (chairman: 8 noun uses, 0 verb ones).
+    assert _names_a_thing("salary") and _names_a_thing("chairman") and _names_a_thing("number")
+    # As much a verb as a noun (control: 62 / 56), a verb, or a verb's inflected form.
+    assert not _names_a_thing("control") and not _names_a_thing("introduce") and not _names_a_thing("founded")
+
+
 def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_refused(tmp_path_factory):
     assistant = build(tmp_path_factory, {"m_engineer": CHIEF_ENGINEER, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
     # No article uses 出生: the collection names 李明华 and never says when he was born.
@@ -1071,6 +1080,10 @@ def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_r
     salary = assistant.ask("What is Li Minghua's salary?")
     assert salary.refused and "salary" in salary.text, salary.text
     assert not assistant.ask("What did Li Minghua introduce?").refused
+    # A noun WordNet also lists as a verb counts when its tagged uses are mostly a noun's ("number"
+    # of "phone number"), as "salary" does.
+    phone = assistant.ask("What is Li Minghua's phone number?")
+    assert phone.refused and "phone number" in phone.text, phone.text
     # Off, the named person's sentence answers the birth-year question.
     from dataclasses import replace
 

@@ -62,7 +62,7 @@ from assistant.entities import (
 from assistant.query import Query, expand_english, is_ordinary_chinese_word, renders_directly
 from assistant.index import Index, TermStats
 from assistant.text import STOPWORDS_EN, match_form, tokenize_zh
-from assistant.wordnet import is_inflected_verb, is_noun, is_verb, names_counted_things
+from assistant.wordnet import is_inflected_verb, is_mostly_noun, is_noun, is_verb, names_counted_things
 
 # Addressed to the assistant rather than asking about documents: prompt-injection phrasing (to
 # disregard its instructions, or the material it answers from: "ignore the documents / context and
@@ -172,7 +172,7 @@ def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tup
 
 def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]:
     """The same for an English question: a capitalised word or phrase (a pinyin name's group is
-    one) is a name, and an unknown word or phrase counts when its last word can only be a noun."""
+    one) is a name, and an unknown word or phrase counts when its last word is a noun in use (``_names_a_thing``)."""
     asking = asked_words(query)
     unknown, all_names = [], True
     for source, translations in query.expansion_groups:
@@ -197,9 +197,12 @@ def _known(word: str, lexical: TermStats) -> bool:
 
 
 def _names_a_thing(word: str) -> bool:
-    """Whether an English word can only be a noun (WordNet): a verb's renderings often miss the
-    verb a Chinese passage uses (went, saw), while an attribute is named by a noun (revenue)."""
-    return is_noun(word) and not is_verb(word) and not is_inflected_verb(word)
+    """Whether an English word is a noun (WordNet) used as one: a verb's renderings often miss the
+    verb a Chinese passage uses (went, saw), while an attribute is named by a noun (revenue). A
+    noun with a verb sense counts when it is mostly a noun in use (chairman, number)."""
+    if not is_noun(word) or is_inflected_verb(word):
+        return False
+    return not is_verb(word) or is_mostly_noun(word)
 
 
 def _chinese_names(match: str) -> list[str]:

@@ -54,7 +54,8 @@ class AnswerSettings:
     # the thing but never says what is asked of it (``refusal.unknown_attribute``). Chosen by
     # rules 4-4d of benchmarks/decisions_2026-12-08.md: Chinese +2 dev unanswerable refused, no
     # answerable one, at most 0.2% of a public training set; English, where only a word that can
-    # only be a noun counts (4d), +2 dev and 1 of XQuAD train's 681 English questions.
+    # only be a noun counts (4d), +2 dev and 1 of XQuAD train's 681 English questions; also a noun
+    # mostly used as one (chairman, number): rule 3 of decisions_2026-12-29.md, +2 dev, +1 XQuAD.
     attribute_gate_langs: tuple[str, ...] = ("zh", "en")
     # The refusal checks on the lead sentence (``refusal.BEST_SENTENCE_CHECKS``): the question
     # languages each is on for. All twelve were chosen together on 2026-12-05 (twentieth session,
