@@ -11,7 +11,6 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
@@ -1091,28 +1090,6 @@ def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_r
     off = assistant.answerer.with_settings(replace(assistant.answerer.settings, attribute_gate_langs=()))
     query = parse_query("李明华是哪一年出生的？")
     assert not off.run(query, assistant.retriever().run(query, k=10)).refused
-
-
-def test_a_typed_lead_is_kept_from_the_reader_only_where_the_setting_is_on(tmp_path_factory):
-    from assistant.answer.qtype import gives_new
-
-    assistant = build(tmp_path_factory, {"m_engineer": CHIEF_ENGINEER, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
-    answerer = assistant.answerer
-    on = answerer.with_settings(replace(answerer.settings, reader_keeps_typed_lead_langs=("zh",)))
-
-    def selected(question):
-        asked = on.resolved(parse_query(question))
-        selection = on.select(asked, assistant.retriever().run(asked, k=10), rerank=False)
-        return asked, selection, np.array([s.probability for s in selection.scored])
-
-    asked, selection, p = selected("华星机械的总工程师是谁？")
-    lead = int(np.argmax(p))
-    assert gives_new(selection.qtype, selection.scored[lead].candidate.match, asked.match)  # 李明华
-    first = on._typed_first(asked, selection, p, 5)
-    assert first is not None and first[lead] and first.sum() <= 5  # only the reader's shortlist is read
-    assert answerer._typed_first(asked, selection, p, 5) is None  # off, as shipped
-    # A question asking for no kind of thing keeps the reader's order.
-    assert on._typed_first(*selected("华星机械为什么要攻关？"), 5) is None
 
 
 # An invented article giving a bridge's length, in words no question about it repeats.

@@ -85,18 +85,6 @@ def test_rerank_only_reassigns_the_shortlists_probabilities(reader):
     assert np.array_equal(np.argsort(-out, kind="stable")[: reader.shortlist], expected)
 
 
-def test_sentences_marked_first_lead_each_part_in_the_readers_order(reader):
-    question = match_form("兰州的年平均降水量是多少？")
-    sentences = [match_form(s) for s in RAIN] + ["兰州牛肉面闻名全国。", "黄河穿城而过。"]
-    p = np.array([0.5, 0.4, 0.3, 0.2, 0.1])
-    plain = np.argsort(-reader.rerank(question, sentences, p, shortlist=5), kind="stable")
-    # The stating sentence leads the reader's order; marked, the others go first, in that order.
-    assert plain[0] == 1
-    first = np.array([True, False, True, True, False])
-    marked = np.argsort(-reader.rerank(question, sentences, p, shortlist=5, first=first), kind="stable")
-    assert list(marked) == [i for i in plain if first[i]] + [i for i in plain if not first[i]]
-
-
 def test_a_longer_shortlist_lets_a_sentence_ranked_below_the_trained_one_lead(reader):
     # The stating sentence ranked last of eight by the selector, three lookalikes above it.
     question = match_form("兰州的年平均降水量是多少？")

@@ -26,7 +26,7 @@ from assistant.answer import compose
 from assistant.answer.candidates import Candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
-from assistant.answer.qtype import QuestionType, classify, gives_new, is_typed
+from assistant.answer.qtype import QuestionType, classify, gives_new
 from assistant.answer.reader import SentenceReader, load_reader, reader_path
 from assistant.answer.refusal import (
     TOPIC_CHECKS, BestSentence, best_sentence_refused, chinese_unit_figures, instruction, missing_names, off_collection,
@@ -301,24 +301,10 @@ class ExtractiveAnswerer:
         candidates = [s.candidate for s in selection.scored]
         question = reader.question_text(query.match, query.expansion_groups, query.lang,
                                         query.collection_renderings)
-        selected = np.array([s.probability for s in selection.scored])
-        probabilities = reader.rerank(question, [c.match for c in candidates], selected,
-                                      self.settings.reader_shortlist, self.settings.reader_memory, query.lang,
-                                      self._typed_first(query, selection, selected, reader.shortlist))
+        probabilities = reader.rerank(question, [c.match for c in candidates],
+                                           np.array([s.probability for s in selection.scored]),
+                                           self.settings.reader_shortlist, self.settings.reader_memory, query.lang)
         return replace(selection, scored=[Scored(c, float(p)) for c, p in zip(candidates, probabilities)])
-
-    def _typed_first(self, query: Query, selection: Selection, probabilities: np.ndarray,
-                     reader_shortlist: int) -> np.ndarray | None:
-        """Which of the sentences the reader reorders give the asked kind of thing, when the
-        selector's lead gives it and the setting is on for the question's language (the reader
-        then reorders them, not past them)."""
-        if query.lang not in self.settings.reader_keeps_typed_lead_langs or not is_typed(selection.qtype):
-            return None
-        shortlist = self.settings.reader_shortlist or reader_shortlist
-        gives = np.zeros(len(probabilities), dtype=bool)
-        for i in np.argsort(-probabilities, kind="stable")[:shortlist]:
-            gives[i] = gives_new(selection.qtype, selection.scored[i].candidate.match, query.match)
-        return gives if gives[int(np.argmax(probabilities))] else None
 
     def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
         """The quotable sentences of the top passages (of the places the question names, if any).

@@ -201,12 +201,10 @@ class SentenceReader:
         return rendered_question(question, renderings, lang, collection if self.reads_collection_renderings else ())
 
     def rerank(self, question: str, sentences: list[str], probabilities: np.ndarray,
-               shortlist: int | None = None, memory: int = 0, lang: str | None = None,
-               first: np.ndarray | None = None) -> np.ndarray:
+               shortlist: int | None = None, memory: int = 0, lang: str | None = None) -> np.ndarray:
         """``probabilities`` with the shortlist's values reassigned in the combined order
         (``shortlist``: the most probable sentences reordered; None: as the reader was trained;
-        ``lang``: the question's language, for its own weight if it has one; ``first``: a mask
-        of sentences the order puts before the others, each part in the combined order)."""
+        ``lang``: the question's language, for its own weight if it has one)."""
         p = np.asarray(probabilities, dtype=np.float64).copy()
         shortlist = self.shortlist if shortlist is None else shortlist
         if len(p) < 2 or shortlist < 2:
@@ -214,11 +212,7 @@ class SentenceReader:
         top = np.argsort(-p, kind="stable")[:shortlist]
         combined = combine(p[top], self.scores(question, [sentences[i] for i in top], memory),
                            self.weight_by_language.get(lang, self.weight))
-        order = np.argsort(-combined, kind="stable")
-        if first is not None:
-            ahead = np.asarray(first, dtype=bool)[top[order]]
-            order = np.concatenate([order[ahead], order[~ahead]])
-        p[top[order]] = p[top]  # p[top] is sorted high to low
+        p[top[np.argsort(-combined, kind="stable")]] = p[top]  # p[top] is sorted high to low
         return p
 
 

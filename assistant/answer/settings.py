@@ -48,11 +48,6 @@ class AnswerSettings:
     # again, or by an eval or bench run comparing retrievers, meets mostly the same sentences.
     # A pair's score does not depend on what it is asked with, so a remembered one is exact.
     reader_memory: int = 4096
-    # Question languages in which, when the selector's most probable sentence gives the asked kind
-    # of thing (a person, a number, a date, a place, a list) and the question asks for one, the
-    # reader's order puts the sentences giving it first: the reader may reorder them, not put a
-    # sentence without it in the lead (rule 5 of benchmarks/decisions_2026-12-29.md).
-    reader_keeps_typed_lead_langs: tuple[str, ...] = ()
     # Question languages in which a question is refused before any sentence is scored when every
     # term the collection knows is part of a name and another content word occurs in no article
     # (张贞祥是哪一年出生的: 出生; "North Heavy Industries' revenue": revenue): the collection names
