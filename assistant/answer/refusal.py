@@ -172,7 +172,8 @@ def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tup
 
 def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]:
     """The same for an English question: a capitalised word or phrase (a pinyin name's group is
-    one) is a name, and an unknown word or phrase counts when its last word is a noun in use (``_names_a_thing``)."""
+    one) is a name, and an unknown word or phrase counts when its last word is a noun in use
+    (``_names_a_thing``)."""
     asking = asked_words(query)
     unknown, all_names = [], True
     for source, translations in query.expansion_groups:
