@@ -59,10 +59,11 @@ def judge(old, new, install: Callable[[object], None], output: Callable[[Extract
             for i, variant in enumerate((old, new)):
                 r = answer(answerer, retriever, q.question, variant)
                 totals["answerable_refused" if q.docs else "unanswerable_refused"][i] += int(r.refused)
-                cited = "".join(c.text for c in r.citations) if not r.refused else ""
-                held = bool(q.docs) and not r.refused and all(e in cited for e in q.evidence)
-                totals["evidence_cited"][i] += int(held)
-                shown.append((r.refused, held, r.text[:70].replace("\n", " ")))
+                # As `assistant eval` scores it: the share of the evidence the cited passages hold.
+                held = (metrics.citation_evidence_recall(q.evidence, [c.text for c in r.citations])
+                        if q.docs and not r.refused else 0.0)
+                totals["evidence_cited"][i] += held
+                shown.append((r.refused, round(held, 2), r.text[:70].replace("\n", " ")))
             if split not in JUDGE_ONLY:
                 print(split, q.id, "answerable" if q.docs else "UNANSWERABLE", q.question[:60],
                       "\n   before", shown[0], "\n   after ", shown[1])
