@@ -27,6 +27,22 @@ def posseg():
     return load_posseg(Settings().cache_dir)
 
 
+@lru_cache(maxsize=4096)
+def ordinal_variants(word: str) -> tuple[str, ...]:
+    """The other spelling of an ordinal "first" of a measure word: 首批 <-> 第一批, 首次 <-> 第一次
+    (one jieba word each, tagged a numeral; a question and an article often use different ones).
+    Words jieba tags otherwise (首都, 首先, 首长, 首要) have none (rule 4 of
+    benchmarks/decisions_2026-12-29.md)."""
+    if len(word) == 2 and word[0] == "首":
+        other = "第一" + word[1]
+    elif len(word) == 3 and word.startswith("第一"):
+        other = "首" + word[2]
+    else:
+        return ()
+    tags = [(w.word, w.flag) for w in posseg().cut(word)]
+    return (other,) if tags == [(word, "m")] else ()
+
+
 # A word right after a question word is what is asked for, not a name given: 哪个城市 asks for a
 # city (jieba tags 城市 as a place), 哪家公司 for a company.
 _ASKING = re.compile(r"^(?:哪|什么|何|几)")

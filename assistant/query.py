@@ -33,7 +33,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .dictionary_store import CHARACTER_TIER, WORD_PINYIN_TIER, Dictionary, Match, open_dictionary
-from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names, with_bracketed_chinese
+from .entities import ADMIN_SUFFIX, Name, chinese_names, english_names, ordinal_variants, with_bracketed_chinese
 from .text import (
     DEFAULT_BIGRAMS,
     STOPWORDS_EN,
@@ -138,6 +138,8 @@ def parse_query(
             return replace(parsed, text=text, slips=slips, names=tuple(replace(n, label=n.label.lower()) if n.label.isascii() else n
                                                            for n in parsed.names))
     tokens = tokenize_zh(normalized, bigrams=bigrams)
+    # 首批 also finds an article's 第一批 (and the other way round): one word, two spellings.
+    tokens += [v for t in dict.fromkeys(tokens) for v in ordinal_variants(t) if v not in tokens]
     groups = expansion_groups(normalized, max_per_word) if lang == "en" and max_per_word > 0 else []
     expansion = list(dict.fromkeys(t for _, terms in groups for t in terms))
     # Each expansion token once: a token that several candidates share (创新 in 创新, 技术创新)

@@ -1,13 +1,11 @@
-"""Rule 4 of benchmarks/decisions_2026-12-29.md (rejected; not in the product): which questions the
-ordinal spellings (首批 <-> 第一批) change, answered in full with the shipped models before and after
+"""Rule 4 of benchmarks/decisions_2026-12-29.md: which questions the ordinal spellings (首批 <->
+第一批) change, answered in full with the shipped models before and after
 (``changed_answers.judge``: dev1-7, dev7 by aggregate, and the public training parts). ``old``
-gives no variant, as the product does.
+gives no variant. Rejected alone that day; shipped later together with the quoting of a
+split statement (rule 1 of decisions_2026-12-30.md, judged by ``split_statements.py``), so the
+change is now in the product and this judge compares the product with the spellings taken out.
 
-The rule's code is kept as a patch; to re-run its judge:
-
-    git apply benchmarks/decisions_2026-12-29_rule4.patch
     python benchmarks/ordinal_variants.py > benchmarks/ordinal_variants.txt   # ~3 min
-    git apply -R benchmarks/decisions_2026-12-29_rule4.patch
 """
 import sys
 from pathlib import Path
@@ -18,10 +16,7 @@ import assistant.answer.terms as terms  # noqa: E402
 import assistant.query as query  # noqa: E402
 from benchmarks.changed_answers import judge  # noqa: E402
 
-try:
-    from assistant.entities import ordinal_variants as new  # noqa: E402  (only with the patch applied)
-except ImportError:
-    sys.exit("apply benchmarks/decisions_2026-12-29_rule4.patch first (see this script's docstring)")
+from assistant.entities import ordinal_variants as new  # noqa: E402
 
 
 def old(word):

@@ -65,6 +65,16 @@ PRONOUNS = """某市技术转移工作情况
 他们还建立了覆盖全市的科技成果评价体系,每年评价成果二百余项。
 """
 
+# One statement too long for a passage (over 256 tokens), which the chunker cuts at a comma: the
+# members of the batch in the first piece, the batch itself ("第一批…5家") in the second.
+SPLIT_STATEMENT = """某省产业技术创新联盟建设情况
+2024-03-01 来源:某省日报
+为加快关键核心技术攻关,某省科技厅今年出台了产业技术创新联盟建设办法。
+按照“统筹规划、分步推进、企业主导、开放协同”的原则,依托星河材料股份有限公司、远航装备制造有限公司、青松生物科技股份有限公司、海川能源集团有限公司和明德信息技术有限公司等行业骨干企业的研发力量和市场资源,围绕新型储能材料研制、高端数控装备研发、动物疫苗与生物制品、清洁能源综合利用、工业软件与数据服务等方向的共性关键技术需求,汇聚省内外高等院校、科研院所和上下游配套企业共计六十余家单位的人才、平台和设备资源,正式启动组建第一批产业技术创新联盟5家,着力构建“优势互补、利益共享、风险共担、成果共用”的协同创新共同体,推动产业链、创新链、资金链和人才链深度融合。
+联盟成员单位将共同承担省级重点研发计划项目,每年安排专项资金支持联盟开展联合攻关。
+"""
+
+
 def template(name: str, prompts: Path = REPO / "prompts") -> str:
     return (prompts / name).read_text(encoding="utf-8").strip()
 
@@ -91,6 +101,11 @@ def long_sentence(tmp_path_factory) -> Assistant:
 @pytest.fixture(scope="module")
 def pronouns(tmp_path_factory) -> Assistant:
     return build(tmp_path_factory, {"p_pronouns": PRONOUNS, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+
+@pytest.fixture(scope="module")
+def split_statement(tmp_path_factory) -> Assistant:
+    return build(tmp_path_factory, {"s_alliances": SPLIT_STATEMENT, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+
 
 @pytest.fixture(scope="module")
 def duplicates(tmp_path_factory) -> Assistant:
@@ -330,6 +345,26 @@ def test_a_quote_opening_with_a_pronoun_comes_with_the_sentence_that_names_it(pr
     assert quote.startswith("李明华是某市技术转移中心主任。他主持") == on
     # After a paragraph break the sentence before belongs to another paragraph: never joined.
     assert first_quote("谁建立了覆盖全市的科技成果评价体系？").startswith("他们还建立了")
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_list_question_quotes_both_pieces_of_a_statement_cut_for_length(split_statement, on):
+    index = split_statement.index
+    pieces = [s for row in range(index.chunk_count) for s in index.chunk_sentences(row)
+              if "第一批产业技术创新联盟" in index.article(s.doc_id).text[s.start:s.end]
+              or "星河材料" in index.article(s.doc_id).text[s.start:s.end]]
+    assert len({(s.start, s.end) for s in pieces}) == 2  # the fixture's premise: two stored pieces
+    answerer = split_statement.answerer.with_settings(
+        replace(split_statement.answerer.settings, split_statement_lists=on))
+    query = parse_query("首批组建了哪几家产业技术创新联盟？")  # the article writes 第一批
+    answer = answerer.run(query, split_statement.retriever().run(query, k=10))
+    assert not answer.refused, answer.text
+    quotes = quotes_of(answer)
+    assert "第一批产业技术创新联盟5家" in quotes[0]
+    assert any("星河材料股份有限公司、远航装备制造有限公司" in q for q in quotes) == on
+    # A question that asks no list quotes the piece that answers it alone.
+    count = split_statement.ask("首批组建了多少家产业技术创新联盟？")
+    assert not any("星河材料" in q for q in quotes_of(count))
 
 
 @pytest.mark.parametrize("kinds, ratio, promoted", [(("person",), 0.0, True), (("person",), 1.01, False),

@@ -437,3 +437,18 @@ def test_accented_latin_letters_are_read_without_their_accents():
     query = parse_query("Who did Temüjin marry?")
     assert query.text == "Who did Temüjin marry?" and query.normalized == "Who did Temujin marry?"
     assert "铁木真" in dict(query.expansion_groups)["Temujin"]  # the dictionary spells him without the umlaut
+
+
+@pytest.mark.parametrize("word, variants", [("首批", ("第一批",)), ("第一批", ("首批",)), ("首次", ("第一次",)),
+                                            ("第一次", ("首次",)), ("首都", ()), ("首先", ()), ("第一", ()),
+                                            ("首批次", ())])
+def test_an_ordinal_first_has_both_spellings(word, variants):
+    from assistant.entities import ordinal_variants
+
+    assert ordinal_variants(word) == variants
+
+
+def test_a_question_with_one_spelling_of_an_ordinal_searches_for_both():
+    assert {"首批", "第一批"} <= set(parse_query("首批建成了哪些平台？").lexical_tokens)
+    assert {"第一次", "首次"} <= set(parse_query("第一次评审在哪里举行？").lexical_tokens)
+    assert "第一批" not in parse_query("首都有哪些平台？").lexical_tokens

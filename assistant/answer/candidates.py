@@ -96,3 +96,24 @@ def _across_edge(index: Index, row: int, step: int, sentence: IndexedSentence) -
         return earlier[-1] if earlier else None
     later = [s for s in sentences if s.start >= sentence.end]
     return later[0] if later else None
+
+
+def adjacent_candidate(index: Index, candidate: Candidate, step: int) -> Candidate | None:
+    """The article's sentence just before (``step=-1``) or after (``step=1``) ``candidate``, as a
+    candidate of a passage that holds it: the candidate's own passage when it does, else the
+    adjacent one (None when there is none or it may not be quoted)."""
+    row = index.chunk_row(candidate.hit.chunk.chunk_id)
+    own = index.chunk_sentences(row)
+    at = next((i for i, s in enumerate(own) if s.start == candidate.sentence.start), None)
+    if at is None:
+        return None
+    hit = candidate.hit
+    if 0 <= at + step < len(own):
+        wanted = own[at + step]
+    else:
+        wanted = _across_edge(index, row, step, candidate.sentence)
+        other = index.adjacent_chunk(row, step)
+        if wanted is None or other is None:
+            return None
+        hit = Hit(chunk=index.chunk(other), score=0.0, rank=0)  # a passage retrieval did not rank
+    return next((c for c in gather(index, [hit]) if c.sentence.start == wanted.start), None)

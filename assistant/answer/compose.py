@@ -26,6 +26,9 @@ from assistant.text import tokenize_zh
 # A comma or colon between digits is part of a figure (6,476; 4:51), not a clause mark.
 CLAUSE_END = re.compile(r"[，；;：]|(?<!\d)[,:]|[,:](?!\d)")
 _CLOSING = "。.;；!！?？"
+# Where the chunker cuts a sentence too long for a passage (``chunk._split_long``) and the sentence
+# splitter never ends one: a stored sentence before or after such a mark is a piece of a longer one.
+PIECE_BREAKS = "，,：:、"
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,16 @@ def _tokens(candidate: Candidate) -> set[str]:
     return set(tokenize_zh(candidate.match))
 
 
+def sentence_key(candidate: Candidate) -> str:
+    """What makes two candidates one sentence: the text in match form, punctuation and spaces ignored."""
+    return re.sub(r"\W+", "", candidate.match)
+
+
 def _duplicate_groups(ranked: list[Scored]) -> list[list[Scored]]:
-    """Candidates grouped by sentence text (match form, punctuation and spaces ignored)."""
+    """Candidates grouped by sentence (``sentence_key``)."""
     groups: dict[str, list[Scored]] = {}
     for s in ranked:
-        key = re.sub(r"\W+", "", s.candidate.match)
-        groups.setdefault(key, []).append(s)
+        groups.setdefault(sentence_key(s.candidate), []).append(s)
     return list(groups.values())
 
 

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.answer import compose
-from assistant.answer.candidates import Candidate, gather
+from assistant.answer.candidates import Candidate, adjacent_candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
 from assistant.answer.qtype import QuestionType, classify, gives_new
@@ -346,11 +346,16 @@ class ExtractiveAnswerer:
                                 threshold=self.threshold(query.lang),
                                 extra_ratio=s.extra_ratio, min_gain=s.min_gain, max_quotes=s.max_quotes,
                                 place_articles=comparison if len(comparison) > 1 else {})
+        pieces = self._statement_pieces(groups, query, selection) if s.split_statement_lists else []
+        groups = (groups[:1] + pieces + groups[1:])[:s.max_quotes]
         citations: list[Citation] = []
         parts: list[tuple[str, str, list[int]]] = []  # (English lead-in, quote, markers)
         for i, group in enumerate(groups):
             lead = group[0].candidate
-            start, end = self._span(lead, query, selection, group[0].probability)
+            if group in pieces:  # its own clauses: it is there for the list, not as a likely answer
+                start, end = self._clause_span(lead, query, selection)
+            else:
+                start, end = self._span(lead, query, selection, group[0].probability)
             quote = self.index.article(lead.sentence.doc_id).text[start:end]
             markers = []
             for scored in group:
@@ -381,6 +386,36 @@ class ExtractiveAnswerer:
             shown = ", ".join(f"{place} ({chinese[place]})" if chinese[place] else place for place in places)
         return load_prompt(self.prompts_dir, f"comparison_gap.{query.lang}.txt").format(places=shown)
 
+    def _statement_pieces(self, groups: list[list[Scored]], query: Query, selection: Selection) -> list[list[Scored]]:
+        """For a list question whose lead is one piece of a sentence the chunker cut at a comma for
+        length, the adjacent pieces of that sentence that hold an enumeration (each a group of one,
+        to quote after the lead): the statement is one, and the list asked for may sit in either
+        piece. The piece before when the lead continues one, the piece after when the lead is cut."""
+        if selection.qtype.kind != "list" or not groups:
+            return []
+        lead = groups[0][0].candidate
+        text = self.index.article(lead.sentence.doc_id).text
+        steps = [step for step, edge in ((-1, text[:lead.sentence.start].rstrip()[-1:]),
+                                         (1, lead.text.rstrip()[-1:])) if edge and edge in compose.PIECE_BREAKS]
+        chosen = {compose.sentence_key(g[0].candidate) for g in groups}
+        pieces = []
+        for step in steps:
+            piece = adjacent_candidate(self.index, lead, step)
+            if piece is None or compose.sentence_key(piece) in chosen \
+                    or not gives_new(selection.qtype, piece.match, query.match):
+                continue
+            scored = next((sc for sc in selection.scored if sc.candidate.sentence.doc_id == piece.sentence.doc_id
+                           and sc.candidate.sentence.start == piece.sentence.start), None)
+            pieces.append([scored or Scored(piece, 0.0)])
+        return pieces
+
+    def _clause_span(self, candidate: Candidate, query: Query, selection: Selection) -> tuple[int, int]:
+        """The candidate sentence, by its relevant clauses when long (``compose.quote_span``)."""
+        s = self.settings
+        return compose.quote_span(candidate, selection.terms, selection.qtype, s.max_quote_chars,
+                                  s.clause_quote_chars, query.match, s.dates_are_no_figures,
+                                  s.clause_needs_type, s.quote_holds_terms, s.year_clauses)
+
     def _span(self, lead: Candidate, query: Query, selection: Selection, probability: float) -> tuple[int, int]:
         """The lead sentence (by its relevant clauses when long), or the lead with its neighbour
         when the neighbour is nearly as likely to hold the answer (a reply in the next sentence)
@@ -390,9 +425,7 @@ class ExtractiveAnswerer:
         neighbour = self._quoted_neighbour(lead, selection, probability)
         if neighbour is not None:
             return min(lead.sentence.start, neighbour.sentence.start), max(lead.sentence.end, neighbour.sentence.end)
-        start, end = compose.quote_span(lead, selection.terms, selection.qtype, s.max_quote_chars,
-                                        s.clause_quote_chars, query.match, s.dates_are_no_figures,
-                                        s.clause_needs_type, s.quote_holds_terms, s.year_clauses)
+        start, end = self._clause_span(lead, query, selection)
         if s.pronoun_context and start == lead.sentence.start and lead.before_quotable \
                 and end - lead.before_start <= s.max_window_chars and compose.opens_with_pronoun(lead.match) \
                 and "\n" not in self.index.article(lead.sentence.doc_id).text[lead.before_start:start]:

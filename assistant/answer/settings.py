@@ -30,6 +30,11 @@ class AnswerSettings:
     # sentence before it, within ``max_window_chars`` and the paragraph: "他也以39岁..." alone does
     # not say who (benchmarks/pronoun_context.md).
     pronoun_context: bool = True
+    # A list question's lead that is one piece of a sentence the chunker cut at a comma for length
+    # is quoted with the adjacent piece of that sentence when it holds an enumeration: the pieces
+    # are one statement and the list asked for may sit in either ("依托金川集团、酒钢…," then
+    # "…启动组建第一批企业创新联合体5家"; rule 1 of benchmarks/decisions_2026-12-30.md).
+    split_statement_lists: bool = True
     # Refuse inputs the small-talk model (smalltalk_model.py, trained on public data) takes for
     # talk with the assistant, as the pattern checks refuse the wordings they know.
     smalltalk_check: bool = True

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer.qtype import asked_words
+from assistant.entities import ordinal_variants
 from assistant.index import TermStats
 from assistant.query import Query
 from assistant.text import tokenize_zh
@@ -67,7 +68,8 @@ def _word_terms(text: str, lexical: TermStats) -> list[Term]:
     name would count three times."""
     terms = []
     for word in dict.fromkeys(tokenize_zh(text, bigrams=False)):
-        tokens = {t for t in [word, *tokenize_zh(word)] if lexical.document_frequency(t) > 0}
+        # The other spelling of an ordinal (第一批 for 首批) as a word only: 第一 alone is no "first batch".
+        tokens = {t for t in [word, *tokenize_zh(word), *ordinal_variants(word)] if lexical.document_frequency(t) > 0}
         if tokens:
             terms.append(Term(frozenset(tokens), max(lexical.idf(t) for t in tokens)))
     return terms
