@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 from assistant.sqlite_files import open_or_build
 
 # Bump when assistant.query changes what the index holds (keys, tiers, scores).
-DICTIONARY_VERSION = "8"
+DICTIONARY_VERSION = "10"
 
 # (tier, score, headword): sorts best first.
 Match = tuple[int, float, str]

@@ -736,6 +736,7 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
     # CC-CEDICT writes a proper noun's pinyin capitalised (Gan1 su4 甘肃) and an ordinary word's in
     # lower case (gu3 lao3 古老): a headword with no capitalised entry is not a name.
     capitalised: set[str] = set()
+    proper_phrases: list[tuple[str, Match]] = []  # keys of 3+ words of proper nouns, with their match
     cedict = _read_cedict()
     for simplified, pinyin, senses in cedict:
         if pinyin[:1].isupper():
@@ -751,6 +752,9 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
             for gloss in sense.split(";"):
                 for key, tier in _gloss_keys(gloss):
                     by_english[key].append((tier, score, simplified))
+                    if pinyin[:1].isupper() and tier != TIER_CONTAINED and key.count(" ") >= 2 \
+                            and not gloss.lstrip().startswith("("):  # "(derog.) …": a qualified usage
+                        proper_phrases.append((key, (tier, score, simplified)))
                 if pinyin[:1].isupper() and (place := _PLACE_GLOSS.match(gloss.strip())):
                     places.add(simplified)
                     # A Chinese place romanised otherwise than in Hanyu pinyin (Shaanxi, Hohhot, Ordos):
@@ -760,6 +764,14 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
                     chinese = _CHINESE_ADMIN_KIND.match(gloss.strip()[place.end(1):].lstrip(", "))
                     if chinese and name != pinyin_key and len(ADMIN_SUFFIX.sub("", simplified)) >= 2:
                         by_pinyin[name].append((TIER_HEAD, headword_score, simplified))
+    # A proper thing is often named without its last, generic word ("Belt and Road" for 一带一路,
+    # "Belt and Road Initiative"): such a shorter phrase finds it too, unless the phrase already
+    # translates something (rule 3 of benchmarks/decisions_2026-12-30.md).
+    shortened: dict[str, list[Match]] = defaultdict(list)
+    for key, match in proper_phrases:
+        if (shorter := _without_last_word(key)) and shorter not in by_english and match not in shortened[shorter]:
+            shortened[shorter].append(match)
+    by_english.update(shortened)
     # An abbreviation of several places, one character each (成渝 "Chengdu and Chongqing", 陕甘宁,
     # 京津冀 "(Beijing, Tianjin and Hebei Province)"), as users write it: "Chengdu-Chongqing".
     for simplified, senses in proper_nouns:
@@ -778,6 +790,19 @@ def build_dictionary_entries() -> tuple[dict[str, list[Match]], dict[str, list[M
         by_pinyin[key].append((CHARACTER_TIER, _headword_score(character), character))
     ordinary = frozenset(s for s, _, _ in cedict if len(s) >= 2 and s not in capitalised)
     return dict(by_english), dict(by_pinyin), frozenset(places), ordinary
+
+
+def _without_last_word(key: str) -> str | None:
+    """A phrase without its last word, when that word is a common noun ("initiative", not the
+    "waals" of "van der waals") and what is left still names something: it ends with a word that
+    is no stop word or possessive and holds two words that are no stop words."""
+    from assistant.wordnet import is_noun
+
+    *words, last = key.split()
+    content = [w for w in words if w not in STOPWORDS_EN]
+    if not words or words[-1] in STOPWORDS_EN or words[-1].endswith(("'s", "'")) or len(content) < 2:
+        return None
+    return " ".join(words) if is_noun(last) else None
 
 
 # Keys per jieba word at most: its characters' readings are combined (银行: yinhang, yinxing), and

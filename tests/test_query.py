@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from assistant.query import EmptyQueryError, clean_gloss, expand_english, load_dictionary, parse_query, read_glossary
+from assistant.query import (EmptyQueryError, clean_gloss, expand_english, expansion_groups, load_dictionary, parse_query,
+                             read_glossary)
 from assistant.text import tokenize_zh
 
 
@@ -452,3 +453,21 @@ def test_a_question_with_one_spelling_of_an_ordinal_searches_for_both():
     assert {"首批", "第一批"} <= set(parse_query("首批建成了哪些平台？").lexical_tokens)
     assert {"第一次", "首次"} <= set(parse_query("第一次评审在哪里举行？").lexical_tokens)
     assert "第一批" not in parse_query("首都有哪些平台？").lexical_tokens
+
+
+def test_a_proper_phrase_is_found_without_its_last_generic_word():
+    # CC-CEDICT glosses 一带一路 "Belt and Road Initiative, …"; users say "Belt and Road".
+    groups = dict(expansion_groups("How are Belt and Road projects financed?"))
+    assert groups["Belt and Road"][0] == "一带一路"
+
+
+@pytest.mark.parametrize("key, shorter", [
+    ("belt and road initiative", "belt and road"),
+    ("van der waals", None),  # the last word is the name itself, no common noun
+    ("bank of china", None),  # what is left ends with a stop word
+    ("red cross", None),  # one word left
+])
+def test_only_a_common_noun_is_dropped_from_a_proper_phrase(key, shorter):
+    from assistant.query import _without_last_word
+
+    assert _without_last_word(key) == shorter
