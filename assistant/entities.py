@@ -32,7 +32,7 @@ def ordinal_variants(word: str) -> tuple[str, ...]:
     """The other spelling of an ordinal "first" of a measure word: 首批 <-> 第一批, 首次 <-> 第一次
     (one jieba word each, tagged a numeral; a question and an article often use different ones).
     Words jieba tags otherwise (首都, 首先, 首长, 首要) have none (rule 4 of
-    benchmarks/decisions_2026-12-29.md)."""
+    benchmarks/decisions_2026-12-29.md, shipped by rule 1 of decisions_2026-12-30.md)."""
     if len(word) == 2 and word[0] == "首":
         other = "第一" + word[1]
     elif len(word) == 3 and word.startswith("第一"):

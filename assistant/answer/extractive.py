@@ -352,7 +352,7 @@ class ExtractiveAnswerer:
         parts: list[tuple[str, str, list[int]]] = []  # (English lead-in, quote, markers)
         for i, group in enumerate(groups):
             lead = group[0].candidate
-            if group in pieces:  # its own clauses: it is there for the list, not as a likely answer
+            if any(group is piece for piece in pieces):  # its own clauses: there for the list, not as a likely answer
                 start, end = self._clause_span(lead, query, selection)
             else:
                 start, end = self._span(lead, query, selection, group[0].probability)
