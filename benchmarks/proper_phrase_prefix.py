@@ -3,7 +3,7 @@ word ("Belt and Road" for 一带一路, "Belt and Road Initiative"). Every Engli
 and of the public training parts whose expansion groups change, answered in full with the shipped
 models before and after (``changed_answers.judge``; dev7 by aggregate).
 
-    python benchmarks/proper_phrase_prefix.py > benchmarks/proper_phrase_prefix.txt   # ~3 min
+    python benchmarks/proper_phrase_prefix.py > benchmarks/proper_phrase_prefix.txt   # ~4 min
 """
 import sys
 from pathlib import Path

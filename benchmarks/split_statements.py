@@ -4,7 +4,7 @@ decisions_2026-12-29.md) and a list question's lead quoted with the rest of its 
 (``changed_answers.judge``: dev1-7, dev7 by aggregate, and the public training parts), each
 answered in full with the shipped models before and after.
 
-    python benchmarks/split_statements.py > benchmarks/split_statements.txt   # ~10 min
+    python benchmarks/split_statements.py > benchmarks/split_statements.txt   # ~4 min
 """
 import sys
 from pathlib import Path

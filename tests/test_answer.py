@@ -364,6 +364,8 @@ def test_a_list_question_quotes_both_pieces_of_a_statement_cut_for_length(split_
     assert any("星河材料股份有限公司、远航装备制造有限公司" in q for q in quotes) == on
     # A question that asks no list quotes the piece that answers it alone.
     count = split_statement.ask("首批组建了多少家产业技术创新联盟？")
+    assert not count.refused, count.text
+    assert "5家" in quotes_of(count)[0]
     assert not any("星河材料" in q for q in quotes_of(count))
 
 
