@@ -347,6 +347,8 @@ class ExtractiveAnswerer:
                                 extra_ratio=s.extra_ratio, min_gain=s.min_gain, max_quotes=s.max_quotes,
                                 place_articles=comparison if len(comparison) > 1 else {})
         pieces = self._statement_pieces(groups, query, selection) if s.split_statement_lists else []
+        if len(comparison) > 1:  # a comparison keeps each place's quote: the piece takes a free place only
+            pieces = pieces[:max(0, s.max_quotes - len(groups))]
         groups = (groups[:1] + pieces + groups[1:])[:s.max_quotes]
         citations: list[Citation] = []
         parts: list[tuple[str, str, list[int]]] = []  # (English lead-in, quote, markers)
