@@ -19,6 +19,7 @@ from assistant.config import Settings  # noqa: E402
 from assistant.entities import ordinal_variants  # noqa: E402
 from assistant.retrieve import Retriever  # noqa: E402
 from benchmarks.changed_answers import judge  # noqa: E402
+from benchmarks.ordinal_variants import install as install_spellings  # noqa: E402
 
 STATEMENT_PIECES = ExtractiveAnswerer._statement_pieces
 OLD = (lambda word: (), lambda self, groups, query, selection: [])
@@ -28,8 +29,7 @@ _retrievers: dict[int, Retriever] = {}
 
 def install(variant):
     variants, pieces = variant
-    query.ordinal_variants = variants
-    terms.ordinal_variants = variants
+    install_spellings(variants)
     ExtractiveAnswerer._statement_pieces = pieces
 
 

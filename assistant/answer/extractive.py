@@ -397,7 +397,7 @@ class ExtractiveAnswerer:
             return []
         lead = groups[0][0].candidate
         text = self.index.article(lead.sentence.doc_id).text
-        steps = [step for step, edge in ((-1, text[:lead.sentence.start].rstrip()[-1:]),
+        steps = [step for step, edge in ((-1, _visible_before(text, lead.sentence.start)),
                                          (1, lead.text.rstrip()[-1:])) if edge and edge in compose.PIECE_BREAKS]
         chosen = {compose.sentence_key(g[0].candidate) for g in groups}
         pieces = []
@@ -509,6 +509,14 @@ class ExtractiveAnswerer:
             if len(out) == 3:
                 break
         return out
+
+
+def _visible_before(text: str, pos: int) -> str:
+    """The last character before ``pos`` that is no whitespace ("" at the start), read backwards
+    rather than by copying the article up to ``pos``."""
+    while pos > 0 and text[pos - 1].isspace():
+        pos -= 1
+    return text[pos - 1] if pos else ""
 
 
 def _without(query: Query, labels: list[str]) -> Query:
