@@ -108,6 +108,13 @@ def split_statement(tmp_path_factory) -> Assistant:
 
 
 @pytest.fixture(scope="module")
+def split_statement_places(tmp_path_factory) -> Assistant:
+    """The split statement about a named province, beside the Inner Mongolia article: a comparison."""
+    return build(tmp_path_factory, {"s_alliances": SPLIT_STATEMENT.replace("某省", "甘肃省"),
+                                    "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+
+
+@pytest.fixture(scope="module")
 def duplicates(tmp_path_factory) -> Assistant:
     """The Suining article twice (as republished by another site), plus the others."""
     copy = TINY_ARTICLES["a_suining"].replace("遂宁市科技成果转化成效明显", "转载:遂宁科技成果转化成效明显")
@@ -367,6 +374,20 @@ def test_a_list_question_quotes_both_pieces_of_a_statement_cut_for_length(split_
     assert not count.refused, count.text
     assert "5家" in quotes_of(count)[0]
     assert not any("星河材料" in q for q in quotes_of(count))
+
+
+@pytest.mark.parametrize("max_quotes", [2, 3])
+def test_a_comparison_keeps_each_places_quote_before_a_statements_other_piece(split_statement_places, max_quotes):
+    # A list question comparing two places: each place's quote stays; the lead's other piece
+    # (the enumeration) only takes a quote that is left over.
+    answerer = split_statement_places.answerer.with_settings(
+        replace(split_statement_places.answerer.settings, split_statement_lists=True, max_quotes=max_quotes))
+    query = parse_query("甘肃和内蒙古首批各组建了哪几家联盟或联合体？")
+    answer = answerer.run(query, split_statement_places.retriever().run(query, k=10))
+    assert not answer.refused, answer.text
+    assert len(answer.citations) <= max_quotes
+    assert {"s_alliances", "b_mongolia"} <= {c.doc_id for c in answer.citations}, quotes_of(answer)
+    assert any("星河材料" in q for q in quotes_of(answer)) == (max_quotes == 3), quotes_of(answer)
 
 
 @pytest.mark.parametrize("kinds, ratio, promoted", [(("person",), 0.0, True), (("person",), 1.01, False),
