@@ -1163,6 +1163,24 @@ def test_a_question_about_a_named_person_asking_with_a_word_no_article_uses_is_r
     assert not off.run(query, assistant.retriever().run(query, k=10)).refused
 
 
+# An invented article naming a company and what it does this year, nothing more about it.
+GROUP_PROJECTS = """华星集团推进液压泵阀攻关
+2023-03-01 来源:北方日报
+华星集团今年将完成三项关键技术攻关,带动上下游企业协同创新。
+"""
+
+
+def test_an_english_word_glossing_a_chinese_name_the_question_writes_is_part_of_the_name(tmp_path_factory):
+    assistant = build(tmp_path_factory, {"g_group": GROUP_PROJECTS, "b_mongolia": TINY_ARTICLES["b_mongolia"]})
+    # "group" renders 集团, inside the bracketed 华星集团: a word of the name, typed in any case, so
+    # the question names the company and asks what no article says of it (its revenue).
+    for question in ("What was Huaxing Group's (华星集团) revenue?", "what was huaxing group's (华星集团) revenue?"):
+        revenue = assistant.ask(question)
+        assert revenue.refused and "revenue" in revenue.text, (question, revenue.text)
+    # A known word that glosses no name the question writes still keeps the check off.
+    assert not assistant.ask("what technology projects will huaxing group (华星集团) finish this year?").refused
+
+
 # An invented article giving a bridge's length, in words no question about it repeats.
 BRIDGE = """华星大桥建成通车
 2023-05-01 来源:北方日报

@@ -172,20 +172,23 @@ def _chinese_unknown(query: Query, terms: list[Term], lexical: TermStats) -> tup
 
 def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]:
     """The same for an English question: a capitalised word or phrase (a pinyin name's group is
-    one) is a name, and an unknown word or phrase counts when its last word is a noun in use
-    (``_names_a_thing``)."""
+    one), or one whose rendering lies inside a Chinese name the question writes, is a name, and an
+    unknown word or phrase counts when its last word is a noun in use (``_names_a_thing``)."""
     asking = asked_words(query)
+    # Chinese written into the English question counts as in a Chinese one (兰石集团 is a name).
+    cjk = _CJK_WORD.findall(query.match)
+    named = _chinese_names(" ".join(cjk))
     unknown, all_names = [], True
     for source, translations in query.expansion_groups:
         if source.lower() in asking:
             continue
-        if any(_known(term, lexical) for term in translations):
-            all_names = all_names and source[:1].isupper()
+        known = [term for term in translations if _known(term, lexical)]
+        if known:
+            # A word glossing a Chinese name the question writes is part of it, typed in any
+            # case: "lanshi group (兰石集团)" (集团).
+            all_names = all_names and (source[:1].isupper() or any(t in n for t in known for n in named))
         elif source.islower() and _names_a_thing(source.split()[-1]):
             unknown.append(source)
-    # Chinese written into the English question counts as in a Chinese one (兰石集团 is a name).
-    cjk = _CJK_WORD.findall(query.match)
-    named = _chinese_names(" ".join(cjk))
     for word in cjk:
         if _known(word, lexical):
             all_names = all_names and any(word in n for n in named)
