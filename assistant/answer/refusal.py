@@ -182,11 +182,11 @@ def _english_unknown(query: Query, lexical: TermStats) -> tuple[list[str], bool]
     for source, translations in query.expansion_groups:
         if source.lower() in asking:
             continue
-        known = [term for term in translations if _known(term, lexical)]
-        if known:
+        if any(_known(term, lexical) for term in translations):
             # A word glossing a Chinese name the question writes is part of it, typed in any
-            # case: "lanshi group (兰石集团)" (集团).
-            all_names = all_names and (source[:1].isupper() or any(t in n for t in known for n in named))
+            # case: "lanshi group (兰石集团)" (集团; looked up only for a word in lower case).
+            all_names = all_names and (source[:1].isupper() or any(
+                any(t in n for n in named) and _known(t, lexical) for t in translations))
         elif source.islower() and _names_a_thing(source.split()[-1]):
             unknown.append(source)
     for word in cjk:
