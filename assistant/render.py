@@ -38,6 +38,7 @@ def answer_to_json(answer: Answer) -> dict:
                 "quote_start": c.quote_start,
                 "quote_end": c.quote_end,
                 "verified": c.verified,
+                "kind": c.kind,
             }
             for c in answer.citations
         ],

@@ -59,7 +59,12 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    """One cited passage; ``quote`` is ``article.text[quote_start:quote_end]``."""
+    """One cited passage; ``quote`` is ``article.text[quote_start:quote_end]``.
+
+    A citation of ``kind`` "record" cites the article's record instead (source, date, author,
+    editor: what the cleaner read off its header, ``assistant/answer/record.py``): ``text`` is the
+    record as one line, ``quote`` the value answered, and its offsets index ``text``.
+    """
 
     n: int
     doc_id: str
@@ -75,6 +80,7 @@ class Citation:
     # A quote is checked against its passage: always true for extractive quotes (they are the
     # passage's own words); for a generated answer, whether the passage supports what cites it.
     verified: bool = True
+    kind: str = "passage"  # or "record"
 
 
 @dataclass(frozen=True)

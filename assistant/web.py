@@ -99,9 +99,9 @@ def safe_url(url: str | None) -> str | None:
 # Fixed words of a reply, in the language of its question (the answer's own language).
 REPLY_WORDS = {
     "zh": {"original": "原文", "unsupported": "⚠ 不支持引用它的句子", "sources": "出处",
-           "answering": "按此问题回答：", "refused": "未找到依据"},
+           "answering": "按此问题回答：", "refused": "未找到依据", "record": "文章信息"},
     "en": {"original": "Original", "unsupported": "⚠ does not support what cites it", "sources": "Sources",
-           "answering": "Answering: ", "refused": "No grounded answer"},
+           "answering": "Answering: ", "refused": "No grounded answer", "record": "Article record"},
 }
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _reply_ids = itertools.count(1)
@@ -123,6 +123,8 @@ def passage_html(citations: list[Citation], hits: list[Hit], lang: str = "zh", a
     words = _words(lang)
     first = citations[0]
     summary = " · ".join(html.escape(x) for x in (first.title, first.source, first.date) if x)
+    if first.kind == "record":  # the article's record line, not a passage of its text
+        summary = f"{words['record']} · {summary}"
     offsets = [(c, quote_offset(c, hits)) for c in citations]
     spans = [(at, at + len(c.quote)) for c, at in offsets if at >= 0]
     missing = [c.quote for c, at in offsets if at < 0]

@@ -32,7 +32,7 @@ TOP_KEYS = {"question", "answer", "refused", "declined", "mode", "notice", "stan
             "sentences", "usage", "timings_ms"}
 RELATED_KEYS = {"rank", "chunk_id", "doc_id", "title"}
 CITATION_KEYS = {"n", "doc_id", "title", "source", "date", "url", "chunk_id", "text", "quote", "quote_start", "quote_end",
-                 "verified"}
+                 "verified", "kind"}
 HIT_KEYS = {"rank", "chunk_id", "doc_id", "score", "text"}
 
 
@@ -72,12 +72,16 @@ def check_contract(payload: dict, question: str, index_dir: Path) -> None:
             assert c[key] is None or isinstance(c[key], str)
         assert type(c["quote_start"]) is int and type(c["quote_end"]) is int
         article = index.articles[c["doc_id"]]
+        assert (c["title"], c["source"], c["date"], c["url"]) == (article.title, article.source, article.date, article.url)
+        assert c["kind"] in ("passage", "record")
+        if c["kind"] == "record":  # the article's record: the offsets index the record line
+            assert c["text"][c["quote_start"]:c["quote_end"]] == c["quote"]
+            continue
         assert article.text[c["quote_start"]:c["quote_end"]] == c["quote"]
         assert c["quote"] in c["text"]
         chunk = chunks[c["chunk_id"]]
         assert (chunk.doc_id, chunk.text) == (c["doc_id"], c["text"])
         assert chunk.start <= c["quote_start"] < c["quote_end"] <= chunk.end
-        assert (c["title"], c["source"], c["date"], c["url"]) == (article.title, article.source, article.date, article.url)
 
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", payload["answer"])}
     assert markers == {c["n"] for c in citations}  # every [n] is cited, every citation is used

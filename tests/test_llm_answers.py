@@ -243,6 +243,14 @@ def test_an_instruction_as_the_question_is_refused_without_calling_the_model(llm
     assert answer.refused and answer.mode == "llm" and server.requests == []
 
 
+def test_a_question_about_the_article_itself_is_answered_from_its_record_without_the_model(llm_assistant, server):
+    # The model is given passages; the outlet is in the article's record only (its header line).
+    server.script(Reply(grounded_english))
+    answer = llm_assistant.ask("遂宁科技成果转化的这篇报道是哪家媒体发布的？")
+    assert not answer.refused and server.requests == []
+    assert [(c.kind, c.quote) for c in answer.citations] == [("record", "遂宁日报")], answer.text
+
+
 def test_passages_are_packed_best_first_within_the_budget(tiny_assistant):
     hits = tiny_assistant.retriever().run(parse_query("创新联合体"), k=10)
     folder = tiny_assistant.settings.prompts_dir

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.answer import compose
+from assistant.answer import compose, record
 from assistant.answer.candidates import Candidate, adjacent_candidate, gather
 from assistant.answer.compose import Scored
 from assistant.answer.features import QuestionContext, feature_matrix
@@ -119,6 +119,9 @@ class ExtractiveAnswerer:
 
     def run(self, query: Query, hits: list[Hit]) -> Answer:
         query = self.resolved(query)
+        recorded = self.recorded(query, hits)
+        if recorded is not None:
+            return recorded
         refusal, selection = self.prepare(query, hits)
         return refusal if refusal is not None else self.answer(query, hits, selection)
 
@@ -335,6 +338,53 @@ class ExtractiveAnswerer:
             return hits
         allowed = set().union(*places.values())
         return [h for h in hits if h.chunk.doc_id in allowed]
+
+    # -- the article's record ---------------------------------------------------------------
+
+    def recorded(self, query: Query, hits: list[Hit]) -> Answer | None:
+        """``record_answer`` when ``AnswerSettings.record_answers`` is on and the question is no
+        instruction (the generated-answer path calls it too: the model is given passages, not records)."""
+        if not self.settings.record_answers or instruction(query):
+            return None
+        return self.record_answer(self.resolved(query), hits)
+
+    def record_answer(self, query: Query, hits: list[Hit]) -> Answer | None:
+        """The answer to a question about the article itself (who wrote it, when and where it ran,
+        who edited it, the author's post) from its record and author note (``record.py``), or None
+        when the question asks none of that or the article's record lacks it."""
+        asked = record.record_question(query, record.authors_in_reach(hits, self.index))
+        if asked is None:
+            return None
+        article = record.chosen_article(asked, query, hits, self.index)
+        if article is None:
+            return None
+        fields = [f for f in asked.fields if record.field_value(article, f)]
+        note = record.author_note(article, asked.author or next(iter(record.recorded_authors(article)), None)) \
+            if asked.post else None
+        note_hit = record.note_chunk(self.index, hits, article.doc_id, note) if note else None
+        if not fields and note_hit is None:
+            return None
+        citations = [record.record_citation(n, article, f) for n, f in enumerate(fields, start=1)]
+        if note_hit is not None:
+            start, end = note
+            chunk = note_hit.chunk
+            citations.append(Citation(n=len(citations) + 1, doc_id=article.doc_id, title=article.title,
+                                      source=article.source, date=article.date, url=article.url,
+                                      chunk_id=chunk.chunk_id, text=chunk.text, quote=article.text[start:end],
+                                      quote_start=start, quote_end=end))
+        records = [c for c in citations if c.kind == "record"]
+        if query.lang == "zh":
+            body = ""
+            if records:
+                body = f"《{article.title}》" + "，".join(
+                    f"{record.LABELS[f]}：{c.quote}{compose.marker([c.n])}" for f, c in zip(fields, records)) + "。"
+            body += compose.chinese_body([(c.quote, [c.n]) for c in citations if c.kind != "record"])
+        else:
+            lines = [(record.english_lead_in(article.title, f), c.quote, [c.n]) for f, c in zip(fields, records)]
+            lines += [("The author note", c.quote, [c.n]) for c in citations if c.kind != "record"]
+            body = compose.english_body(lines)
+        template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
+        return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
 
     # -- composition ------------------------------------------------------------------------
 

@@ -38,6 +38,10 @@ class AnswerSettings:
     # Refuse inputs the small-talk model (smalltalk_model.py, trained on public data) takes for
     # talk with the assistant, as the pattern checks refuse the wordings they know.
     smalltalk_check: bool = True
+    # A question about the article itself (who wrote it, when and where it ran, who edited it, the
+    # author's post) is answered from the article's record and author note (``record.py``; rule 1
+    # of benchmarks/decisions_2027-01-01.md).
+    record_answers: bool = True
     # Reorder the selector's most probable sentences with the cross-encoder (reader.py): better
     # leads, 0.25-0.35 s more per answer on one core. The refusal threshold reads the same best
     # probability either way.

@@ -226,6 +226,9 @@ class LLMAnswerer:
 
     def run(self, query: Query, hits: list[Hit], on_token: TokenSink | None = None) -> Answer:
         index = self.extractive.index
+        recorded = self.extractive.recorded(query, hits)
+        if recorded is not None:  # who wrote it, when it ran: the article's record, quoted as it stands
+            return recorded
         early = self.extractive.refuse_early(query, hits, question_terms(query, index.terms))
         if early is not None:  # instructions, small talk, a place no article names: no model call needed
             return replace(early, mode="llm")

@@ -1,0 +1,212 @@
+"""Questions about an article itself: who wrote it, when and where it ran, who edited it.
+
+The cleaner reads an article's record (``Article.author``, ``date``, ``source``, ``editor``) off
+its header lines ("21-08-26 08:37 来源:中国甘肃网-甘肃日报 编辑:张玉芳", a byline) and takes those
+lines out of the body, so no passage holds them and sentence selection cannot find them. A
+question asking for them is answered from the record instead, cited to it (a citation of kind
+``"record"``), and, when it asks who the author is or what post they hold, with the body's
+author note quoted as any passage is ("作者为省委党校…院长、教授", "（记者 华静）").
+
+What is asked is read from the question's wording alone: the ordinary ways of asking for a news
+article's byline, date, outlet or editor, in Chinese and English. The article is the one whose
+recorded author the question writes, else one whose title it quotes, else, when the question calls
+what it asks about an article (文章, 这篇, "piece"), the first retrieved: "伏尔泰的朋友们是谁写的" and
+"《越南亡国史》的作者是谁" ask about another work, and are left to sentence selection.
+When that article's record lacks what is asked, nothing is answered here (the question goes to
+sentence selection as any other): a public passage, which has no record, is never answered here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from assistant.index import Index
+from assistant.query import Query
+from assistant.text import match_form
+from assistant.types import Article, Citation, Hit
+
+FIELDS = ("author", "date", "source", "editor")  # in the order an answer gives them
+# How the record line labels each field (the labels news pages print above an article).
+LABELS = {"author": "作者", "date": "发布时间", "source": "来源", "editor": "编辑"}
+_EN_NAMES = {"author": "author", "date": "published", "source": "outlet", "editor": "editor"}
+
+# -- what is asked (Chinese) -----------------------------------------------------------------
+
+_ZH_ARTICLE = r"(?:文章|报道|稿件|本文|该文|此文|这篇|那篇|评论|访谈|专访|新闻)"
+_ZH_PUBLISH = r"(?:发布|发表|刊发|刊登|刊载|见报|发稿)"
+_ZH_WHEN = r"(?:什么时候|何时|哪天|哪一天|什么时间|哪年|哪一年|日期)"
+_ZH_ASKS = {
+    "author": re.compile(r"谁写的?|谁撰写|作者是谁|作者是哪位|谁是作者|由谁(?:撰写|执笔|采写|写)|记者是谁|哪位记者"),
+    "date": re.compile(r"(?:发布|发表|刊发)时间"),
+    "source": re.compile(r"(?:哪家|哪个|什么)(?:媒体|报纸|报社|网站)"),
+    "editor": re.compile(r"(?:责任)?编辑是谁|哪位编辑|责编是谁"),
+}
+_ZH_DATE_PARTS = (re.compile(_ZH_WHEN), re.compile(_ZH_PUBLISH), re.compile(_ZH_ARTICLE))
+_ZH_SOURCE_WORD = re.compile(r"来源|出处")
+# Who the author is, or their post, asked of "作者" or of the name the question writes.
+_ZH_POST = r"(?:的)?(?:是谁|是(?:什么|何)(?:职务|职位|身份|人|头衔|单位)|(?:职务|职位|身份|头衔|工作单位|单位)|担任|现任|任职)"
+
+# -- what is asked (English) -----------------------------------------------------------------
+
+_EN_ARTICLE = r"\b(?:article|piece|story|report|commentary|interview|op-ed|editorial|column|feature)s?\b"
+_EN_ASKS = {
+    "author": re.compile(r"\bwho (?:wrote|authored|penned|reported)\b|\bwho (?:is|was) (?:the|its) (?:author|reporter|writer)\b"
+                         r"|\bwritten by whom\b|\bwho (?:is|was) (?:the )?(?:article|piece|story|commentary)'s author\b"),
+    "date": re.compile(r"\bwhen (?:was|were|did)\b.*\b(?:published|posted|released|printed|ran|run|appeared?|come out)\b"
+                       r"|\bpublication date\b|\bwhat (?:date|day)\b.*\b(?:published|posted|ran)\b"),
+    "source": re.compile(r"\b(?:which|what) (?:outlet|newspaper|paper|website|publication|media|news site)\b"
+                         r"|\bwhere (?:was|were)\b.*\b(?:published|posted|printed|ran|run)\b"),
+    "editor": re.compile(r"\bwho edited\b|\bwho (?:is|was) (?:the|its) editor\b"),
+}
+_EN_POST = re.compile(r"\b(?:post|position|job|role|affiliation|institution|occupation)\b|\bworks? (?:for|at)\b")
+
+# The body's note on its author: "作者为…", "作者系…", "（作者单位：…）", "本文作者…"; a closing
+# "（记者 华静）" gives the author's role.
+_NOTE = re.compile(r"^[（(]?\s*(?:本文)?作者(?:为|系|是|单位\s*[:：]?)")
+_NOTE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class RecordQuestion:
+    """What a question asks of an article's record."""
+
+    fields: tuple[str, ...]  # of FIELDS, in that order
+    post: bool  # who the author is / their post: the author note is quoted too
+    author: str | None = None  # an article's recorded author the question writes
+    # The question calls what it asks about an article (文章, 这篇, "piece", "commentary"): without
+    # that, a quoted title of a retrieved article or the author's name, "谁写的" asks about some
+    # other work (伏尔泰的朋友们是谁写的), not the article.
+    says_article: bool = False
+
+
+def record_question(query: Query, authors: Sequence[str] = ()) -> RecordQuestion | None:
+    """What ``query`` asks of an article's record, or None when it asks nothing of it.
+
+    ``authors``: recorded authors of the articles in reach (a name the question writes makes its
+    "是什么职务" a question about that author)."""
+    if query.lang == "zh":
+        return _zh_question(query.normalized, authors)
+    return _en_question(query.normalized.lower())
+
+
+def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
+    fields = {f for f, pattern in _ZH_ASKS.items() if pattern.search(text)}
+    if all(p.search(text) for p in _ZH_DATE_PARTS):
+        fields.add("date")
+    if _ZH_SOURCE_WORD.search(text) and re.search(_ZH_ARTICLE, text):
+        fields.add("source")
+    post = bool(re.search("作者" + _ZH_POST, text))
+    named = next((a for a in authors if len(a) >= 2 and re.search(re.escape(a) + _ZH_POST, text)), None)
+    if named is not None:  # the record's author line says whose the author note is
+        post = True
+        fields.add("author")
+    if post and "作者" in text:
+        fields.add("author")
+    if not fields and not post:
+        return None
+    return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, named, re.search(_ZH_ARTICLE, text) is not None)
+
+
+def _en_question(text: str) -> RecordQuestion | None:
+    has_article = re.search(_EN_ARTICLE, text) is not None
+    fields = {f for f, pattern in _EN_ASKS.items() if pattern.search(text)}
+    if not fields:
+        return None
+    post = "author" in fields and _EN_POST.search(text) is not None
+    return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, None, has_article)
+
+
+def recorded_authors(article: Article) -> list[str]:
+    """The names of an article's record ("张三、李四" -> both)."""
+    return [name for name in re.split(r"[、,，\s]+", article.author or "") if name]
+
+
+def record_line(article: Article) -> str:
+    """The record as one line, labelled as news pages print it: 《title》 来源：… 发布时间：… 作者：… 编辑：…"""
+    parts = [f"《{article.title}》"]
+    parts += [f"{LABELS[f]}：{value}" for f in ("source", "date", "author", "editor")
+              if (value := field_value(article, f))]
+    return "　".join(parts)
+
+
+def field_value(article: Article, field: str) -> str | None:
+    value = getattr(article, field)
+    if field == "date" and value:
+        return value.replace("T", " ")  # ISO 8601 as stored; shown as a page prints it
+    return value or None
+
+
+def record_citation(n: int, article: Article, field: str) -> Citation:
+    """A citation of the article's record for ``field``; its offsets index ``text``, the record line."""
+    line, value = record_line(article), field_value(article, field) or ""
+    at = line.index(f"{LABELS[field]}：{value}") + len(LABELS[field]) + 1
+    return Citation(n=n, doc_id=article.doc_id, title=article.title, source=article.source, date=article.date,
+                    url=article.url, chunk_id=f"{article.doc_id}#record", text=line, quote=value,
+                    quote_start=at, quote_end=at + len(value), kind="record")
+
+
+def author_note(article: Article, author: str | None) -> tuple[int, int] | None:
+    """The span of the body's note on its author: a short line opening 作者为/作者系/作者单位…, or a
+    closing "（记者 NAME）" naming ``author``; None when the body has none."""
+    text, at = article.text, 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and len(stripped) <= _NOTE_CHARS and _NOTE.match(stripped):
+            start = at + line.index(stripped)
+            return start, start + len(stripped)
+        at += len(line) + 1
+    if author:
+        closing = re.search(rf"[（(]\s*(?:本报)?记者\s*[:：]?\s*{re.escape(author)}[^（()）]*[）)]\s*$", text)
+        if closing:
+            return closing.start(), closing.end()
+    return None
+
+
+def chosen_article(question: RecordQuestion, query: Query, hits: Sequence[Hit], index: Index) -> Article | None:
+    """The article asked about: the one whose recorded author the question writes, else one of the
+    retrieved whose title the question quotes, else, when the question quotes no title and calls
+    what it asks about an article, the first retrieved this index holds; None when none is."""
+    held = [h for h in hits if index.chunk_row(h.chunk.chunk_id) is not None]
+    doc_ids = list(dict.fromkeys(h.chunk.doc_id for h in held))
+    articles = [index.article(d) for d in doc_ids]
+    if question.author is not None:
+        return next((a for a in articles if question.author in recorded_authors(a)), None)
+    quoted = [match_form(q) for q in re.findall(r"《([^》]{4,})》|“([^”]{4,})”|\"([^\"]{4,})\"", query.normalized)
+              for q in q if q]
+    for title in quoted:
+        article = next((a for a in articles if title in match_form(a.title)), None)
+        if article is not None:
+            return article
+    if quoted or not question.says_article:  # another work's title ("《越南亡国史》的作者"), or no article named
+        return None
+    return articles[0] if articles else None
+
+
+def authors_in_reach(hits: Sequence[Hit], index: Index) -> list[str]:
+    """Recorded authors of the retrieved passages' articles."""
+    doc_ids = dict.fromkeys(h.chunk.doc_id for h in hits if index.chunk_row(h.chunk.chunk_id) is not None)
+    return list(dict.fromkeys(name for d in doc_ids for name in recorded_authors(index.article(d))))
+
+
+def note_chunk(index: Index, hits: Sequence[Hit], doc_id: str, span: tuple[int, int]) -> Hit | None:
+    """The passage of ``doc_id`` that holds ``span``, walking from a retrieved passage of the article."""
+    start, end = span
+    row = next((index.chunk_row(h.chunk.chunk_id) for h in hits if h.chunk.doc_id == doc_id
+                and index.chunk_row(h.chunk.chunk_id) is not None), None)
+    if row is None:
+        return None
+    step = 1 if index.chunk(row).end < end else -1  # one way only: a span across two passages ends the walk
+    while row is not None:
+        chunk = index.chunk(row)
+        if chunk.start <= start and end <= chunk.end:
+            return Hit(chunk=chunk, score=0.0, rank=0)
+        if (step == 1 and chunk.start > start) or (step == -1 and chunk.end < end):
+            return None
+        row = index.adjacent_chunk(row, step)
+    return None
+
+
+def english_lead_in(title: str, field: str) -> str:
+    return f"The record of “{title}” ({_EN_NAMES[field]})"
