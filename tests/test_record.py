@@ -91,11 +91,14 @@ def test_another_works_author_is_not_answered_from_an_articles_record(recorded):
     assert not records(recorded.ask("北方往事是谁写的？"))
 
 
-def test_a_record_without_the_asked_field_leaves_the_question_to_the_passages(recorded):
-    # The plain passage has no record: the question is answered (or refused) as any other.
+def test_an_article_whose_record_lacks_what_is_asked_is_a_refusal_saying_so(recorded):
+    # The plain article has no record: no passage can hold its date (the cleaner takes such lines
+    # out), so quoting its one sentence would answer nothing.
     answer = recorded.ask("介绍黄河鲤鱼的这篇文章是什么时候发布的？")
     assert answer.hits[0].chunk.doc_id == "c_plain"
-    assert not records(answer)
+    assert answer.refused and "该文章的发布时间" in answer.text, answer.text
+    english = recorded.ask("Who wrote the article about the Yellow River carp (黄河鲤鱼)?")
+    assert english.refused and "the article's author" in english.text, english.text
 
 
 @pytest.mark.parametrize("question", [

@@ -363,7 +363,9 @@ class ExtractiveAnswerer:
             if asked.post else None
         note_hit = record.note_chunk(self.index, hits, article.doc_id, note) if note else None
         if not fields and note_hit is None:
-            return None
+            # The article asked about has no record of it, and no passage can hold a byline or a
+            # publication date (the cleaner takes those lines out): say what is missing.
+            return self.refuse(query, hits, missing=record.asked_names(asked.fields, query.lang)) if asked.fields else None
         citations = [record.record_citation(n, article, f) for n, f in enumerate(fields, start=1)]
         if note_hit is not None:
             start, end = note

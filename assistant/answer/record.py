@@ -12,8 +12,9 @@ article's byline, date, outlet or editor, in Chinese and English. The article is
 recorded author the question writes, else one whose title it quotes, else, when the question calls
 what it asks about an article (文章, 这篇, "piece"), the first retrieved: "伏尔泰的朋友们是谁写的" and
 "《越南亡国史》的作者是谁" ask about another work, and are left to sentence selection.
-When that article's record lacks what is asked, nothing is answered here (the question goes to
-sentence selection as any other): a public passage, which has no record, is never answered here.
+When that article's record lacks what is asked, the answer is a refusal saying so (no passage can
+hold a byline the cleaner took out). A question that points at no article (a public passage's
+"谁写的" asks about a book) is left to sentence selection.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FIELDS = ("author", "date", "source", "editor")  # in the order an answer gives 
 # How the record line labels each field (the labels news pages print above an article).
 LABELS = {"author": "作者", "date": "发布时间", "source": "来源", "editor": "编辑"}
 _EN_NAMES = {"author": "author", "date": "published", "source": "outlet", "editor": "editor"}
+_EN_ASKED = {"author": "author", "date": "publication date", "source": "outlet", "editor": "editor"}
 
 # -- what is asked (Chinese) -----------------------------------------------------------------
 
@@ -206,6 +208,13 @@ def note_chunk(index: Index, hits: Sequence[Hit], doc_id: str, span: tuple[int, 
             return None
         row = index.adjacent_chunk(row, step)
     return None
+
+
+def asked_names(fields: Sequence[str], lang: str) -> list[str]:
+    """What a refusal says the article's record lacks ("该文章的作者", "the article's author")."""
+    if lang == "zh":
+        return [f"该文章的{LABELS[f]}" for f in fields]
+    return [f"the article's {_EN_ASKED[f]}" for f in fields]
 
 
 def english_lead_in(title: str, field: str) -> str:
