@@ -51,6 +51,19 @@ def with_collection_names(query: Query, index: Index) -> Query:
                    expansion_groups=(*query.expansion_groups, *groups))
 
 
+def pinyin_names(query: Query) -> list[tuple[str, list[tuple[str, ...]]]]:
+    """(label, its readings as syllables) for each name an English question writes in pinyin."""
+    translated = {_bare(word).lower() for source, _ in query.expansion_groups for word in source.split()}
+    return _romanised_runs(query.text, translated)
+
+
+def spells(syllable_splits: list[tuple[str, ...]], name: str) -> bool:
+    """Whether one reading of the syllables spells ``name`` (Chinese), character by character."""
+    characters = load_dictionary().characters
+    return any(len(syllables) == len(name) and all(c in characters(s) for s, c in zip(syllables, name))
+               for syllables in syllable_splits)
+
+
 def _romanised_runs(text: str, translated: set[str]) -> list[tuple[str, list[tuple[str, ...]]]]:
     """(label, its readings as syllables) for each run of capitalised words that all read as
     pinyin, with a word the dictionary did not render and English does not have ("Bingwang", not

@@ -130,3 +130,12 @@ def test_the_chat_shows_the_record_line_with_the_answered_values_marked(recorded
     record_group = next(g for g in by_passage(answer.citations) if g[0].kind == "record")
     shown = passage_html(record_group, answer.hits, "zh")
     assert "文章信息" in shown and "<mark>孙建国</mark>" in shown and "<mark>2024-05-06 09:30</mark>" in shown, shown
+
+
+def test_an_english_question_naming_the_author_in_pinyin_gets_the_record_and_the_post(recorded):
+    # The author's name is in the record only, never in a passage: read by its pinyin.
+    answer = recorded.ask("What position does Sun Jianguo hold?")
+    assert set(records(answer)) == {"孙建国"}, answer.text
+    assert any(c.quote.startswith("作者为北方大学") for c in answer.citations), answer.text
+    # A pinyin name that spells no recorded author is no question about the record.
+    assert not records(recorded.ask("What position does Sun Jianhua hold?"))

@@ -25,6 +25,7 @@ from typing import Sequence
 
 from assistant.index import Index
 from assistant.query import Query
+from assistant.romanised import pinyin_names, spells
 from assistant.text import match_form
 from assistant.types import Article, Citation, Hit
 
@@ -90,7 +91,7 @@ def record_question(query: Query, authors: Sequence[str] = ()) -> RecordQuestion
     "是什么职务" a question about that author)."""
     if query.lang == "zh":
         return _zh_question(query.normalized, authors)
-    return _en_question(query.normalized.lower())
+    return _en_question(query, authors)
 
 
 def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
@@ -111,13 +112,21 @@ def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
     return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, named, re.search(_ZH_ARTICLE, text) is not None)
 
 
-def _en_question(text: str) -> RecordQuestion | None:
+def _en_question(query: Query, authors: Sequence[str]) -> RecordQuestion | None:
+    text = query.normalized.lower()
     has_article = re.search(_EN_ARTICLE, text) is not None
     fields = {f for f, pattern in _EN_ASKS.items() if pattern.search(text)}
+    asks_post = _EN_POST.search(text) is not None
+    named = None
+    if authors and (asks_post or re.search(r"\bwho (?:is|was)\b", text)):
+        # "What post does Li Zhenyou hold?": the author's name in pinyin, spelled as the record spells it
+        named = next((a for label, splits in pinyin_names(query) for a in authors if spells(splits, a)), None)
+    if named is not None:
+        fields.add("author")
     if not fields:
         return None
-    post = "author" in fields and _EN_POST.search(text) is not None
-    return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, None, has_article)
+    post = ("author" in fields and asks_post) or named is not None
+    return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, named, has_article)
 
 
 def recorded_authors(article: Article) -> list[str]:
