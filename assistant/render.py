@@ -81,6 +81,8 @@ def answer_to_text(answer: Answer) -> str:
         first = group[0]
         meta = " · ".join(x for x in (first.source, first.date, first.doc_id) if x)
         lines.append(f"{''.join(f'[{c.n}]' for c in group)} {first.title}  ({meta})")
+        if first.kind == "record":  # the record line the values come from, as the chat shows it
+            lines.append(f"    {'Article record' if answer.lang == 'en' else '文章信息'}: {first.text}")
         for c in group:
             unchecked = "" if c.verified else ("  (does not support what cites it)" if answer.lang == "en" else "  （不支持引用它的句子）")
             lines.append(f"    “{c.quote}”{unchecked}")

@@ -11,7 +11,7 @@ from assistant.answer.record import record_question
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.query import parse_query
-from assistant.render import answer_to_json, by_passage
+from assistant.render import answer_to_json, answer_to_text, by_passage
 from assistant.web import passage_html
 
 # A signed commentary: outlet, author and time in its header; the author's post in its last line.
@@ -139,3 +139,10 @@ def test_an_english_question_naming_the_author_in_pinyin_gets_the_record_and_the
     assert any(c.quote.startswith("作者为北方大学") for c in answer.citations), answer.text
     # A pinyin name that spells no recorded author is no question about the record.
     assert not records(recorded.ask("What position does Sun Jianhua hold?"))
+
+
+def test_a_question_in_traditional_script_about_the_article_gets_its_record(recorded):
+    answer = recorded.ask("《讓科技成果走出實驗室》這篇文章是誰寫的？")
+    assert set(records(answer)) == {"孙建国"}, answer.text
+    # The terminal shows the record line the value comes from.
+    assert "文章信息: 《【理论周刊】让科技成果走出实验室》" in answer_to_text(answer)
