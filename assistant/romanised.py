@@ -51,17 +51,28 @@ def with_collection_names(query: Query, index: Index) -> Query:
                    expansion_groups=(*query.expansion_groups, *groups))
 
 
-def pinyin_names(query: Query) -> list[tuple[str, list[tuple[str, ...]]]]:
-    """(label, its readings as syllables) for each name an English question writes in pinyin."""
-    translated = {_bare(word).lower() for source, _ in query.expansion_groups for word in source.split()}
-    return _romanised_runs(query.text, translated)
-
-
-def spells(syllable_splits: list[tuple[str, ...]], name: str) -> bool:
-    """Whether one reading of the syllables spells ``name`` (Chinese), character by character."""
-    characters = load_dictionary().characters
-    return any(len(syllables) == len(name) and all(c in characters(s) for s, c in zip(syllables, name))
-               for syllables in syllable_splits)
+def spelled_name(text: str, names: list[str]) -> str | None:
+    """The first of ``names`` (Chinese) that a run of capitalised words of ``text`` spells in pinyin,
+    character by character by the dictionary's readings ("Li Zhenyou" -> 李振佑); None when none is.
+    Every run is read, also one the dictionary translates ("Qian" renders 钱三强): the names are
+    given, so a run that spells one is that name."""
+    dictionary = load_dictionary()
+    runs: list[list[str]] = [[]]
+    for word in _WORD.findall(text):
+        bare = _bare(word)
+        if bare[:1].isupper() and bare[1:].islower():
+            runs[-1].append(bare.lower())
+        elif runs[-1]:
+            runs.append([])
+    for run in filter(None, runs):
+        # "Reporter Qian Lixin Said": the name may start and end inside the run (one to three words)
+        for start, end in ((i, j) for i in range(len(run)) for j in range(i + 1, min(i + 3, len(run)) + 1)):
+            splits = split_syllables("".join(run[start:end]), dictionary.syllables)
+            for name in names:
+                if any(len(syllables) == len(name) and all(c in dictionary.characters(s) for s, c in zip(syllables, name))
+                       for syllables in splits):
+                    return name
+    return None
 
 
 def _romanised_runs(text: str, translated: set[str]) -> list[tuple[str, list[tuple[str, ...]]]]:

@@ -146,3 +146,10 @@ def test_a_question_in_traditional_script_about_the_article_gets_its_record(reco
     assert set(records(answer)) == {"孙建国"}, answer.text
     # The terminal shows the record line the value comes from.
     assert "文章信息: 《【理论周刊】让科技成果走出实验室》" in answer_to_text(answer)
+
+
+def test_a_reporter_named_in_pinyin_whose_name_the_text_also_writes_is_read_as_the_author(recorded):
+    # 钱立新 closes the report "（记者 钱立新）": the collection spells the name too.
+    answer = recorded.ask("Who is Qian Lixin?")
+    assert set(records(answer)) == {"钱立新"}, answer.text
+    assert any(c.kind == "passage" and "记者 钱立新" in c.quote for c in answer.citations), answer.text

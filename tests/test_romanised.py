@@ -65,3 +65,12 @@ def test_only_spellings_an_article_holds_are_kept(index):
     assert collection_spellings([("wang", "xiao", "ming")], characters, index) == []
     # 张贞 and 贞祥 are both pairs the index holds; 张贞祥 is in the text, 张贞翔 is not.
     assert "张贞翔" not in collection_spellings([("zhang", "zhen", "xiang")], characters, index)
+
+
+def test_a_given_name_is_found_in_pinyin_inside_a_title_cased_run_even_where_the_dictionary_translates_it():
+    from assistant.romanised import spelled_name
+
+    # "Qian" renders 钱三强 and "Lixin" a county: the names are given, so a run spelling one is it.
+    assert spelled_name("Who is Qian Lixin?", ["孙建国", "钱立新"]) == "钱立新"
+    assert spelled_name("What Position Does Sun Jianguo Hold?", ["孙建国"]) == "孙建国"
+    assert spelled_name("What position does Sun Jianhua hold?", ["孙建国"]) is None

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from assistant.index import Index
 from assistant.query import Query
-from assistant.romanised import pinyin_names, spells
+from assistant.romanised import spelled_name
 from assistant.text import match_form
 from assistant.types import Article, Citation, Hit
 
@@ -120,7 +120,7 @@ def _en_question(query: Query, authors: Sequence[str]) -> RecordQuestion | None:
     named = None
     if authors and (asks_post or re.search(r"\bwho (?:is|was)\b", text)):
         # "What post does Li Zhenyou hold?": the author's name in pinyin, spelled as the record spells it
-        named = next((a for label, splits in pinyin_names(query) for a in authors if spells(splits, a)), None)
+        named = spelled_name(query.text, list(authors))
     if named is not None:
         fields.add("author")
     if not fields:
