@@ -106,6 +106,7 @@ def test_an_article_whose_record_lacks_what_is_asked_is_a_refusal_saying_so(reco
     "In the author's view, what makes pilot platforms a priority?",
     "华星市新建了几个中试基地？",
     "In what year did Huaxing publish its first list of pilot bases?",
+    "文章提到的中试基地是什么时候建成的？",
 ])
 def test_questions_about_what_an_article_says_ask_nothing_of_its_record(question):
     asked = record_question(parse_query(question))
@@ -116,6 +117,7 @@ def test_the_ways_of_asking_for_a_byline_date_or_outlet_are_read_in_both_languag
     cases = {
         "这篇报道的记者是谁？": ("author",),
         "这篇文章是什么时候发表的？": ("date",),
+        "华星那篇报道是哪年的？": ("date",),
         "Who wrote this commentary?": ("author",),
         "Which newspaper ran the interview?": ("source",),
         "When was the piece published, and who wrote it?": ("author", "date"),

@@ -47,6 +47,8 @@ _ZH_ASKS = {
     "editor": re.compile(r"(?:责任)?编辑是谁|哪位编辑|责编是谁"),
 }
 _ZH_DATE_PARTS = (re.compile(_ZH_WHEN), re.compile(_ZH_PUBLISH), re.compile(_ZH_ARTICLE))
+# "这篇报道是哪年的", "文章写于何时": the time word is the article's own predicate, no verb needed
+_ZH_ARTICLE_WHEN = re.compile(rf"{_ZH_ARTICLE}(?:是|写于|发于)?(?:什么时候|何时|哪天|哪一天|哪年|哪一年)")
 _ZH_SOURCE_WORD = re.compile(r"来源|出处")
 # Who the author is, or their post, asked of "作者" or of the name the question writes.
 _ZH_POST = r"(?:的)?(?:是谁|是(?:什么|何)(?:职务|职位|身份|人|头衔|单位)|(?:职务|职位|身份|头衔|工作单位|单位)|担任|现任|任职)"
@@ -96,7 +98,7 @@ def record_question(query: Query, authors: Sequence[str] = ()) -> RecordQuestion
 
 def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
     fields = {f for f, pattern in _ZH_ASKS.items() if pattern.search(text)}
-    if all(p.search(text) for p in _ZH_DATE_PARTS):
+    if all(p.search(text) for p in _ZH_DATE_PARTS) or _ZH_ARTICLE_WHEN.search(text):
         fields.add("date")
     if _ZH_SOURCE_WORD.search(text) and re.search(_ZH_ARTICLE, text):
         fields.add("source")
