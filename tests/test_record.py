@@ -155,3 +155,30 @@ def test_a_reporter_named_in_pinyin_whose_name_the_text_also_writes_is_read_as_t
     answer = recorded.ask("Who is Qian Lixin?")
     assert set(records(answer)) == {"钱立新"}, answer.text
     assert any(c.kind == "passage" and "记者 钱立新" in c.quote for c in answer.citations), answer.text
+
+
+def test_which_articles_the_collection_has_is_answered_with_their_records(recorded):
+    every = recorded.ask("有哪些文章？")
+    assert every.text.startswith("共3篇"), every.text
+    titles = [c.quote for c in every.citations]
+    assert [c.kind for c in every.citations] == ["record"] * 3
+    assert titles[:2] == ["【理论周刊】让科技成果走出实验室", "华星市新建五个中试基地"]  # newest first, undated last
+    newest = recorded.ask("哪篇文章最新？")
+    assert [c.quote for c in newest.citations] == ["【理论周刊】让科技成果走出实验室"], newest.text
+    oldest = recorded.ask("Which article is the oldest?")
+    assert [c.quote for c in oldest.citations] == ["华星市新建五个中试基地"], oldest.text
+
+
+def test_articles_on_a_topic_are_those_that_hold_it(recorded):
+    both = recorded.ask("提到中试的文章有哪些？")
+    assert sorted(c.quote for c in both.citations) == ["【理论周刊】让科技成果走出实验室", "华星市新建五个中试基地"], both.text
+    one = recorded.ask("List the articles about the Yellow River carp (黄河鲤鱼).")
+    assert [c.quote for c in one.citations] == ["黄河鲤鱼"], one.text
+
+
+def test_an_article_of_a_treaty_or_a_count_of_things_is_no_question_about_the_collection():
+    from assistant.answer.record import listing_question
+
+    for question in ("Which article of the treaty limits fishing?", "华星市新建了几个中试基地？",
+                     "李振佑那篇文章里说要谋划哪些产业？", "What did the report say about pilot bases?"):
+        assert listing_question(parse_query(question)) is None, question

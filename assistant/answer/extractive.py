@@ -346,7 +346,47 @@ class ExtractiveAnswerer:
         instruction (the generated-answer path calls it too: the model is given passages, not records)."""
         if not self.settings.record_answers or instruction(query):
             return None
-        return self.record_answer(self.resolved(query), hits)
+        query = self.resolved(query)
+        return self.listing_answer(query, hits) or self.record_answer(query, hits)
+
+    def listing_answer(self, query: Query, hits: list[Hit]) -> Answer | None:
+        """The answer to a question about the collection's articles as such ("有哪些文章？", "哪篇
+        文章最新？", "List the articles about Gansu."): the articles, each cited by its record; None
+        when the question is none or no article holds its topic."""
+        asked = record.listing_question(query)
+        if asked is None:
+            return None
+        if asked.topic:
+            terms = question_terms(parse_query(asked.topic), self.index.terms)
+            if not terms:  # the topic is nothing the collection has: the passages' answer says so
+                return None
+            docs = dict.fromkeys(h.chunk.doc_id for h in hits if self.index.chunk_row(h.chunk.chunk_id) is not None)
+            articles = [self.index.article(d) for d in docs if record.holds_every(
+                f"{match_form(self.index.article(d).title)} {self.index.match_text(d).text}", terms)]
+        else:
+            articles = [self.index.article(d) for d in self.index.article_ids()]
+            articles.sort(key=lambda a: a.date or "", reverse=True)  # newest first, undated last
+        if asked.order is not None:
+            dated = sorted((a for a in articles if a.date), key=lambda a: a.date, reverse=asked.order == "newest")
+            articles = dated[:1]
+        if not articles:
+            return None
+        shown = articles[:record.MAX_LISTED]
+        citations = [record.record_citation(n, a, "title") for n, a in enumerate(shown, start=1)]
+        described = [(" · ".join(x for x in (a.source, record.field_value(a, "date")) if x), c) for a, c in zip(shown, citations)]
+        more = len(articles) > len(shown)
+        if query.lang == "zh":
+            head = {"newest": "最新的一篇", "oldest": "最早的一篇"}.get(asked.order or "", f"共{len(articles)}篇"
+                                                                     + (f"，列出前{len(shown)}篇" if more else ""))
+            body = head + "：\n" + "\n".join(f"《{c.quote}》" + (f"（{meta}）" if meta else "") + compose.marker([c.n])
+                                             for meta, c in described)
+        else:
+            head = {"newest": "The newest article", "oldest": "The earliest article"}.get(
+                asked.order or "", f"{len(articles)} article{'s' if len(articles) > 1 else ''}"
+                + (f", the first {len(shown)} shown" if more else ""))
+            body = head + ":\n" + compose.english_body([(meta or "Undated", c.quote, [c.n]) for meta, c in described])
+        template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
+        return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
 
     def record_answer(self, query: Query, hits: list[Hit]) -> Answer | None:
         """The answer to a question about the article itself (who wrote it, when and where it ran,

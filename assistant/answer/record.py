@@ -12,6 +12,9 @@ article's byline, date, outlet or editor, in Chinese and English. The article is
 recorded author the question writes, else one whose title it quotes, else, when the question calls
 what it asks about an article (文章, 这篇, "piece"), the first retrieved: "伏尔泰的朋友们是谁写的" and
 "《越南亡国史》的作者是谁" ask about another work, and are left to sentence selection.
+
+Questions about the collection's articles as such ("有哪些文章？", "哪篇文章最新？", "List the
+articles about Gansu.") are answered the same way: the articles, each cited by its record.
 When that article's record lacks what is asked, the answer is a refusal saying so (no passage can
 hold a byline the cleaner took out). A question that points at no article (a public passage's
 "谁写的" asks about a book) is left to sentence selection.
@@ -26,7 +29,7 @@ from typing import Sequence
 from assistant.index import Index
 from assistant.query import Query
 from assistant.romanised import spelled_name
-from assistant.text import match_form
+from assistant.text import match_form, tokenize_zh
 from assistant.types import Article, Citation, Hit
 
 FIELDS = ("author", "date", "source", "editor")  # in the order an answer gives them
@@ -152,9 +155,14 @@ def field_value(article: Article, field: str) -> str | None:
 
 
 def record_citation(n: int, article: Article, field: str) -> Citation:
-    """A citation of the article's record for ``field``; its offsets index ``text``, the record line."""
-    line, value = record_line(article), field_value(article, field) or ""
-    at = line.index(f"{LABELS[field]}：{value}") + len(LABELS[field]) + 1
+    """A citation of the article's record for ``field`` (or "title"); its offsets index ``text``,
+    the record line."""
+    line = record_line(article)
+    if field == "title":
+        value, at = article.title, 1  # after "《"
+    else:
+        value = field_value(article, field) or ""
+        at = line.index(f"{LABELS[field]}：{value}") + len(LABELS[field]) + 1
     return Citation(n=n, doc_id=article.doc_id, title=article.title, source=article.source, date=article.date,
                     url=article.url, chunk_id=f"{article.doc_id}#record", text=line, quote=value,
                     quote_start=at, quote_end=at + len(value), kind="record")
@@ -230,3 +238,50 @@ def asked_names(fields: Sequence[str], lang: str) -> list[str]:
 
 def english_lead_in(title: str, field: str) -> str:
     return f"The record of “{title}” ({_EN_NAMES[field]})"
+
+
+# -- questions about the collection's articles -------------------------------------------------
+
+_ZH_LISTING = re.compile(r"(?:哪些|哪几篇|哪篇|几篇|多少篇)(?:文章|报道|稿件|新闻)|(?:文章|报道|稿件)(?:有|包括)(?:哪些|几篇|多少篇)"
+                         r"|(?:文章|报道|稿件|新闻)(?:里|中)?(?:哪篇|哪几篇)"
+                         r"|(?:列出|列举)[^？?。]*(?:文章|报道)")
+_EN_LISTING = re.compile(r"\b(?:which|what) (?:articles|pieces|stories|reports)\b|\bhow many (?:articles|pieces|stories|reports)\b"
+                         r"|\blist (?:all |the |all the )?(?:articles|pieces|stories|reports)\b"
+                         r"|\bwhich (?:article|piece|story|report) (?:is|was) (?:the )?(?:newest|latest|oldest|earliest|most recent)\b")
+_NEWEST = re.compile(r"最新|最近|\bnewest\b|\blatest\b|\bmost recent\b")
+_OLDEST = re.compile(r"最早|最旧|\boldest\b|\bearliest\b")
+# The words of a listing question that say "list the articles", not what they are about.
+_ZH_LISTING_WORDS = frozenset(
+    "文章 报道 稿件 新闻 哪些 哪几篇 哪篇 几篇 多少篇 篇 提到 提及 谈到 涉及 讲 讲了 关于 有关 列出 列举 收录 资料库 资料 "
+    "最新 最近 最早 最旧 分别 都 有 包括 是 的 里 中 哪 了 几 多少 吗 呢 请 一下 这些 那些 一共 共".split())
+_EN_LISTING_WORDS = re.compile(r"\b(?:articles?|pieces?|stories|story|reports?|list|mention(?:s|ed|ing)?|about|on|collection|"
+                               r"cover(?:s|ed|ing)?|discuss(?:es|ed|ing)?|talk(?:s|ed)? about|newest|latest|oldest|earliest|"
+                               r"most recent|which|what|how many|all|the|are|is|was|were|there|in|of|do|does|did|you|have)\b")
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class ListingQuestion:
+    """A question about the collection's articles as such: which are there, which is newest."""
+
+    topic: str  # the question without its listing words ("" when it asks about every article)
+    order: str | None = None  # "newest" or "oldest": the one article asked for
+
+
+def listing_question(query: Query) -> ListingQuestion | None:
+    text = query.normalized if query.lang == "zh" else query.normalized.lower()
+    if not (_ZH_LISTING if query.lang == "zh" else _EN_LISTING).search(text):
+        return None
+    order = "newest" if _NEWEST.search(text) else "oldest" if _OLDEST.search(text) else None
+    if query.lang == "zh":  # by words: 中 of 文章中 is a listing word, of 中试 not
+        kept = [w for w in tokenize_zh(text, bigrams=False)
+                if w not in _ZH_LISTING_WORDS and not re.search(r"文章|报道|稿件|新闻|篇", w)]  # jieba's "篇文章"
+    else:
+        kept = [_EN_LISTING_WORDS.sub(" ", text)]
+    topic = re.sub(r"[\s\W]+", " ", " ".join(kept)).strip()
+    return ListingQuestion(topic, order)
+
+
+def holds_every(text: str, terms) -> bool:
+    """Whether ``text`` (match form) holds some token of every one of ``terms``."""
+    return all(any(token in text for token in term.tokens) for term in terms)
