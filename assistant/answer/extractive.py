@@ -342,8 +342,10 @@ class ExtractiveAnswerer:
     # -- the article's record ---------------------------------------------------------------
 
     def recorded(self, query: Query, hits: list[Hit]) -> Answer | None:
-        """``record_answer`` when ``AnswerSettings.record_answers`` is on and the question is no
-        instruction (the generated-answer path calls it too: the model is given passages, not records)."""
+        """The answer from the articles' records (``listing_answer``, else ``record_answer``) when
+        ``AnswerSettings.record_answers`` is on and the question is no instruction; None when the
+        question asks nothing of them (the generated-answer path calls it too: the model is given
+        passages, not records)."""
         if not self.settings.record_answers or instruction(query):
             return None
         query = self.resolved(query)
@@ -371,27 +373,14 @@ class ExtractiveAnswerer:
             articles = dated[:1]
         if not articles:
             return None
-        shown = articles[:record.MAX_LISTED]
-        citations = [record.record_citation(n, a, "title") for n, a in enumerate(shown, start=1)]
-        described = [(" · ".join(x for x in (a.source, record.field_value(a, "date")) if x), c) for a, c in zip(shown, citations)]
-        more = len(articles) > len(shown)
-        if query.lang == "zh":
-            head = {"newest": "最新的一篇", "oldest": "最早的一篇"}.get(asked.order or "", f"共{len(articles)}篇"
-                                                                     + (f"，列出前{len(shown)}篇" if more else ""))
-            body = head + "：\n" + "\n".join(f"《{c.quote}》" + (f"（{meta}）" if meta else "") + compose.marker([c.n])
-                                             for meta, c in described)
-        else:
-            head = {"newest": "The newest article", "oldest": "The earliest article"}.get(
-                asked.order or "", f"{len(articles)} article{'s' if len(articles) > 1 else ''}"
-                + (f", the first {len(shown)} shown" if more else ""))
-            body = head + ":\n" + compose.english_body([(meta or "Undated", c.quote, [c.n]) for meta, c in described])
+        body, citations = record.listing_body(articles, asked.order, query.lang)
         template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
         return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
 
     def record_answer(self, query: Query, hits: list[Hit]) -> Answer | None:
         """The answer to a question about the article itself (who wrote it, when and where it ran,
-        who edited it, the author's post) from its record and author note (``record.py``), or None
-        when the question asks none of that or the article's record lacks it."""
+        who edited it, the author's post) from its record and author note (``record.py``); a refusal
+        naming what the record lacks; None when the question asks none of that or points at no article."""
         asked = record.record_question(query, record.authors_in_reach(hits, self.index))
         if asked is None:
             return None
@@ -406,25 +395,7 @@ class ExtractiveAnswerer:
             # The article asked about has no record of it, and no passage can hold a byline or a
             # publication date (the cleaner takes those lines out): say what is missing.
             return self.refuse(query, hits, missing=record.asked_names(asked.fields, query.lang)) if asked.fields else None
-        citations = [record.record_citation(n, article, f) for n, f in enumerate(fields, start=1)]
-        if note_hit is not None:
-            start, end = note
-            chunk = note_hit.chunk
-            citations.append(Citation(n=len(citations) + 1, doc_id=article.doc_id, title=article.title,
-                                      source=article.source, date=article.date, url=article.url,
-                                      chunk_id=chunk.chunk_id, text=chunk.text, quote=article.text[start:end],
-                                      quote_start=start, quote_end=end))
-        records = [c for c in citations if c.kind == "record"]
-        if query.lang == "zh":
-            body = ""
-            if records:
-                body = f"《{article.title}》" + "，".join(
-                    f"{record.LABELS[f]}：{c.quote}{compose.marker([c.n])}" for f, c in zip(fields, records)) + "。"
-            body += compose.chinese_body([(c.quote, [c.n]) for c in citations if c.kind != "record"])
-        else:
-            lines = [(record.english_lead_in(article.title, f), c.quote, [c.n]) for f, c in zip(fields, records)]
-            lines += [("The author note", c.quote, [c.n]) for c in citations if c.kind != "record"]
-            body = compose.english_body(lines)
+        body, citations = record.record_body(article, fields, note_hit.chunk if note_hit else None, note, query.lang)
         template = load_prompt(self.prompts_dir, f"answer.{query.lang}.txt")
         return Answer(query.text, template.format(body=body), False, citations, hits, query.lang)
 

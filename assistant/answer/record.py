@@ -26,11 +26,12 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from assistant.answer.compose import chinese_body, english_body, marker
 from assistant.index import Index
 from assistant.query import Query
 from assistant.romanised import spelled_name
 from assistant.text import match_form, tokenize_zh
-from assistant.types import Article, Citation, Hit
+from assistant.types import Article, Chunk, Citation, Hit
 
 FIELDS = ("author", "date", "source", "editor")  # in the order an answer gives them
 # How the record line labels each field (the labels news pages print above an article).
@@ -236,8 +237,25 @@ def asked_names(fields: Sequence[str], lang: str) -> list[str]:
     return [f"the article's {_EN_ASKED[f]}" for f in fields]
 
 
-def english_lead_in(title: str, field: str) -> str:
-    return f"The record of “{title}” ({_EN_NAMES[field]})"
+def record_body(article: Article, fields: Sequence[str], note_chunk: Chunk | None, note: tuple[int, int] | None,
+                lang: str) -> tuple[str, list[Citation]]:
+    """The answer's body and citations: the record's ``fields``, then the author note (the span
+    ``note`` of the article, in its passage ``note_chunk``) when there is one."""
+    citations = [record_citation(n, article, f) for n, f in enumerate(fields, start=1)]
+    notes = []
+    if note_chunk is not None and note is not None:
+        start, end = note
+        notes.append(Citation(n=len(citations) + 1, doc_id=article.doc_id, title=article.title, source=article.source,
+                              date=article.date, url=article.url, chunk_id=note_chunk.chunk_id, text=note_chunk.text,
+                              quote=article.text[start:end], quote_start=start, quote_end=end))
+    if lang == "zh":
+        body = (f"《{article.title}》" + "，".join(f"{LABELS[f]}：{c.quote}{marker([c.n])}" for f, c in zip(fields, citations))
+                + "。") if citations else ""
+        body += chinese_body([(c.quote, [c.n]) for c in notes])
+    else:
+        body = english_body([(f"The record of “{article.title}” ({_EN_NAMES[f]})", c.quote, [c.n]) for f, c in zip(fields, citations)]
+                            + [("The author note", c.quote, [c.n]) for c in notes])
+    return body, citations + notes
 
 
 # -- questions about the collection's articles -------------------------------------------------
@@ -285,3 +303,20 @@ def listing_question(query: Query) -> ListingQuestion | None:
 def holds_every(text: str, terms) -> bool:
     """Whether ``text`` (match form) holds some token of every one of ``terms``."""
     return all(any(token in text for token in term.tokens) for term in terms)
+
+
+def listing_body(articles: Sequence[Article], order: str | None, lang: str) -> tuple[str, list[Citation]]:
+    """The answer's body and citations for a listing: a head (the count, or "the newest"), then one
+    line per article shown (at most ``MAX_LISTED``) with its outlet and date, cited by its record."""
+    shown = list(articles[:MAX_LISTED])
+    citations = [record_citation(n, a, "title") for n, a in enumerate(shown, start=1)]
+    described = [(" · ".join(x for x in (a.source, field_value(a, "date")) if x), c) for a, c in zip(shown, citations)]
+    more = len(articles) > len(shown)
+    if lang == "zh":
+        head = {"newest": "最新的一篇", "oldest": "最早的一篇"}.get(
+            order or "", f"共{len(articles)}篇" + (f"，列出前{len(shown)}篇" if more else ""))
+        lines = [f"《{c.quote}》" + (f"（{meta}）" if meta else "") + marker([c.n]) for meta, c in described]
+        return head + "：\n" + "\n".join(lines), citations
+    head = {"newest": "The newest article", "oldest": "The earliest article"}.get(
+        order or "", f"{len(articles)} article{'s' if len(articles) > 1 else ''}" + (f", the first {len(shown)} shown" if more else ""))
+    return head + ":\n" + english_body([(meta or "Undated", c.quote, [c.n]) for meta, c in described]), citations
