@@ -101,6 +101,13 @@ def test_an_article_whose_record_lacks_what_is_asked_is_a_refusal_saying_so(reco
     assert english.refused and "the article's author" in english.text, english.text
 
 
+def test_a_quoted_title_alone_names_the_subject_not_the_article(recorded):
+    # An article titled by its subject (as an encyclopaedia's are): "《黄河鲤鱼》的作者" asks about a
+    # work called so, not for the byline of the article 黄河鲤鱼, and is left to the passages.
+    answer = recorded.ask("《黄河鲤鱼》的作者是谁？")
+    assert not records(answer) and "该文章" not in answer.text, answer.text
+
+
 @pytest.mark.parametrize("question", [
     "作者认为怎样才能让科技成果走出实验室？",
     "In the author's view, what makes pilot platforms a priority?",
@@ -180,5 +187,6 @@ def test_an_article_of_a_treaty_or_a_count_of_things_is_no_question_about_the_co
     from assistant.answer.record import listing_question
 
     for question in ("Which article of the treaty limits fishing?", "华星市新建了几个中试基地？",
+                     "孙建国在北方日报上发表了哪篇文章而成名？", "Which articles did Sun Jianguo write in 2020?",
                      "李振佑那篇文章里说要谋划哪些产业？", "What did the report say about pilot bases?"):
         assert listing_question(parse_query(question)) is None, question

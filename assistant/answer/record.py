@@ -9,9 +9,10 @@ author note quoted as any passage is ("作者为省委党校…院长、教授",
 
 What is asked is read from the question's wording alone: the ordinary ways of asking for a news
 article's byline, date, outlet or editor, in Chinese and English. The article is the one whose
-recorded author the question writes, else one whose title it quotes, else, when the question calls
-what it asks about an article (文章, 这篇, "piece"), the first retrieved: "伏尔泰的朋友们是谁写的" and
-"《越南亡国史》的作者是谁" ask about another work, and are left to sentence selection.
+recorded author the question writes; else, when the question calls what it asks about an article
+(文章, 这篇, "piece"), one whose title it quotes, or the first retrieved. "伏尔泰的朋友们是谁写的" and
+"《越南亡国史》的作者是谁" ask about a book (a title names the subject too: a Wikipedia article is
+titled by its subject), and are left to sentence selection.
 
 Questions about the collection's articles as such ("有哪些文章？", "哪篇文章最新？", "List the
 articles about Gansu.") are answered the same way: the articles, each cited by its record.
@@ -187,21 +188,24 @@ def author_note(article: Article, author: str | None) -> tuple[int, int] | None:
 
 
 def chosen_article(question: RecordQuestion, query: Query, hits: Sequence[Hit], index: Index) -> Article | None:
-    """The article asked about: the one whose recorded author the question writes, else one of the
-    retrieved whose title the question quotes, else, when the question quotes no title and calls
-    what it asks about an article, the first retrieved this index holds; None when none is."""
+    """The article asked about: the one whose recorded author the question writes; else, when the
+    question calls what it asks about an article (文章, 这篇, "piece"), the retrieved one whose title
+    it quotes, or the first retrieved this index holds if it quotes none; None otherwise (a title
+    alone names a subject as well: "《三遂平妖传》的作者是谁" asks for the novel's author)."""
     held = [h for h in hits if index.chunk_row(h.chunk.chunk_id) is not None]
     doc_ids = list(dict.fromkeys(h.chunk.doc_id for h in held))
     articles = [index.article(d) for d in doc_ids]
     if question.author is not None:
         return next((a for a in articles if question.author in recorded_authors(a)), None)
+    if not question.says_article:  # a quoted title names a subject too: 《三遂平妖传》的作者 is the book's
+        return None
     quoted = [match_form(q) for q in re.findall(r"《([^》]{4,})》|“([^”]{4,})”|\"([^\"]{4,})\"", query.normalized)
               for q in q if q]
     for title in quoted:
         article = next((a for a in articles if title in match_form(a.title)), None)
         if article is not None:
             return article
-    if quoted or not question.says_article:  # another work's title ("《越南亡国史》的作者"), or no article named
+    if quoted:  # another work's title: 《北方往事》这篇文章里的…
         return None
     return articles[0] if articles else None
 
@@ -276,6 +280,10 @@ _EN_LISTING_WORDS = re.compile(r"\b(?:articles?|pieces?|stories|story|reports?|l
                                r"cover(?:s|ed|ing)?|discuss(?:es|ed|ing)?|talk(?:s|ed)? about|newest|latest|oldest|earliest|"
                                r"most recent|which|what|how many|all|the|are|is|was|were|there|in|of|do|does|did|you|have)\b")
 MAX_LISTED = 10
+# "X发表了哪篇文章", "which articles did X write": the articles are someone's works the passages
+# tell of, not the collection's.
+_ZH_WROTE = re.compile(r"(?:发表|写|撰写|创作|刊登|出版|著)了?(?:哪些|哪几篇|哪篇|几篇|多少篇)(?:文章|报道|稿件|新闻)")
+_EN_WROTE = re.compile(r"\b(?:did|does|do|has|have|had)\b.*\b(?:write|publish|author|pen)\b|\b(?:wrote|penned|authored)\b")
 
 
 @dataclass(frozen=True)
@@ -290,6 +298,8 @@ def listing_question(query: Query) -> ListingQuestion | None:
     text = query.normalized if query.lang == "zh" else query.normalized.lower()
     if not (_ZH_LISTING if query.lang == "zh" else _EN_LISTING).search(text):
         return None
+    if (_ZH_WROTE if query.lang == "zh" else _EN_WROTE).search(text):
+        return None  # "迟子建发表哪篇文章而成名": a work someone wrote, asked of the passages
     order = "newest" if _NEWEST.search(text) else "oldest" if _OLDEST.search(text) else None
     if query.lang == "zh":  # by words: 中 of 文章中 is a listing word, of 中试 not
         kept = [w for w in tokenize_zh(text, bigrams=False)
