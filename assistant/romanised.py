@@ -56,6 +56,8 @@ def spelled_name(text: str, names: list[str]) -> str | None:
     character by character by the dictionary's readings ("Li Zhenyou" -> 李振佑); None when none is.
     Every run is read, also one the dictionary translates ("Qian" renders 钱三强): the names are
     given, so a run that spells one is that name."""
+    if not names:
+        return None
     dictionary = load_dictionary()
     runs: list[list[str]] = [[]]
     for word in _WORD.findall(text):

@@ -381,7 +381,7 @@ class ExtractiveAnswerer:
         """The answer to a question about the article itself (who wrote it, when and where it ran,
         who edited it, the author's post) from its record and author note (``record.py``); a refusal
         naming what the record lacks; None when the question asks none of that or points at no article."""
-        asked = record.record_question(query, record.authors_in_reach(hits, self.index))
+        asked = record.record_question(query, lambda: record.authors_in_reach(hits, self.index))
         if asked is None:
             return None
         article = record.chosen_article(asked, query, hits, self.index)

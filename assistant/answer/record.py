@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from assistant.answer.compose import chinese_body, english_body, marker
 from assistant.index import Index
@@ -91,24 +91,27 @@ class RecordQuestion:
     says_article: bool = False
 
 
-def record_question(query: Query, authors: Sequence[str] = ()) -> RecordQuestion | None:
+def record_question(query: Query, authors: Callable[[], Sequence[str]] = tuple) -> RecordQuestion | None:
     """What ``query`` asks of an article's record, or None when it asks nothing of it.
 
-    ``authors``: recorded authors of the articles in reach (a name the question writes makes its
-    "是什么职务" a question about that author)."""
+    ``authors``: the recorded authors of the articles in reach (a name the question writes makes
+    its "是什么职务" a question about that author), called only for a question asking who someone
+    is or their post: reading the records costs, and most questions ask nothing of them."""
     if query.lang == "zh":
         return _zh_question(query.normalized, authors)
     return _en_question(query, authors)
 
 
-def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
+def _zh_question(text: str, authors: Callable[[], Sequence[str]]) -> RecordQuestion | None:
     fields = {f for f, pattern in _ZH_ASKS.items() if pattern.search(text)}
     if all(p.search(text) for p in _ZH_DATE_PARTS) or _ZH_ARTICLE_WHEN.search(text):
         fields.add("date")
     if _ZH_SOURCE_WORD.search(text) and re.search(_ZH_ARTICLE, text):
         fields.add("source")
     post = bool(re.search("作者" + _ZH_POST, text))
-    named = next((a for a in authors if len(a) >= 2 and re.search(re.escape(a) + _ZH_POST, text)), None)
+    named = None
+    if re.search(_ZH_POST, text):
+        named = next((a for a in authors() if len(a) >= 2 and re.search(re.escape(a) + _ZH_POST, text)), None)
     if named is not None:  # the record's author line says whose the author note is
         post = True
         fields.add("author")
@@ -119,15 +122,15 @@ def _zh_question(text: str, authors: Sequence[str]) -> RecordQuestion | None:
     return RecordQuestion(tuple(f for f in FIELDS if f in fields), post, named, re.search(_ZH_ARTICLE, text) is not None)
 
 
-def _en_question(query: Query, authors: Sequence[str]) -> RecordQuestion | None:
+def _en_question(query: Query, authors: Callable[[], Sequence[str]]) -> RecordQuestion | None:
     text = query.normalized.lower()
     has_article = re.search(_EN_ARTICLE, text) is not None
     fields = {f for f, pattern in _EN_ASKS.items() if pattern.search(text)}
     asks_post = _EN_POST.search(text) is not None
     named = None
-    if authors and (asks_post or re.search(r"\bwho (?:is|was)\b", text)):
+    if asks_post or re.search(r"\bwho (?:is|was)\b", text):
         # "What post does Li Zhenyou hold?": the author's name in pinyin, spelled as the record spells it
-        named = spelled_name(query.text, list(authors))
+        named = spelled_name(query.text, list(authors()))
     if named is not None:
         fields.add("author")
     if not fields:
