@@ -39,8 +39,9 @@ class AnswerSettings:
     # talk with the assistant, as the pattern checks refuse the wordings they know.
     smalltalk_check: bool = True
     # A question about the article itself (who wrote it, when and where it ran, who edited it, the
-    # author's post) is answered from the article's record and author note (``record.py``; rule 1
-    # of benchmarks/decisions_2027-01-01.md).
+    # author's post) is answered from the article's record and author note, and one about the
+    # collection's articles ("哪篇文章最新？") from their records (``record.py``; rules 1-5 of
+    # benchmarks/decisions_2027-01-01.md). Off: every question goes to sentence selection.
     record_answers: bool = True
     # Reorder the selector's most probable sentences with the cross-encoder (reader.py): better
     # leads, 0.25-0.35 s more per answer on one core. The refusal threshold reads the same best
