@@ -345,10 +345,9 @@ class ExtractiveAnswerer:
         """The answer from the articles' records (``listing_answer``, else ``record_answer``) when
         ``AnswerSettings.record_answers`` is on and the question is no instruction; None when the
         question asks nothing of them (the generated-answer path calls it too: the model is given
-        passages, not records)."""
+        passages, not records). ``query`` as ``resolved`` returns it: ``run`` has resolved it already."""
         if not self.settings.record_answers or instruction(query):
             return None
-        query = self.resolved(query)
         return self.listing_answer(query, hits) or self.record_answer(query, hits)
 
     def listing_answer(self, query: Query, hits: list[Hit]) -> Answer | None:
@@ -363,8 +362,8 @@ class ExtractiveAnswerer:
             if not terms:  # the topic is nothing the collection has: the passages' answer says so
                 return None
             docs = dict.fromkeys(h.chunk.doc_id for h in hits if self.index.chunk_row(h.chunk.chunk_id) is not None)
-            articles = [self.index.article(d) for d in docs if record.holds_every(
-                f"{match_form(self.index.article(d).title)} {self.index.match_text(d).text}", terms)]
+            articles = [a for a in map(self.index.article, docs) if record.holds_every(
+                f"{match_form(a.title)} {self.index.match_text(a.doc_id).text}", terms)]
         else:
             articles = [self.index.article(d) for d in self.index.article_ids()]
             articles.sort(key=lambda a: a.date or "", reverse=True)  # newest first, undated last

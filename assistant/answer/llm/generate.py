@@ -226,7 +226,7 @@ class LLMAnswerer:
 
     def run(self, query: Query, hits: list[Hit], on_token: TokenSink | None = None) -> Answer:
         index = self.extractive.index
-        recorded = self.extractive.recorded(query, hits)
+        recorded = self.extractive.recorded(self.extractive.resolved(query), hits)
         if recorded is not None:  # who wrote it, when it ran: the article's record, quoted as it stands
             return recorded
         early = self.extractive.refuse_early(query, hits, question_terms(query, index.terms))
